@@ -1,0 +1,131 @@
+"""The filter AST (RFC 7644 §3.4.2.2), shared by both parser backends.
+
+Nodes are frozen, keyword-only msgspec Structs: plain data, no behaviour. Evaluators, compilers and the
+printer are functions that ``match`` on them. Names follow the RFC 7644 grammar.
+
+``Filter = And | Or | Not | Compare | Present | ValuePath``. ``And``/``Or`` are n-ary: a chain
+``a and b and c`` is one node; an explicitly parenthesised group stays a child of its own.
+
+``Compare.value`` (the RFC's compValue) is ``str``, ``int``, ``decimal.Decimal`` (exact, as written),
+``True``/``False`` or ``None``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Union
+
+import msgspec
+
+__all__ = [
+    "AttrPath",
+    "Compare",
+    "Present",
+    "And",
+    "Or",
+    "Not",
+    "ValuePath",
+    "Filter",
+    "PatchPath",
+    "COMPARE_OPS",
+    "filter_to_json",
+    "filter_from_json",
+    "path_from_json",
+]
+
+COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le")
+
+
+class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """``[URI ":"] ATTRNAME ["." subAttr]``; names keep the case they were written in."""
+
+    name: str
+    uri: str | None = None
+    sub: str | None = None
+
+    def __str__(self) -> str:
+        from .printer import render_attr_path
+
+        return render_attr_path(self)
+
+
+class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node"):
+    def __str__(self) -> str:
+        from .printer import render_filter
+
+        return render_filter(self)
+
+
+class Compare(_Node, tag="compare"):
+    """``attrPath compareOp compValue``; ``op`` is lower case, one of :data:`COMPARE_OPS`."""
+
+    path: AttrPath
+    op: str
+    value: Any
+
+
+class Present(_Node, tag="present"):
+    """``attrPath "pr"``."""
+
+    path: AttrPath
+
+
+class And(_Node, tag="and"):
+    """``FILTER "and" FILTER ...`` (n-ary, at least two terms)."""
+
+    terms: tuple["Filter", ...]
+
+
+class Or(_Node, tag="or"):
+    """``FILTER "or" FILTER ...`` (n-ary, at least two terms)."""
+
+    terms: tuple["Filter", ...]
+
+
+class Not(_Node, tag="not"):
+    """``"not" "(" FILTER ")"``."""
+
+    filter: "Filter"
+
+
+class ValuePath(_Node, tag="valuePath"):
+    """``attrPath "[" valFilter "]"``: ``filter`` names sub-attributes of ``path`` and must hold for one element."""
+
+    path: AttrPath
+    filter: "Filter"
+
+
+Filter = Union[And, Or, Not, Compare, Present, ValuePath]
+
+
+class PatchPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A PATCH ``path`` (RFC 7644 §3.5.2): ``attrPath`` or ``valuePath ["." subAttr]``."""
+
+    path: AttrPath
+    filter: Filter | None = None
+    sub: str | None = None
+
+    def __str__(self) -> str:
+        from .printer import render_patch_path
+
+        return render_patch_path(self)
+
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+_filter_decoder = msgspec.json.Decoder(Filter, float_hook=Decimal)
+_path_decoder = msgspec.json.Decoder(PatchPath, float_hook=Decimal)
+
+
+def filter_to_json(ast: Filter | PatchPath) -> bytes:
+    """The stable JSON encoding of an AST: tagged objects, decimals as JSON numbers, ``None`` fields omitted."""
+    return _encoder.encode(ast)
+
+
+def filter_from_json(data: bytes | str) -> Filter:
+    """Decode :func:`filter_to_json` output (also the native parser's output) back into an AST."""
+    return _filter_decoder.decode(data)
+
+
+def path_from_json(data: bytes | str) -> PatchPath:
+    """Decode the JSON encoding of a :class:`PatchPath`."""
+    return _path_decoder.decode(data)

@@ -1,0 +1,74 @@
+"""Tolerance policies (SEMANTICS "Policies"): what the RFC says vs what real identity providers send.
+
+``Policy()`` is the default: RFC semantics plus every tolerance that cannot change the meaning of a valid RFC
+request. ``Policy.STRICT`` is the RFC to the letter. ``Policy.ENTRA`` adds the tolerances that do change
+meaning (Microsoft Entra ID, PEERS-AND-IDP-QUIRKS §8.1). Each tolerance is a named field, so a server can switch
+one on alone: ``dataclasses.replace(Policy(), upsert_filtered=True)`` or ``Policy(upsert_filtered=True)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    # -- on in the default policy: they cannot change the meaning of a valid RFC request ------------------
+    case_insensitive_names: bool = True
+    """``op`` values, the ``Operations`` key and attribute names in resources and PATCH values in any case."""
+    string_booleans: bool = True
+    """``"True"``/``"false"`` (any case) accepted where the schema says boolean (Entra)."""
+    path_keys_in_values: bool = True
+    """Dotted (``name.givenName``) and URN-qualified keys in a path-less PATCH value are paths (J31)."""
+    remove_missing_is_noop: bool = True
+    """``remove`` on an absent attribute, or with a filter matching nothing, changes nothing (J18)."""
+    ignore_read_only_echo: bool = True
+    """Read-only ``id``/``meta``/``schemas`` echoed back inside a path-less value are ignored (Okta, J27)."""
+    ignore_null_ref: bool = True
+    """``"$ref": null`` is ignored when matching member values (Entra)."""
+    attributes_win: bool = True
+    """``attributes`` and ``excludedAttributes`` both given: ``attributes`` wins (else ``invalidSyntax``, J40)."""
+
+    # -- off by default, on in Policy.ENTRA: these change meaning -------------------------------------------
+    upsert_filtered: bool = False
+    """``add``/``replace`` ``attr[eq-filter].sub`` with no match creates the element (J19/J20)."""
+    remove_by_value: bool = False
+    """``remove`` of a multi-valued attribute with a ``value`` list removes those elements, matched on
+    their ``value`` sub-attribute (J30)."""
+    bare_string_complex: bool = False
+    """A bare string for a single-valued complex attribute with a ``value`` sub-attribute becomes
+    ``{"value": ...}`` (``"manager": "271"``)."""
+
+    STRICT: ClassVar["Policy"]
+    ENTRA: ClassVar["Policy"]
+    DEFAULT: ClassVar["Policy"]
+
+    def __repr__(self) -> str:
+        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                   if getattr(self, f.name) != f.default]
+        return f"Policy({', '.join(changed)})"
+
+
+Policy.DEFAULT = Policy()
+Policy.STRICT = Policy(
+    case_insensitive_names=False,
+    string_booleans=False,
+    path_keys_in_values=False,
+    remove_missing_is_noop=False,
+    ignore_read_only_echo=False,
+    ignore_null_ref=False,
+    attributes_win=False,
+)
+Policy.ENTRA = Policy(upsert_filtered=True, remove_by_value=True, bare_string_complex=True)
+
+
+def policy_named(name: str) -> Policy:
+    """``"default"``, ``"strict"`` or ``"entra"`` (any case) → the policy."""
+    table = {"default": Policy.DEFAULT, "strict": Policy.STRICT, "entra": Policy.ENTRA}
+    try:
+        return table[name.lower()]
+    except (KeyError, AttributeError):
+        from .errors import ScimError
+
+        raise ScimError(f"unknown policy {name!r}: expected default, strict or entra") from None

@@ -28,9 +28,9 @@ class Policy:
     ignore_null_ref: bool = True
     """``"$ref": null`` is ignored when matching member values (Entra)."""
     attributes_win: bool = True
+    """``attributes`` and ``excludedAttributes`` both given: ``attributes`` wins (else ``invalidSyntax``, J40)."""
     check_canonical_values: bool = True
     """String values must be one of the schema's ``canonicalValues`` (any case) where it lists them."""
-    """``attributes`` and ``excludedAttributes`` both given: ``attributes`` wins (else ``invalidSyntax``, J40)."""
 
     # -- off by default, on in Policy.ENTRA: these change meaning -------------------------------------------
     upsert_filtered: bool = False

@@ -1,0 +1,99 @@
+"""The public filter and PATCH path parsers (RFC 7644 §3.4.2.2, §3.5.2), with a choice of backend.
+
+``BACKEND`` is ``"native"`` when the compiled Rust module ``scimcore._native`` imports, else ``"python"``
+(the Lark parser). The environment variable ``SCIMCORE_BACKEND`` overrides the default at import time:
+``python`` forces the Lark parser; ``native`` requires the compiled module, and without it every parse that
+uses the default backend raises a :class:`~scimcore.errors.ScimError` naming the problem (importing
+``scimcore`` still works, so the error surfaces where the parser is used, with a message, not as an
+``ImportError`` at start-up). Any other value is ignored.
+
+Both backends are given the same input: the shared checks below (type, ``too_long`` in UTF-8 bytes,
+``invalid_character`` for lone surrogates) run first, and both report errors as ``(code, position)``, turned
+into the exception by :func:`scimcore.filter.errors.syntax_error`, so the two agree to the letter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ..errors import ScimError
+from . import lark_parser
+from .ast import Filter, PatchPath, filter_from_json, path_from_json
+from .errors import syntax_error
+from .limits import DEFAULT_LIMITS, FilterLimits
+
+try:
+    from .. import _native
+except ImportError:  # the compiled module is not built: the Lark parser is the only backend
+    _native = None
+
+__all__ = ["BACKEND", "BACKENDS", "parse_filter", "parse_path"]
+
+BACKENDS = ("native", "python")
+_requested = os.environ.get("SCIMCORE_BACKEND", "").strip().lower()
+BACKEND: str = _requested if _requested in BACKENDS else ("native" if _native is not None else "python")
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | None = None) -> Filter:
+    """Parse a SCIM filter (RFC 7644 §3.4.2.2) into its AST; syntax errors raise ``InvalidFilter``.
+
+    ``backend`` is ``"native"``, ``"python"`` or ``None`` (:data:`BACKEND`); ``limits`` defaults to
+    :class:`FilterLimits` ``()``.
+    """
+    return _parse(text, backend, limits or DEFAULT_LIMITS, path=False)
+
+
+def parse_path(text: str, backend: str | None = None, limits: FilterLimits | None = None) -> PatchPath:
+    """Parse a PATCH operation's ``path`` (RFC 7644 §3.5.2); syntax errors raise ``InvalidPath``."""
+    return _parse(text, backend, limits or DEFAULT_LIMITS, path=True)
+
+
+def _parse(text, backend: str | None, limits: FilterLimits, *, path: bool):
+    backend = BACKEND if backend is None else backend
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown filter parser backend {backend!r}: expected one of {BACKENDS}")
+    if not isinstance(text, str):
+        # Not text at all (e.g. a JSON number in a SearchRequest): nothing to parse, so "expected_filter".
+        raise syntax_error("expected_filter", 0, "", path=path, limits=limits)
+    _precheck(text, limits, path)
+    if backend == "python":
+        return _parse_python(text, limits, path)
+    return _parse_native(text, limits, path)
+
+
+def _precheck(text: str, limits: FilterLimits, path: bool) -> None:
+    """``too_long`` (UTF-8 bytes) and ``invalid_character`` (a lone surrogate), before either backend runs."""
+    surrogate = _SURROGATE_RE.search(text)
+    if surrogate is not None:
+        raise syntax_error("invalid_character", surrogate.start(), text, path=path, limits=limits)
+    # Every character is at most 4 UTF-8 bytes, so the encoding is needed only near the limit.
+    if len(text) * 4 > limits.max_length and len(text.encode("utf-8")) > limits.max_length:
+        raise syntax_error("too_long", 0, text, path=path, limits=limits)
+
+
+def _parse_python(text: str, limits: FilterLimits, path: bool):
+    try:
+        if path:
+            return lark_parser.parse_path(text, limits)
+        return lark_parser.parse_filter(text, limits)
+    except lark_parser.ParseFailure as failure:
+        raise syntax_error(failure.code, failure.position, text, path=path, limits=limits) from None
+
+
+def _parse_native(text: str, limits: FilterLimits, path: bool):
+    if _native is None:
+        raise ScimError(
+            "the native filter parser (scimcore._native) is not available in this installation; "
+            "use backend='python' or unset SCIMCORE_BACKEND=native",
+            status=500,
+        )
+    parse = _native.parse_path if path else _native.parse_filter
+    try:
+        data = parse(text, limits.max_length, limits.max_depth, limits.max_comparisons)
+    except _native.FilterSyntaxError as failure:
+        code, position = failure.args
+        raise syntax_error(code, position, text, path=path, limits=limits) from None
+    return path_from_json(data) if path else filter_from_json(data)

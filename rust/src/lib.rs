@@ -1,2 +1,18 @@
 //! scimcore's native core: the SCIM filter language (RFC 7644 §3.4.2.2) and, later, the directory store.
 //! The parser is pure Rust; PyO3 is used only in the `python` module (feature `python`).
+
+pub mod ast;
+pub mod error;
+pub mod json;
+pub mod lexer;
+pub mod parser;
+pub mod span;
+pub mod token;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use ast::{AttrPath, CompareOp, Filter, PatchPath, Value};
+pub use error::{ErrorKind, ParseError};
+pub use json::ToJson;
+pub use parser::{parse_filter, parse_path, Limits};

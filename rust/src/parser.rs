@@ -1,0 +1,458 @@
+//! The parser for RFC 7644 §3.4.2.2 filters and §3.5.2 PATCH paths, per `docs/filter-language.md`.
+//!
+//! Recursive descent over the contract's grammar, with the recursion kept on an explicit stack of open
+//! groups (`(`, `not (`, `[`): nesting is bounded only by `Limits::max_depth`, never by the call stack.
+//!
+//! ```text
+//! filter      := or_expr
+//! or_expr     := and_expr ( OR and_expr )*
+//! and_expr    := unary ( AND unary )*
+//! unary       := NOT LPAR or_expr RPAR | LPAR or_expr RPAR | ATTRPATH PR | ATTRPATH OP value
+//!              | ATTRPATH LBRACK val_filter RBRACK [ SUBATTR ( PR | OP value ) ]
+//! patch_path  := ATTRPATH [ LBRACK val_filter RBRACK [ SUBATTR ] ]
+//! ```
+
+use crate::ast::{AttrPath, Compare, Filter, PatchPath, Value, ValuePath};
+use crate::error::{ErrorKind, ParseError};
+use crate::lexer::Lexer;
+use crate::span::Span;
+use crate::token::{Accept, RawPath, Tok, Token, TokenKind};
+
+/// Input limits (SEMANTICS "Filters"); the defaults match `python/scimcore/filter/limits.py`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest input, in UTF-8 bytes.
+    pub max_length: usize,
+    /// Deepest nesting of `(` and `[` (a `not (` counts once).
+    pub max_depth: usize,
+    /// Most comparisons (`pr` and compare operators).
+    pub max_comparisons: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_length: 65_536, max_depth: 64, max_comparisons: 1_000 }
+    }
+}
+
+/// Parses a filter (RFC 7644 §3.4.2.2).
+///
+/// # Errors
+/// The first syntax error from the left, or a limit exceeded; `position` is a character offset.
+pub fn parse_filter(text: &str, limits: &Limits) -> Result<Filter, ParseError> {
+    Parser::new(text, limits)
+        .and_then(|mut p| {
+            let filter = p.expression(Group::Top)?;
+            p.check_comparisons()?;
+            Ok(filter)
+        })
+        .map_err(|e| e.located(text))
+}
+
+/// Parses a PATCH operation's `path` (RFC 7644 §3.5.2): `attrPath` or `valuePath ["." subAttr]`.
+///
+/// # Errors
+/// As [`parse_filter`].
+pub fn parse_path(text: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
+    Parser::new(text, limits)
+        .and_then(|mut p| {
+            let path = p.patch_path()?;
+            p.check_comparisons()?;
+            Ok(path)
+        })
+        .map_err(|e| e.located(text))
+}
+
+const UNARY_START: Accept = Accept::NONE.with(TokenKind::Not).with(TokenKind::LPar).with(TokenKind::AttrPath);
+const VALUE: Accept = Accept::NONE
+    .with(TokenKind::String)
+    .with(TokenKind::Number)
+    .with(TokenKind::True)
+    .with(TokenKind::False)
+    .with(TokenKind::Null);
+const OPERATOR: Accept = Accept::NONE.with(TokenKind::Pr).with(TokenKind::Op);
+const JOINERS: Accept = Accept::NONE.with(TokenKind::And).with(TokenKind::Or);
+
+/// A group being parsed: the closing token it waits for and what it becomes.
+enum Group {
+    /// The whole filter, closed by the end of the input.
+    Top,
+    /// The brackets of a PATCH path's value path; closed by `]`, handed back to [`Parser::patch_path`].
+    PathBrackets,
+    /// `( ... )`.
+    Paren,
+    /// `not ( ... )`.
+    Not,
+    /// `attr[ ... ]` inside a filter.
+    Brackets(AttrPath),
+}
+
+impl Group {
+    const fn closer(&self) -> TokenKind {
+        match self {
+            Self::Top => TokenKind::End,
+            Self::Paren | Self::Not => TokenKind::RPar,
+            Self::PathBrackets | Self::Brackets(_) => TokenKind::RBrack,
+        }
+    }
+}
+
+/// An open group with its `or` terms so far and the `and` chain being built.
+struct Frame {
+    group: Group,
+    ors: Vec<Filter>,
+    ands: Vec<Filter>,
+}
+
+impl Frame {
+    const fn new(group: Group) -> Self {
+        Self { group, ors: Vec::new(), ands: Vec::new() }
+    }
+
+    /// Ends the current `and` chain with `last` and adds it to the `or` terms.
+    fn end_chain(&mut self, last: Filter) {
+        self.ands.push(last);
+        let chain = if self.ands.len() == 1 { self.ands.pop() } else { None };
+        let chain = chain.unwrap_or_else(|| Filter::And(std::mem::take(&mut self.ands)));
+        self.ors.push(chain);
+    }
+
+    /// The group's expression, `last` being its final operand: an n-ary `Or` of `And` chains.
+    fn finish(mut self, last: Filter) -> (Group, Filter) {
+        self.end_chain(last);
+        let expr = if self.ors.len() == 1 { self.ors.pop() } else { None };
+        let expr = expr.unwrap_or_else(|| Filter::Or(std::mem::take(&mut self.ors)));
+        (self.group, expr)
+    }
+}
+
+/// What follows an attribute path in a filter.
+enum AfterPath {
+    Operand(Filter),
+    /// `[`: a value path opens.
+    Brackets,
+}
+
+struct Parser<'a> {
+    lexer: Lexer<'a>,
+    max_comparisons: usize,
+    comparisons: usize,
+    /// Start of the first comparison over the limit, reported only if the filter otherwise parses.
+    excess: Option<usize>,
+}
+
+fn owned_path(raw: RawPath<'_>) -> AttrPath {
+    AttrPath { uri: raw.uri.map(str::to_owned), name: raw.name.to_owned(), sub: raw.sub.map(str::to_owned) }
+}
+
+fn error(kind: ErrorKind, token: &Token<'_>) -> ParseError {
+    ParseError::new(kind, token.span)
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, limits: &Limits) -> Result<Self, ParseError> {
+        if text.len() > limits.max_length {
+            return Err(ParseError::new(ErrorKind::TooLong, Span::at(0)));
+        }
+        Ok(Self {
+            lexer: Lexer::new(text, limits.max_depth),
+            max_comparisons: limits.max_comparisons,
+            comparisons: 0,
+            excess: None,
+        })
+    }
+
+    /// Counts a comparison starting at byte `start`.
+    fn count_comparison(&mut self, start: usize) {
+        self.comparisons += 1;
+        if self.comparisons > self.max_comparisons && self.excess.is_none() {
+            self.excess = Some(start);
+        }
+    }
+
+    fn check_comparisons(&self) -> Result<(), ParseError> {
+        self.excess.map_or(Ok(()), |at| Err(ParseError::new(ErrorKind::TooManyComparisons, Span::at(at))))
+    }
+
+    /// `patch_path := ATTRPATH [ LBRACK val_filter RBRACK [ SUBATTR ] ]`.
+    fn patch_path(&mut self) -> Result<PatchPath, ParseError> {
+        let token = self.lexer.next(Accept::NONE.with(TokenKind::AttrPath))?;
+        let Tok::AttrPath(raw) = token.tok else {
+            return Err(error(ErrorKind::ExpectedFilter, &token));
+        };
+        let mut path = PatchPath { path: owned_path(raw), filter: None, sub: None };
+        let token = self.lexer.next(Accept::NONE.with(TokenKind::LBrack).with(TokenKind::End))?;
+        match token.tok {
+            Tok::End => return Ok(path),
+            Tok::LBrack => path.filter = Some(self.expression(Group::PathBrackets)?),
+            _ => return Err(error(ErrorKind::UnexpectedToken, &token)),
+        }
+        let token = self.lexer.next(Accept::NONE.with(TokenKind::SubAttr).with(TokenKind::End))?;
+        match token.tok {
+            Tok::End => return Ok(path),
+            Tok::SubAttr(sub) => path.sub = Some(sub.to_owned()),
+            _ => return Err(error(ErrorKind::UnexpectedToken, &token)),
+        }
+        let token = self.lexer.next(Accept::NONE.with(TokenKind::End))?;
+        match token.tok {
+            Tok::End => Ok(path),
+            _ => Err(error(ErrorKind::UnexpectedToken, &token)),
+        }
+    }
+
+    /// Parses `or_expr` up to and including the closer of `bottom` (`$END`, or `]` of a PATCH path).
+    fn expression(&mut self, bottom: Group) -> Result<Filter, ParseError> {
+        let mut in_brackets = matches!(bottom, Group::PathBrackets);
+        let mut frames = vec![Frame::new(bottom)];
+        loop {
+            // unary: open groups until an operand is complete.
+            let mut operand = loop {
+                let token = self.lexer.next(UNARY_START)?;
+                match token.tok {
+                    Tok::Not => {
+                        // `NOT` is only lexed when a `(` follows.
+                        let paren = self.lexer.next(Accept::NONE.with(TokenKind::LPar))?;
+                        if !paren.accepted {
+                            return Err(error(ErrorKind::ExpectedFilter, &paren));
+                        }
+                        frames.push(Frame::new(Group::Not));
+                    }
+                    Tok::LPar => frames.push(Frame::new(Group::Paren)),
+                    Tok::AttrPath(raw) => match self.after_path(raw, token.span, in_brackets)? {
+                        AfterPath::Operand(filter) => break filter,
+                        AfterPath::Brackets => {
+                            in_brackets = true;
+                            frames.push(Frame::new(Group::Brackets(owned_path(raw))));
+                        }
+                    },
+                    _ => return Err(error(ErrorKind::ExpectedFilter, &token)),
+                }
+            };
+            // After a complete operand: `and`, `or`, or close groups (a value path may take `.sub`).
+            let mut value_path_closed = false;
+            loop {
+                let Some(frame) = frames.last_mut() else {
+                    unreachable!("the bottom frame returns before it is popped")
+                };
+                let accept = JOINERS.with(frame.group.closer()).with_if(value_path_closed, TokenKind::SubAttr);
+                let token = self.lexer.next(accept)?;
+                if !token.accepted {
+                    return Err(error(ErrorKind::UnexpectedToken, &token));
+                }
+                match token.tok {
+                    Tok::And => {
+                        frame.ands.push(operand);
+                        break;
+                    }
+                    Tok::Or => {
+                        frame.end_chain(operand);
+                        break;
+                    }
+                    Tok::SubAttr(sub) => {
+                        let Filter::ValuePath(vp) = &mut operand else {
+                            unreachable!("SUBATTR is accepted only right after a value path")
+                        };
+                        let trailing = self.comparison(AttrPath::named(sub), token.span)?;
+                        extend_and(&mut vp.filter, trailing);
+                        value_path_closed = false;
+                    }
+                    _ => {
+                        let Some(frame) = frames.pop() else { unreachable!("a frame is open") };
+                        let (group, expr) = frame.finish(operand);
+                        value_path_closed = false;
+                        operand = match group {
+                            Group::Top | Group::PathBrackets => return Ok(expr),
+                            Group::Paren => expr,
+                            Group::Not => Filter::Not(Box::new(expr)),
+                            Group::Brackets(path) => {
+                                in_brackets = false;
+                                value_path_closed = true;
+                                Filter::ValuePath(ValuePath { path, filter: Box::new(expr) })
+                            }
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// After an attribute path: `PR`, `OP value`, or (outside brackets) `[`.
+    fn after_path(&mut self, raw: RawPath<'_>, span: Span, in_brackets: bool) -> Result<AfterPath, ParseError> {
+        let token = self.lexer.next(OPERATOR.with_if(!in_brackets, TokenKind::LBrack))?;
+        match token.tok {
+            Tok::LBrack if in_brackets => Err(error(ErrorKind::NestedValuePath, &token)),
+            Tok::LBrack => Ok(AfterPath::Brackets),
+            _ => self.operator(token, owned_path(raw), span).map(AfterPath::Operand),
+        }
+    }
+
+    /// `( PR | OP value )` after the Entra form's `].sub` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension).
+    fn comparison(&mut self, path: AttrPath, span: Span) -> Result<Filter, ParseError> {
+        let token = self.lexer.next(OPERATOR)?;
+        self.operator(token, path, span)
+    }
+
+    /// Completes a comparison whose operator token (`PR` or `OP`) is `token`; `span` is the path's.
+    fn operator(&mut self, token: Token<'_>, path: AttrPath, span: Span) -> Result<Filter, ParseError> {
+        let filter = match token.tok {
+            Tok::Pr => Filter::Present(path),
+            Tok::Op(op) => Filter::Compare(Compare { path, op, value: self.value()? }),
+            _ => return Err(error(ErrorKind::ExpectedOperator, &token)),
+        };
+        self.count_comparison(span.start);
+        Ok(filter)
+    }
+
+    /// `value := STRING | NUMBER | TRUE | FALSE | NULL`.
+    fn value(&mut self) -> Result<Value, ParseError> {
+        let token = self.lexer.next(VALUE)?;
+        Ok(match token.tok {
+            Tok::String(s) => Value::String(s.into_owned()),
+            Tok::Number(n) => Value::Number(n.to_owned()),
+            Tok::True => Value::Bool(true),
+            Tok::False => Value::Bool(false),
+            Tok::Null => Value::Null,
+            _ => return Err(error(ErrorKind::ExpectedValue, &token)),
+        })
+    }
+}
+
+/// The Entra form `attr[f].sub op v` means `attr[f and sub op v]`: extends `f` if it is an `And`.
+fn extend_and(filter: &mut Filter, trailing: Filter) {
+    match filter {
+        Filter::And(terms) => terms.push(trailing),
+        other => {
+            let first = std::mem::replace(other, Filter::And(Vec::new()));
+            *other = Filter::And(vec![first, trailing]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::ToJson;
+
+    fn json(text: &str) -> String {
+        let filter = parse_filter(text, &Limits::default()).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        String::from_utf8(filter.to_json()).unwrap()
+    }
+
+    fn fails(text: &str, limits: &Limits) -> (&'static str, usize) {
+        let e = parse_filter(text, limits).expect_err(text);
+        (e.code(), e.position)
+    }
+
+    fn err(text: &str) -> (&'static str, usize) {
+        fails(text, &Limits::default())
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or_and_chains_are_flat() {
+        assert_eq!(
+            json("a pr or b pr and c pr and d pr or e pr"),
+            concat!(
+                r#"{"node":"or","terms":[{"node":"present","path":{"name":"a"}},{"node":"and","terms":["#,
+                r#"{"node":"present","path":{"name":"b"}},{"node":"present","path":{"name":"c"}},"#,
+                r#"{"node":"present","path":{"name":"d"}}]},{"node":"present","path":{"name":"e"}}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn groups_are_not_merged_and_single_groups_vanish() {
+        let grouped = json("a pr and (b pr and c pr)");
+        assert!(grouped.contains(r#"{"node":"and","terms":[{"node":"present","path":{"name":"a"}},{"node":"and""#));
+        assert_eq!(json("((a pr))"), json("a pr"));
+        assert_eq!(json("not(a pr)"), r#"{"node":"not","filter":{"node":"present","path":{"name":"a"}}}"#);
+    }
+
+    #[test]
+    fn entra_form_extends_the_bracket_filter() {
+        assert_eq!(json(r#"emails[type eq "work"].value eq "x""#), json(r#"emails[type eq "work" and value eq "x"]"#));
+        assert_eq!(json("x[a pr and b pr].c pr"), json("x[a pr and b pr and c pr]"));
+        assert_eq!(json("x[a pr or b pr].c pr"), json("x[(a pr or b pr) and c pr]"));
+    }
+
+    #[test]
+    fn keywords_depend_on_the_parser_state() {
+        assert_eq!(json("pr pr"), r#"{"node":"present","path":{"name":"pr"}}"#);
+        assert_eq!(json("and EQ TRUE"), r#"{"node":"compare","path":{"name":"and"},"op":"eq","value":true}"#);
+        assert_eq!(err("not a eq 1"), ("expected_operator", 4));
+        assert_eq!(err("a pr and"), ("expected_filter", 8));
+    }
+
+    #[test]
+    fn errors_report_character_positions() {
+        assert_eq!(err("名前 eq 1"), ("unexpected_character", 0));
+        assert_eq!(err(r#"a eq "é" b"#), ("unexpected_token", 9));
+        assert_eq!(err("a eq 1 ]"), ("unexpected_token", 7));
+        assert_eq!(err("a[b[c pr]]"), ("nested_value_path", 3));
+        assert_eq!(err("a[(b[c pr])]"), ("nested_value_path", 4));
+        assert_eq!(err("a.b.c pr"), ("invalid_attribute_path", 0));
+        assert_eq!(err("a eq"), ("expected_value", 4));
+    }
+
+    #[test]
+    fn length_depth_and_comparison_limits() {
+        let tight = Limits { max_length: 100, max_depth: 2, max_comparisons: 2 };
+        assert_eq!(fails("a pr and b pr", &Limits { max_length: 12, ..tight }), ("too_long", 0));
+        assert!(parse_filter("((a pr))", &tight).is_ok());
+        assert!(parse_filter("not ((a pr))", &tight).is_ok());
+        assert!(parse_filter("(a[b pr])", &tight).is_ok());
+        assert_eq!(fails("(((a pr)))", &tight), ("too_deep", 2));
+        assert_eq!(fails("(not ((a pr)))", &tight), ("too_deep", 6));
+        assert_eq!(fails("(a eq (", &tight), ("expected_value", 6));
+        assert_eq!(fails("((a eq (", &tight), ("too_deep", 7));
+        assert_eq!(fails("a pr and b pr and c pr", &tight), ("too_many_comparisons", 18));
+        assert_eq!(fails("x[a pr and b pr].c pr", &tight), ("too_many_comparisons", 16));
+        assert_eq!(fails("a pr and b pr and c pr and", &tight), ("expected_filter", 26));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_quickly_without_recursion() {
+        let limits = Limits { max_length: 10_000_000, ..Limits::default() };
+        assert_eq!(fails(&"(".repeat(200_000), &limits), ("too_deep", 64));
+        assert_eq!(fails(&"not (".repeat(200_000), &limits), ("too_deep", 64 * 5 + 4));
+        assert_eq!(fails(&"[".repeat(200_000), &limits), ("expected_filter", 0));
+        let brackets = format!("{}a[{}", "(".repeat(63), "(".repeat(200_000));
+        assert_eq!(fails(&brackets, &limits), ("too_deep", 65));
+        let path = format!("a[{}", "(".repeat(200_000));
+        let e = parse_path(&path, &limits).unwrap_err();
+        assert_eq!((e.code(), e.position), ("too_deep", 65));
+    }
+
+    #[test]
+    fn raised_depth_limits_are_safe_on_the_call_stack() {
+        let limits = Limits { max_length: 10_000_000, max_depth: 1_000_000, max_comparisons: 1_000 };
+        let n = 200_000;
+        let text = format!("{}a pr{}", "not (".repeat(n), ")".repeat(n));
+        let filter = parse_filter(&text, &limits).unwrap();
+        let out = filter.to_json();
+        assert_eq!(out.iter().filter(|&&b| b == b'{').count(), n + 2);
+        let text = format!("x[{}a pr{}]", "(".repeat(n), ")".repeat(n));
+        assert!(parse_path(&text, &limits).is_ok());
+    }
+
+    #[test]
+    fn patch_paths() {
+        let path = |text: &str| String::from_utf8(parse_path(text, &Limits::default()).unwrap().to_json()).unwrap();
+        let perr = |text: &str| {
+            let e = parse_path(text, &Limits::default()).unwrap_err();
+            (e.code(), e.position)
+        };
+        assert_eq!(
+            path(r#"members[value eq "2819c223"].displayName"#),
+            concat!(
+                r#"{"path":{"name":"members"},"filter":{"node":"compare","path":{"name":"value"},"op":"eq","#,
+                r#""value":"2819c223"},"sub":"displayName"}"#
+            )
+        );
+        assert_eq!(path("not"), r#"{"path":{"name":"not"}}"#);
+        assert_eq!(perr(""), ("expected_filter", 0));
+        assert_eq!(perr("a b"), ("unexpected_token", 2));
+        assert_eq!(perr("a[b pr].c d"), ("unexpected_token", 10));
+        assert_eq!(perr("a[b pr].c eq 1"), ("unexpected_token", 10));
+        assert_eq!(perr("a[b[c pr]]"), ("nested_value_path", 3));
+    }
+}

@@ -200,10 +200,10 @@ _lark: Lark | None = None
 _build_lock = threading.Lock()
 
 
-def build_lark(*, strict: bool = False) -> Lark:
-    """A new Lark parser for grammar.lark (``strict=True`` also checks for terminal collisions)."""
+def build_lark(grammar: str | None = None, *, strict: bool = False) -> Lark:
+    """A new Lark parser for ``grammar`` (default: grammar.lark); ``strict=True`` rejects terminal collisions."""
     return Lark(
-        _GRAMMAR.read_text(encoding="utf-8"),
+        grammar if grammar is not None else _GRAMMAR.read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
         transformer=_Builder(),

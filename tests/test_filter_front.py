@@ -1,0 +1,157 @@
+"""The public front (scimcore.filter.parse): backend choice, native error conversion, the Lark build."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import threading
+import types
+from pathlib import Path
+
+import pytest
+
+import scimcore
+from scimcore.errors import InvalidFilter, InvalidPath, ScimError
+from scimcore.filter import lark_parser, parse
+from scimcore.filter.ast import filter_to_json
+from scimcore.filter.limits import FilterLimits
+
+PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"
+
+
+def _backend_in_subprocess(value: str | None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "SCIMCORE_BACKEND"}
+    env["PYTHONPATH"] = str(PYTHON_DIR)
+    if value is not None:
+        env["SCIMCORE_BACKEND"] = value
+    code = "import scimcore; print(scimcore.BACKEND)"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_default_backend_follows_the_native_module():
+    native = importlib.util.find_spec("scimcore._native") is not None
+    assert _backend_in_subprocess(None) == ("native" if native else "python")
+
+
+def test_env_var_forces_the_python_backend():
+    assert _backend_in_subprocess("python") == "python"
+    assert _backend_in_subprocess("bogus") == _backend_in_subprocess(None)
+
+
+def test_public_names_are_the_front():
+    assert scimcore.parse_filter is parse.parse_filter
+    assert scimcore.parse_path is parse.parse_path
+
+
+def test_native_missing_is_a_clear_scim_error(monkeypatch):
+    monkeypatch.setattr(parse, "_native", None)
+    with pytest.raises(ScimError, match=r"\(scimcore\._native\) is not available"):
+        parse.parse_filter("a pr", backend="native")
+    with pytest.raises(ScimError, match=r"\(scimcore\._native\) is not available"):
+        parse.parse_path("a", backend="native")
+
+
+def test_unknown_backend_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown filter parser backend"):
+        parse.parse_filter("a pr", backend="rust")
+
+
+def _fake_native(error=None, result=b""):
+    """A stand-in with the binding's interface, to test the conversion without the compiled module."""
+
+    class FilterSyntaxError(Exception):
+        pass
+
+    calls = []
+
+    def parse_any(text, max_length, max_depth, max_comparisons):
+        calls.append((text, max_length, max_depth, max_comparisons))
+        if error is not None:
+            raise FilterSyntaxError(*error)
+        return result
+
+    module = types.SimpleNamespace(FilterSyntaxError=FilterSyntaxError, parse_filter=parse_any, parse_path=parse_any)
+    return module, calls
+
+
+def test_native_errors_become_the_same_exceptions(monkeypatch):
+    module, calls = _fake_native(error=("expected_value", 5))
+    monkeypatch.setattr(parse, "_native", module)
+    limits = FilterLimits(max_length=100, max_depth=7, max_comparisons=9)
+    with pytest.raises(InvalidFilter) as info:
+        parse.parse_filter("a eq b", backend="native", limits=limits)
+    assert (info.value.code, info.value.position) == ("expected_value", 5)
+    assert info.value.detail == "expected a value: a string, a number, true, false or null at position 5"
+    assert calls == [("a eq b", 100, 7, 9)]
+    with pytest.raises(InvalidPath) as info:
+        parse.parse_path("a eq b", backend="native")
+    assert info.value.code == "expected_value"
+
+
+def test_native_json_is_decoded(monkeypatch):
+    module, _ = _fake_native(result=b'{"node":"compare","path":{"name":"a"},"op":"eq","value":1.50}')
+    monkeypatch.setattr(parse, "_native", module)
+    assert filter_to_json(parse.parse_filter("a eq 1.50", backend="native")) == module.parse_filter("", 0, 0, 0)
+
+
+def test_shared_prechecks_run_before_the_native_parser(monkeypatch):
+    module, calls = _fake_native(result=b"{}")
+    monkeypatch.setattr(parse, "_native", module)
+    with pytest.raises(InvalidFilter, match="not valid Unicode text"):
+        parse.parse_filter('a eq "\ud800"', backend="native")
+    with pytest.raises(InvalidFilter, match="longer than the limit"):
+        parse.parse_filter("a" * 70_000, backend="native")
+    assert calls == []
+
+
+def test_grammar_builds_in_strict_mode():
+    """Lark's strict mode rejects terminal collisions; it holds because every terminal has its own priority."""
+    pytest.importorskip("interegular", reason="lark's strict mode needs interegular")
+    lark_parser.build_lark(strict=True)
+
+
+def test_strict_mode_would_catch_a_collision():
+    """Control: with AND at ATTRPATH's priority the two collide (`and`), and strict mode says so."""
+    pytest.importorskip("interegular", reason="lark's strict mode needs interegular")
+    from lark.exceptions import LexError
+
+    grammar = (Path(lark_parser.__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+    assert "AND.9:" in grammar
+    with pytest.raises(LexError, match="Collision"):
+        lark_parser.build_lark(grammar.replace("AND.9:", "AND.1:"), strict=True)
+
+
+def test_parsing_from_several_threads_is_safe():
+    """Per-parse state (depth, limits, comparison count) is not shared between concurrent parses."""
+    deep = "(" * 3 + "a pr" + ")" * 3
+    many = " and ".join(f"a{i} pr" for i in range(5))
+    tight = FilterLimits(max_depth=2, max_comparisons=4)
+    failures = []
+    barrier = threading.Barrier(8)
+
+    def work(index):
+        barrier.wait()
+        for _ in range(300):
+            try:
+                if index % 2:
+                    for text, code in ((deep, "too_deep"), (many, "too_many_comparisons")):
+                        try:
+                            parse.parse_filter(text, backend="python", limits=tight)
+                            failures.append(f"{text}: no error")
+                        except InvalidFilter as error:
+                            if error.code != code:
+                                failures.append(error.code)
+                else:
+                    parse.parse_filter(deep, backend="python")
+                    parse.parse_filter(many, backend="python")
+            except Exception as error:  # noqa: BLE001 - any failure in a thread is collected
+                failures.append(repr(error))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

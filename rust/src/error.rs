@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::span::{char_offset, Span};
 
-/// Every error the parser (and its Python binding) can report; `code()` is the stable snake_case code.
+/// Every error the parser (and its Python binding) can report; `code()` is the stable `snake_case` code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The input is longer than `Limits::max_length` UTF-8 bytes (position 0).
@@ -86,7 +86,7 @@ impl ParseError {
         self
     }
 
-    /// The stable snake_case code.
+    /// The stable `snake_case` code.
     #[must_use]
     pub const fn code(&self) -> &'static str {
         self.kind.code()

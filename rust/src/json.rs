@@ -181,8 +181,8 @@ mod tests {
                 r#""filter":{"node":"compare","path":{"name":"type"},"op":"eq","value":null}}]}"#
             )
         );
-        let patch = PatchPath { path: AttrPath::named("members"), filter: None, sub: Some("display".into()) };
-        assert_eq!(text(&patch), r#"{"path":{"name":"members"},"sub":"display"}"#);
+        let patch_path = PatchPath { path: AttrPath::named("members"), filter: None, sub: Some("display".into()) };
+        assert_eq!(text(&patch_path), r#"{"path":{"name":"members"},"sub":"display"}"#);
     }
 
     #[test]
@@ -193,6 +193,6 @@ mod tests {
         }
         let json = f.to_json();
         assert!(json.starts_with(b"{\"node\":\"not\",\"filter\":{\"node\":\"not\""));
-        assert_eq!(json.iter().filter(|&&b| b == b'}').count(), 200_000 + 2);
+        assert!(json.ends_with(&vec![b'}'; 200_000 + 2]));
     }
 }

@@ -235,9 +235,8 @@ impl<'a> Lexer<'a> {
         let mut pos = start + 1;
         loop {
             match bytes.get(pos).copied() {
-                None => return Err(fail(pos)),
+                None | Some(0..=0x1F) => return Err(fail(pos)),
                 Some(b'"') => break,
-                Some(0..=0x1F) => return Err(fail(pos)),
                 Some(b'\\') => {
                     let out = decoded.get_or_insert_with(String::new);
                     out.push_str(&self.text[run_start..pos]);
@@ -373,16 +372,20 @@ mod tests {
 
     #[test]
     fn depth_is_checked_on_every_opening_bracket() {
-        let mut lexer = Lexer::new("( [ ) (", 2);
-        for _ in 0..3 {
-            lexer.next(Accept::NONE).unwrap();
-        }
-        assert!(lexer.next(Accept::NONE).is_ok());
-        let e = Lexer::new("([(", 2);
-        let mut e = e;
-        e.next(Accept::NONE).unwrap();
-        e.next(Accept::NONE).unwrap();
-        assert_eq!(e.next(Accept::NONE).unwrap_err().kind, ErrorKind::TooDeep);
+        use TokenKind::{LBrack, LPar, RPar};
+        let kinds = |text: &str| -> Result<Vec<TokenKind>, ErrorKind> {
+            let mut lexer = Lexer::new(text, 2);
+            let mut kinds = Vec::new();
+            loop {
+                match lexer.next(Accept::NONE) {
+                    Ok(Token { tok: Tok::End, .. }) => return Ok(kinds),
+                    Ok(token) => kinds.push(token.tok.kind()),
+                    Err(e) => return Err(e.kind),
+                }
+            }
+        };
+        assert_eq!(kinds("( [ ) ("), Ok(vec![LPar, LBrack, RPar, LPar]));
+        assert_eq!(kinds("([("), Err(ErrorKind::TooDeep));
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn corpus_files() -> Vec<PathBuf> {
     files
 }
 
-/// serde_json reads the literal `-0` as the float -0.0, Python (msgspec) as the int 0; the expected ASTs
+/// `serde_json` reads the literal `-0` as the float -0.0, Python (msgspec) as the int 0; the expected ASTs
 /// come from Python, so every zero compares as the integer 0.
 fn normalize(value: &mut Value) {
     match value {

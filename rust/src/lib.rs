@@ -11,8 +11,3 @@ pub mod token;
 
 #[cfg(feature = "python")]
 mod python;
-
-pub use ast::{AttrPath, CompareOp, Filter, PatchPath, Value};
-pub use error::{ErrorKind, ParseError};
-pub use json::ToJson;
-pub use parser::{parse_filter, parse_path, Limits};

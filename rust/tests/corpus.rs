@@ -5,7 +5,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use _native::{parse_filter, parse_path, Limits, ParseError, ToJson};
+use _native::error::ParseError;
+use _native::json::ToJson;
+use _native::parser::{parse_filter, parse_path, Limits};
 use serde_json::{json, Value};
 
 fn corpus_files() -> Vec<PathBuf> {

@@ -10,7 +10,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, ParseError};
 use crate::json::ToJson;
 use crate::parser::{self, Limits};
 
@@ -38,7 +38,7 @@ fn surrogate_position(text: &Bound<'_, PyString>) -> PyResult<usize> {
 fn run<'py>(
     text: &Bound<'py, PyString>,
     limits: Limits,
-    parse: fn(&str, &Limits) -> Result<Vec<u8>, crate::ParseError>,
+    parse: fn(&str, &Limits) -> Result<Vec<u8>, ParseError>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let py = text.py();
     let Ok(utf8) = text.to_str() else {

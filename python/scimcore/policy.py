@@ -16,19 +16,26 @@ from typing import ClassVar
 class Policy:
     # -- on in the default policy: they cannot change the meaning of a valid RFC request ------------------
     case_insensitive_names: bool = True
-    """``op`` values, the ``Operations`` key and attribute names in resources and PATCH values in any case."""
+    """``op`` values, the ``Operations`` key and attribute names in resources and PATCH values in any case.
+    (PATCH paths, and the keys of a path-less value, are paths: case-insensitive always, RFC 7643 §2.1.)"""
     string_booleans: bool = True
     """``"True"``/``"false"`` (any case) accepted where the schema says boolean (Entra)."""
     path_keys_in_values: bool = True
-    """Dotted (``name.givenName``) and URN-qualified keys in a path-less PATCH value are paths (J31)."""
+    """Dotted keys (``name.givenName``, ``urn:…:User:manager.value``) and filtered keys in a path-less PATCH value
+    are paths (J31). Off, a key must be an attribute name, a URN-qualified attribute name or an extension URN
+    (the forms RFC 7644 §3.5.2 allows); anything else is ``invalidPath``."""
     remove_missing_is_noop: bool = True
     """``remove`` on an absent attribute, or with a filter matching nothing, changes nothing (J18)."""
     ignore_read_only_echo: bool = True
     """Read-only ``id``/``meta``/``schemas`` echoed back inside a path-less value are ignored (Okta, J27)."""
     ignore_null_ref: bool = True
-    """``"$ref": null`` is ignored when matching member values (Entra)."""
+    """``"$ref": null`` is ignored when matching member values (Entra); off, it matches only members without a
+    ``$ref``."""
     attributes_win: bool = True
     """``attributes`` and ``excludedAttributes`` both given: ``attributes`` wins (else ``invalidSyntax``, J40)."""
+    lenient_patch_message: bool = True
+    """A PatchOp may omit ``schemas``, and an empty ``Operations`` array is a no-op (the Entra validator sends
+    one). Off, both are ``invalidSyntax`` (RFC 7644 §3.5.2: the PatchOp URN and one or more operations)."""
     check_canonical_values: bool = True
     """String values must be one of the schema's ``canonicalValues`` (any case) where it lists them."""
 
@@ -61,6 +68,7 @@ Policy.STRICT = Policy(
     ignore_read_only_echo=False,
     ignore_null_ref=False,
     attributes_win=False,
+    lenient_patch_message=False,
 )
 Policy.ENTRA = Policy(upsert_filtered=True, remove_by_value=True, bare_string_complex=True)
 

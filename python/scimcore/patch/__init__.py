@@ -1,0 +1,108 @@
+"""PATCH (RFC 7644 §3.5.2): apply a PatchOp to a resource, atomically, under a :class:`~scimcore.Policy`.
+
+``apply_patch(resource, patch, resource_type="User", policy=None, registry=None)`` returns a NEW resource: a dict
+for a dict, a Struct of the same type for a Struct. ``apply_patch(..., report=True)`` returns a
+:class:`PatchResult` ``(resource, changed)`` instead, where ``changed`` is ``False`` when the request changed
+nothing, so that a server can keep ``meta.version`` and ``meta.lastModified`` (RFC 7644 §3.5.2, SEMANTICS).
+
+Guarantees:
+
+- **The input is never modified**, also when an error is raised, and a request that fails anywhere applies
+  nothing (RFC 7644 §3.5.2 "atomic"). The work is copy-on-write: only the containers along the changed paths are
+  copied, and the result **shares unchanged sub-objects with the input** — treat both as immutable, or copy.
+- Operations apply in order, each on the result of the previous one. Errors are :class:`~scimcore.ScimError`
+  subclasses whose ``detail`` starts with the operation, as ``Operations[2] (replace 'emails[...]'): ...``.
+
+The decisions (SEMANTICS "PATCH" and "Policies"; J18–J33), where the RFC leaves room:
+
+- Paths: unknown attribute or unparsable path ``invalidPath``; a syntax error inside ``[...]`` or a filter that
+  does not fit the schema ``invalidFilter``; ``attr[filter]`` on a single-valued attribute, ``add`` to
+  ``attr[filter]`` without a sub-attribute, and ``emails.value`` (sub-attribute of a multi-valued attribute
+  without a filter) ``invalidPath``. A bare extension URN names the whole extension object.
+- ``add``: a path-less value's keys are paths (dotted and URN-qualified keys included, J31); multi-valued targets
+  get the values not already present (J24: strings compare by ``caseExact``; elements whose ``value`` is an
+  identifier, like ``members``, are the same when their ``value`` is); complex values merge (J22);
+  ``attr[filter].sub`` sets ``sub`` on every match. ``null``/``[]`` is a no-op.
+- ``replace``: multi-valued without filter replaces all values; ``attr[filter]`` replaces each match wholesale
+  (J21); ``attr[filter].sub`` sets ``sub`` on each match; no match ``noTarget`` (J19) unless the policy upserts
+  a filter of ``eq`` terms. ``null``/``[]`` behaves as ``remove``; a ``null`` sub-attribute in a complex
+  replacement unassigns it.
+- ``remove``: no path ``noTarget``; nothing to remove is a no-op (J18), ``noTarget`` under ``Policy.STRICT``; a
+  value list is ``invalidValue`` unless the policy removes by value (J30, matched on ``value``).
+- Mutability: readOnly values never change, immutable ones only from unassigned, required ones are never
+  unassigned (``mutability``, J26); setting the value an attribute already has changes nothing (J28).
+  ``meta.version`` and ``meta.lastModified`` are the server's to maintain, not this function's.
+- ``primary: true`` written by an operation resets the other values' ``primary`` to ``false``; an operation that
+  would write two primaries is ``invalidValue`` (J25).
+- Extension objects appear with their first attribute and go, with their URN in ``schemas``, with their last
+  (J32); a required extension cannot go (``mutability``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import msgspec
+
+from ..errors import InvalidValue, ScimError
+from ..policy import Policy
+from .engine import Patcher, prefix_detail
+from .message import read_operations
+
+__all__ = ["apply_patch", "PatchResult"]
+
+_DEFAULT_POLICY = Policy()
+
+
+class PatchResult(NamedTuple):
+    """What :func:`apply_patch` returns with ``report=True``: the new resource and whether anything changed."""
+
+    resource: Any
+    changed: bool
+
+
+def apply_patch(resource, patch, resource_type: str = "User", policy: Policy | None = None,
+                registry=None, *, report: bool = False):
+    """Apply the PATCH request ``patch`` to ``resource`` and return the new resource (RFC 7644 §3.5.2).
+
+    ``patch`` is a PatchOp message (dict, JSON bytes/str or ``scimcore.PatchOp``) or a list of operation dicts.
+    ``policy`` defaults to ``Policy()``; ``registry`` to ``scimcore.registry``. With ``report=True`` the result
+    is a :class:`PatchResult`.
+    """
+    policy = _DEFAULT_POLICY if policy is None else policy
+    if not isinstance(policy, Policy):
+        raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
+    if registry is None:
+        from ..schema.default import registry
+    original = _as_dict(resource)
+    operations = read_operations(patch, policy)
+    patcher = Patcher(original, resource_type, policy, registry)
+    try:
+        for operation in operations:
+            try:
+                patcher.apply(operation)
+            except ScimError as exc:
+                prefix_detail(exc, operation.describe())
+                raise
+        patcher.finish()
+        changed = patcher.modified and patcher.root != original
+    except RecursionError:
+        raise InvalidValue("the resource or the PATCH value is nested too deeply") from None
+    new = patcher.root if isinstance(resource, dict) else _as_struct(patcher.root, type(resource))
+    return PatchResult(new, changed) if report else new
+
+
+def _as_dict(resource) -> dict:
+    if isinstance(resource, dict):
+        return resource
+    if isinstance(resource, msgspec.Struct):
+        return msgspec.to_builtins(resource)
+    raise InvalidValue(f"a resource must be a JSON object (dict) or a scimcore resource Struct, "
+                       f"not {type(resource).__name__}")
+
+
+def _as_struct(data: dict, kind: type):
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidValue(f"the patched resource is not a valid {kind.__name__}: {exc}") from None

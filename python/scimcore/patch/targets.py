@@ -1,0 +1,156 @@
+"""PATCH paths resolved against the schema (RFC 7644 §3.5.2, Figure 7; SEMANTICS "PATCH").
+
+A path text becomes a :class:`Target`: where the value lives (core or extension object), the attribute and
+sub-attribute definitions, and, for ``attr[filter]``, the compiled element matcher. Targets depend only on the
+text, the resource type and the registry, so they are cached (the registry's ``generation`` is part of the key).
+
+Errors: a path that does not parse, or names no attribute, is ``invalidPath``; a syntax error *inside* the
+brackets, or a filter that does not fit the schema, is ``invalidFilter`` (a bad filter inside a path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import InvalidFilter, InvalidPath
+from ..filter.ast import And, Compare, Filter, PatchPath
+from ..filter.parse import parse_path
+from ..schema.model import AttributeDef
+from ..schema.registry import ResolvedAttribute, SchemaRegistry
+
+__all__ = ["Target", "target_for", "upsert_terms"]
+
+_CACHE_SIZE = 4096
+_cache: dict = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resolved PATCH path.
+
+    ``extension`` is the URN of the extension object holding the attribute (``None``: the resource itself).
+    ``attribute`` is ``None`` when the path is a bare extension URN (the whole extension object). ``sub`` is
+    the sub-attribute of ``attr.sub`` or ``attr[filter].sub``; ``matcher`` tests one element against ``filter``.
+    """
+
+    text: str
+    extension: str | None
+    attribute: AttributeDef | None
+    sub: AttributeDef | None = None
+    filter: Filter | None = None
+    matcher: Callable | None = None
+    dotted: bool = False  # written with a sub-attribute or a filter (not a plain attribute name)
+
+
+def target_for(text: str, resource_type: str, registry: SchemaRegistry, *, within: str | None = None) -> Target:
+    """The :class:`Target` of ``text``; ``within`` is an extension URN that unqualified names belong to."""
+    key = (registry, registry.generation, resource_type, within, text)
+    found = _cache.get(key)
+    if found is None:
+        found = _build(text, resource_type, registry, within)
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str | None) -> Target:
+    parsed = _parse(text)
+    path = parsed.path
+    uri = path.uri if path.uri is not None else within
+    if parsed.filter is not None and path.sub is not None:
+        raise InvalidPath(f"path {text!r}: a sub-attribute goes after the filter, as attr[filter].sub")
+    sub_name = parsed.sub if parsed.filter is not None else path.sub
+    resolved = registry.resolve(resource_type, path.name, uri, sub_name, error=InvalidPath)
+    dotted = sub_name is not None or parsed.filter is not None
+    if resolved.attribute is None:
+        if parsed.filter is not None or parsed.sub is not None:
+            raise InvalidPath(f"path {text!r}: an extension URN names a whole object, it takes no filter")
+        return Target(text=text, extension=resolved.extension, attribute=None)
+    attr = resolved.attribute
+    if parsed.filter is None:
+        if resolved.sub is not None and attr.multi_valued:
+            raise InvalidPath(
+                f"path {text!r}: {attr.name!r} is multi-valued; select elements with a filter, as "
+                f"{attr.name}[...].{resolved.sub.name} (J23)"
+            )
+        return Target(text=text, extension=resolved.extension, attribute=attr, sub=resolved.sub, dotted=dotted)
+    if not attr.multi_valued:
+        raise InvalidPath(f"path {text!r}: a value filter applies to a multi-valued attribute; {attr.name!r} is not")
+    return Target(
+        text=text,
+        extension=resolved.extension,
+        attribute=attr,
+        sub=resolved.sub,
+        filter=parsed.filter,
+        matcher=_matcher(parsed.filter, resource_type, resolved.extension, attr, registry),
+        dotted=True,
+    )
+
+
+def _matcher(filter_ast: Filter, resource_type: str, extension, attr: AttributeDef, registry) -> Callable:
+    """The element predicate of ``attr[filter]``. For a simple multi-valued attribute (``schemas``), ``value``
+    in the filter is the element itself (RFC 7644 §3.5.2, erratum 7122 discussion)."""
+    from ..filter.compile import element_matcher
+
+    if attr.is_complex:
+        return element_matcher(filter_ast, resource_type, ResolvedAttribute(extension, attr), registry)
+    element = AttributeDef(name=attr.name, type="complex", multi_valued=True, schema=attr.schema)
+    element.sub_attributes["value"] = AttributeDef(
+        name="value", type=attr.type, case_exact=attr.case_exact, mutability=attr.mutability,
+        returned=attr.returned, schema=attr.schema, parent=element,
+    )
+    match = element_matcher(filter_ast, resource_type, ResolvedAttribute(extension, element), registry)
+    return lambda value: match({"value": value})
+
+
+def _parse(text: str) -> PatchPath:
+    try:
+        return parse_path(text)
+    except InvalidPath as exc:
+        if _inside_brackets(text, exc.position):
+            raise InvalidFilter(f"path {text!r}: {exc.detail}", position=exc.position, code=exc.code) from None
+        exc.detail = f"path {text!r}: {exc.detail}"
+        exc.args = (exc.detail,)
+        raise
+
+
+def _inside_brackets(text: str, position: int | None) -> bool:
+    """Whether a syntax error at ``position`` lies inside the ``[...]`` of a value path (strings skipped)."""
+    start = text.find("[") if isinstance(text, str) else -1
+    if start < 0 or position is None or position <= start:
+        return False
+    in_string = escaped = False
+    for char in text[start + 1 : position]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "]":
+            return False
+    return True
+
+
+def upsert_terms(target: Target) -> dict | None:
+    """``{sub-attribute name: value}`` when the filter is ``eq`` terms joined by ``and`` (J19/J20), else ``None``.
+
+    Only such a filter says exactly what a new element must hold; contradictory terms give ``None``.
+    """
+    terms = target.filter.terms if isinstance(target.filter, And) else (target.filter,)
+    out: dict = {}
+    for term in terms:
+        if not (isinstance(term, Compare) and term.op == "eq" and term.value is not None):
+            return None
+        if term.path.uri is not None or term.path.sub is not None:
+            return None
+        name = term.path.name.lower()
+        if name in out and out[name][1] != term.value:
+            return None
+        out[name] = (term.path.name, term.value)
+    return {written: value for written, value in out.values()}

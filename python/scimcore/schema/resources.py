@@ -374,7 +374,10 @@ class _AttributeFields(ScimStruct, kw_only=True, omit_defaults=False):
 
 
 class SubAttribute(_AttributeFields, kw_only=True):
-    """A sub-attribute definition (RFC 7643 §7 ``subAttributes``)."""
+    """A sub-attribute definition (RFC 7643 §7 ``subAttributes``). Only the Schema schema itself nests
+    ``subAttributes`` one level further (``attributes.subAttributes``)."""
+
+    sub_attributes: list["SubAttribute"] | UnsetType = UNSET
 
 
 class Attribute(_AttributeFields, kw_only=True):

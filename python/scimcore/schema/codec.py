@@ -1,0 +1,577 @@
+"""Decoding, validating, normalising and encoding resources (RFC 7643 §2-§8) against a schema registry.
+
+``decode(data, resource_type="User")`` → a validated resource Struct (``User``, ``Group``; ``Resource`` for a
+type registered without a Struct of its own; ``ServiceProviderConfig``/``ResourceType``/``Schema`` for the
+discovery documents). ``normalize(dict, resource_type=...)`` → the canonical JSON-shaped dict.
+``encode(obj)`` → JSON bytes, never with ``returned: never`` attributes (``password``).
+
+Validation (RFC 7643 §2.1-§2.5, §3): every attribute must be defined by the type's base schema, its
+extensions (objects under their URN key, URN matched case-insensitively) or the common attributes; values must
+fit their type (dateTime as xsd:dateTime); required attributes must have a non-empty value (J49), required
+extensions must be present; strings must be one of the ``canonicalValues`` where the schema lists them
+(``Policy.check_canonical_values``); at most one ``primary: true`` per multi-valued attribute (J25);
+``schemas`` must name the base schema and nothing but it and the type's extensions. The default ``Policy``
+accepts attribute names in any case and ``"True"``/``"False"`` for booleans. ``null``, ``[]`` and ``{}`` are
+dropped (§2.5); extension objects are written under their canonical URN, which is added to ``schemas``.
+Failures: malformed JSON → ``invalidSyntax``; anything else → ``invalidValue``. Limits: see ``wire.py``.
+
+Speed: a plan is compiled once per (registry generation, resource type, policy). Documents that already use
+the canonical names and types decode straight into the Struct with a ``msgspec`` decoder built once, followed by
+a few per-type checks in Python; any other document (other case, string booleans, custom extensions, errors)
+takes the general path: JSON builtins → schema walk → Struct. Both paths accept and reject the same documents,
+except that ``meta`` dateTimes on the direct path are read by msgspec's RFC 3339 parser, which also allows a
+space or lower-case ``t`` between date and time.
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import timezone
+from typing import Any
+
+import msgspec
+
+from ..datetimes import parse_datetime
+from ..errors import InvalidSyntax, InvalidValue, ScimError
+from ..policy import Policy
+from .messages import BulkOperation, BulkRequest, BulkResponse, ListResponse
+from .model import AttributeDef, ResourceTypeDef, common_attributes
+from .registry import SchemaRegistry
+from .resources import (
+    RESOURCE_TYPE_SCHEMA,
+    SCHEMA_SCHEMA,
+    SPC_SCHEMA,
+    Group,
+    Resource,
+    ResourceType,
+    Schema,
+    ServiceProviderConfig,
+    User,
+    _Resource,
+)
+from .values import coerce_attribute
+from .wire import MAX_DOCUMENT_BYTES, load_json
+
+__all__ = ["decode", "encode", "normalize", "to_dict"]
+
+_DEFAULT_POLICY = Policy()
+_COMMON = common_attributes()
+_EMPTY = (None, [], {})
+
+# Structs for resource types (by base schema URN) and for the discovery documents (by name).
+_RESOURCE_STRUCTS: dict[str, type] = {
+    "urn:ietf:params:scim:schemas:core:2.0:user": User,
+    "urn:ietf:params:scim:schemas:core:2.0:group": Group,
+}
+_DISCOVERY = {
+    "serviceproviderconfig": ("ServiceProviderConfig", SPC_SCHEMA, ServiceProviderConfig),
+    "resourcetype": ("ResourceType", RESOURCE_TYPE_SCHEMA, ResourceType),
+    "schema": ("Schema", SCHEMA_SCHEMA, Schema),
+}
+
+
+class _Fallback(Exception):
+    """The direct path cannot vouch for this document: take the general path."""
+
+
+# -- plans -------------------------------------------------------------------------------------------------
+
+
+class _Extension:
+    __slots__ = ("urn", "attributes", "required", "required_attrs", "field")
+
+    def __init__(self, urn: str, attributes: dict[str, AttributeDef], required: bool, field: str | None):
+        self.urn = urn
+        self.attributes = attributes
+        self.required = required
+        self.required_attrs = [a for a in attributes.values() if a.required]
+        self.field = field  # the Struct attribute holding this extension, or None (kept in ``extensions``)
+
+
+class _Plan:
+    """Everything decode/normalize/encode need for one resource type, computed once."""
+
+    def __init__(self, registry: SchemaRegistry, rt: ResourceTypeDef, struct: type | None, policy: Policy):
+        self.name = rt.name
+        self.policy = policy
+        self.base_urn = rt.schema
+        self.attributes = {**_COMMON, **registry.schema(rt.schema).attributes}
+        self.schemas_attr = self.attributes["schemas"]
+        self.required = [a for a in self.attributes.values() if a.required and a.name != "schemas"]
+        if struct is not None and not _struct_fits(struct, self.attributes):
+            struct = Resource if issubclass(struct, _Resource) else None
+        if struct is None:
+            struct = Resource
+        self.struct = struct
+        wire_fields = {f.encode_name.lower(): f.name for f in msgspec.structs.fields(struct)}
+        self.extensions: dict[str, _Extension] = {}
+        for urn, required in rt.extensions:
+            schema = registry.schema(urn)
+            field = wire_fields.get(urn.lower()) if struct is not Resource else None
+            self.extensions[urn.lower()] = _Extension(schema.id, schema.attributes, required, field)
+        self.known_urns = {self.base_urn, *(e.urn for e in self.extensions.values())}
+        self.never = _never_paths(self.attributes, self.extensions)
+        self.direct = _direct_checks(self) if struct not in (Resource,) else None
+        self.decoder = msgspec.json.Decoder(struct) if self.direct is not None else None
+
+
+def _struct_fits(struct: type, attributes: dict[str, AttributeDef]) -> bool:
+    """A Struct can hold a type's resources if it has a field for every attribute of the base schema."""
+    names = {f.encode_name for f in msgspec.structs.fields(struct)}
+    return all(a.name in names for a in attributes.values() if a.schema is not None)
+
+
+def _never_paths(attributes, extensions) -> list[tuple[str | None, str, str | None]]:
+    """(extension URN or None, attribute, sub-attribute or None) of every ``returned: never`` attribute."""
+    paths = []
+    groups = [(None, attributes)] + [(e.urn, e.attributes) for e in extensions.values()]
+    for urn, attrs in groups:
+        for attr in attrs.values():
+            if attr.returned == "never":
+                paths.append((urn, attr.name, None))
+            else:
+                paths.extend((urn, attr.name, sub.name) for sub in attr.sub_attributes.values()
+                             if sub.returned == "never")
+    return paths
+
+
+_PLANS: "weakref.WeakKeyDictionary[SchemaRegistry, dict]" = weakref.WeakKeyDictionary()
+
+
+def _plan(registry: SchemaRegistry, resource_type, policy: Policy) -> _Plan:
+    if not isinstance(resource_type, str):
+        raise ScimError(f"resource_type must be a resource type name, not {type(resource_type).__name__}")
+    cache = _PLANS.get(registry)
+    if cache is None or cache.get("generation") != registry.generation:
+        cache = {"generation": registry.generation}
+        _PLANS[registry] = cache
+    key = (resource_type.lower(), policy)
+    plan = cache.get(key)
+    if plan is None:
+        plan = cache[key] = _build_plan(registry, resource_type, policy)
+    return plan
+
+
+def _build_plan(registry: SchemaRegistry, resource_type: str, policy: Policy) -> _Plan:
+    discovery = _DISCOVERY.get(resource_type.lower())
+    if resource_type.lower() in {n.lower() for n in registry.resource_type_names()} or discovery is None:
+        rt = registry.resource_type(resource_type)
+        return _Plan(registry, rt, _RESOURCE_STRUCTS.get(rt.schema.lower()), policy)
+    name, urn, struct = discovery
+    if registry.find_schema(urn) is None:
+        raise ScimError(f"unknown resource type {resource_type!r}: the registry has no {urn} schema", status=404)
+    return _Plan(registry, ResourceTypeDef(name=name, endpoint=f"/{name}", schema=urn), struct, policy)
+
+
+# -- the general path: schema walk over JSON builtins -----------------------------------------------------
+
+
+def _normalize(plan: _Plan, document, policy: Policy) -> dict:
+    if not isinstance(document, dict):
+        raise InvalidSyntax(f"a {plan.name} resource must be a JSON object")
+    core: dict = {}
+    extensions: dict[str, dict] = {}
+    schemas = None
+    for key, value in document.items():
+        if not isinstance(key, str):
+            raise InvalidValue("attribute names must be strings")
+        attr = plan.attributes.get(key.lower())
+        if attr is not None and (attr.name == key or policy.case_insensitive_names):
+            if attr.name in core or (attr is plan.schemas_attr and schemas is not None):
+                raise InvalidValue(f"attribute {attr.name!r} is given twice (in different case)")
+            if attr is plan.schemas_attr:
+                schemas = coerce_attribute(attr, value, policy) or []
+                continue
+            coerced = _prune(coerce_attribute(attr, value, policy))
+            if coerced not in _EMPTY:
+                core[attr.name] = coerced
+            continue
+        ext = plan.extensions.get(key.lower())
+        if ext is not None:
+            if ext.urn in extensions:
+                raise InvalidValue(f"the extension {ext.urn} is given twice (in different case)")
+            body = _extension_object(ext, value, policy)
+            if body:
+                extensions[ext.urn] = body
+            continue
+        if ":" in key:
+            raise InvalidValue(f"{key!r} is not a schema extension of resource type {plan.name}")
+        raise InvalidValue(f"unknown attribute {key!r} for resource type {plan.name}")
+    _check_required(plan, core, extensions)
+    out = {"schemas": _canonical_schemas(plan, schemas, extensions)}
+    out.update(core)
+    out.update(extensions)
+    return out
+
+
+def _extension_object(ext: _Extension, value, policy: Policy) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidValue(f"the extension {ext.urn} must be a JSON object")
+    out: dict = {}
+    for key, item in value.items():
+        attr = ext.attributes.get(key.lower()) if isinstance(key, str) else None
+        if attr is None or (attr.name != key and not policy.case_insensitive_names):
+            raise InvalidValue(f"unknown attribute {key!r} in the extension {ext.urn}")
+        if attr.name in out:
+            raise InvalidValue(f"attribute {ext.urn}:{attr.name} is given twice (in different case)")
+        coerced = _prune(coerce_attribute(attr, item, policy, where=f"{ext.urn}:{attr.name}"))
+        if coerced not in _EMPTY:
+            out[attr.name] = coerced
+    return out
+
+
+def _prune(value):
+    """Drop empty complex values: ``{}`` elements of a multi-valued attribute, and a ``{}`` value."""
+    if isinstance(value, list):
+        return [v for v in value if v != {}]
+    return value
+
+
+def _check_required(plan: _Plan, core: dict, extensions: dict) -> None:
+    """Required attributes need a non-empty value (RFC 7643 §2.2, J49); required sub-attributes likewise in
+    every complex value; a required extension must be present with its required attributes (§3.3)."""
+    for attr in plan.required:
+        if _missing(core.get(attr.name)):
+            raise InvalidValue(f"the required attribute {attr.name!r} is missing")
+    for attr_defs, values, prefix in [(plan.attributes, core, "")] + [
+        (e.attributes, extensions.get(e.urn, {}), f"{e.urn}:") for e in plan.extensions.values()
+    ]:
+        for name, value in values.items():
+            attr = attr_defs.get(name.lower())
+            if attr is None or not attr.sub_attributes:
+                continue
+            required_subs = [s for s in attr.sub_attributes.values() if s.required]
+            for element in value if isinstance(value, list) else [value]:
+                for sub in required_subs:
+                    if isinstance(element, dict) and _missing(element.get(sub.name)):
+                        raise InvalidValue(f"the required sub-attribute {prefix}{attr.name}.{sub.name} is missing")
+    for ext in plan.extensions.values():
+        body = extensions.get(ext.urn)
+        if body is None:
+            if ext.required:
+                raise InvalidValue(f"the required extension {ext.urn} is missing")
+            continue
+        for attr in ext.required_attrs:
+            if _missing(body.get(attr.name)):
+                raise InvalidValue(f"the required attribute {ext.urn}:{attr.name} is missing")
+
+
+def _missing(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _canonical_schemas(plan: _Plan, schemas, extensions: dict) -> list[str]:
+    """``schemas`` with canonical URN spellings, the base schema required, and the URN of every extension
+    object present added (RFC 7643 §3, §3.3)."""
+    if schemas is None:
+        raise InvalidValue(f"the required attribute 'schemas' is missing (it must list {plan.base_urn})")
+    out: list[str] = []
+    for urn in schemas:
+        lowered = urn.lower()
+        if lowered == plan.base_urn.lower():
+            canonical = plan.base_urn
+        elif lowered in plan.extensions:
+            canonical = plan.extensions[lowered].urn
+        else:
+            raise InvalidValue(f"'schemas' lists {urn!r}, which is not a schema of resource type {plan.name}")
+        if canonical not in out:
+            out.append(canonical)
+    if plan.base_urn not in out:
+        raise InvalidValue(f"'schemas' must list the base schema {plan.base_urn}")
+    out.extend(urn for urn in extensions if urn not in out)
+    return out
+
+
+def _build(plan: _Plan, normalized: dict):
+    """The Struct for a normalized document."""
+    data = dict(normalized)
+    meta = data.get("meta")
+    if meta is not None:
+        data["meta"] = {k: parse_datetime(v) if k in ("created", "lastModified") else v for k, v in meta.items()}
+    extras = {}
+    for ext in plan.extensions.values():
+        if ext.field is None and ext.urn in data:
+            extras[ext.urn] = data.pop(ext.urn)
+    if plan.struct is Resource:
+        common = {k: data.pop(k) for k in ("schemas", "id", "externalId", "meta") if k in data}
+        data = {**common, "resourceType": plan.name, "attributes": data}
+    if extras:
+        data["extensions"] = extras
+    try:
+        return msgspec.convert(data, plan.struct)
+    except msgspec.ValidationError as exc:
+        raise InvalidValue(f"the {plan.name} resource does not fit {plan.struct.__name__}: {exc}") from None
+
+
+# -- the direct path: msgspec decodes into the Struct, Python checks the rest ---------------------------------
+
+
+def _direct_checks(plan: _Plan):
+    """The checks msgspec's typed decoding leaves to do, as one function over the decoded Struct (or ``None``
+    when the Struct cannot be checked this way)."""
+    policy = plan.policy
+    struct = plan.struct
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+    required = [fields[a.name].name for a in plan.required]
+    complexes = []  # (owner field or None, field, is_multi, empty instance, primary?, [(sub field, allowed)])
+    scopes = [(None, plan.attributes, struct)]
+    for ext in plan.extensions.values():
+        if ext.required:
+            return None
+        if ext.field is None:
+            continue
+        if ext.required_attrs:
+            return None
+        scopes.append((ext.field, ext.attributes, fields[ext.urn].type))
+    for owner, attributes, owner_type in scopes:
+        owner_type = _struct_type(owner_type)
+        owner_fields = {f.encode_name: f for f in msgspec.structs.fields(owner_type)}
+        for attr in attributes.values():
+            if attr.name == "schemas":
+                continue
+            if attr.is_complex:
+                element_type = _struct_type(owner_fields[attr.name].type)
+                if element_type is None or any(s.required for s in attr.sub_attributes.values()):
+                    return None
+                element_fields = {f.encode_name: f.name for f in msgspec.structs.fields(element_type)}
+                if any(s.name not in element_fields or s.is_complex for s in attr.sub_attributes.values()):
+                    return None
+                canon = [(element_fields[s.name], frozenset(c.casefold() for c in s.canonical_values))
+                         for s in attr.sub_attributes.values()
+                         if s.canonical_values and policy.check_canonical_values]
+                primary = attr.multi_valued and attr.sub("primary") is not None
+                complexes.append((owner, owner_fields[attr.name].name, attr.multi_valued, element_type(),
+                                  primary and element_fields.get("primary"), canon))
+            elif attr.canonical_values and policy.check_canonical_values:
+                return None
+    base_urn = plan.base_urn
+    known = plan.known_urns
+    ext_fields = [(e.field, e.urn) for e in plan.extensions.values() if e.field is not None]
+
+    def check(obj):
+        if getattr(obj, "extensions", None):
+            raise _Fallback
+        schemas = obj.schemas
+        if base_urn not in schemas or len(set(schemas)) != len(schemas) or not known.issuperset(schemas):
+            raise _Fallback
+        for name in required:
+            value = getattr(obj, name)
+            if value is None or value == "" or value == []:
+                raise _Fallback
+        for owner, name, multi, empty, primary, canon in complexes:
+            holder = obj if owner is None else getattr(obj, owner)
+            if holder is None:
+                continue
+            value = getattr(holder, name)
+            if value is None:
+                continue
+            if not multi:
+                if value == empty:
+                    setattr(holder, name, None)
+                continue
+            if not value:
+                setattr(holder, name, None)
+                continue
+            primaries = 0
+            for element in value:
+                if element == empty:
+                    raise _Fallback
+                if primary and getattr(element, primary) is True:
+                    primaries += 1
+                for sub, allowed in canon:
+                    text = getattr(element, sub)
+                    if text is not None and text.casefold() not in allowed:
+                        raise _Fallback
+            if primaries > 1:
+                raise _Fallback
+        for field, urn in ext_fields:
+            ext_value = getattr(obj, field)
+            if ext_value is not None:
+                if ext_value == type(ext_value)():
+                    setattr(obj, field, None)
+                elif urn not in schemas:
+                    raise _Fallback
+        meta = getattr(obj, "meta", None)
+        if meta is not None:
+            for stamp in ("created", "last_modified"):
+                value = getattr(meta, stamp)
+                if value is not None and value.tzinfo is None:
+                    setattr(meta, stamp, value.replace(tzinfo=timezone.utc))
+        return obj
+
+    return check
+
+
+def _struct_type(annotation):
+    """The Struct class inside ``T``, ``T | None`` or ``list[T] | None``, or ``None``."""
+    args = getattr(annotation, "__args__", None)
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    for arg in args or ():
+        found = _struct_type(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# -- public functions --------------------------------------------------------------------------------------
+
+
+def _registry(registry):
+    if registry is None:
+        from .default import registry as default
+
+        return default
+    if not isinstance(registry, SchemaRegistry):
+        raise ScimError(f"registry must be a SchemaRegistry, not {type(registry).__name__}")
+    return registry
+
+
+def decode(
+    data,
+    resource_type: str = "User",
+    *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+):
+    """Validate ``data`` (JSON bytes/str or a JSON-shaped dict) as a ``resource_type`` resource and return its
+    Struct (RFC 7643 §3). Every failure is a ``ScimError``: ``invalidSyntax`` for malformed JSON,
+    ``invalidValue`` for a document that does not fit the schema, ``tooMany`` beyond ``max_bytes``."""
+    policy = policy or _DEFAULT_POLICY
+    plan = _plan(_registry(registry), resource_type, policy)
+    is_text = isinstance(data, (bytes, bytearray, memoryview, str))
+    if plan.direct is not None and (is_text or isinstance(data, dict)):
+        try:
+            if is_text:
+                if len(data) > max_bytes:
+                    raise _Fallback
+                obj = plan.decoder.decode(data)
+            else:
+                obj = msgspec.convert(data, plan.struct)
+            return plan.direct(obj)
+        except (msgspec.ValidationError, _Fallback):
+            pass
+        except (msgspec.DecodeError, RecursionError, ValueError):
+            pass  # malformed: the general path reports it
+    if is_text:
+        data = load_json(data, max_bytes=max_bytes, what=f"{plan.name} resource")
+    elif isinstance(data, msgspec.Struct):
+        data = to_dict(data, registry=registry)
+    return _build(plan, _normalize(plan, data, policy))
+
+
+def normalize(
+    resource,
+    resource_type: str = "User",
+    *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
+) -> dict:
+    """The canonical JSON-shaped dict of a resource (dict, JSON text or resource Struct): canonical attribute
+    names and URNs, policy coercions applied, ``null``/``[]``/``{}`` dropped (RFC 7643 §2.5), extension URNs in
+    ``schemas``. Validated like ``decode``; the input is never modified."""
+    policy = policy or _DEFAULT_POLICY
+    registry = _registry(registry)
+    plan = _plan(registry, resource_type, policy)
+    if isinstance(resource, (bytes, bytearray, memoryview, str)):
+        resource = load_json(resource, what=f"{plan.name} resource")
+    elif isinstance(resource, msgspec.Struct):
+        resource = to_dict(resource, registry=registry)
+    return _normalize(plan, resource, policy)
+
+
+def to_dict(obj, *, registry: SchemaRegistry | None = None) -> dict:
+    """A resource Struct as a JSON-shaped dict, every attribute included (``password`` too): extension objects
+    under their URN keys, dateTimes as strings. For PATCH, filters and storage; ``encode`` is for output."""
+    if isinstance(obj, dict):
+        return obj
+    if not isinstance(obj, msgspec.Struct):
+        raise InvalidValue(f"expected a resource Struct or dict, not {type(obj).__name__}")
+    out = msgspec.to_builtins(obj)
+    if isinstance(obj, _Resource):
+        extensions = out.pop("extensions", None) or {}
+        if isinstance(obj, Resource):
+            out.pop("resourceType", None)
+            attributes = out.pop("attributes", None) or {}
+            out.update(attributes)
+        out.update(extensions)
+    return out
+
+
+def encode(obj, *, registry: SchemaRegistry | None = None, resource_type: str | None = None) -> bytes:
+    """JSON bytes for a resource or message (RFC 7643/7644): Structs via their wire names, extension objects
+    under their URN keys, ``returned: never`` attributes left out (also inside ListResponse and bulk bodies).
+    A plain dict is taken as a resource of ``resource_type`` when given, else written as is."""
+    registry = _registry(registry)
+    return _json_encode(_output(obj, registry, resource_type))
+
+
+_json_encode = msgspec.json.Encoder().encode
+
+
+def _output(obj, registry: SchemaRegistry, resource_type: str | None):
+    if isinstance(obj, _Resource):
+        kind = obj.resource_type if isinstance(obj, Resource) else type(obj).__name__
+        return _resource_output(to_dict(obj), registry, kind)
+    if isinstance(obj, dict):
+        return _resource_output(obj, registry, resource_type) if resource_type else obj
+    if isinstance(obj, ListResponse):
+        out = msgspec.to_builtins(obj)
+        out["Resources"] = [_output(item, registry, resource_type) for item in obj.resources]
+        return out
+    if isinstance(obj, (BulkRequest, BulkResponse)):
+        out = msgspec.to_builtins(obj)
+        out["Operations"] = [_bulk_output(op, registry) for op in obj.operations]
+        return out
+    if isinstance(obj, msgspec.Struct):
+        return obj
+    try:
+        msgspec.to_builtins(obj)
+    except TypeError:
+        raise InvalidValue(f"cannot encode a {type(obj).__name__}") from None
+    return obj
+
+
+def _bulk_output(op: BulkOperation, registry: SchemaRegistry) -> dict:
+    out = msgspec.to_builtins(op)
+    for key in ("data", "response"):
+        value = getattr(op, key)
+        if isinstance(value, _Resource):
+            out[key] = _output(value, registry, None)
+    return out
+
+
+def _resource_output(resource: dict, registry: SchemaRegistry, resource_type: str) -> dict:
+    """Leave out ``returned: never`` attributes and make ``schemas`` list every extension present."""
+    try:
+        plan = _plan(registry, resource_type, _DEFAULT_POLICY)
+    except ScimError:
+        return resource
+    out = dict(resource)
+    for urn, name, sub in plan.never:
+        holder = out if urn is None else out.get(urn)
+        if not isinstance(holder, dict) or name not in holder:
+            continue
+        if holder is not out:
+            holder = out[urn] = dict(holder)
+        if sub is None:
+            del holder[name]
+        else:
+            holder[name] = _without_sub(holder[name], sub)
+    schemas = out.get("schemas")
+    if isinstance(schemas, list):
+        missing = [e.urn for e in plan.extensions.values() if e.urn in out and e.urn not in schemas]
+        if missing:
+            out["schemas"] = [*schemas, *missing]
+    return out
+
+
+def _without_sub(value: Any, sub: str):
+    if isinstance(value, list):
+        return [_without_sub(v, sub) for v in value]
+    if isinstance(value, dict) and sub in value:
+        return {k: v for k, v in value.items() if k != sub}
+    return value

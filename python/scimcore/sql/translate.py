@@ -1,0 +1,401 @@
+"""SCIM filters and sort keys as SQL over JSON documents (RFC 7644 §3.4.2.2, §3.4.2.3; SEMANTICS "Evaluation").
+
+:func:`to_sql` turns a filter into a ``WHERE`` condition and its bound parameters, for resources stored as
+JSON documents in one column (SQLite JSON1 text, PostgreSQL ``jsonb``). The translation is schema-aware and
+follows the in-memory evaluator rule by rule:
+
+- a comparison on a multi-valued attribute is ``EXISTS`` over its elements; ``ne`` is ``NOT (eq)`` (J6), so it
+  also holds when the attribute is absent; a value path needs one element to satisfy the whole bracket;
+- a comparison on a complex attribute without a sub-attribute compares its ``value`` sub-attribute (J5);
+- ``pr`` is false for missing, ``null``, ``""``, ``[]`` and complex values without a non-empty
+  sub-attribute (J7); ``eq null`` is "not present", ``ne null`` is "present" (J8);
+- every comparison checks the JSON type of the stored value, so a value of the wrong type never matches;
+- strings compare by code point (``COLLATE "C"`` on PostgreSQL), case-insensitively unless ``caseExact``;
+- dateTimes compare as instants; numbers as numbers (integers and decimals mix).
+
+Every literal is a bound parameter; ``co``/``sw``/``ew`` never hand a wildcard to the database unescaped
+(PostgreSQL ``LIKE ... ESCAPE``; on SQLite ``instr``/``substr``, because SQLite's ``LIKE`` ignores ASCII case).
+Attribute names come from the schema and are checked before they are written into SQL (so that expression
+indexes match). Whatever cannot be translated raises ``InvalidFilter``; nothing is dropped.
+
+With ``folded=True`` the column holds search documents (:func:`scimcore.sql.document.search_document`): the
+comparison is then exact in both dialects. With raw documents, SQLite needs the functions of
+:func:`~scimcore.sql.document.register_sqlite_functions` on the connection (exact as well), and PostgreSQL
+folds case with ``lower()``: the one place where SQL may differ from the evaluator (see docs/sql.md).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Callable
+
+from ..datetimes import parse_datetime
+from ..errors import InvalidFilter, ScimError
+from ..filter.ast import COMPARE_OPS, And, AttrPath, Compare, Not, Or, Present, ValuePath
+from ..schema.model import AttributeDef
+from .dialects import DIALECTS, Dialect, Node, check_identifier
+from .document import fold, instant_text
+
+__all__ = ["to_sql", "order_by_sql"]
+
+_ORDERING = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_STRINGS = ("string", "reference", "binary")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def to_sql(filter, resource_type: str | None = "User", dialect: str = "sqlite", column: str = "data",
+           registry=None, *, folded: bool = False) -> tuple[str, list]:
+    """Translate a filter (text or AST) into ``(where_sql, params)`` for JSON documents in ``column``.
+
+    ``dialect`` is ``"sqlite"`` (``?`` placeholders) or ``"postgresql"`` (``%s``, for psycopg). ``folded``:
+    the column holds search documents (case folded, canonical instants). Raises ``InvalidFilter`` for a filter
+    that does not parse, does not fit the schema, or cannot be translated.
+    """
+    translator = _Translator.create(resource_type, dialect, column, registry, folded)
+    ast = _parse(filter)
+    try:
+        sql = translator.filter(ast, Node(translator.column), None)
+    except RecursionError:
+        raise InvalidFilter("the filter is nested too deeply to translate") from None
+    return sql, translator.params
+
+
+def order_by_sql(sort_by: str, descending: bool, resource_type: str = "User", dialect: str = "sqlite",
+                 column: str = "data", registry=None, *, folded: bool = False,
+                 id_column: str = "id") -> str:
+    """The ``ORDER BY`` list for ``sortBy`` (RFC 7644 §3.4.2.3, SEMANTICS "Query", J42).
+
+    Missing values sort last ascending and first descending; a multi-valued attribute sorts by its primary
+    element, else its first; a complex attribute by ``value``; strings by code point, folded unless
+    ``caseExact``; ties by ``id_column`` ascending. Unknown attributes raise ``InvalidFilter``.
+    """
+    translator = _Translator.create(resource_type, dialect, column, registry, folded)
+    id_column = check_identifier(id_column)
+    key = translator.sort_key(_parse_sort(sort_by))
+    direction = "DESC" if descending else "ASC"
+    id_order = f'{id_column} COLLATE "C"' if translator.dialect.name == "postgresql" else id_column
+    return f"({key}) IS NULL {direction}, {key} {direction}, {id_order} ASC"
+
+
+def _parse(filter):
+    if isinstance(filter, str):
+        from ..filter.parse import parse_filter
+
+        return parse_filter(filter)
+    if isinstance(filter, (And, Or, Not, Compare, Present, ValuePath)):
+        return filter
+    raise InvalidFilter("a filter must be filter text or a parsed filter")
+
+
+def _parse_sort(sort_by) -> AttrPath:
+    from ..filter.parse import parse_filter
+
+    if not isinstance(sort_by, str):
+        raise InvalidFilter("sortBy must be an attribute path")
+    try:
+        ast = parse_filter(f"{sort_by} pr")
+    except ScimError:
+        raise InvalidFilter(f"sortBy {sort_by!r} is not an attribute path") from None
+    if not isinstance(ast, Present):
+        raise InvalidFilter(f"sortBy {sort_by!r} is not an attribute path")
+    return ast.path
+
+
+class _Translator:
+    """One translation: the dialect, the schema, and the parameters collected so far."""
+
+    def __init__(self, dialect: Dialect, registry, resource_type: str, column: str, folded: bool) -> None:
+        self.dialect = dialect
+        self.registry = registry
+        self.resource_type = resource_type
+        self.column = column
+        self.folded = folded
+        self.params: list = []
+        self._aliases = 0
+
+    @classmethod
+    def create(cls, resource_type, dialect, column, registry, folded) -> "_Translator":
+        found = DIALECTS.get(dialect) if isinstance(dialect, str) else None
+        if found is None:
+            raise InvalidFilter(f"unknown SQL dialect {dialect!r}: expected 'sqlite' or 'postgresql'")
+        if resource_type is None:
+            raise InvalidFilter("SQL translation is schema-aware: a resource type is required")
+        if registry is None:
+            from ..schema.default import registry
+        try:
+            registry.resource_type(resource_type)
+        except ScimError as exc:
+            raise InvalidFilter(exc.detail) from None
+        return cls(found, registry, resource_type, check_identifier(column), bool(folded))
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def param(self, value, cast: str | None = None) -> str:
+        self.params.append(value)
+        if self.dialect.name == "postgresql" and cast:
+            return f"{self.dialect.placeholder}::{cast}"
+        return self.dialect.placeholder
+
+    def _alias(self) -> str:
+        self._aliases += 1
+        return f"scim_e{self._aliases}"
+
+    def _exists(self, node: Node, element_condition: Callable[[Node], str]) -> str:
+        alias = self._alias()
+        source, _ = self.dialect.elements(node, alias)
+        element = Node(alias, (), True)
+        return f"EXISTS (SELECT 1 FROM {source} WHERE {self.dialect.is_array(node)} AND ({element_condition(element)}))"
+
+    def _reach(self, node: Node, steps: list[tuple[str, AttributeDef | None]], leaf: Callable[[Node], str]) -> str:
+        """Walk ``steps`` from ``node``; a multi-valued step holds if any element satisfies the rest."""
+        if not steps:
+            return leaf(node)
+        (key, attr), rest = steps[0], steps[1:]
+        child = node.child(key)
+        if attr is not None and attr.multi_valued:
+            return self._exists(child, lambda element: self._reach(element, rest, leaf))
+        return self._reach(child, rest, leaf)
+
+    def _resolve(self, path: AttrPath, scope: AttributeDef | None):
+        """``(steps, target)`` of a path at the top level (``scope is None``) or inside a value path."""
+        if scope is not None:
+            sub = scope.sub(path.name) if path.uri is None and path.sub is None else None
+            if sub is None:
+                raise InvalidFilter(f"{path} is not a sub-attribute of {scope.name!r}")
+            steps, target = [(sub.name, sub)], sub
+        else:
+            found = self.registry.resolve(self.resource_type, path.name, path.uri, path.sub)
+            steps = [(found.extension, None)] if found.extension else []
+            target = found.target
+            if found.attribute is not None:
+                steps.append((found.attribute.name, found.attribute))
+            if found.sub is not None:
+                steps.append((found.sub.name, found.sub))
+        if target is not None and (target.returned == "never" or any(
+                a is not None and a.returned == "never" for _, a in steps)):
+            raise InvalidFilter(f"{path} is never returned and cannot be filtered")
+        return steps, target
+
+    # -- filters --------------------------------------------------------------------------------------------
+
+    def filter(self, node, at: Node, scope: AttributeDef | None) -> str:
+        match node:
+            case And(terms=[_, _, *_] as terms):
+                return "(" + " AND ".join(self.filter(t, at, scope) for t in terms) + ")"
+            case Or(terms=[_, _, *_] as terms):
+                return "(" + " OR ".join(self.filter(t, at, scope) for t in terms) + ")"
+            case Not(filter=inner):
+                return f"(({self.filter(inner, at, scope)}) IS NOT TRUE)"
+            case Present(path=AttrPath() as path):
+                steps, target = self._resolve(path, scope)
+                return self._present(at, steps, target)
+            case Compare(path=AttrPath() as path, op=str() as op, value=value):
+                return self._compare(at, scope, path, op, value)
+            case ValuePath(path=AttrPath() as path, filter=inner):
+                if scope is not None:
+                    raise InvalidFilter("a value path cannot be nested inside another value path")
+                steps, target = self._resolve(path, None)
+                if target is None or not target.is_complex or path.sub is not None:
+                    raise InvalidFilter(f"the value path {path}[...] needs a complex attribute")
+                return self._reach(at, steps, lambda element: self.filter(inner, element, target))
+        raise InvalidFilter(f"not a well-formed filter node: {type(node).__name__}")
+
+    def _present(self, at: Node, steps, target: AttributeDef | None) -> str:
+        return self._reach(at, steps, lambda n: self._non_empty(n, target))
+
+    def _non_empty(self, node: Node, attr: AttributeDef | None) -> str:
+        """J7: the node holds a value that is not null, ``""``, ``[]``, or a complex value with nothing in it."""
+        d = self.dialect
+        if attr is None:  # a whole extension object: present if any of its attributes is
+            urn = node.keys[-1]
+            attributes = self.registry.schema(urn).attributes.values()
+            return self._any_present(node, list(attributes))
+        if attr.is_complex:
+            return self._any_present(node, list(attr.sub_attributes.values()))
+        t = d.json_type(node)
+        return f"({t} <> 'null' AND ({t} <> '{d.STRING}' OR {d.text(node)} <> '') AND {t} <> 'array')"
+
+    def _any_present(self, node: Node, attributes: list[AttributeDef]) -> str:
+        checks = [self._present(node, [(a.name, a)], a) for a in attributes]
+        inner = " OR ".join(checks) if checks else "1 = 0"
+        return f"({self.dialect.json_type(node)} = 'object' AND ({inner}))"
+
+    def _compare(self, at: Node, scope, path: AttrPath, op: str, value) -> str:
+        if op not in COMPARE_OPS:
+            raise InvalidFilter(f"the operator {op!r} is not supported")
+        steps, target = self._resolve(path, scope)
+        if target is None:
+            if value is None and op in ("eq", "ne"):
+                present = self._present(at, steps, None)
+                return present if op == "ne" else f"(({present}) IS NOT TRUE)"
+            raise InvalidFilter(f"{path} names a whole extension: only pr, eq null and ne null apply")
+        if value is None:
+            if op not in ("eq", "ne"):
+                raise InvalidFilter(f"null can only be compared with eq or ne, not {op}")
+            present = self._present(at, steps, target)
+            return present if op == "ne" else f"(({present}) IS NOT TRUE)"
+        if target.is_complex:
+            value_sub = target.sub("value")
+            if value_sub is None:
+                raise InvalidFilter(f"{path} is complex and has no 'value' sub-attribute to compare")
+            steps, target = [*steps, (value_sub.name, value_sub)], value_sub
+        leaf = self._leaf(target, "eq" if op == "ne" else op, value, path)
+        condition = self._reach(at, steps, leaf)
+        return f"(({condition}) IS NOT TRUE)" if op == "ne" else condition
+
+    def _leaf(self, attr: AttributeDef, op: str, value, path: AttrPath) -> Callable[[Node], str]:
+        """Check the operator and literal against the attribute type; the comparison on one scalar node."""
+        kind = attr.type
+        if op in ("gt", "ge", "lt", "le") and kind in ("boolean", "binary"):
+            raise InvalidFilter(f"{op} cannot compare the {kind} attribute {path}")
+        if op in ("co", "sw", "ew") and kind not in _STRINGS:
+            raise InvalidFilter(f"{op} applies to strings, not to the {kind} attribute {path}")
+        if kind in _STRINGS:
+            if not isinstance(value, str):
+                raise InvalidFilter(f"{path} is a {kind}: compare it with a string")
+            return self._string_leaf(op, value, attr.case_exact)
+        if kind == "dateTime":
+            instant = parse_datetime(value)
+            if instant is None:
+                raise InvalidFilter(f"{path} is a dateTime: compare it with an xsd:dateTime string")
+            return self._datetime_leaf(op, instant)
+        if kind in ("integer", "decimal"):
+            if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
+                raise InvalidFilter(f"{path} is a number: compare it with a number")
+            return self._number_leaf(op, value)
+        if kind == "boolean":
+            if not isinstance(value, bool):
+                raise InvalidFilter(f"{path} is a boolean: compare it with true or false")
+            check = self.dialect.is_true if value else self.dialect.is_false
+            return check
+        raise InvalidFilter(f"{path}: attributes of type {kind} cannot be compared")
+
+    def _string_leaf(self, op: str, value: str, case_exact: bool) -> Callable[[Node], str]:
+        d = self.dialect
+        pg = d.name == "postgresql"
+        if pg and "\x00" in value:
+            raise InvalidFilter("PostgreSQL text cannot hold the character U+0000")
+        literal = value if case_exact else fold(value)
+
+        def leaf(node: Node) -> str:
+            text = d.text(node)
+            if not case_exact and not self.folded:
+                text = f"lower({text})" if pg else f"scim_fold({text})"
+            if op == "eq":
+                test = f"{text} = {self.param(literal, 'text')}"
+            elif op in _ORDERING:
+                collate = ' COLLATE "C"' if pg else ""
+                test = f"{text}{collate} {_ORDERING[op]} {self.param(literal, 'text')}"
+            elif pg:
+                pattern = _like_escape(literal)
+                pattern = {"co": f"%{pattern}%", "sw": f"{pattern}%", "ew": f"%{pattern}"}[op]
+                test = f"{text} LIKE {self.param(pattern, 'text')} ESCAPE '\\'"
+            elif op == "co":
+                test = f"instr({text}, {self.param(literal)}) > 0"
+            elif op == "sw":
+                test = f"substr({text}, 1, {self.param(len(literal))}) = {self.param(literal)}"
+            else:
+                n = len(literal)
+                test = (f"length({text}) >= {self.param(n)} AND "
+                        f"substr({text}, length({text}) - {self.param(n)} + 1) = {self.param(literal)}")
+            return f"({d.is_string(node)} AND {test})"
+
+        return leaf
+
+    def _datetime_leaf(self, op: str, instant) -> Callable[[Node], str]:
+        d = self.dialect
+        sql_op = _ORDERING[op]
+
+        def leaf(node: Node) -> str:
+            if self.folded:
+                collate = ' COLLATE "C"' if d.name == "postgresql" else ""
+                return f"({d.is_string(node)} AND {d.text(node)}{collate} {sql_op} {self.param(instant_text(instant), 'text')})"
+            if d.name == "sqlite":
+                return f"({d.is_string(node)} AND scim_instant({d.text(node)}) {sql_op} {self.param(instant_text(instant))})"
+            parsed = _pg_instant(d.text(node))
+            return f"({d.is_string(node)} AND {parsed} {sql_op} {self.param(instant, 'timestamptz')})"
+
+        return leaf
+
+    def _number_leaf(self, op: str, value) -> Callable[[Node], str]:
+        d = self.dialect
+        sql_op = _ORDERING[op]
+        if d.name == "sqlite":
+            value = _sqlite_number(value)
+
+        def leaf(node: Node) -> str:
+            return f"({d.is_number(node)} AND {d.number(node)} {sql_op} {self.param(value, 'numeric')})"
+
+        return leaf
+
+    # -- sorting --------------------------------------------------------------------------------------------
+
+    def sort_key(self, path: AttrPath) -> str:
+        """A typed SQL expression for the sort value of each row (``NULL`` when the resource has none)."""
+        steps, target = self._resolve(path, None)
+        if target is None:
+            raise InvalidFilter(f"cannot sort by the whole extension {path}")
+        if target.is_complex:
+            value_sub = target.sub("value")
+            if value_sub is None:
+                raise InvalidFilter(f"cannot sort by the complex attribute {path}: it has no 'value'")
+            steps, target = [*steps, (value_sub.name, value_sub)], value_sub
+        return self._sort_reach(Node(self.column), steps, target)
+
+    def _sort_reach(self, node: Node, steps, target: AttributeDef) -> str:
+        for index, (key, attr) in enumerate(steps):
+            node = node.child(key)
+            if attr is not None and attr.multi_valued:
+                return self._sort_element(node, attr, steps[index + 1:], target)
+        return self._scalar_key(node, target)
+
+    def _sort_element(self, node: Node, attr: AttributeDef, rest, target: AttributeDef) -> str:
+        """The key of the primary element, else of the first (J42)."""
+        d = self.dialect
+        alias = self._alias()
+        source, order = d.elements(node, alias)
+        element = Node(alias, (), True)
+        key = self._sort_reach(element, rest, target)
+        primary = d.is_true(element.child("primary")) if attr.is_complex and attr.sub("primary") else "1 = 0"
+        return (f"(SELECT {key} FROM {source} WHERE {d.is_array(node)} "
+                f"ORDER BY ({primary}) IS TRUE DESC, {order} LIMIT 1)")
+
+    def _scalar_key(self, node: Node, target: AttributeDef) -> str:
+        d = self.dialect
+        kind = target.type
+        if kind in _STRINGS or kind == "dateTime":
+            text = d.text(node)
+            if kind == "dateTime" and not self.folded:
+                text = f"scim_instant({text})" if d.name == "sqlite" else _pg_instant(text)
+            elif kind in _STRINGS and not target.case_exact and not self.folded:
+                text = f"lower({text})" if d.name == "postgresql" else f"scim_fold({text})"
+            text_key = d.name == "postgresql" and (kind != "dateTime" or self.folded)
+            return f"(CASE WHEN {d.is_string(node)} THEN {text} END)" + (' COLLATE "C"' if text_key else "")
+        if kind in ("integer", "decimal"):
+            return f"(CASE WHEN {d.is_number(node)} THEN {d.number(node)} END)"
+        if kind == "boolean":
+            return d.bool_key(node)
+        raise InvalidFilter(f"cannot sort by attributes of type {kind}")
+
+
+def _pg_instant(text: str) -> str:
+    """PostgreSQL: an xsd:dateTime text as ``timestamptz`` (no offset: UTC); ``NULL`` if it is no dateTime."""
+    return (f"(CASE WHEN {text} ~ '{_XSD_DATETIME}' THEN (CASE WHEN {text} ~ '(Z|[+-][0-9]{{2}}:[0-9]{{2}})$' "
+            f"THEN {text} ELSE {text} || 'Z' END)::timestamptz END)")
+
+
+_XSD_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+
+
+def _like_escape(text: str) -> str:
+    """Escape LIKE's wildcards (``%``, ``_``) and the escape character itself (``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _sqlite_number(value):
+    """SQLite binds 64-bit integers and doubles: exact integers stay integers, the rest become doubles."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)
+    if isinstance(value, int) and _INT64[0] <= value <= _INT64[1]:
+        return value
+    return float(value)

@@ -25,7 +25,6 @@ space or lower-case ``t`` between date and time.
 
 from __future__ import annotations
 
-import weakref
 from datetime import timezone
 from typing import Any
 
@@ -135,21 +134,13 @@ def _never_paths(attributes, extensions) -> list[tuple[str | None, str, str | No
     return paths
 
 
-_PLANS: "weakref.WeakKeyDictionary[SchemaRegistry, dict]" = weakref.WeakKeyDictionary()
-
-
 def _plan(registry: SchemaRegistry, resource_type, policy: Policy) -> _Plan:
     if not isinstance(resource_type, str):
         raise ScimError(f"resource_type must be a resource type name, not {type(resource_type).__name__}")
-    cache = _PLANS.get(registry)
-    if cache is None or cache.get("generation") != registry.generation:
-        cache = {"generation": registry.generation}
-        _PLANS[registry] = cache
-    key = (resource_type.lower(), policy)
-    plan = cache.get(key)
-    if plan is None:
-        plan = cache[key] = _build_plan(registry, resource_type, policy)
-    return plan
+    if not isinstance(policy, Policy):
+        raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
+    key = (_plan, resource_type, None if policy is _DEFAULT_POLICY else policy)  # skip hashing the default
+    return registry.compiled(key, lambda: _build_plan(registry, resource_type, policy))
 
 
 def _build_plan(registry: SchemaRegistry, resource_type: str, policy: Policy) -> _Plan:
@@ -309,99 +300,87 @@ def _build(plan: _Plan, normalized: dict):
 
 
 def _direct_checks(plan: _Plan):
-    """The checks msgspec's typed decoding leaves to do, as one function over the decoded Struct (or ``None``
-    when the Struct cannot be checked this way)."""
+    """The checks msgspec's typed decoding leaves to do, compiled into one Python function over the decoded
+    Struct (or ``None`` when this type's Struct cannot be checked that way). The function raises ``_Fallback``
+    for anything the general path must decide (and report), and drops ``[]``/``{}`` values as it does."""
     policy = plan.policy
     struct = plan.struct
+    if any(ext.required for ext in plan.extensions.values()):
+        return None
     fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
-    required = [fields[a.name].name for a in plan.required]
-    complexes = []  # (owner field or None, field, is_multi, empty instance, primary?, [(sub field, allowed)])
-    scopes = [(None, plan.attributes, struct)]
+    scopes = [("obj", plan.attributes, struct)]
     for ext in plan.extensions.values():
-        if ext.required:
-            return None
-        if ext.field is None:
-            continue
-        if ext.required_attrs:
-            return None
-        scopes.append((ext.field, ext.attributes, fields[ext.urn].type))
-    for owner, attributes, owner_type in scopes:
-        owner_type = _struct_type(owner_type)
-        owner_fields = {f.encode_name: f for f in msgspec.structs.fields(owner_type)}
-        for attr in attributes.values():
-            if attr.name == "schemas":
-                continue
-            if attr.is_complex:
-                element_type = _struct_type(owner_fields[attr.name].type)
-                if element_type is None or any(s.required for s in attr.sub_attributes.values()):
-                    return None
-                element_fields = {f.encode_name: f.name for f in msgspec.structs.fields(element_type)}
-                if any(s.name not in element_fields or s.is_complex for s in attr.sub_attributes.values()):
-                    return None
-                canon = [(element_fields[s.name], frozenset(c.casefold() for c in s.canonical_values))
-                         for s in attr.sub_attributes.values()
-                         if s.canonical_values and policy.check_canonical_values]
-                primary = attr.multi_valued and attr.sub("primary") is not None
-                complexes.append((owner, owner_fields[attr.name].name, attr.multi_valued, element_type(),
-                                  primary and element_fields.get("primary"), canon))
-            elif attr.canonical_values and policy.check_canonical_values:
+        if ext.field is not None:
+            if ext.required_attrs:
                 return None
-    base_urn = plan.base_urn
-    known = plan.known_urns
-    ext_fields = [(e.field, e.urn) for e in plan.extensions.values() if e.field is not None]
-
-    def check(obj):
-        if getattr(obj, "extensions", None):
-            raise _Fallback
-        schemas = obj.schemas
-        if base_urn not in schemas or len(set(schemas)) != len(schemas) or not known.issuperset(schemas):
-            raise _Fallback
-        for name in required:
-            value = getattr(obj, name)
-            if value is None or value == "" or value == []:
-                raise _Fallback
-        for owner, name, multi, empty, primary, canon in complexes:
-            holder = obj if owner is None else getattr(obj, owner)
-            if holder is None:
+            scopes.append((f"obj.{ext.field}", ext.attributes, _struct_type(fields[ext.urn].type)))
+    namespace: dict = {"_Fallback": _Fallback, "_utc": timezone.utc}
+    lines = ["def check(obj):"]
+    if "extensions" in fields:
+        lines += ["    if obj.extensions:", "        raise _Fallback"]
+    namespace["_base"], namespace["_known"] = plan.base_urn, frozenset(plan.known_urns)
+    lines += ["    schemas = obj.schemas",
+              "    if _base not in schemas or len(set(schemas)) != len(schemas) or not _known.issuperset(schemas):",
+              "        raise _Fallback"]
+    for attr in plan.required:
+        name = fields[attr.name].name
+        lines += [f"    v = obj.{name}", "    if v is None or v == '' or v == []:", "        raise _Fallback"]
+    for scope, attributes, owner_type in scopes:
+        owner_fields = {f.encode_name: f for f in msgspec.structs.fields(owner_type)}
+        indent = "    "
+        if scope != "obj":
+            lines += [f"    holder = {scope}", "    if holder is not None:"]
+            scope, indent = "holder", "        "
+        for attr in attributes.values():
+            if attr.name == "schemas" or not (attr.is_complex or attr.canonical_values):
                 continue
-            value = getattr(holder, name)
-            if value is None:
+            if not attr.is_complex or any(s.required or s.is_complex for s in attr.sub_attributes.values()):
+                return None
+            name = owner_fields[attr.name].name
+            element_type = _struct_type(owner_fields[attr.name].type)
+            element_fields = {f.encode_name: f.name for f in msgspec.structs.fields(element_type)}
+            if any(s.name not in element_fields for s in attr.sub_attributes.values()):
+                return None
+            empty = f"_empty_{len(namespace)}"
+            namespace[empty] = element_type()
+            lines += [f"{indent}v = {scope}.{name}"]
+            if not attr.multi_valued:
+                lines += [f"{indent}if v is not None and v == {empty}:", f"{indent}    {scope}.{name} = None"]
                 continue
-            if not multi:
-                if value == empty:
-                    setattr(holder, name, None)
-                continue
-            if not value:
-                setattr(holder, name, None)
-                continue
-            primaries = 0
-            for element in value:
-                if element == empty:
-                    raise _Fallback
-                if primary and getattr(element, primary) is True:
-                    primaries += 1
-                for sub, allowed in canon:
-                    text = getattr(element, sub)
-                    if text is not None and text.casefold() not in allowed:
-                        raise _Fallback
-            if primaries > 1:
-                raise _Fallback
-        for field, urn in ext_fields:
-            ext_value = getattr(obj, field)
-            if ext_value is not None:
-                if ext_value == type(ext_value)():
-                    setattr(obj, field, None)
-                elif urn not in schemas:
-                    raise _Fallback
-        meta = getattr(obj, "meta", None)
-        if meta is not None:
-            for stamp in ("created", "last_modified"):
-                value = getattr(meta, stamp)
-                if value is not None and value.tzinfo is None:
-                    setattr(meta, stamp, value.replace(tzinfo=timezone.utc))
-        return obj
-
-    return check
+            lines += [f"{indent}if v is not None:", f"{indent}    if not v:", f"{indent}        {scope}.{name} = None",
+                      f"{indent}    else:"]
+            body = indent + "        "
+            primary = element_fields.get("primary") if attr.sub("primary") is not None else None
+            if primary:
+                lines += [f"{body}primaries = 0"]
+            lines += [f"{body}for e in v:", f"{body}    if e == {empty}:", f"{body}        raise _Fallback"]
+            if primary:
+                lines += [f"{body}    if e.{primary} is True:", f"{body}        primaries += 1"]
+            for sub in attr.sub_attributes.values():
+                if sub.canonical_values and policy.check_canonical_values:
+                    allowed = f"_allowed_{len(namespace)}"
+                    namespace[allowed] = frozenset(c.casefold() for c in sub.canonical_values)
+                    lines += [f"{body}    t = e.{element_fields[sub.name]}",
+                              f"{body}    if t is not None and t.casefold() not in {allowed}:",
+                              f"{body}        raise _Fallback"]
+            if primary:
+                lines += [f"{body}if primaries > 1:", f"{body}    raise _Fallback"]
+    for ext in plan.extensions.values():
+        if ext.field is not None:
+            empty = f"_empty_{len(namespace)}"
+            namespace[empty] = _struct_type(fields[ext.urn].type)()
+            namespace[f"_urn_{ext.field}"] = ext.urn
+            lines += [f"    v = obj.{ext.field}", "    if v is not None:", f"        if v == {empty}:",
+                      f"            obj.{ext.field} = None", f"        elif _urn_{ext.field} not in schemas:",
+                      "            raise _Fallback"]
+    if "meta" in fields:
+        lines += ["    meta = obj.meta", "    if meta is not None:"]
+        for stamp in ("created", "last_modified"):
+            lines += [f"        if meta.{stamp} is not None and meta.{stamp}.tzinfo is None:",
+                      f"            meta.{stamp} = meta.{stamp}.replace(tzinfo=_utc)"]
+    lines += ["    return obj"]
+    exec(compile("\n".join(lines), f"<scimcore direct check for {plan.name}>", "exec"), namespace)
+    return namespace["check"]
 
 
 def _struct_type(annotation):

@@ -52,6 +52,7 @@ class SchemaRegistry:
         self._schemas: dict[str, SchemaDef] = {}  # lower-cased URN -> schema
         self._resource_types: dict[str, ResourceTypeDef] = {}  # lower-cased name -> resource type
         self._generation = 0
+        self._compiled: dict = {}  # artefacts built from this registry (decode plans, ...), per generation
 
     @classmethod
     def default(cls) -> "SchemaRegistry":
@@ -106,6 +107,13 @@ class SchemaRegistry:
         self._generation += 1
 
     # -- lookup -------------------------------------------------------------------------------------------
+
+    def compiled(self, key, build):
+        """The artefact cached under ``key`` for the current generation, built by ``build()`` if needed."""
+        entry = self._compiled.get(key)
+        if entry is None or entry[0] != self._generation:
+            entry = self._compiled[key] = (self._generation, build())
+        return entry[1]
 
     @property
     def generation(self) -> int:

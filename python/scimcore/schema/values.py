@@ -84,9 +84,11 @@ def _coerce_complex(attr: AttributeDef, value: dict, policy: Policy, where: str)
         sub = attr.sub(key)
         if sub is None or (sub.name != key and not policy.case_insensitive_names):
             raise InvalidValue(f"attribute {where!r} has no sub-attribute {key!r}")
-        if item is None:
-            continue
-        out[sub.name] = coerce_attribute(sub, item, policy, where=f"{where}.{sub.name}")
+        if sub.name in out:
+            raise InvalidValue(f"attribute {where!r} has the sub-attribute {sub.name!r} twice (in different case)")
+        coerced = coerce_attribute(sub, item, policy, where=f"{where}.{sub.name}")
+        if coerced is not None and coerced != []:  # null and [] are unassigned (RFC 7643 §2.5)
+            out[sub.name] = coerced
     return out
 
 

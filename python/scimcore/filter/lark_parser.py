@@ -47,12 +47,13 @@ class ParseFailure(Exception):
 class _State:
     """What one parse needs in its callbacks."""
 
-    __slots__ = ("max_depth", "max_comparisons", "depth", "comparisons", "over_limit_at")
+    __slots__ = ("max_depth", "max_comparisons", "depth", "brackets", "comparisons", "over_limit_at")
 
     def __init__(self, limits: FilterLimits) -> None:
         self.max_depth = limits.max_depth
         self.max_comparisons = limits.max_comparisons
         self.depth = 0
+        self.brackets = 0  # open `[`, to tell a nested value path from `].sub[`
         self.comparisons = 0
         self.over_limit_at: int | None = None
 
@@ -108,14 +109,24 @@ def _on_close(token: Token) -> Token:
     return token
 
 
+def _on_open_bracket(token: Token) -> Token:
+    _state.get().brackets += 1
+    return _on_open(token)
+
+
+def _on_close_bracket(token: Token) -> Token:
+    _state.get().brackets -= 1
+    return _on_close(token)
+
+
 _CALLBACKS = {
     "STRING": _on_string,
     "NUMBER": _on_number,
     "ATTRPATH": _on_attrpath,
     "LPAR": _on_open,
-    "LBRACK": _on_open,
+    "LBRACK": _on_open_bracket,
     "RPAR": _on_close,
-    "RBRACK": _on_close,
+    "RBRACK": _on_close_bracket,
 }
 
 
@@ -232,15 +243,20 @@ def _parser() -> Lark:
 # --- errors ---------------------------------------------------------------------------------------------------
 
 
-def _token_error(error: UnexpectedToken, text: str) -> ParseFailure:
-    """An unexpected token (or the end): the code says what the parser state expected (contract, "Errors")."""
+def _token_error(error: UnexpectedToken, text: str, state: _State) -> ParseFailure:
+    """An unexpected token (or the end): the code says what the parser state expected (contract, "Errors").
+
+    A ``[`` where an operator was expected is a nested value path when another ``[`` is open (its own callback
+    has counted it already); after ``].sub`` it is just not an operator.
+    """
     expected = error.expected
     token = error.token
     position = len(text) if token.type == "$END" else token.start_pos
     if "ATTRPATH" in expected:
         code = "expected_filter"
     elif "OP" in expected:
-        code = "nested_value_path" if token.type == "LBRACK" else "expected_operator"
+        nested = token.type == "LBRACK" and state.brackets > 1
+        code = "nested_value_path" if nested else "expected_operator"
     elif "STRING" in expected:
         code = "expected_value"
     else:
@@ -267,7 +283,7 @@ def _parse(text: str, start: str, limits: FilterLimits):
     try:
         result = _parser().parse(text, start=start)
     except UnexpectedToken as error:
-        raise _token_error(error, text) from None
+        raise _token_error(error, text, state) from None
     except UnexpectedCharacters as error:
         raise _character_error(error, text) from None
     finally:

@@ -47,15 +47,16 @@ fn is_urn(s: &str) -> bool {
 
 /// Splits a word by `path := [ urn ":" ] name [ "." name ]` (the urn is everything before the LAST `:`).
 fn split_path(word: &str) -> Option<RawPath<'_>> {
-    let (uri, rest) = match word.rfind(':') {
+    // Byte loops: words are short, and these beat the generic `str` searchers here.
+    let (uri, rest) = match word.bytes().rposition(|b| b == b':') {
         Some(colon) => (Some(&word[..colon]), &word[colon + 1..]),
         None => (None, word),
     };
     if uri.is_some_and(|u| !is_urn(u)) {
         return None;
     }
-    let (name, sub) = match rest.split_once('.') {
-        Some((name, sub)) => (name, Some(sub)),
+    let (name, sub) = match rest.bytes().position(|b| b == b'.') {
+        Some(dot) => (&rest[..dot], Some(&rest[dot + 1..])),
         None => (rest, None),
     };
     (is_name(name) && sub.is_none_or(is_name)).then_some(RawPath { uri, name, sub })

@@ -42,7 +42,7 @@ impl Default for Limits {
 pub fn parse_filter(text: &str, limits: &Limits) -> Result<Filter, ParseError> {
     Parser::new(text, limits)
         .and_then(|mut p| {
-            let filter = p.expression(Group::Top)?;
+            let filter = p.expression(Bottom::Top)?;
             p.check_comparisons()?;
             Ok(filter)
         })
@@ -73,12 +73,15 @@ const VALUE: Accept = Accept::NONE
 const OPERATOR: Accept = Accept::NONE.with(TokenKind::Pr).with(TokenKind::Op);
 const JOINERS: Accept = Accept::NONE.with(TokenKind::And).with(TokenKind::Or);
 
-/// A group being parsed: the closing token it waits for and what it becomes.
-enum Group {
-    /// The whole filter, closed by the end of the input.
+/// Where an expression ends: at the end of the input (a filter), or at the `]` of a PATCH path's value path.
+#[derive(Clone, Copy)]
+enum Bottom {
     Top,
-    /// The brackets of a PATCH path's value path; closed by `]`, handed back to [`Parser::patch_path`].
     PathBrackets,
+}
+
+/// A group opened inside the expression; it becomes an operand when its closer arrives.
+enum Group {
     /// `( ... )`.
     Paren,
     /// `not ( ... )`.
@@ -87,42 +90,27 @@ enum Group {
     Brackets(AttrPath),
 }
 
-impl Group {
-    const fn closer(&self) -> TokenKind {
-        match self {
-            Self::Top => TokenKind::End,
-            Self::Paren | Self::Not => TokenKind::RPar,
-            Self::PathBrackets | Self::Brackets(_) => TokenKind::RBrack,
-        }
-    }
-}
-
-/// An open group with its `or` terms so far and the `and` chain being built.
-struct Frame {
-    group: Group,
+/// The `or` terms of one level so far, and the `and` chain being built.
+#[derive(Default)]
+struct Chain {
     ors: Vec<Filter>,
     ands: Vec<Filter>,
 }
 
-impl Frame {
-    const fn new(group: Group) -> Self {
-        Self { group, ors: Vec::new(), ands: Vec::new() }
-    }
-
+impl Chain {
     /// Ends the current `and` chain with `last` and adds it to the `or` terms.
-    fn end_chain(&mut self, last: Filter) {
+    fn end_and(&mut self, last: Filter) {
         self.ands.push(last);
         let chain = if self.ands.len() == 1 { self.ands.pop() } else { None };
         let chain = chain.unwrap_or_else(|| Filter::And(std::mem::take(&mut self.ands)));
         self.ors.push(chain);
     }
 
-    /// The group's expression, `last` being its final operand: an n-ary `Or` of `And` chains.
-    fn finish(mut self, last: Filter) -> (Group, Filter) {
-        self.end_chain(last);
+    /// The level's expression, `last` being its final operand: an n-ary `Or` of `And` chains.
+    fn finish(mut self, last: Filter) -> Filter {
+        self.end_and(last);
         let expr = if self.ors.len() == 1 { self.ors.pop() } else { None };
-        let expr = expr.unwrap_or_else(|| Filter::Or(std::mem::take(&mut self.ors)));
-        (self.group, expr)
+        expr.unwrap_or_else(|| Filter::Or(std::mem::take(&mut self.ors)))
     }
 }
 
@@ -184,7 +172,7 @@ impl<'a> Parser<'a> {
         let token = self.lexer.next(Accept::NONE.with(TokenKind::LBrack).with(TokenKind::End))?;
         match token.tok {
             Tok::End => return Ok(path),
-            Tok::LBrack => path.filter = Some(self.expression(Group::PathBrackets)?),
+            Tok::LBrack => path.filter = Some(self.expression(Bottom::PathBrackets)?),
             _ => return Err(error(ErrorKind::UnexpectedToken, &token)),
         }
         let token = self.lexer.next(Accept::NONE.with(TokenKind::SubAttr).with(TokenKind::End))?;
@@ -201,9 +189,14 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses `or_expr` up to and including the closer of `bottom` (`$END`, or `]` of a PATCH path).
-    fn expression(&mut self, bottom: Group) -> Result<Filter, ParseError> {
-        let mut in_brackets = matches!(bottom, Group::PathBrackets);
-        let mut frames = vec![Frame::new(bottom)];
+    fn expression(&mut self, bottom: Bottom) -> Result<Filter, ParseError> {
+        let (bottom_closer, mut in_brackets) = match bottom {
+            Bottom::Top => (TokenKind::End, false),
+            Bottom::PathBrackets => (TokenKind::RBrack, true),
+        };
+        let mut outer = Chain::default();
+        // The groups opened inside the expression, innermost last.
+        let mut groups: Vec<(Group, Chain)> = Vec::new();
         loop {
             // unary: open groups until an operand is complete.
             let mut operand = loop {
@@ -215,14 +208,14 @@ impl<'a> Parser<'a> {
                         if !paren.accepted {
                             return Err(error(ErrorKind::ExpectedFilter, &paren));
                         }
-                        frames.push(Frame::new(Group::Not));
+                        groups.push((Group::Not, Chain::default()));
                     }
-                    Tok::LPar => frames.push(Frame::new(Group::Paren)),
+                    Tok::LPar => groups.push((Group::Paren, Chain::default())),
                     Tok::AttrPath(raw) => match self.after_path(raw, token.span, in_brackets)? {
                         AfterPath::Operand(filter) => break filter,
                         AfterPath::Brackets => {
                             in_brackets = true;
-                            frames.push(Frame::new(Group::Brackets(owned_path(raw))));
+                            groups.push((Group::Brackets(owned_path(raw)), Chain::default()));
                         }
                     },
                     _ => return Err(error(ErrorKind::ExpectedFilter, &token)),
@@ -231,21 +224,23 @@ impl<'a> Parser<'a> {
             // After a complete operand: `and`, `or`, or close groups (a value path may take `.sub`).
             let mut value_path_closed = false;
             loop {
-                let Some(frame) = frames.last_mut() else {
-                    unreachable!("the bottom frame returns before it is popped")
+                let (closer, chain) = match groups.last_mut() {
+                    Some((Group::Paren | Group::Not, chain)) => (TokenKind::RPar, chain),
+                    Some((Group::Brackets(_), chain)) => (TokenKind::RBrack, chain),
+                    None => (bottom_closer, &mut outer),
                 };
-                let accept = JOINERS.with(frame.group.closer()).with_if(value_path_closed, TokenKind::SubAttr);
+                let accept = JOINERS.with(closer).with_if(value_path_closed, TokenKind::SubAttr);
                 let token = self.lexer.next(accept)?;
                 if !token.accepted {
                     return Err(error(ErrorKind::UnexpectedToken, &token));
                 }
                 match token.tok {
                     Tok::And => {
-                        frame.ands.push(operand);
+                        chain.ands.push(operand);
                         break;
                     }
                     Tok::Or => {
-                        frame.end_chain(operand);
+                        chain.end_and(operand);
                         break;
                     }
                     Tok::SubAttr(sub) => {
@@ -257,16 +252,16 @@ impl<'a> Parser<'a> {
                         value_path_closed = false;
                     }
                     _ => {
-                        let Some(frame) = frames.pop() else { unreachable!("a frame is open") };
-                        let (group, expr) = frame.finish(operand);
-                        value_path_closed = false;
+                        let Some((group, chain)) = groups.pop() else {
+                            return Ok(outer.finish(operand));
+                        };
+                        let expr = chain.finish(operand);
+                        value_path_closed = matches!(group, Group::Brackets(_));
                         operand = match group {
-                            Group::Top | Group::PathBrackets => return Ok(expr),
                             Group::Paren => expr,
                             Group::Not => Filter::Not(Box::new(expr)),
                             Group::Brackets(path) => {
                                 in_brackets = false;
-                                value_path_closed = true;
                                 Filter::ValuePath(ValuePath { path, filter: Box::new(expr) })
                             }
                         };

@@ -74,7 +74,7 @@ def apply_patch(resource, patch, resource_type: str = "User", policy: Policy | N
         raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
     if registry is None:
         from ..schema.default import registry
-    original = _as_dict(resource)
+    original = _as_dict(resource, registry)
     operations = read_operations(patch, policy)
     patcher = Patcher(original, resource_type, policy, registry)
     try:
@@ -88,20 +88,31 @@ def apply_patch(resource, patch, resource_type: str = "User", policy: Policy | N
         changed = patcher.modified and patcher.root != original
     except RecursionError:
         raise InvalidValue("the resource or the PATCH value is nested too deeply") from None
-    new = patcher.root if isinstance(resource, dict) else _as_struct(patcher.root, type(resource))
+    if isinstance(resource, dict):
+        new = patcher.root
+    else:
+        new = _as_struct(patcher.root, type(resource), patcher.resource_type, registry, policy)
     return PatchResult(new, changed) if report else new
 
 
-def _as_dict(resource) -> dict:
+def _as_dict(resource, registry) -> dict:
     if isinstance(resource, dict):
         return resource
     if isinstance(resource, msgspec.Struct):
-        return msgspec.to_builtins(resource)
+        from ..schema.codec import to_dict
+
+        return to_dict(resource, registry=registry)
     raise InvalidValue(f"a resource must be a JSON object (dict) or a scimcore resource Struct, "
                        f"not {type(resource).__name__}")
 
 
-def _as_struct(data: dict, kind: type):
+def _as_struct(data: dict, kind: type, resource_type: str, registry, policy: Policy):
+    """The patched resource as a Struct of the caller's type, validated by ``scimcore.decode``."""
+    from ..schema.codec import decode
+
+    result = decode(data, resource_type, registry=registry, policy=policy)
+    if type(result) is kind:
+        return result
     try:
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:

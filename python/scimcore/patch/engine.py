@@ -92,7 +92,7 @@ class Patcher:
             new, pairs = self._set(op, target, old, value)
         if new is old or new == old:
             return
-        self._check_change(attr, old, new, pairs)
+        self._check_change(target, old, new, pairs)
         self._store(target.extension, attr, key, new)
 
     def _set(self, op: str, target: Target, old, value):
@@ -401,18 +401,23 @@ class Patcher:
 
     # -- checks ---------------------------------------------------------------------------------------------
 
-    def _check_change(self, attr: AttributeDef, old, new, pairs) -> None:
+    def _check_change(self, target: Target, old, new, pairs) -> None:
         """Mutability (RFC 7643 §7, RFC 7644 §3.5.2): readOnly never changes, immutable only from unassigned,
-        required is never unassigned (J26, J28). Called only when ``new`` differs from ``old``."""
+        required is never unassigned (J26, J28). Called only when ``new`` differs from ``old``.
+
+        Sub-attributes are checked where the operation wrote them: the one named by the path, or all of them
+        for a merged or replaced element. Removing a whole complex value takes its sub-attributes along
+        (a readOnly ``manager.displayName`` goes with ``manager``)."""
+        attr = target.attribute
         _check_characteristics(attr, old, new, attr.name)
         if not attr.is_complex:
             return
         if attr.multi_valued:
             for old_element, new_element in pairs:
-                _check_sub_attributes(attr, old_element, new_element)
-        else:
-            old_value = old if isinstance(old, dict) else {}
-            _check_sub_attributes(attr, canonical_keys(attr, old_value), new if isinstance(new, dict) else {})
+                _check_sub_attributes(attr, old_element, new_element, target.sub)
+        elif isinstance(new, dict) or target.sub is not None:
+            old_value = canonical_keys(attr, old) if isinstance(old, dict) else {}
+            _check_sub_attributes(attr, old_value, new if isinstance(new, dict) else {}, target.sub)
 
     def _check_extension_optional(self, urn: str) -> None:
         for ext_urn, required in self.rt.extensions:
@@ -524,8 +529,8 @@ def _check_characteristics(attr: AttributeDef, old, new, name: str) -> None:
         raise Mutability(f"attribute {name!r} is required and cannot be removed")
 
 
-def _check_sub_attributes(attr: AttributeDef, old: dict, new: dict) -> None:
-    for sub in attr.sub_attributes.values():
+def _check_sub_attributes(attr: AttributeDef, old: dict, new: dict, only: AttributeDef | None) -> None:
+    for sub in (only,) if only is not None else attr.sub_attributes.values():
         before, after = old.get(sub.name), new.get(sub.name)
         if before != after:
             _check_characteristics(sub, before, after, f"{attr.name}.{sub.name}")

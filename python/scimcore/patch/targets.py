@@ -60,24 +60,24 @@ def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str 
     path = parsed.path
     uri = path.uri if path.uri is not None else within
     if parsed.filter is not None and path.sub is not None:
-        raise InvalidPath(f"path {text!r}: a sub-attribute goes after the filter, as attr[filter].sub")
+        raise InvalidPath("a sub-attribute goes after the filter, as attr[filter].sub")
     sub_name = parsed.sub if parsed.filter is not None else path.sub
     resolved = registry.resolve(resource_type, path.name, uri, sub_name, error=InvalidPath)
     dotted = sub_name is not None or parsed.filter is not None
     if resolved.attribute is None:
         if parsed.filter is not None or parsed.sub is not None:
-            raise InvalidPath(f"path {text!r}: an extension URN names a whole object, it takes no filter")
+            raise InvalidPath("an extension URN names a whole object: it takes no filter")
         return Target(text=text, extension=resolved.extension, attribute=None)
     attr = resolved.attribute
     if parsed.filter is None:
         if resolved.sub is not None and attr.multi_valued:
             raise InvalidPath(
-                f"path {text!r}: {attr.name!r} is multi-valued; select elements with a filter, as "
+                f"{attr.name!r} is multi-valued: select elements with a filter, as "
                 f"{attr.name}[...].{resolved.sub.name} (J23)"
             )
         return Target(text=text, extension=resolved.extension, attribute=attr, sub=resolved.sub, dotted=dotted)
     if not attr.multi_valued:
-        raise InvalidPath(f"path {text!r}: a value filter applies to a multi-valued attribute; {attr.name!r} is not")
+        raise InvalidPath(f"a value filter applies to a multi-valued attribute; {attr.name!r} is not one")
     return Target(
         text=text,
         extension=resolved.extension,
@@ -110,9 +110,7 @@ def _parse(text: str) -> PatchPath:
         return parse_path(text)
     except InvalidPath as exc:
         if _inside_brackets(text, exc.position):
-            raise InvalidFilter(f"path {text!r}: {exc.detail}", position=exc.position, code=exc.code) from None
-        exc.detail = f"path {text!r}: {exc.detail}"
-        exc.args = (exc.detail,)
+            raise InvalidFilter(exc.detail, position=exc.position, code=exc.code) from None
         raise
 
 

@@ -10,7 +10,8 @@ extensions (objects under their URN key, URN matched case-insensitively) or the 
 fit their type (dateTime as xsd:dateTime); required attributes must have a non-empty value (J49), required
 extensions must be present; strings must be one of the ``canonicalValues`` where the schema lists them
 (``Policy.check_canonical_values``); at most one ``primary: true`` per multi-valued attribute (J25);
-``schemas`` must name the base schema and nothing but it and the type's extensions. The default ``Policy``
+``schemas`` must name the base schema and nothing but it and the type's extensions (an absent ``schemas``
+is taken as the base schema: the resource type already says which it is; the Structs default to it too). The default ``Policy``
 accepts attribute names in any case and ``"True"``/``"False"`` for booleans. ``null``, ``[]`` and ``{}`` are
 dropped (§2.5); extension objects are written under their canonical URN, which is added to ``schemas``.
 Failures: malformed JSON → ``invalidSyntax``; anything else → ``invalidValue``. Limits: see ``wire.py``.
@@ -254,12 +255,10 @@ def _missing(value) -> bool:
 
 
 def _canonical_schemas(plan: _Plan, schemas, extensions: dict) -> list[str]:
-    """``schemas`` with canonical URN spellings, the base schema required, and the URN of every extension
-    object present added (RFC 7643 §3, §3.3)."""
-    if schemas is None:
-        raise InvalidValue(f"the required attribute 'schemas' is missing (it must list {plan.base_urn})")
+    """``schemas`` with canonical URN spellings, the base schema required (assumed when ``schemas`` is absent),
+    and the URN of every extension object present added (RFC 7643 §3, §3.3)."""
     out: list[str] = []
-    for urn in schemas:
+    for urn in schemas if schemas is not None else [plan.base_urn]:
         lowered = urn.lower()
         if lowered == plan.base_urn.lower():
             canonical = plan.base_urn

@@ -3,6 +3,8 @@
 //! `parse_filter` / `parse_path` return the AST as JSON bytes (decoded by `scimcore.filter.ast`) or raise
 //! `FilterSyntaxError(code, position)`, position being a character offset (RFC 7644 §3.4.2.2, §3.5.2).
 
+mod directory;
+
 use std::panic::{self, AssertUnwindSafe};
 
 use pyo3::create_exception;
@@ -82,5 +84,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FilterSyntaxError", m.py().get_type::<FilterSyntaxError>())?;
     m.add_function(wrap_pyfunction!(parse_filter, m)?)?;
     m.add_function(wrap_pyfunction!(parse_path, m)?)?;
+    directory::register(m)?;
     Ok(())
 }

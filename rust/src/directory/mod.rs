@@ -1,0 +1,33 @@
+//! The native in-memory directory (scimcore issue 6): resources of one type kept in a representation made
+//! for scanning, searched with filter plans compiled in Python.
+//!
+//! Python decides semantics once, Rust executes: `scimcore.directory` resolves attribute paths against the
+//! schema, checks and converts literals, and hands over a [`Layout`] (per resource type) and a [`Plan`] (per
+//! filter). Each resource is stored twice: its original JSON (returned for the page only) and a tree of
+//! [`Node`]s whose strings are already case-folded (Python's `str.casefold()`, see [`fold`]) unless the
+//! attribute is `caseExact`, and whose dateTimes are instants. A search picks candidates from the
+//! case-insensitive equality indexes when the plan allows, scans otherwise (on several threads for large
+//! stores), keeps the best `start + count` matches per chunk when sorting, and returns the page.
+//!
+//! No `PyO3` here: `cargo test` exercises this module without Python; `crate::python::directory` binds it.
+
+mod datetime;
+pub mod error;
+pub mod fold;
+mod fold_table;
+pub mod layout;
+pub mod plan;
+pub mod sort;
+pub mod store;
+pub mod value;
+
+pub use datetime::{parse_datetime, value_instant};
+pub use error::DirError;
+pub use layout::Layout;
+pub use plan::Plan;
+pub use sort::SortSpec;
+pub use store::{Page, Prepared, Store};
+pub use value::Node;
+
+#[cfg(test)]
+mod tests;

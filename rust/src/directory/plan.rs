@@ -1,0 +1,313 @@
+//! Filter plans: a filter already compiled against the schema in Python (attribute paths resolved to slots
+//! and sub-attribute indexes, literals checked and converted), evaluated here over [`Node`] trees with the
+//! semantics of SEMANTICS "Evaluation": any-value matching, value paths within one element, `pr` per J7.
+//! `ne` arrives as `not(eq)`, `eq null`/`ne null` as `not(pr)`/`pr`, and comparisons on complex attributes
+//! already point at their `value` sub-attribute.
+//!
+//! Plan JSON (arrays, compact):
+//! `["and", [p, ...]]`, `["or", [p, ...]]`, `["not", p]`, `["const", bool]`,
+//! `["cmp", slot, sub, op, literal]`, `["pr", slot, sub]`, `["vp", slot, element_plan]`.
+//! `slot` is `-1` inside a value path (the current element); `sub` is `-1` for none. `op` is one of
+//! eq co sw ew gt ge lt le; `literal` is `{"s": text}` (already folded unless caseExact), `{"i": int}`,
+//! `{"f": [nearest float, sign(float - exact)]}`, `{"b": bool}` or `{"t": epoch microseconds}`.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::error::DirError;
+use super::layout::{AttrLayout, Layout};
+use super::value::{slot_node, Node};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Co,
+    Sw,
+    Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Str(Box<str>),
+    Int(i64),
+    /// A number that is not an `i64`: the nearest float and the sign of `float - exact value` (0 when the
+    /// float is exact), so that comparisons stay exact like Python's `float`/`Decimal` comparisons.
+    Float(f64, i8),
+    Bool(bool),
+    DateTime(i64),
+}
+
+/// Where values are read: a top-level slot (or the current value-path element when `slot` is `None`), and
+/// optionally one of its sub-attributes; the `multi` flags come from the schema (a multi-valued attribute
+/// is only looked into when it holds a list, a single-valued one is tested as it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub slot: Option<u16>,
+    pub sub: Option<u16>,
+    pub multi: bool,
+    pub sub_multi: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    Const(bool),
+    And(Vec<Plan>),
+    Or(Vec<Plan>),
+    Not(Box<Plan>),
+    Compare { target: Target, op: Op, literal: Literal },
+    /// `pr`; `deep` for complex attributes and extension objects (members decide), else shallow.
+    Present { target: Target, deep: bool },
+    ValuePath { slot: u16, multi: bool, filter: Box<Plan> },
+}
+
+const MAX_DEPTH: usize = 256;
+
+impl Plan {
+    /// Parse the plan JSON described in the module documentation, checking slots against `layout`.
+    ///
+    /// # Errors
+    /// A malformed plan (a bug in the Python compiler, never user input).
+    pub fn from_json(text: &str, layout: &Layout) -> Result<Plan, DirError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| DirError::Plan(e.to_string()))?;
+        Parser { layout }.parse(&value, None, 0)
+    }
+
+    /// Does the resource with these slots satisfy the plan?
+    #[must_use]
+    pub fn matches(&self, slots: &[(u16, Node)]) -> bool {
+        eval(self, slots, None)
+    }
+}
+
+fn bad(what: &str) -> DirError {
+    DirError::Plan(format!("malformed filter plan: {what}"))
+}
+
+struct Parser<'a> {
+    layout: &'a Layout,
+}
+
+impl Parser<'_> {
+    /// `element`: inside a value path, the complex attribute whose elements are tested.
+    fn parse(&self, value: &Value, element: Option<&AttrLayout>, depth: usize) -> Result<Plan, DirError> {
+        if depth > MAX_DEPTH {
+            return Err(bad("too deep"));
+        }
+        let items = value.as_array().ok_or_else(|| bad("node"))?;
+        let tag = items.first().and_then(Value::as_str).ok_or_else(|| bad("tag"))?;
+        let arg = |i: usize| items.get(i).ok_or_else(|| bad("arity"));
+        Ok(match tag {
+            "const" => Plan::Const(arg(1)?.as_bool().ok_or_else(|| bad("const"))?),
+            "and" | "or" => {
+                let terms = arg(1)?.as_array().ok_or_else(|| bad("terms"))?;
+                let terms =
+                    terms.iter().map(|t| self.parse(t, element, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+                if tag == "and" { Plan::And(terms) } else { Plan::Or(terms) }
+            }
+            "not" => Plan::Not(Box::new(self.parse(arg(1)?, element, depth + 1)?)),
+            "pr" => {
+                let (target, definition) = self.target(arg(1)?, arg(2)?, element)?;
+                Plan::Present { target, deep: definition.complex || definition.kind == super::layout::Kind::Extension }
+            }
+            "cmp" => {
+                let op = match arg(3)?.as_str().ok_or_else(|| bad("op"))? {
+                    "eq" => Op::Eq,
+                    "co" => Op::Co,
+                    "sw" => Op::Sw,
+                    "ew" => Op::Ew,
+                    "gt" => Op::Gt,
+                    "ge" => Op::Ge,
+                    "lt" => Op::Lt,
+                    "le" => Op::Le,
+                    _ => return Err(bad("op")),
+                };
+                Plan::Compare { target: self.target(arg(1)?, arg(2)?, element)?.0, op, literal: literal(arg(4)?)? }
+            }
+            "vp" => {
+                let slot = index(arg(1)?)?.ok_or_else(|| bad("value path slot"))?;
+                let attr = self.layout.attrs.get(slot as usize).filter(|a| a.complex).ok_or_else(|| bad("value path"))?;
+                if element.is_some() {
+                    return Err(bad("nested value path"));
+                }
+                Plan::ValuePath { slot, multi: attr.multi, filter: Box::new(self.parse(arg(2)?, Some(attr), depth + 1)?) }
+            }
+            _ => return Err(bad("tag")),
+        })
+    }
+
+    /// The target and the definition of the value it designates.
+    fn target<'b>(&'b self, slot: &Value, sub: &Value, element: Option<&'b AttrLayout>) -> Result<(Target, &'b AttrLayout), DirError> {
+        let sub = index(sub)?;
+        match (index(slot)?, element) {
+            (Some(slot), None) => {
+                let attr = self.layout.attrs.get(slot as usize).ok_or_else(|| bad("slot"))?;
+                match sub {
+                    None => Ok((Target { slot: Some(slot), sub: None, multi: attr.multi, sub_multi: false }, attr)),
+                    Some(k) => {
+                        let def = attr.subs.get(k as usize).ok_or_else(|| bad("sub"))?;
+                        Ok((Target { slot: Some(slot), sub: Some(k), multi: attr.multi, sub_multi: def.multi }, def))
+                    }
+                }
+            }
+            (None, Some(parent)) => {
+                let k = sub.ok_or_else(|| bad("element target needs a sub-attribute"))?;
+                let def = parent.subs.get(k as usize).ok_or_else(|| bad("sub"))?;
+                Ok((Target { slot: None, sub: Some(k), multi: false, sub_multi: def.multi }, def))
+            }
+            _ => Err(bad("target")),
+        }
+    }
+}
+
+fn index(value: &Value) -> Result<Option<u16>, DirError> {
+    let n = value.as_i64().ok_or_else(|| bad("index"))?;
+    if n < 0 {
+        return Ok(None);
+    }
+    u16::try_from(n).map(Some).map_err(|_| bad("index"))
+}
+
+fn literal(value: &Value) -> Result<Literal, DirError> {
+    let map = value.as_object().filter(|m| m.len() == 1).ok_or_else(|| bad("literal"))?;
+    let (key, v) = map.iter().next().ok_or_else(|| bad("literal"))?;
+    Ok(match key.as_str() {
+        "s" => Literal::Str(v.as_str().ok_or_else(|| bad("s"))?.into()),
+        "i" => Literal::Int(v.as_i64().ok_or_else(|| bad("i"))?),
+        "f" => {
+            let pair = v.as_array().filter(|p| p.len() == 2).ok_or_else(|| bad("f"))?;
+            let float = pair[0].as_f64().ok_or_else(|| bad("f"))?;
+            let adjust = pair[1].as_i64().filter(|a| (-1..=1).contains(a)).ok_or_else(|| bad("f"))?;
+            #[allow(clippy::cast_possible_truncation)]
+            Literal::Float(float, adjust as i8)
+        }
+        "b" => Literal::Bool(v.as_bool().ok_or_else(|| bad("b"))?),
+        "t" => Literal::DateTime(v.as_i64().ok_or_else(|| bad("t"))?),
+        _ => return Err(bad("literal kind")),
+    })
+}
+
+fn eval(plan: &Plan, slots: &[(u16, Node)], element: Option<&Node>) -> bool {
+    match plan {
+        Plan::Const(b) => *b,
+        Plan::And(terms) => terms.iter().all(|t| eval(t, slots, element)),
+        Plan::Or(terms) => terms.iter().any(|t| eval(t, slots, element)),
+        Plan::Not(inner) => !eval(inner, slots, element),
+        Plan::Present { target, deep: true } => any_value(slots, element, *target, Node::is_present),
+        Plan::Present { target, deep: false } => any_value(slots, element, *target, Node::is_assigned),
+        Plan::Compare { target, op, literal } => any_value(slots, element, *target, |n| compare(n, *op, literal)),
+        Plan::ValuePath { slot, multi, filter } => {
+            let test = |e: &Node| matches!(e, Node::Object(_)) && eval(filter, slots, Some(e));
+            slot_node(slots, *slot).is_some_and(|node| each(node, *multi, &test))
+        }
+    }
+}
+
+/// `test` on a value: for a multi-valued attribute on each element of a list (a non-list has no values),
+/// else on the value itself. True if any passes (RFC 7644 §3.4.2.2 any-value matching).
+fn each(node: &Node, multi: bool, test: &impl Fn(&Node) -> bool) -> bool {
+    if !multi {
+        return test(node);
+    }
+    match node {
+        Node::List(items) => items.iter().any(test),
+        _ => false,
+    }
+}
+
+fn any_value(slots: &[(u16, Node)], element: Option<&Node>, target: Target, test: impl Fn(&Node) -> bool) -> bool {
+    let base = match target.slot {
+        Some(slot) => slot_node(slots, slot),
+        None => element,
+    };
+    let Some(base) = base else { return false };
+    let Some(sub) = target.sub else { return each(base, target.multi, &test) };
+    let in_element = |e: &Node| sub_value(e, sub).is_some_and(|v| each(v, target.sub_multi, &test));
+    if target.slot.is_none() {
+        return in_element(base);
+    }
+    each(base, target.multi, &in_element)
+}
+
+fn sub_value(element: &Node, sub: u16) -> Option<&Node> {
+    match element {
+        Node::Object(entries) => entries.binary_search_by_key(&sub, |(i, _)| *i).ok().map(|i| &entries[i].1),
+        _ => None,
+    }
+}
+
+fn compare(node: &Node, op: Op, literal: &Literal) -> bool {
+    match (node, literal) {
+        (Node::Str(s), Literal::Str(lit)) => match op {
+            Op::Eq => **s == **lit,
+            Op::Co => s.contains(&**lit),
+            Op::Sw => s.starts_with(&**lit),
+            Op::Ew => s.ends_with(&**lit),
+            _ => ordered(s.as_ref().cmp(lit.as_ref()), op),
+        },
+        (Node::DateTime(t), Literal::DateTime(lit)) => ordered(t.cmp(lit), op),
+        (Node::Bool(b), Literal::Bool(lit)) => op == Op::Eq && b == lit,
+        (Node::Int(_) | Node::Float(_), Literal::Int(_) | Literal::Float(..)) => {
+            numeric_cmp(node, literal).is_some_and(|ord| ordered(ord, op))
+        }
+        _ => false,
+    }
+}
+
+fn ordered(ord: Ordering, op: Op) -> bool {
+    match op {
+        Op::Eq => ord == Ordering::Equal,
+        Op::Gt => ord == Ordering::Greater,
+        Op::Ge => ord != Ordering::Less,
+        Op::Lt => ord == Ordering::Less,
+        Op::Le => ord != Ordering::Greater,
+        Op::Co | Op::Sw | Op::Ew => false,
+    }
+}
+
+/// Numbers compare by value, exactly (Python's int/float/Decimal comparisons).
+#[must_use]
+pub fn numeric_cmp(node: &Node, literal: &Literal) -> Option<Ordering> {
+    match (node, literal) {
+        (Node::Int(a), Literal::Int(b)) => Some(a.cmp(b)),
+        (Node::Float(a), Literal::Int(b)) => int_float_cmp(*b, *a).map(Ordering::reverse),
+        // Equal to the nearest float: the exact literal lies on the side `adjust` says.
+        (Node::Int(_) | Node::Float(_), Literal::Float(b, adjust)) => {
+            let ord = match node {
+                Node::Int(a) => int_float_cmp(*a, *b)?,
+                Node::Float(a) => a.partial_cmp(b)?,
+                _ => return None,
+            };
+            Some(if ord == Ordering::Equal { adjust.cmp(&0) } else { ord })
+        }
+        _ => None,
+    }
+}
+
+#[must_use]
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+pub fn int_float_cmp(a: i64, b: f64) -> Option<Ordering> {
+    if b.is_nan() {
+        return None;
+    }
+    // Exact for |a| < 2^53; beyond, compare through the float's integer part.
+    if a.unsigned_abs() < (1u64 << 53) {
+        return (a as f64).partial_cmp(&b);
+    }
+    if b >= 9.223_372_036_854_776e18 {
+        return Some(Ordering::Less);
+    }
+    if b < -9.223_372_036_854_776e18 {
+        return Some(Ordering::Greater);
+    }
+    let whole = b.trunc();
+    match a.cmp(&(whole as i64)) {
+        Ordering::Equal if b > whole => Some(Ordering::Less),
+        Ordering::Equal if b < whole => Some(Ordering::Greater),
+        ord => Some(ord),
+    }
+}

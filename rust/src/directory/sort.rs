@@ -1,0 +1,126 @@
+//! Sort keys (RFC 7644 §3.4.2.3, SEMANTICS "Query", J42): the value of the `sortBy` attribute (for a
+//! multi-valued attribute the element with `primary: true`, else the first; a complex attribute without a
+//! sub-attribute sorts by `value`, which Python resolves into `sub`), compared by type; values that are
+//! absent or do not have the attribute's type sort as missing: last ascending, first descending. Ties are
+//! broken by `id`.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::error::DirError;
+use super::plan::int_float_cmp;
+use super::value::{slot_node, Node};
+
+/// The kind of value the attribute holds, so that values of another type count as missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKind {
+    Text,
+    Number,
+    Bool,
+    DateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortSpec {
+    pub slot: u16,
+    pub sub: Option<u16>,
+    pub primary: Option<u16>,
+    pub kind: SortKind,
+    pub descending: bool,
+    /// In descending order, are ties by `id` also reversed?
+    pub ids_descending: bool,
+}
+
+impl SortSpec {
+    /// Parse `{"slot", "sub", "primary", "kind", "descending", "idsDescending"}` (`-1` for no sub/primary).
+    ///
+    /// # Errors
+    /// A malformed spec (a bug in the Python side).
+    pub fn from_json(text: &str) -> Result<SortSpec, DirError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| DirError::Plan(e.to_string()))?;
+        let bad = |what: &str| DirError::Plan(format!("malformed sort spec: {what}"));
+        let index = |key: &str| -> Result<Option<u16>, DirError> {
+            let n = value.get(key).and_then(Value::as_i64).ok_or_else(|| bad(key))?;
+            if n < 0 { Ok(None) } else { u16::try_from(n).map(Some).map_err(|_| bad(key)) }
+        };
+        let kind = match value.get("kind").and_then(Value::as_str) {
+            Some("text") => SortKind::Text,
+            Some("number") => SortKind::Number,
+            Some("bool") => SortKind::Bool,
+            Some("datetime") => SortKind::DateTime,
+            _ => return Err(bad("kind")),
+        };
+        Ok(SortSpec {
+            slot: index("slot")?.ok_or_else(|| bad("slot"))?,
+            sub: index("sub")?,
+            primary: index("primary")?,
+            kind,
+            descending: value.get("descending").and_then(Value::as_bool).unwrap_or(false),
+            ids_descending: value.get("idsDescending").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
+
+    /// The sort key of a resource: a borrowed leaf node of the right kind, or `None` (missing).
+    #[must_use]
+    pub fn key<'a>(&self, slots: &'a [(u16, Node)]) -> Option<&'a Node> {
+        let mut node = slot_node(slots, self.slot)?;
+        if let Node::List(items) = node {
+            node = self.primary_element(items)?;
+        }
+        if let Some(sub) = self.sub {
+            let Node::Object(entries) = node else { return None };
+            node = entries.binary_search_by_key(&sub, |(i, _)| *i).ok().map(|i| &entries[i].1)?;
+            if let Node::List(items) = node {
+                node = items.first()?;
+            }
+        }
+        let fits = matches!(
+            (self.kind, node),
+            (SortKind::Text, Node::Str(_))
+                | (SortKind::Number, Node::Int(_) | Node::Float(_))
+                | (SortKind::Bool, Node::Bool(_))
+                | (SortKind::DateTime, Node::DateTime(_))
+        );
+        fits.then_some(node)
+    }
+
+    fn primary_element<'a>(&self, items: &'a [Node]) -> Option<&'a Node> {
+        if let Some(primary) = self.primary {
+            let is_primary = |e: &&Node| match e {
+                Node::Object(entries) => entries.iter().any(|(i, v)| *i == primary && *v == Node::Bool(true)),
+                _ => false,
+            };
+            if let Some(found) = items.iter().find(is_primary) {
+                return Some(found);
+            }
+        }
+        items.first()
+    }
+
+    /// Total order of `(key, id)` pairs for this spec, direction included.
+    #[must_use]
+    pub fn compare(&self, a: (Option<&Node>, &str), b: (Option<&Node>, &str)) -> Ordering {
+        let by_key = match (a.0, b.0) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(x), Some(y)) => compare_keys(x, y),
+        };
+        let by_key = if self.descending { by_key.reverse() } else { by_key };
+        let by_id = a.1.cmp(b.1);
+        by_key.then(if self.descending && self.ids_descending { by_id.reverse() } else { by_id })
+    }
+}
+
+fn compare_keys(a: &Node, b: &Node) -> Ordering {
+    match (a, b) {
+        (Node::Str(x), Node::Str(y)) => x.cmp(y),
+        (Node::DateTime(x), Node::DateTime(y)) | (Node::Int(x), Node::Int(y)) => x.cmp(y),
+        (Node::Bool(x), Node::Bool(y)) => x.cmp(y),
+        (Node::Float(x), Node::Float(y)) => x.total_cmp(y),
+        (Node::Int(x), Node::Float(y)) => int_float_cmp(*x, *y).unwrap_or(Ordering::Equal),
+        (Node::Float(x), Node::Int(y)) => int_float_cmp(*y, *x).map_or(Ordering::Equal, Ordering::reverse),
+        _ => Ordering::Equal,
+    }
+}

@@ -1,0 +1,406 @@
+//! The store: resources in insertion order (original JSON bytes for output, [`Slots`] for scanning),
+//! `id` lookup, case-insensitive equality indexes, uniqueness checks, and the search pipeline
+//! (index selection → parallel scan → top-k sort → page). Pure Rust; the binding wraps it in a `RwLock`.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::error::DirError;
+use super::fold::fold;
+use super::layout::Layout;
+use super::plan::{Literal, Op, Plan, Target};
+use super::sort::SortSpec;
+use super::value::{scan_slots, slot_node, Node, Slots};
+
+/// Below this many rows a search scans on the calling thread only.
+const PARALLEL_THRESHOLD: usize = 16_384;
+
+/// One stored resource.
+#[derive(Debug)]
+pub struct Row {
+    pub id: Box<str>,
+    pub json: Arc<[u8]>,
+    pub slots: Slots,
+}
+
+/// A parsed resource, ready to be stored.
+#[derive(Debug)]
+pub struct Prepared(Row);
+
+impl Prepared {
+    /// Parse resource JSON into its stored form. Work that needs no lock (run it before taking one).
+    ///
+    /// # Errors
+    /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
+    pub fn parse(layout: &Layout, json: &[u8]) -> Result<Prepared, DirError> {
+        let value: Map<String, Value> = serde_json::from_slice(json)
+            .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
+        let id = match value.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => id.as_str().into(),
+            _ => return Err(DirError::Syntax("the resource has no string 'id'".into())),
+        };
+        Ok(Prepared(Row { id, json: Arc::from(json), slots: scan_slots(layout, &value) }))
+    }
+}
+
+/// The result of a search: the total number of matches and the JSON of the requested page.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub total: usize,
+    pub resources: Vec<Arc<[u8]>>,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    map: HashMap<Box<str>, Vec<u32>>,
+}
+
+/// An in-memory directory of resources of one type.
+#[derive(Debug)]
+pub struct Store {
+    layout: Layout,
+    rows: Vec<Option<Row>>,
+    live: usize,
+    by_id: HashMap<Box<str>, u32>,
+    /// one index per `layout.indexed` slot, same order.
+    indexes: Vec<Index>,
+    threads: usize,
+}
+
+impl Store {
+    #[must_use]
+    pub fn new(layout: Layout) -> Store {
+        let indexes = layout.indexed.iter().map(|_| Index::default()).collect();
+        let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Store { layout, rows: Vec::new(), live: 0, by_id: HashMap::new(), indexes, threads }
+    }
+
+    #[must_use]
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Use at most `threads` threads for a scan (at least 1).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// The JSON of the resource `id`.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<Arc<[u8]>> {
+        let pos = *self.by_id.get(id)?;
+        self.rows[pos as usize].as_ref().map(|r| Arc::clone(&r.json))
+    }
+
+    /// Add resources, all or none: a duplicate `id` or unique value (against the store or within the batch)
+    /// rejects the whole batch.
+    ///
+    /// # Errors
+    /// `Uniqueness` naming the first conflict.
+    pub fn add_many(&mut self, batch: Vec<Prepared>) -> Result<(), DirError> {
+        let mut batch_ids: HashSet<&str> = HashSet::with_capacity(batch.len());
+        let mut batch_unique: Vec<HashSet<&str>> = vec![HashSet::new(); self.layout.unique.len()];
+        for Prepared(row) in &batch {
+            if self.by_id.contains_key(&row.id) || !batch_ids.insert(&row.id) {
+                return Err(DirError::Uniqueness(format!("a resource with id {:?} already exists", row.id)));
+            }
+            for (u, &slot) in self.layout.unique.iter().enumerate() {
+                for value in strings(&row.slots, slot) {
+                    if self.unique_conflict(slot, value, None) || !batch_unique[u].insert(value) {
+                        return Err(self.uniqueness_error(slot, value));
+                    }
+                }
+            }
+        }
+        self.rows.reserve(batch.len());
+        for Prepared(row) in batch {
+            let pos = u32::try_from(self.rows.len()).map_err(|_| DirError::Uniqueness("directory full".into()))?;
+            self.index_row(&row, pos);
+            self.by_id.insert(row.id.clone(), pos);
+            self.rows.push(Some(row));
+            self.live += 1;
+        }
+        Ok(())
+    }
+
+    /// Replace the resource `id` in place (its position in insertion order is kept).
+    ///
+    /// # Errors
+    /// `NotFound`, `Syntax` if the new resource has another id, `Uniqueness`.
+    pub fn replace(&mut self, id: &str, Prepared(row): Prepared) -> Result<(), DirError> {
+        let pos = *self.by_id.get(id).ok_or_else(|| not_found(id))?;
+        if *row.id != *id {
+            return Err(DirError::Syntax(format!("the replacement has id {:?}, not {id:?}", row.id)));
+        }
+        for &slot in &self.layout.unique {
+            for value in strings(&row.slots, slot) {
+                if self.unique_conflict(slot, value, Some(pos)) {
+                    return Err(self.uniqueness_error(slot, value));
+                }
+            }
+        }
+        if let Some(old) = self.rows[pos as usize].take() {
+            self.unindex_row(&old, pos);
+        }
+        self.index_row(&row, pos);
+        self.rows[pos as usize] = Some(row);
+        Ok(())
+    }
+
+    /// Remove the resource `id`.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub fn delete(&mut self, id: &str) -> Result<(), DirError> {
+        let pos = self.by_id.remove(id).ok_or_else(|| not_found(id))?;
+        if let Some(old) = self.rows[pos as usize].take() {
+            self.unindex_row(&old, pos);
+        }
+        self.live -= 1;
+        if self.rows.len() > 1024 && self.live < self.rows.len() / 2 {
+            self.compact();
+        }
+        Ok(())
+    }
+
+    /// Evaluate `plan`, sort, and return the page `[start, start + count)` (0-based) with the total.
+    #[must_use]
+    pub fn search(&self, plan: &Plan, sort: Option<&SortSpec>, start: usize, count: Option<usize>) -> Page {
+        let limit = count.map(|c| start.saturating_add(c));
+        if limit == Some(0) || (count == Some(0) && sort.is_none()) {
+            // Only the total is wanted.
+            return Page { total: self.matches(plan, None, None).0, resources: Vec::new() };
+        }
+        let (total, mut hits) = self.matches(plan, sort, limit);
+        if let Some(spec) = sort {
+            let cmp = |a: &u32, b: &u32| self.compare_rows(spec, *a, *b);
+            match limit {
+                Some(k) if k < hits.len() => {
+                    hits.select_nth_unstable_by(k, cmp);
+                    hits.truncate(k);
+                    hits.sort_unstable_by(cmp);
+                }
+                _ => hits.sort_unstable_by(cmp),
+            }
+        }
+        let end = limit.map_or(hits.len(), |k| k.min(hits.len()));
+        let resources = hits
+            .get(start.min(end)..end)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&pos| self.rows[pos as usize].as_ref().map(|r| Arc::clone(&r.json)))
+            .collect();
+        Page { total, resources }
+    }
+
+    /// Approximate heap bytes held by the store (rows, scan trees, JSON, id map and indexes).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        let slot_size = std::mem::size_of::<(u16, Node)>();
+        let rows: usize = self
+            .rows
+            .iter()
+            .flatten()
+            .map(|r| {
+                r.id.len()
+                    + r.json.len()
+                    + 2 * std::mem::size_of::<usize>() // Arc counters
+                    + r.slots.iter().map(|(_, n)| slot_size + n.heap_bytes()).sum::<usize>()
+            })
+            .sum();
+        let row_table = self.rows.capacity() * std::mem::size_of::<Option<Row>>();
+        // hashbrown: one control byte per bucket plus the entry; buckets >= entries * 8/7.
+        let map_bytes = |entries: usize, entry: usize| entries * 8 / 7 * (entry + 1);
+        let by_id = map_bytes(self.by_id.capacity(), std::mem::size_of::<(Box<str>, u32)>())
+            + self.by_id.keys().map(|k| k.len()).sum::<usize>();
+        let indexes: usize = self
+            .indexes
+            .iter()
+            .map(|ix| {
+                map_bytes(ix.map.capacity(), std::mem::size_of::<(Box<str>, Vec<u32>)>())
+                    + ix.map.iter().map(|(k, v)| k.len() + v.capacity() * 4).sum::<usize>()
+            })
+            .sum();
+        rows + row_table + by_id + indexes
+    }
+
+    // -- evaluation --------------------------------------------------------------------------------------
+
+    /// The positions of matching rows in insertion order (or, with a sort and a limit, at least the best
+    /// `limit` of them per scan chunk), and the total number of matches.
+    fn matches(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
+        if let Some(candidates) = self.candidates(plan) {
+            let hits: Vec<u32> = candidates
+                .into_iter()
+                .filter(|&pos| self.rows[pos as usize].as_ref().is_some_and(|r| plan.matches(&r.slots)))
+                .collect();
+            return (hits.len(), hits);
+        }
+        let n = self.rows.len();
+        let threads = if n >= PARALLEL_THRESHOLD { self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1) } else { 1 };
+        let scan = |from: usize, to: usize| -> (usize, Vec<u32>) {
+            let mut hits = Vec::new();
+            for (offset, row) in self.rows[from..to].iter().enumerate() {
+                if let Some(row) = row {
+                    if plan.matches(&row.slots) {
+                        #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+                        hits.push((from + offset) as u32);
+                    }
+                }
+            }
+            let total = hits.len();
+            if let (Some(spec), Some(k)) = (sort, limit) {
+                if k < hits.len() {
+                    hits.select_nth_unstable_by(k, |a, b| self.compare_rows(spec, *a, *b));
+                    hits.truncate(k);
+                }
+            }
+            (total, hits)
+        };
+        if threads == 1 {
+            return scan(0, n);
+        }
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (from, to) = (t * chunk, ((t + 1) * chunk).min(n));
+                    s.spawn(move || scan(from, to))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let total = parts.iter().map(|(t, _)| t).sum();
+        let mut hits = Vec::with_capacity(parts.iter().map(|(_, h)| h.len()).sum());
+        for (_, part) in parts {
+            hits.extend(part);
+        }
+        (total, hits)
+    }
+
+    fn compare_rows(&self, spec: &SortSpec, a: u32, b: u32) -> Ordering {
+        let key = |pos: u32| {
+            let row = self.rows[pos as usize].as_ref();
+            (row.and_then(|r| spec.key(&r.slots)), row.map_or("", |r| &*r.id))
+        };
+        spec.compare(key(a), key(b))
+    }
+
+    /// Rows that may match, from the equality indexes, or `None` when the plan needs a full scan.
+    /// A superset is fine: every candidate is checked against the whole plan.
+    fn candidates(&self, plan: &Plan) -> Option<Vec<u32>> {
+        match plan {
+            Plan::Compare { target: Target { slot: Some(slot), sub: None, .. }, op: Op::Eq, literal: Literal::Str(lit) } => {
+                let i = self.layout.indexed.iter().position(|s| s == slot)?;
+                let mut found = self.indexes[i].map.get(fold(lit).as_str()).cloned().unwrap_or_default();
+                found.sort_unstable();
+                Some(found)
+            }
+            Plan::And(terms) => terms.iter().filter_map(|t| self.candidates(t)).min_by_key(Vec::len),
+            Plan::Or(terms) => {
+                let mut all = Vec::new();
+                for term in terms {
+                    all.extend(self.candidates(term)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+            _ => None,
+        }
+    }
+
+    // -- indexes -----------------------------------------------------------------------------------------
+
+    fn index_row(&mut self, row: &Row, pos: u32) {
+        for (i, &slot) in self.layout.indexed.iter().enumerate() {
+            for value in strings(&row.slots, slot) {
+                let entry = self.indexes[i].map.entry(fold(value).into_boxed_str()).or_default();
+                if !entry.contains(&pos) {
+                    entry.push(pos);
+                }
+            }
+        }
+    }
+
+    fn unindex_row(&mut self, row: &Row, pos: u32) {
+        for (i, &slot) in self.layout.indexed.iter().enumerate() {
+            for value in strings(&row.slots, slot) {
+                let key = fold(value);
+                if let Some(entry) = self.indexes[i].map.get_mut(key.as_str()) {
+                    entry.retain(|&p| p != pos);
+                    if entry.is_empty() {
+                        self.indexes[i].map.remove(key.as_str());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Does another row (not `except`) hold `value` (comparison form) in the unique `slot`?
+    fn unique_conflict(&self, slot: u16, value: &str, except: Option<u32>) -> bool {
+        let Some(i) = self.layout.indexed.iter().position(|s| *s == slot) else { return false };
+        self.indexes[i].map.get(fold(value).as_str()).is_some_and(|positions| {
+            positions.iter().any(|&p| {
+                Some(p) != except
+                    && self.rows[p as usize].as_ref().is_some_and(|r| strings(&r.slots, slot).any(|v| v == value))
+            })
+        })
+    }
+
+    fn uniqueness_error(&self, slot: u16, value: &str) -> DirError {
+        let name = &self.layout.attrs[slot as usize].name;
+        DirError::Uniqueness(format!("{name} {value:?} is already taken by another resource"))
+    }
+
+    /// Drop deleted rows and renumber positions (insertion order kept).
+    fn compact(&mut self) {
+        self.rows.retain(Option::is_some);
+        self.by_id.clear();
+        for index in &mut self.indexes {
+            index.map.clear();
+        }
+        let rows = std::mem::take(&mut self.rows);
+        for (pos, row) in rows.iter().enumerate() {
+            if let Some(row) = row {
+                #[allow(clippy::cast_possible_truncation)]
+                let pos = pos as u32;
+                self.index_row(row, pos);
+                self.by_id.insert(row.id.clone(), pos);
+            }
+        }
+        self.rows = rows;
+    }
+}
+
+fn not_found(id: &str) -> DirError {
+    DirError::NotFound(format!("no resource with id {id:?}"))
+}
+
+/// The text values (comparison form) held in a top-level slot: the value itself, or a list's elements.
+fn strings<'a>(slots: &'a [(u16, Node)], slot: u16) -> impl Iterator<Item = &'a str> + 'a {
+    let node = slot_node(slots, slot);
+    let items: &'a [Node] = match node {
+        Some(Node::List(items)) => items,
+        Some(node) => std::slice::from_ref(node),
+        None => &[],
+    };
+    items.iter().filter_map(|n| match n {
+        Node::Str(s) => Some(&**s),
+        _ => None,
+    })
+}

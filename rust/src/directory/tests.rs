@@ -1,0 +1,164 @@
+//! Unit tests of the store without Python: layout, ingestion, plans, indexes, uniqueness, sorting, paging.
+
+use super::*;
+
+const LAYOUT: &str = r#"{"attrs": [
+  {"name": "id", "type": "string", "caseExact": true},
+  {"name": "userName", "type": "string"},
+  {"name": "emails", "type": "complex", "multiValued": true, "subs": [
+     {"name": "value", "type": "string"}, {"name": "type", "type": "string"}, {"name": "primary", "type": "boolean"}]},
+  {"name": "meta", "type": "complex", "subs": [{"name": "created", "type": "dateTime"}]},
+  {"name": "age", "type": "integer"},
+  {"ext": "urn:x:Ext", "name": "code", "type": "string", "caseExact": true},
+  {"ext": "urn:x:Ext", "name": "", "type": "extension"}
+], "indexed": [0, 1], "unique": [1]}"#;
+
+fn store() -> Store {
+    let mut store = Store::new(Layout::from_json(LAYOUT).unwrap());
+    let docs = [
+        r#"{"id":"a","userName":"Straße","emails":[{"value":"A@x.org","type":"work"},{"value":"a@home.org","type":"home","primary":true}],"meta":{"created":"2020-01-01T00:00:00Z"},"age":30,"urn:x:Ext":{"code":"AbC"}}"#,
+        r#"{"id":"b","userName":"bob","emails":[{"value":"b@home.org","type":"work"}],"meta":{"created":"2020-01-01T02:00:00+01:00"},"age":25.5}"#,
+        r#"{"id":"c","userName":"Carol","emails":[],"age":"old"}"#,
+        r#"{"id":"d","userName":"","emails":[{}]}"#,
+    ];
+    let batch = docs.iter().map(|d| Prepared::parse(store.layout(), d.as_bytes()).unwrap()).collect();
+    store.add_many(batch).unwrap();
+    store
+}
+
+fn ids(store: &Store, plan: &str) -> Vec<String> {
+    ids_sorted(store, plan, None, 0, None)
+}
+
+fn ids_sorted(store: &Store, plan: &str, sort: Option<&str>, start: usize, count: Option<usize>) -> Vec<String> {
+    let plan = Plan::from_json(plan, store.layout()).unwrap();
+    let sort = sort.map(|s| SortSpec::from_json(s).unwrap());
+    let page = store.search(&plan, sort.as_ref(), start, count);
+    page.resources
+        .iter()
+        .map(|json| serde_json::from_slice::<serde_json::Value>(json).unwrap()["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn equality_uses_folded_text_and_the_index() {
+    let s = store();
+    assert_eq!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "strasse"}]"#), ["a"]);
+    assert_eq!(ids(&s, r#"["and", [["cmp", 1, -1, "eq", {"s": "bob"}], ["cmp", 4, -1, "lt", {"i": 30}]]]"#), ["b"]);
+    assert_eq!(ids(&s, r#"["or", [["cmp", 1, -1, "eq", {"s": "bob"}], ["cmp", 1, -1, "eq", {"s": "carol"}]]]"#), ["b", "c"]);
+    // caseExact id: the case-insensitive index proposes "a", the plan rejects "A".
+    assert!(ids(&s, r#"["cmp", 0, -1, "eq", {"s": "A"}]"#).is_empty());
+    assert_eq!(ids(&s, r#"["cmp", 5, -1, "eq", {"s": "AbC"}]"#), ["a"]);
+    assert!(ids(&s, r#"["cmp", 5, -1, "eq", {"s": "abc"}]"#).is_empty());
+}
+
+#[test]
+fn any_value_and_value_paths() {
+    let s = store();
+    // emails.type eq work and emails.value ew home.org: different elements may satisfy each part.
+    let split = r#"["and", [["cmp", 2, 1, "eq", {"s": "work"}], ["cmp", 2, 0, "ew", {"s": "home.org"}]]]"#;
+    assert_eq!(ids(&s, split), ["a", "b"]);
+    let bracket = r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": "home.org"}]]]]"#;
+    assert_eq!(ids(&s, bracket), ["b"]);
+    assert_eq!(ids(&s, r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#), ["c", "d"]);
+}
+
+#[test]
+fn presence_rules() {
+    let s = store();
+    assert_eq!(ids(&s, r#"["pr", 1, -1]"#), ["a", "b", "c"]);
+    assert_eq!(ids(&s, r#"["pr", 2, -1]"#), ["a", "b"]);
+    assert_eq!(ids(&s, r#"["pr", 5, -1]"#), ["a"]);
+    assert_eq!(ids(&s, r#"["pr", 6, -1]"#), ["a"]);
+    // a simple attribute holding an object is assigned; a multi-valued one holding a scalar has no values
+    let mut odd = Store::new(Layout::from_json(LAYOUT).unwrap());
+    let doc = br#"{"id":"o","userName":{},"emails":{"value":"x@y"}}"#;
+    odd.add_many(vec![Prepared::parse(odd.layout(), doc).unwrap()]).unwrap();
+    assert_eq!(ids(&odd, r#"["pr", 1, -1]"#), ["o"]);
+    assert!(ids(&odd, r#"["pr", 2, -1]"#).is_empty());
+    assert!(ids(&odd, r#"["cmp", 2, 0, "eq", {"s": "x@y"}]"#).is_empty());
+}
+
+#[test]
+fn datetimes_and_numbers() {
+    let s = store();
+    let t = parse_datetime("2020-01-01T01:00:00Z").unwrap();
+    assert_eq!(ids(&s, &format!(r#"["cmp", 3, 0, "eq", {{"t": {t}}}]"#)), ["b"]);
+    assert_eq!(ids(&s, &format!(r#"["cmp", 3, 0, "lt", {{"t": {t}}}]"#)), ["a"]);
+    assert_eq!(ids(&s, r#"["cmp", 4, -1, "gt", {"f": [25.4, 0]}]"#), ["a", "b"]);
+    assert_eq!(ids(&s, r#"["cmp", 4, -1, "eq", {"i": 30}]"#), ["a"]);
+    // 25.5 is exact; a literal just above 25.5 (nearest float 25.5, exact value greater) excludes it.
+    assert_eq!(ids(&s, r#"["cmp", 4, -1, "eq", {"f": [25.5, 0]}]"#), ["b"]);
+    assert!(ids(&s, r#"["cmp", 4, -1, "eq", {"f": [25.5, -1]}]"#).is_empty());
+    assert_eq!(ids(&s, r#"["cmp", 4, -1, "lt", {"f": [25.5, -1]}]"#), ["b"]);
+}
+
+#[test]
+fn sorting_missing_last_and_paging() {
+    let s = store();
+    let all = r#"["const", true]"#;
+    let asc = r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": false}"#;
+    assert_eq!(ids_sorted(&s, all, Some(asc), 0, None), ["b", "a", "c", "d"]);
+    let desc = r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#;
+    assert_eq!(ids_sorted(&s, all, Some(desc), 0, None), ["c", "d", "a", "b"]);
+    assert_eq!(ids_sorted(&s, all, Some(asc), 1, Some(2)), ["a", "c"]);
+    let by_email = r#"{"slot": 2, "sub": 0, "primary": 2, "kind": "text", "descending": false}"#;
+    assert_eq!(ids_sorted(&s, all, Some(by_email), 0, Some(3)), ["a", "b", "c"]);
+    let page = s.search(&Plan::from_json(all, s.layout()).unwrap(), None, 0, Some(0));
+    assert_eq!((page.total, page.resources.len()), (4, 0));
+}
+
+#[test]
+fn uniqueness_replace_delete() {
+    let mut s = store();
+    let dup = Prepared::parse(s.layout(), br#"{"id":"e","userName":"STRASSE"}"#).unwrap();
+    assert!(matches!(s.add_many(vec![dup]), Err(DirError::Uniqueness(_))));
+    let dup_id = Prepared::parse(s.layout(), br#"{"id":"a","userName":"new"}"#).unwrap();
+    assert!(matches!(s.add_many(vec![dup_id]), Err(DirError::Uniqueness(_))));
+    assert_eq!(s.len(), 4);
+    let renamed = Prepared::parse(s.layout(), br#"{"id":"b","userName":"Robert"}"#).unwrap();
+    s.replace("b", renamed).unwrap();
+    assert!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "bob"}]"#).is_empty());
+    assert_eq!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "robert"}]"#), ["b"]);
+    let taken = Prepared::parse(s.layout(), br#"{"id":"b","userName":"carol"}"#).unwrap();
+    assert!(matches!(s.replace("b", taken), Err(DirError::Uniqueness(_))));
+    s.delete("a").unwrap();
+    assert!(matches!(s.delete("a"), Err(DirError::NotFound(_))));
+    assert_eq!(s.len(), 3);
+    assert!(s.get("a").is_none());
+    assert_eq!(ids(&s, r#"["const", true]"#), ["b", "c", "d"]);
+}
+
+#[test]
+fn parallel_scan_agrees_with_serial() {
+    let mut s = Store::new(Layout::from_json(LAYOUT).unwrap());
+    let batch = (0..40_000)
+        .map(|i| {
+            let doc = format!(r#"{{"id":"u{i:05}","userName":"user{i}","age":{}}}"#, i % 97);
+            Prepared::parse(s.layout(), doc.as_bytes()).unwrap()
+        })
+        .collect();
+    s.add_many(batch).unwrap();
+    let plan = Plan::from_json(r#"["cmp", 4, -1, "lt", {"i": 3}]"#, s.layout()).unwrap();
+    let sort = SortSpec::from_json(r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#).unwrap();
+    s.set_threads(4);
+    let parallel = s.search(&plan, Some(&sort), 5, Some(20));
+    s.set_threads(1);
+    let serial = s.search(&plan, Some(&sort), 5, Some(20));
+    assert_eq!(parallel.total, serial.total);
+    assert_eq!(parallel.total, (0..40_000).filter(|i| i % 97 < 3).count());
+    assert_eq!(parallel.resources, serial.resources);
+    assert!(s.heap_bytes() > 40_000 * 30);
+}
+
+#[test]
+fn malformed_input_is_an_error() {
+    let layout = Layout::from_json(LAYOUT).unwrap();
+    assert!(matches!(Prepared::parse(&layout, b"[1]"), Err(DirError::Syntax(_))));
+    assert!(matches!(Prepared::parse(&layout, br#"{"id": 5}"#), Err(DirError::Syntax(_))));
+    assert!(Plan::from_json(r#"["cmp", 1]"#, &layout).is_err());
+    assert!(Plan::from_json(r#"["bogus"]"#, &layout).is_err());
+    assert!(Plan::from_json(r#"["cmp", 99, -1, "eq", {"i": 1}]"#, &layout).is_err());
+    assert!(Plan::from_json(r#"["vp", 1, ["const", true]]"#, &layout).is_err());
+    assert!(SortSpec::from_json(r#"{"slot": 1}"#).is_err());
+}

@@ -1,0 +1,198 @@
+//! Binding of the native directory store (`crate::directory`) as `scimcore._native.DirectoryStore`.
+//!
+//! The store lives behind a `RwLock`; every call that touches it releases the GIL first (`py.detach`), so
+//! searches run in parallel with each other and with Python code, and a thread waiting for the lock never
+//! holds the GIL (no lock-order deadlock). JSON parsing of new resources happens before the write lock is
+//! taken, on several threads for large batches. Errors become `scimcore.errors` classes.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+
+use crate::directory::{fold, parse_datetime, DirError, Layout, Page, Plan, Prepared, SortSpec, Store};
+
+/// Batches at least this large are parsed on several threads.
+const PARALLEL_PARSE: usize = 4096;
+
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(to_py_err)`
+fn to_py_err(error: DirError) -> PyErr {
+    let class = match &error {
+        DirError::Syntax(_) => "InvalidSyntax",
+        DirError::Uniqueness(_) => "Uniqueness",
+        DirError::NotFound(_) => "NotFound",
+        DirError::Layout(_) | DirError::Plan(_) => "ScimError",
+    };
+    Python::attach(|py| {
+        let made = py
+            .import("scimcore.errors")
+            .and_then(|m| m.getattr(class))
+            .and_then(|cls| cls.call1((error.to_string(),)));
+        match made {
+            Ok(instance) => PyErr::from_value(instance),
+            Err(import_error) => import_error,
+        }
+    })
+}
+
+fn poisoned() -> PyErr {
+    PyRuntimeError::new_err("the directory store lock is poisoned (a writer panicked)")
+}
+
+/// A filter plan, parsed once (by `DirectoryStore.plan`) and reused by every search with the same filter.
+#[pyclass(frozen, module = "scimcore._native", name = "FilterPlan")]
+pub struct FilterPlan(Plan);
+
+/// A sort specification, parsed once.
+#[pyclass(frozen, module = "scimcore._native", name = "SortPlan")]
+pub struct SortPlan(SortSpec);
+
+#[pymethods]
+impl SortPlan {
+    #[new]
+    fn new(sort_json: &str) -> PyResult<Self> {
+        SortSpec::from_json(sort_json).map(SortPlan).map_err(to_py_err)
+    }
+}
+
+/// The native store of one resource type.
+#[pyclass(frozen, module = "scimcore._native", name = "DirectoryStore")]
+pub struct DirectoryStore {
+    store: RwLock<Store>,
+    layout: Arc<Layout>,
+}
+
+impl DirectoryStore {
+    fn read(&self) -> PyResult<RwLockReadGuard<'_, Store>> {
+        self.store.read().map_err(|_| poisoned())
+    }
+
+    fn write(&self) -> PyResult<RwLockWriteGuard<'_, Store>> {
+        self.store.write().map_err(|_| poisoned())
+    }
+}
+
+fn parse_all(layout: &Layout, docs: &[Vec<u8>]) -> Result<Vec<Prepared>, DirError> {
+    let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    if docs.len() < PARALLEL_PARSE || threads == 1 {
+        return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
+    }
+    let chunk = docs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|d| Prepared::parse(layout, d)).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        let mut out = Vec::with_capacity(docs.len());
+        for handle in handles {
+            out.extend(handle.join().map_err(|_| DirError::Syntax("a parser thread failed".into()))??);
+        }
+        Ok(out)
+    })
+}
+
+fn bytes_list<'py>(py: Python<'py>, items: &[Arc<[u8]>]) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, items.iter().map(|json| PyBytes::new(py, json)))
+}
+
+#[pymethods]
+impl DirectoryStore {
+    /// `DirectoryStore(layout_json)`: an empty store for the layout computed by `scimcore.directory`.
+    #[new]
+    fn new(layout_json: &str) -> PyResult<Self> {
+        let layout = Layout::from_json(layout_json).map_err(to_py_err)?;
+        Ok(DirectoryStore { store: RwLock::new(Store::new(layout.clone())), layout: Arc::new(layout) })
+    }
+
+    /// Parse a filter plan against this store's layout.
+    fn plan(&self, plan_json: &str) -> PyResult<FilterPlan> {
+        Plan::from_json(plan_json, &self.layout).map(FilterPlan).map_err(to_py_err)
+    }
+
+    /// Add resources (complete JSON objects with an `id`), all or none.
+    #[allow(clippy::needless_pass_by_value)] // extracted from a Python list
+    fn add_many(&self, py: Python<'_>, docs: Vec<Bound<'_, PyBytes>>) -> PyResult<()> {
+        let owned: Vec<Vec<u8>> = docs.iter().map(|d| d.as_bytes().to_vec()).collect();
+        let layout = Arc::clone(&self.layout);
+        py.detach(|| -> PyResult<()> {
+            let prepared = parse_all(&layout, &owned).map_err(to_py_err)?;
+            self.write()?.add_many(prepared).map_err(to_py_err)
+        })
+    }
+
+    /// Replace the resource `id` with `doc` (whose `id` must be the same).
+    fn replace(&self, py: Python<'_>, id: &str, doc: &Bound<'_, PyBytes>) -> PyResult<()> {
+        let owned = doc.as_bytes().to_vec();
+        py.detach(|| -> PyResult<()> {
+            let prepared = Prepared::parse(&self.layout, &owned).map_err(to_py_err)?;
+            self.write()?.replace(id, prepared).map_err(to_py_err)
+        })
+    }
+
+    fn delete(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        py.detach(|| -> PyResult<()> { self.write()?.delete(id).map_err(to_py_err) })
+    }
+
+    /// The JSON of the resource `id`, or `None`.
+    fn get<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let found = py.detach(|| -> PyResult<Option<Arc<[u8]>>> { Ok(self.read()?.get(id)) })?;
+        Ok(found.map(|json| PyBytes::new(py, &json)))
+    }
+
+    /// `(total, [json, ...])`: the matches of `plan`, sorted by `sort`, from 0-based `start`, at most `count`.
+    #[pyo3(signature = (plan, sort=None, start=0, count=None))]
+    fn search<'py>(
+        &self,
+        py: Python<'py>,
+        plan: &FilterPlan,
+        sort: Option<&SortPlan>,
+        start: usize,
+        count: Option<usize>,
+    ) -> PyResult<(usize, Bound<'py, PyList>)> {
+        let page: Page = py.detach(|| -> PyResult<Page> {
+            Ok(self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count))
+        })?;
+        Ok((page.total, bytes_list(py, &page.resources)?))
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        Ok(self.read()?.len())
+    }
+
+    /// Approximate heap bytes held by the store.
+    fn heap_bytes(&self, py: Python<'_>) -> PyResult<usize> {
+        py.detach(|| -> PyResult<usize> { Ok(self.read()?.heap_bytes()) })
+    }
+
+    /// Use at most `threads` threads per scan.
+    fn set_threads(&self, py: Python<'_>, threads: usize) -> PyResult<()> {
+        py.detach(|| -> PyResult<()> {
+            self.write()?.set_threads(threads);
+            Ok(())
+        })
+    }
+}
+
+/// `casefold(text)`: the directory's case folding (must equal `str.casefold()`).
+#[pyfunction]
+fn casefold(text: &str) -> String {
+    fold::fold(text)
+}
+
+/// `datetime_micros(text)`: the instant of an xsd:dateTime in microseconds since the epoch, or `None`.
+#[pyfunction]
+fn datetime_micros(text: &str) -> Option<i64> {
+    parse_datetime(text)
+}
+
+/// Register the directory classes and functions in `scimcore._native`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<DirectoryStore>()?;
+    m.add_class::<FilterPlan>()?;
+    m.add_class::<SortPlan>()?;
+    m.add_function(wrap_pyfunction!(casefold, m)?)?;
+    m.add_function(wrap_pyfunction!(datetime_micros, m)?)?;
+    Ok(())
+}

@@ -66,11 +66,14 @@ def _parse(text, backend: str | None, limits: FilterLimits, *, path: bool):
 
 def _precheck(text: str, limits: FilterLimits, path: bool) -> None:
     """``too_long`` (UTF-8 bytes) and ``invalid_character`` (a lone surrogate), before either backend runs."""
-    surrogate = _SURROGATE_RE.search(text)
-    if surrogate is not None:
-        raise syntax_error("invalid_character", surrogate.start(), text, path=path, limits=limits)
-    # Every character is at most 4 UTF-8 bytes, so the encoding is needed only near the limit.
-    if len(text) * 4 > limits.max_length and len(text.encode("utf-8")) > limits.max_length:
+    if text.isascii():  # the common case: one byte per character, no surrogates
+        size = len(text)
+    else:
+        surrogate = _SURROGATE_RE.search(text)
+        if surrogate is not None:
+            raise syntax_error("invalid_character", surrogate.start(), text, path=path, limits=limits)
+        size = len(text.encode("utf-8"))
+    if size > limits.max_length:
         raise syntax_error("too_long", 0, text, path=path, limits=limits)
 
 

@@ -314,6 +314,7 @@ class ServiceProviderConfig(ScimStruct, kw_only=True, omit_defaults=False):
 
         The defaults describe what scimcore itself implements: PATCH, filtering (capped at
         ``filter_max_results``) and sorting; bulk, ETags and password change are the server's to declare.
+        RFC 7643 §5 requires at least one of ``authentication_schemes``.
         """
         meta = Meta(resource_type="ServiceProviderConfig", location=location) if location else UNSET
         return cls(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import msgspec
@@ -171,10 +172,17 @@ class SqlDirectory:
     def _insert(self, resources: list) -> list[dict]:
         stored = []
         rows = []
+        now = _now()
         for resource in resources:
             resource = self._canonical(resource)
             if not isinstance(resource.get("id"), str) or not resource["id"]:
                 resource = {"id": str(uuid.uuid4()), **resource}
+            meta = dict(resource.get("meta") or {})
+            meta.setdefault("resourceType", self.resource_type)
+            meta.setdefault("created", now)
+            meta.setdefault("lastModified", meta["created"])
+            meta["version"] = _etag(1)
+            resource = {**resource, "meta": meta}
             stored.append(resource)
             rows.append((resource["id"], *self._documents(resource)))
         cast = "::jsonb" if self.dialect.name == "postgresql" else ""
@@ -207,11 +215,20 @@ class SqlDirectory:
         return self._project(resource, attributes, excluded_attributes)
 
     def version(self, resource_id: str) -> int:
-        """The resource's version counter (1 when added, incremented on every write): the basis of an ETag."""
+        """The resource's version counter: 1 when added, +1 on every write (``meta.version`` is ``W/"<n>"``)."""
         with self._transaction():
             return self._row(resource_id)[1]
 
-    def _update(self, resource_id: str, resource: dict, version: int) -> bool:
+    def _update(self, resource_id: str, resource: dict, version: int, current: dict) -> dict | None:
+        """Write ``resource`` if the row is still at ``version``; its ``meta`` is maintained (RFC 7643 §3.1)."""
+        old = current.get("meta") if isinstance(current.get("meta"), dict) else {}
+        meta = dict(resource.get("meta") or {})
+        meta["resourceType"] = old.get("resourceType", self.resource_type)
+        if "created" in old:
+            meta["created"] = old["created"]
+        meta["lastModified"] = _now()
+        meta["version"] = _etag(version + 1)
+        resource = {**resource, "meta": meta}
         cast = "::jsonb" if self.dialect.name == "postgresql" else ""
         p = self._p
         sql = (f"UPDATE {self.table} SET data = {p}{cast}, search = {p}{cast}, version = version + 1 "
@@ -220,21 +237,22 @@ class SqlDirectory:
             cursor = self._execute(sql, (*self._documents(resource), resource_id, version))
         except self._integrity_errors() as exc:
             raise self._write_error(exc, resource) from None
-        return cursor.rowcount == 1
+        return resource if cursor.rowcount == 1 else None
 
     def replace(self, resource_id: str, resource, version: int | None = None) -> dict:
         """Replace the whole resource (RFC 7644 §3.5.1); ``version``: fail with 412 unless it is current."""
         resource = self._canonical(resource)
         if resource.get("id", resource_id) != resource_id:
             raise InvalidValue(f"the resource's id {resource.get('id')!r} is not {resource_id!r}")
-        resource = {"id": resource_id, **resource}
+        resource = {**resource, "id": resource_id}
         with self._transaction(write=True):
-            _, current = self._row(resource_id)
+            old, current = self._row(resource_id)
             if version is not None and version != current:
                 raise InvalidVersion(f"resource {resource_id!r} is at version {current}, not {version}")
-            if not self._update(resource_id, resource, current):
+            written = self._update(resource_id, resource, current, old)
+            if written is None:
                 raise InvalidVersion(f"resource {resource_id!r} was modified concurrently")
-        return resource
+        return written
 
     def patch(self, resource_id: str, patch, version: int | None = None) -> dict:
         """Apply a PATCH (RFC 7644 §3.5.2) atomically: read, ``apply_patch``, write if the version is unchanged.
@@ -251,8 +269,11 @@ class SqlDirectory:
                     raise InvalidVersion(f"resource {resource_id!r} is at version {current}, not {version}")
                 patched, changed = apply_patch(resource, patch, resource_type=self.resource_type,
                                                policy=self.policy, registry=self.registry, report=True)
-                if not changed or self._update(resource_id, patched, current):
+                if not changed:
                     return patched
+                written = self._update(resource_id, patched, current, resource)
+                if written is not None:
+                    return written
         raise InvalidVersion(f"resource {resource_id!r} kept changing: the patch was not applied")
 
     def delete(self, resource_id: str, version: int | None = None) -> None:
@@ -271,12 +292,27 @@ class SqlDirectory:
 
     def search(self, filter=None, sort_by: str | None = None, sort_order: str | None = "ascending",
                start_index: int | None = 1, count: int | None = None, attributes=None,
-               excluded_attributes=None):
+               excluded_attributes=None, request=None):
         """Query the directory (RFC 7644 §3.4.2): filter, sort and page in SQL, project in Python.
 
         Returns a ``ListResponse``; ``totalResults`` counts every match, ``Resources`` holds the page.
+        ``request`` may be a ``SearchRequest`` (Struct or dict) instead of the keywords. A ``sortBy`` that names
+        no attribute is ignored (J42), as by :func:`scimcore.search`.
         """
         from ..schema.messages import ListResponse
+
+        if request is not None:
+            from ..query import request_params
+
+            params = request_params(request)
+            filter, sort_by, sort_order = params["filter"], params["sort_by"], params["sort_order"]
+            start_index, count = params["start_index"], params["count"]
+            attributes, excluded_attributes = params["attributes"], params["excluded_attributes"]
+        if sort_by is not None:
+            from ..query import resolve_sort
+
+            if resolve_sort(sort_by, self.resource_type, self.registry) is None:
+                sort_by = None
 
         where, params = ("TRUE", []) if filter is None else to_sql(
             filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
@@ -313,6 +349,14 @@ class SqlDirectory:
 
         return project(resource, resource_type=self.resource_type, attributes=attributes,
                        excluded_attributes=excluded_attributes, registry=self.registry, policy=self.policy)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _etag(version: int) -> str:
+    return f'W/"{version}"'
 
 
 def _descending(sort_order) -> bool:

@@ -535,3 +535,21 @@ def test_order_by_rejects_unknown_attributes():
         order_by_sql("userName eq 1", False)
     with pytest.raises(InvalidFilter):
         order_by_sql("name", False)  # complex without value
+
+
+def test_unusable_sort_by_is_ignored_like_memory_and_strict_refuses(backend_directory):
+    backend, connection, directory, table = backend_directory
+    from scimcore.demo import generate_users
+
+    users = generate_users(12, seed=5)
+    directory.extend(users)
+    for sort_by in ["nope", "name", "password", "emails[type eq \"work\"]", "urn:ietf:params:scim:schemas:"
+                    "extension:enterprise:2.0:User"]:
+        page = directory.search(sort_by=sort_by, sort_order="descending")
+        expected = scimcore.search(users, resource_type="User", sort_by=sort_by, sort_order="descending")
+        assert [r["id"] for r in page.resources] == [r["id"] for r in expected.resources]
+    strict = scimcore.SqlDirectory(connection, table=table, policy=scimcore.Policy.STRICT)
+    with pytest.raises(scimcore.InvalidValue):
+        strict.search(sort_by="nope")
+    with pytest.raises(scimcore.InvalidSyntax):
+        directory.search(sort_by="userName", sort_order="sideways")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import InvalidSyntax, InvalidValue, InvalidVersion, NotFound, ScimError, Uniqueness
+from ..errors import InvalidFilter, InvalidSyntax, InvalidValue, InvalidVersion, NotFound, ScimError, Uniqueness
 from ..policy import Policy
 from .dialects import DIALECTS, Node, check_identifier
 from .document import register_sqlite_functions, search_document
@@ -297,7 +297,7 @@ class SqlDirectory:
 
         Returns a ``ListResponse``; ``totalResults`` counts every match, ``Resources`` holds the page.
         ``request`` may be a ``SearchRequest`` (Struct or dict) instead of the keywords. A ``sortBy`` that names
-        no attribute is ignored (J42), as by :func:`scimcore.search`.
+        no sortable attribute is ignored (J42), as by :func:`scimcore.search`.
         """
         from ..schema.messages import ListResponse
 
@@ -308,20 +308,11 @@ class SqlDirectory:
             filter, sort_by, sort_order = params["filter"], params["sort_by"], params["sort_order"]
             start_index, count = params["start_index"], params["count"]
             attributes, excluded_attributes = params["attributes"], params["excluded_attributes"]
-        if sort_by is not None:
-            from ..query import resolve_sort
-
-            if resolve_sort(sort_by, self.resource_type, self.registry) is None:
-                sort_by = None
 
         where, params = ("TRUE", []) if filter is None else to_sql(
             filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
         descending = _descending(sort_order)
-        if sort_by is None:
-            order = "seq ASC"
-        else:
-            order = order_by_sql(sort_by, descending, self.resource_type, self.dialect.name, "search",
-                                 self.registry, folded=True)
+        order = "seq ASC" if sort_by is None else self._order(sort_by, descending)
         start = max(1, start_index if isinstance(start_index, int) and not isinstance(start_index, bool) else 1)
         limit = None if count is None else max(0, count)
         if self.max_results is not None:
@@ -343,6 +334,17 @@ class SqlDirectory:
             resources = [self._project(r, attributes, excluded_attributes) for r in resources]
         return ListResponse(total_results=total, start_index=start, items_per_page=len(resources),
                             resources=resources)
+
+    def _order(self, sort_by, descending: bool) -> str:
+        """The SQL ``ORDER BY`` of ``sortBy``; one that names no sortable attribute is ignored (J41/J42), as by
+        :func:`scimcore.search`, except under ``Policy.STRICT`` (``invalidValue``)."""
+        try:
+            return order_by_sql(sort_by, descending, self.resource_type, self.dialect.name, "search",
+                                self.registry, folded=True)
+        except InvalidFilter as error:
+            if self.policy == Policy.STRICT:
+                raise InvalidValue(f"sortBy {sort_by!r}: {error.detail}") from None
+            return "seq ASC"
 
     def _project(self, resource: dict, attributes, excluded_attributes) -> dict:
         from ..query import project

@@ -65,7 +65,7 @@ def order_by_sql(sort_by: str, descending: bool, resource_type: str = "User", di
                  id_column: str = "id") -> str:
     """The ``ORDER BY`` list for ``sortBy`` (RFC 7644 §3.4.2.3, SEMANTICS "Query", J42).
 
-    Missing values sort last ascending and first descending; a multi-valued attribute sorts by its primary
+    Missing values (and ``""``) sort last ascending and first descending; a multi-valued attribute sorts by its primary
     element, else its first; a complex attribute by ``value``; strings by code point, folded unless
     ``caseExact``; ties by ``id_column`` ascending. Unknown attributes raise ``InvalidFilter``.
     """
@@ -370,7 +370,8 @@ class _Translator:
             elif kind in _STRINGS and not target.case_exact and not self.folded:
                 text = f"lower({text})" if d.name == "postgresql" else f"scim_fold({text})"
             text_key = d.name == "postgresql" and (kind != "dateTime" or self.folded)
-            return f"(CASE WHEN {d.is_string(node)} THEN {text} END)" + (' COLLATE "C"' if text_key else "")
+            return f"(CASE WHEN {d.is_string(node)} AND {d.text(node)} <> '' THEN {text} END)" + (
+                ' COLLATE "C"' if text_key else "")
         if kind in ("integer", "decimal"):
             return f"(CASE WHEN {d.is_number(node)} THEN {d.number(node)} END)"
         if kind == "boolean":

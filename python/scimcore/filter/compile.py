@@ -149,13 +149,16 @@ def element_matcher(filter_ast: Filter, resource_type: str | None, resolved, reg
 
 
 def as_json_object(resource) -> dict:
-    """A resource as a JSON-shaped dict: dicts as they are, resource Structs through ``msgspec.to_builtins``."""
+    """A resource as a JSON-shaped dict: dicts as they are, resource Structs through ``scimcore``'s
+    ``to_dict`` (extension objects under their URN keys, dateTimes as strings)."""
     if isinstance(resource, dict):
         return resource
     import msgspec
 
     if isinstance(resource, msgspec.Struct):
-        return msgspec.to_builtins(resource, builtin_types=(Decimal,))
+        from ..schema.codec import to_dict
+
+        return to_dict(resource)
     raise InvalidValue(f"a resource must be a JSON object or a scimcore resource, not {type(resource).__name__}")
 
 

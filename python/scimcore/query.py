@@ -1,0 +1,453 @@
+"""Queries over resources in memory: filtering, projection, sorting and paging (RFC 7644 §3.4.2, §3.4.3, §3.9).
+
+``search`` filters with a compiled predicate (``compile_filter``), sorts, pages and projects, and answers a
+``ListResponse``. ``project`` applies ``attributes``/``excludedAttributes`` and the ``returned``
+characteristics to one resource. The rules are SEMANTICS "Query" (J39-J44):
+
+- ``returned: always`` attributes (``id``, ``schemas``) are always output, ``never`` (``password``) never,
+  ``request`` only when named, ``default`` unless excluded or another selection is asked for; ``schemas`` is
+  always present. Both parameters given: ``attributes`` wins (``invalidSyntax`` under a policy without
+  ``attributes_win``). Names are case-insensitive, may be URN-qualified, name sub-attributes (``name.givenName``)
+  or a whole extension (its URN); unknown names are ignored. Containers and elements left empty are dropped.
+- ``sortBy``: missing values last ascending, first descending; multi-valued attributes sort by their primary
+  value, else the first; a complex attribute without a sub-attribute sorts by ``value``; strings folded unless
+  ``caseExact``; dateTimes as instants; ties broken by ``id``. An unknown ``sortBy`` is ignored, except under
+  ``Policy.STRICT`` (``invalidValue``, J41).
+- Paging is 1-based: ``startIndex < 1`` is 1, ``count < 0`` is 0, ``count`` above ``max_count`` is capped;
+  without ``count`` at most ``max_count`` resources are returned (``None``: no cap).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import InvalidSyntax, InvalidValue, ScimError
+from .filter import runtime
+from .filter.compile import as_json_object, compile_filter
+from .policy import Policy
+from .schema.model import AttributeDef
+
+__all__ = ["DEFAULT_MAX_COUNT", "project", "search"]
+
+DEFAULT_MAX_COUNT = 1000
+"""The most resources one page returns unless ``max_count`` says otherwise (ServiceProviderConfig
+``filter.maxResults``)."""
+
+_DEFAULT_POLICY = Policy()
+
+
+# -- projection -------------------------------------------------------------------------------------------
+
+
+def project(
+    resource,
+    resource_type: str = "User",
+    attributes=None,
+    excluded_attributes=None,
+    registry=None,
+    policy: Policy | None = None,
+) -> dict:
+    """``resource`` (dict or resource Struct) with only the attributes the request returns (RFC 7644 §3.9).
+
+    ``attributes``/``excluded_attributes`` are lists of names or comma-separated strings. The input is never
+    modified; the result is a new dict (nested values not touched by the projection are shared).
+    """
+    registry = _registry(registry)
+    projection = _projection(registry, resource_type, attributes, excluded_attributes, policy or _DEFAULT_POLICY)
+    return projection.apply(as_json_object(resource))
+
+
+def _registry(registry):
+    if registry is None:
+        from .schema.default import registry
+    return registry
+
+
+def _names(value, what: str) -> tuple[str, ...] | None:
+    """A list of names or a comma-separated string (RFC 7644 §3.4.2.5) as a tuple; ``None`` when not given."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise InvalidValue(f"{what} must be a list of attribute names or a comma-separated string")
+    names = []
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidValue(f"{what} must contain attribute names (strings), not {type(item).__name__}")
+        if item.strip():
+            names.append(item.strip())
+    return tuple(names)
+
+
+@dataclass
+class _Selection:
+    """The named attributes, resolved: ``(extension, attribute name)`` pairs, sub-attributes per attribute,
+    whole extensions."""
+
+    whole: set = field(default_factory=set)  # (extension | None, attribute name)
+    subs: dict = field(default_factory=dict)  # (extension | None, attribute name) -> {sub-attribute name}
+    extensions: set = field(default_factory=set)  # extension URNs named as a whole
+
+    def add(self, resolved) -> None:
+        if resolved.attribute is None:
+            self.extensions.add(resolved.extension)
+        elif resolved.sub is None:
+            self.whole.add((resolved.extension, resolved.attribute.name))
+        else:
+            self.subs.setdefault((resolved.extension, resolved.attribute.name), set()).add(resolved.sub.name)
+
+
+def _select(registry, resource_type: str, names: tuple[str, ...], what: str) -> _Selection:
+    from .filter.parse import parse_path
+
+    selection = _Selection()
+    for name in names:
+        try:
+            path = parse_path(name)
+        except ScimError:
+            raise InvalidValue(f"{what}: {name!r} is not an attribute name") from None
+        if path.filter is not None or path.sub is not None:
+            raise InvalidValue(f"{what}: {name!r} is not an attribute name (filters are not allowed here)")
+        try:
+            resolved = registry.resolve(resource_type, path.path.name, path.path.uri, path.path.sub)
+        except ScimError:
+            continue  # unknown names are ignored (J41)
+        selection.add(resolved)
+    return selection
+
+
+class _Projection:
+    """One (resource type, attributes, excludedAttributes) request, resolved once and applied per resource."""
+
+    def __init__(self, registry, resource_type: str, mode: str | None, selection: _Selection):
+        rt = registry.resource_type(resource_type)
+        self.base_schema = rt.schema
+        self.base = registry.base_attributes(resource_type)  # lower name -> definition
+        self.extensions = {urn.lower(): (urn, registry.schema(urn).attributes) for urn, _ in rt.extensions}
+        self.mode = mode
+        self.selection = selection
+
+    def apply(self, resource: dict) -> dict:
+        out: dict = {}
+        for key, value in resource.items():
+            if not isinstance(key, str):
+                continue
+            extension = self.extensions.get(key.lower())
+            if extension is not None:
+                projected = self._extension(extension[0], extension[1], value)
+                if projected:
+                    out[key] = projected
+                continue
+            definition = self.base.get(key.lower())
+            kept = self._attribute(None, definition, key, value)
+            if kept is not _DROP:
+                out[key] = kept
+        if "schemas" not in out:  # J39: schemas is always output
+            present = [urn for urn, _attributes in self.extensions.values() if urn in out]
+            out = {"schemas": [self.base_schema, *present], **out}
+        return out
+
+    def _extension(self, urn: str, attributes: dict, value) -> dict | None:
+        if type(value) is not dict:
+            return None
+        whole = urn in self.selection.extensions
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                continue
+            kept = self._attribute(urn, attributes.get(key.lower()), key, item, extension_named=whole)
+            if kept is not _DROP:
+                out[key] = kept
+        return out
+
+    def _attribute(self, extension, definition: AttributeDef | None, key: str, value, extension_named=False):
+        """The value to output for one attribute, or ``_DROP``."""
+        returned = definition.returned if definition is not None else "default"
+        if returned == "never" or value is None:
+            return _DROP
+        if returned == "always":
+            return self._subs(definition, value, None, excluded=frozenset())
+        name = definition.name if definition is not None else key
+        selector = (extension, name)
+        if self.mode == "attributes":
+            if selector in self.selection.whole or (extension_named and returned != "request"):
+                return self._subs(definition, value, None, excluded=frozenset())
+            subs = self.selection.subs.get(selector)
+            if subs is None:
+                return _DROP
+            return self._subs(definition, value, subs, excluded=frozenset())
+        if returned == "request":
+            return _DROP
+        if self.mode == "excluded":
+            if extension_named or selector in self.selection.whole:
+                return _DROP
+            return self._subs(definition, value, None, excluded=frozenset(self.selection.subs.get(selector, ())))
+        return self._subs(definition, value, None, excluded=frozenset())
+
+    def _subs(self, definition: AttributeDef | None, value, only, *, excluded):
+        """Apply sub-attribute ``returned`` rules and selections to a complex value (or each element)."""
+        if definition is None or not definition.is_complex:
+            return value
+        if type(value) is list:
+            out = []
+            for element in value:
+                kept = self._element(definition, element, only, excluded)
+                if kept is not _DROP:
+                    out.append(kept)
+            return out if out or not value else _DROP
+        return self._element(definition, value, only, excluded)
+
+    def _element(self, definition: AttributeDef, element, only, excluded):
+        if type(element) is not dict:
+            return element
+        out = {}
+        for key, item in element.items():
+            sub = definition.sub(key) if isinstance(key, str) else None
+            name = sub.name if sub is not None else key
+            returned = sub.returned if sub is not None else "default"
+            if returned == "never" or item is None:  # null is unassigned (RFC 7643 §2.5)
+                continue
+            if returned != "always":
+                if only is not None and name not in only:
+                    continue
+                if name in excluded or (returned == "request" and (only is None or name not in only)):
+                    continue
+            out[key] = item
+        if not out and element:
+            return _DROP
+        return out
+
+
+_DROP = object()
+
+
+def _projection(registry, resource_type, attributes, excluded_attributes, policy: Policy) -> _Projection:
+    wanted = _names(attributes, "attributes")
+    unwanted = _names(excluded_attributes, "excludedAttributes")
+    if wanted is not None and unwanted is not None and wanted and unwanted and not policy.attributes_win:
+        raise InvalidSyntax("attributes and excludedAttributes are mutually exclusive (RFC 7644 §3.9)")
+    if wanted:
+        mode, names = "attributes", wanted
+    elif unwanted:
+        mode, names = "excluded", unwanted
+    else:
+        mode, names = None, ()
+    key = (registry, registry.generation, str(resource_type).lower(), mode, names)
+    found = _PROJECTIONS.get(key)
+    if found is None:
+        selection = _select(registry, resource_type, names, mode or "attributes")
+        found = _Projection(registry, resource_type, mode, selection)
+        _PROJECTIONS.put(key, found)
+    return found
+
+
+class _Lru:
+    """A small thread-safe LRU of resolved projections and sort keys."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_PROJECTIONS = _Lru(128)
+
+
+# -- sorting ----------------------------------------------------------------------------------------------
+
+
+def _sort_key(registry, resource_type: str, sort_by: str, policy: Policy) -> Callable[[dict], Any] | None:
+    """A function giving a resource's sort value (``None``: missing), or ``None`` to leave the order alone."""
+    from .filter.parse import parse_path
+
+    def unusable(reason: str):
+        if policy == Policy.STRICT:
+            raise InvalidValue(f"sortBy {sort_by!r}: {reason}")
+        return None
+
+    try:
+        path = parse_path(sort_by)
+    except ScimError:
+        return unusable("not an attribute name")
+    if path.filter is not None or path.sub is not None:
+        return unusable("not an attribute name")
+    try:
+        resolved = registry.resolve(resource_type, path.path.name, path.path.uri, path.path.sub)
+    except ScimError as error:
+        return unusable(error.detail)
+    attribute, sub = resolved.attribute, resolved.sub
+    if attribute is None:
+        return unusable("names a whole extension")
+    if attribute.is_complex and sub is None:
+        sub = attribute.sub("value")
+        if sub is None:
+            return unusable(f"{attribute.name!r} is complex and has no 'value' sub-attribute")
+    if (sub or attribute).returned == "never":
+        return unusable(f"{attribute.name!r} is never returned")
+    convert = _converter(sub or attribute)
+    extension, name, multi = resolved.extension, attribute.name, attribute.multi_valued
+    sub_name = sub.name if sub is not None else None
+
+    def key(resource: dict):
+        holder = resource.get(extension) if extension is not None else resource
+        if type(holder) is not dict:
+            return None
+        value = holder.get(name)
+        if multi:
+            value = _primary_or_first(value)
+        if sub_name is not None:
+            value = value.get(sub_name) if type(value) is dict else None
+        return convert(value)
+
+    return key
+
+
+def _primary_or_first(values):
+    """The element with ``primary: true``, else the first element (RFC 7644 §3.4.2.3)."""
+    if type(values) is not list or not values:
+        return None
+    for element in values:
+        if type(element) is dict and element.get("primary") is True:
+            return element
+    return values[0]
+
+
+def _converter(definition: AttributeDef) -> Callable[[Any], Any]:
+    """Turn a value into something that orders as its schema type; ``None`` for missing or mistyped values."""
+    kind = definition.type
+    if kind in ("string", "reference", "binary"):
+        if definition.case_exact:
+            return lambda value: value if type(value) is str and value != "" else None
+        return lambda value: value.casefold() if type(value) is str and value != "" else None
+    if kind in ("integer", "decimal"):
+        return lambda value: value if type(value) in runtime.NUMBER_TYPES else None
+    if kind == "boolean":
+        return lambda value: value if type(value) is bool else None
+    return runtime.instant
+
+
+def _sorted(resources: list[dict], key: Callable[[dict], Any], descending: bool) -> list[dict]:
+    by_id = sorted(resources, key=_id_of)
+    keyed = [(key(resource), resource) for resource in by_id]
+    present = [pair for pair in keyed if pair[0] is not None]
+    missing = [resource for value, resource in keyed if value is None]
+    present.sort(key=lambda pair: pair[0], reverse=descending)  # stable: ties stay in id order
+    ordered = [resource for _, resource in present]
+    return missing + ordered if descending else ordered + missing
+
+
+def _id_of(resource: dict) -> str:
+    value = resource.get("id")
+    return value if type(value) is str else ""
+
+
+# -- search -----------------------------------------------------------------------------------------------
+
+
+def search(
+    resources,
+    resource_type: str = "User",
+    filter=None,
+    sort_by=None,
+    sort_order="ascending",
+    start_index=1,
+    count=None,
+    attributes=None,
+    excluded_attributes=None,
+    request=None,
+    registry=None,
+    policy: Policy | None = None,
+    max_count: int | None = DEFAULT_MAX_COUNT,
+):
+    """Filter, sort, page and project ``resources`` into a ``ListResponse`` (RFC 7644 §3.4.2).
+
+    ``request`` (a ``SearchRequest`` or its JSON dict) supplies the parameters it sets, in place of the
+    keywords. ``resources`` are dicts or resource Structs; the page holds projected dicts.
+    """
+    from .schema.messages import ListResponse, SearchRequest
+
+    policy = policy or _DEFAULT_POLICY
+    registry = _registry(registry)
+    if request is not None:
+        message = SearchRequest.from_json(request, policy=policy)
+        filter = message.filter if message.filter is not None else filter
+        sort_by = message.sort_by if message.sort_by is not None else sort_by
+        sort_order = message.sort_order if message.sort_order is not None else sort_order
+        start_index = message.start_index if message.start_index is not None else start_index
+        count = message.count if message.count is not None else count
+        attributes = message.attributes if message.attributes is not None else attributes
+        if message.excluded_attributes is not None:
+            excluded_attributes = message.excluded_attributes
+    descending = _descending(sort_order)
+    start = max(1, _integer(start_index, "startIndex", 1))
+    size = _integer(count, "count", None)
+    if max_count is not None:
+        size = max_count if size is None else min(size, max_count)
+    if size is not None:
+        size = max(0, size)
+    projection = _projection(registry, resource_type, attributes, excluded_attributes, policy)
+    if filter is not None:
+        matched = compile_filter(filter, resource_type, registry).filter(resources)
+    else:
+        matched = resources if type(resources) is list else _as_list(resources)
+    matched = [item if type(item) is dict else as_json_object(item) for item in matched]
+    if sort_by is not None:
+        if not isinstance(sort_by, str):
+            raise InvalidValue("sortBy must be an attribute name")
+        key = _sort_key(registry, resource_type, sort_by, policy)
+        if key is not None:
+            matched = _sorted(matched, key, descending)
+    page = matched[start - 1:] if size is None else matched[start - 1:start - 1 + size]
+    return ListResponse(
+        total_results=len(matched),
+        start_index=start,
+        items_per_page=len(page),
+        resources=[projection.apply(resource) for resource in page],
+    )
+
+
+def _as_list(resources) -> list:
+    try:
+        return list(resources)
+    except TypeError:
+        raise InvalidValue("resources must be an iterable of resources") from None
+
+
+def _descending(sort_order) -> bool:
+    if sort_order is None:
+        return False
+    if isinstance(sort_order, str) and sort_order.lower() in ("ascending", "descending"):
+        return sort_order.lower() == "descending"
+    raise InvalidValue(f"sortOrder must be ascending or descending, not {sort_order!r}")
+
+
+def _integer(value, what: str, default):
+    """An integer query parameter: an int, or a string of digits as it comes from a URL (RFC 7644 §3.4.2.4)."""
+    if value is None:
+        return default
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("+-").isdigit() and text.isascii():
+            return int(text)
+    raise InvalidValue(f"{what} must be an integer, not {value!r}")

@@ -185,23 +185,50 @@ def _nearest_float(value) -> list:
 # -- sort specs ---------------------------------------------------------------------------------------------
 
 
-def sort_json(resolved, layout: Layout, descending: bool, ids_descending: bool) -> str | None:
-    """The sort spec of a resolved ``sortBy`` (a ``ResolvedAttribute``), or ``None`` when it cannot sort."""
-    attribute = resolved.attribute
+def resolve_sort(sort_by: str, registry, resource_type: str, policy):
+    """``(resolved, definition)`` for a ``sortBy``, or ``None`` when it cannot sort (then the order is left
+    alone, or ``invalidValue`` under ``Policy.STRICT``): the rules of ``scimcore.query`` (J41, J42)."""
+    from .errors import InvalidValue, ScimError
+    from .filter.parse import parse_path
+    from .policy import Policy
+
+    def unusable(reason: str):
+        if policy == Policy.STRICT:
+            raise InvalidValue(f"sortBy {sort_by!r}: {reason}")
+        return None
+
+    if not isinstance(sort_by, str):
+        raise InvalidValue("sortBy must be an attribute name")
+    try:
+        path = parse_path(sort_by)
+    except ScimError:
+        return unusable("not an attribute name")
+    if path.filter is not None or path.sub is not None:
+        return unusable("not an attribute name")
+    try:
+        resolved = registry.resolve(resource_type, path.path.name, path.path.uri, path.path.sub)
+    except ScimError as error:
+        return unusable(error.detail)
+    attribute, sub = resolved.attribute, resolved.sub
     if attribute is None:
-        return None
+        return unusable("names a whole extension")
+    if attribute.is_complex and sub is None:
+        sub = attribute.sub("value")
+        if sub is None:
+            return unusable(f"{attribute.name!r} is complex and has no 'value' sub-attribute")
+    if (sub or attribute).returned == "never":
+        return unusable(f"{attribute.name!r} is never returned")
+    return resolved, sub
+
+
+def sort_json(resolved, sub: AttributeDef | None, layout: Layout, descending: bool) -> str:
+    """The native sort spec for a ``sortBy`` accepted by :func:`resolve_sort`."""
+    attribute = resolved.attribute
     slot = layout.slots[(resolved.extension, attribute.name.lower())]
-    definition = resolved.sub or attribute
-    sub = -1 if resolved.sub is None else layout.subs[slot][resolved.sub.name.lower()]
-    if definition.is_complex:  # J42: a complex attribute sorts by its value sub-attribute
-        value = definition.sub("value")
-        if value is None:
-            return None
-        definition, sub = value, layout.subs[slot]["value"]
+    definition = sub or attribute
     kind = {"string": "text", "reference": "text", "binary": "text", "integer": "number", "decimal": "number",
-            "boolean": "bool", "dateTime": "datetime"}.get(definition.type)
-    if kind is None:
-        return None
+            "boolean": "bool"}.get(definition.type, "datetime")
     primary = layout.subs[slot].get("primary", -1) if attribute.is_complex else -1
-    return json.dumps({"slot": slot, "sub": sub, "primary": primary, "kind": kind, "descending": descending,
-                       "idsDescending": ids_descending})
+    return json.dumps({"slot": slot, "sub": -1 if sub is None else layout.subs[slot][sub.name.lower()],
+                       "primary": primary, "multi": attribute.multi_valued, "kind": kind,
+                       "descending": descending, "idsDescending": False})

@@ -42,6 +42,7 @@ __all__ = ["Directory"]
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
 _PLAN_CACHE_SIZE = 256
+_DEFAULT_MAX = 1000  # scimcore.query.DEFAULT_MAX_COUNT (not imported: import time)
 
 
 class _Meta(msgspec.Struct):
@@ -75,11 +76,14 @@ class Directory:
     """An in-memory directory of resources of one type (``scimcore.Directory(resource_type="User")``).
 
     ``backend``: ``"native"``, ``"python"`` or ``None`` (native when built, unless ``SCIMCORE_BACKEND=python``).
-    ``max_results`` caps ``count`` (J43). ``threads`` limits the native scan threads (default: every core).
+    ``max_results`` caps ``count`` (J43; default ``scimcore.query.DEFAULT_MAX_COUNT``, ``None``: no cap). ``validate``: run :func:`scimcore.normalize` on every write.
+    ``manage_meta=False`` stores ``meta`` exactly as given (a mirror of another store) instead of maintaining
+    it. ``threads`` limits the native scan threads (default: every core).
     """
 
     def __init__(self, resource_type: str = "User", registry=None, policy=None, *, backend: str | None = None,
-                 max_results: int | None = None, validate: bool = False, threads: int | None = None) -> None:
+                 max_results: int | None = _DEFAULT_MAX, validate: bool = False, manage_meta: bool = True,
+                 threads: int | None = None) -> None:
         if registry is None:
             from .schema.default import registry
         from ._directory_plan import build_layout
@@ -90,6 +94,7 @@ class Directory:
         self.policy = policy or Policy()
         self.max_results = max_results
         self.validate = validate
+        self.manage_meta = manage_meta
         native = _native_module()
         if backend not in (None, "native", "python"):
             raise ValueError(f"unknown directory backend {backend!r}: expected 'native' or 'python'")
@@ -150,7 +155,7 @@ class Directory:
                 head = _head_decoder.decode(line)
             except msgspec.DecodeError:
                 head = None
-            if head is not None and _complete_head(head, self.resource_type):
+            if head is not None and _complete_head(head, self.manage_meta):
                 docs.append(line)
             else:
                 docs.append(_encoder.encode(self._complete(self._as_dict(_decode(line)), now)))
@@ -186,6 +191,8 @@ class Directory:
 
     def _write(self, resource_id: str, resource: dict, current: dict) -> dict:
         resource = self._checked(resource)
+        if not self.manage_meta:
+            return self._replace_stored(resource_id, resource)
         old_meta = current.get("meta") if isinstance(current.get("meta"), dict) else {}
         meta = dict(resource.get("meta") or {}) if isinstance(resource.get("meta"), dict) else {}
         meta["resourceType"] = old_meta.get("resourceType", self.resource_type)
@@ -193,7 +200,9 @@ class Directory:
             meta["created"] = old_meta["created"]
         meta["lastModified"] = _now()
         meta["version"] = _new_version()
-        resource = {**resource, "meta": meta}
+        return self._replace_stored(resource_id, {**resource, "meta": meta})
+
+    def _replace_stored(self, resource_id: str, resource: dict) -> dict:
         if self.backend == "native":
             self._store.replace(resource_id, _encoder.encode(resource))
             return resource
@@ -239,29 +248,43 @@ class Directory:
         The same answers as :func:`scimcore.search` over the stored resources. ``request`` may be a
         ``SearchRequest`` (Struct or dict) instead of the keywords.
         """
-        from .query import search as python_search
-        from .schema.messages import ListResponse
+        from . import query
+        from .schema.messages import ListResponse, SearchRequest
 
         if request is not None:
-            params = _request_params(request)
-            filter, sort_by, sort_order = params["filter"], params["sort_by"], params["sort_order"]
-            start_index, count = params["start_index"], params["count"]
-            attributes, excluded_attributes = params["attributes"], params["excluded_attributes"]
+            message = SearchRequest.from_json(request, policy=self.policy)
+            filter = message.filter if message.filter is not None else filter
+            sort_by = message.sort_by if message.sort_by is not None else sort_by
+            sort_order = message.sort_order if message.sort_order is not None else sort_order
+            start_index = message.start_index if message.start_index is not None else start_index
+            count = message.count if message.count is not None else count
+            attributes = message.attributes if message.attributes is not None else attributes
+            if message.excluded_attributes is not None:
+                excluded_attributes = message.excluded_attributes
         compiled = None if filter is None else self._compiled(filter)
         if self.backend == "python":
             resources = self._store.all() if compiled is None else self._store.candidates(compiled.ast)
-            page = python_search(resources, resource_type=self.resource_type, filter=compiled and compiled.ast,
-                                 sort_by=sort_by, sort_order=sort_order, start_index=start_index, count=count,
-                                 attributes=attributes, excluded_attributes=excluded_attributes,
-                                 registry=self.registry, policy=self.policy, max_count=self.max_results)
+            page = query.search(resources, resource_type=self.resource_type, filter=compiled and compiled.ast,
+                                sort_by=sort_by, sort_order=sort_order, start_index=start_index, count=count,
+                                attributes=attributes, excluded_attributes=excluded_attributes,
+                                registry=self.registry, policy=self.policy, max_count=self.max_results)
             page.resources = [_copy(r) for r in page.resources]
             return page
+        # the parameter rules of scimcore.query.search, in its order (so errors are the same)
+        descending = query._descending(sort_order)
+        start = max(1, query._integer(start_index, "startIndex", 1))
+        size = query._integer(count, "count", None)
+        if self.max_results is not None:
+            size = self.max_results if size is None else min(size, self.max_results)
+        if size is not None:
+            size = max(0, size)
+        projection = query._projection(self.registry, self.resource_type, attributes, excluded_attributes,
+                                       self.policy)
         self._refresh_layout()
         plan = self._plan(filter, compiled)
-        sort = self._sort(sort_by, sort_order)
-        start, limit = _paging(start_index, count, self.max_results)
-        total, docs = self._store.search(plan, sort, start - 1, limit)
-        resources = [self._project(_decoder.decode(d), attributes, excluded_attributes) for d in docs]
+        sort = None if sort_by is None else self._sort(sort_by, descending)
+        total, docs = self._store.search(plan, sort, start - 1, size)
+        resources = [projection.apply(_decoder.decode(d)) for d in docs]
         return ListResponse(total_results=total, start_index=start, items_per_page=len(resources),
                             resources=resources)
 
@@ -292,18 +315,14 @@ class Directory:
                 self._plans.popitem(last=False)
         return plan
 
-    def _sort(self, sort_by, sort_order):
-        from ._directory_plan import sort_json
-        from .query import resolve_sort
+    def _sort(self, sort_by, descending: bool):
+        """The native sort plan, or ``None`` to keep insertion order (an unusable ``sortBy``, J41)."""
+        from ._directory_plan import resolve_sort, sort_json
 
-        descending = _descending(sort_order)
-        if sort_by is None:
+        found = resolve_sort(sort_by, self.registry, self.resource_type, self.policy)
+        if found is None:
             return None
-        resolved = resolve_sort(sort_by, self.resource_type, self.registry)
-        if resolved is None:
-            return None
-        spec = sort_json(resolved, self._layout, descending, ids_descending=_IDS_DESCENDING)
-        return None if spec is None else _native_module().SortPlan(spec)
+        return _native_module().SortPlan(sort_json(found[0], found[1], self._layout, descending))
 
     def _project(self, resource: dict, attributes, excluded_attributes) -> dict:
         from .query import project
@@ -337,6 +356,8 @@ class Directory:
             resource = {"id": str(uuid.uuid4()), **resource}
         elif not isinstance(rid, str):
             raise InvalidValue("the resource's id must be a string")
+        if not self.manage_meta:
+            return resource
         meta = resource.get("meta")
         meta = dict(meta) if isinstance(meta, dict) else {}
         meta.setdefault("resourceType", self.resource_type)
@@ -371,10 +392,6 @@ class Directory:
         return f"Directory(resource_type={self.resource_type!r}, backend={self.backend!r}, len={len(self)})"
 
 
-# Ties in a descending sort: is the id order reversed too? (Kept identical to scimcore.query.)
-_IDS_DESCENDING = False
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -383,9 +400,13 @@ def _new_version() -> str:
     return f'W/"{secrets.token_hex(8)}"'
 
 
-def _complete_head(head: _Head, resource_type: str) -> bool:
+def _complete_head(head: _Head, manage_meta: bool) -> bool:
+    if not isinstance(head.id, str) or head.id == "":
+        return False
+    if not manage_meta:
+        return True
     meta = head.meta
-    return (isinstance(head.id, str) and head.id != "" and meta is not None and meta.resourceType is not None
+    return (meta is not None and meta.resourceType is not None
             and meta.created is not None and meta.lastModified is not None and meta.version is not None)
 
 
@@ -415,27 +436,3 @@ def _as_list(resources) -> list:
 def _check_id(resource_id) -> None:
     if not isinstance(resource_id, str):
         raise NotFound(f"resource {resource_id!r} not found")
-
-
-def _descending(sort_order) -> bool:
-    if sort_order is None:
-        return False
-    if isinstance(sort_order, str) and sort_order.lower() in ("ascending", "descending"):
-        return sort_order.lower() == "descending"
-    raise InvalidSyntax(f"sortOrder must be 'ascending' or 'descending', not {sort_order!r}")
-
-
-def _paging(start_index, count, max_results) -> tuple[int, int | None]:
-    """RFC 7644 §3.4.2.4 with J43: ``startIndex < 1`` is 1, ``count < 0`` is 0, counts above the maximum capped."""
-    start = start_index if isinstance(start_index, int) and not isinstance(start_index, bool) else 1
-    start = max(1, start)
-    limit = None if count is None else max(0, count)
-    if max_results is not None:
-        limit = max_results if limit is None else min(limit, max_results)
-    return start, limit
-
-
-def _request_params(request) -> dict:
-    from .query import request_params
-
-    return request_params(request)

@@ -1,8 +1,8 @@
 //! Sort keys (RFC 7644 §3.4.2.3, SEMANTICS "Query", J42): the value of the `sortBy` attribute (for a
 //! multi-valued attribute the element with `primary: true`, else the first; a complex attribute without a
 //! sub-attribute sorts by `value`, which Python resolves into `sub`), compared by type; values that are
-//! absent or do not have the attribute's type sort as missing: last ascending, first descending. Ties are
-//! broken by `id`.
+//! absent, empty strings or not of the attribute's type sort as missing: last ascending, first descending.
+//! Ties are broken by `id` (ascending in both directions, like `scimcore.query`'s stable sort).
 
 use std::cmp::Ordering;
 
@@ -26,6 +26,8 @@ pub struct SortSpec {
     pub slot: u16,
     pub sub: Option<u16>,
     pub primary: Option<u16>,
+    /// Is the attribute multi-valued (sort by its primary element, else the first)?
+    pub multi: bool,
     pub kind: SortKind,
     pub descending: bool,
     /// In descending order, are ties by `id` also reversed?
@@ -33,7 +35,8 @@ pub struct SortSpec {
 }
 
 impl SortSpec {
-    /// Parse `{"slot", "sub", "primary", "kind", "descending", "idsDescending"}` (`-1` for no sub/primary).
+    /// Parse `{"slot", "sub", "primary", "multi", "kind", "descending", "idsDescending"}` (`-1` for no
+    /// sub/primary).
     ///
     /// # Errors
     /// A malformed spec (a bug in the Python side).
@@ -55,6 +58,7 @@ impl SortSpec {
             slot: index("slot")?.ok_or_else(|| bad("slot"))?,
             sub: index("sub")?,
             primary: index("primary")?,
+            multi: value.get("multi").and_then(Value::as_bool).unwrap_or(false),
             kind,
             descending: value.get("descending").and_then(Value::as_bool).unwrap_or(false),
             ids_descending: value.get("idsDescending").and_then(Value::as_bool).unwrap_or(false),
@@ -65,23 +69,21 @@ impl SortSpec {
     #[must_use]
     pub fn key<'a>(&self, slots: &'a [(u16, Node)]) -> Option<&'a Node> {
         let mut node = slot_node(slots, self.slot)?;
-        if let Node::List(items) = node {
+        if self.multi {
+            let Node::List(items) = node else { return None };
             node = self.primary_element(items)?;
         }
         if let Some(sub) = self.sub {
             let Node::Object(entries) = node else { return None };
             node = entries.binary_search_by_key(&sub, |(i, _)| *i).ok().map(|i| &entries[i].1)?;
-            if let Node::List(items) = node {
-                node = items.first()?;
-            }
         }
-        let fits = matches!(
-            (self.kind, node),
-            (SortKind::Text, Node::Str(_))
-                | (SortKind::Number, Node::Int(_) | Node::Float(_))
-                | (SortKind::Bool, Node::Bool(_))
-                | (SortKind::DateTime, Node::DateTime(_))
-        );
+        let fits = match (self.kind, node) {
+            (SortKind::Text, Node::Str(s)) => !s.is_empty(),
+            (SortKind::Number, Node::Int(_) | Node::Float(_))
+            | (SortKind::Bool, Node::Bool(_))
+            | (SortKind::DateTime, Node::DateTime(_)) => true,
+            _ => false,
+        };
         fits.then_some(node)
     }
 

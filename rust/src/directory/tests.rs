@@ -102,7 +102,7 @@ fn sorting_missing_last_and_paging() {
     let desc = r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#;
     assert_eq!(ids_sorted(&s, all, Some(desc), 0, None), ["c", "d", "a", "b"]);
     assert_eq!(ids_sorted(&s, all, Some(asc), 1, Some(2)), ["a", "c"]);
-    let by_email = r#"{"slot": 2, "sub": 0, "primary": 2, "kind": "text", "descending": false}"#;
+    let by_email = r#"{"slot": 2, "sub": 0, "primary": 2, "multi": true, "kind": "text", "descending": false}"#;
     assert_eq!(ids_sorted(&s, all, Some(by_email), 0, Some(3)), ["a", "b", "c"]);
     let page = s.search(&Plan::from_json(all, s.layout()).unwrap(), None, 0, Some(0));
     assert_eq!((page.total, page.resources.len()), (4, 0));

@@ -105,6 +105,17 @@ def test_bad_arguments_are_scim_errors(user):
     with pytest.raises(scimcore.ScimError) as caught:
         apply_patch(user, REPLACE_NICK, resource_type="Printer")
     assert caught.value.status == 404
+    with pytest.raises(scimcore.ScimError):
+        apply_patch(user, REPLACE_NICK, registry={"User": "nope"})
+
+
+def test_a_request_may_not_leave_two_primaries(user):
+    dirty = dict(user, emails=[dict(e, primary=True) for e in user["emails"]])
+    with pytest.raises(scimcore.InvalidValue):
+        apply_patch(dirty, [{"op": "add", "path": "emails", "value": [{"value": "z@example.com"}]}])
+    assert apply_patch(dirty, [{"op": "replace", "path": "nickName", "value": "x"}])["nickName"] == "x"
+    fixed = apply_patch(dirty, [{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": True}])
+    assert [e.get("primary") for e in fixed["emails"]] == [False, True]
 
 
 # -- atomicity and copy-on-write ---------------------------------------------------------------------------

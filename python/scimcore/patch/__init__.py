@@ -46,6 +46,7 @@ import msgspec
 
 from ..errors import InvalidValue, ScimError
 from ..policy import Policy
+from ..schema.registry import SchemaRegistry
 from .engine import Patcher, prefix_detail
 from .message import read_operations
 
@@ -74,6 +75,8 @@ def apply_patch(resource, patch, resource_type: str = "User", policy: Policy | N
         raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
     if registry is None:
         from ..schema.default import registry
+    elif not isinstance(registry, SchemaRegistry):
+        raise ScimError(f"registry must be a scimcore.SchemaRegistry, not {type(registry).__name__}")
     original = _as_dict(resource, registry)
     operations = read_operations(patch, policy)
     patcher = Patcher(original, resource_type, policy, registry)

@@ -13,7 +13,7 @@ from ..errors import InvalidPath, InvalidValue, Mutability, NoTarget, ScimError
 from ..policy import Policy
 from ..schema.model import AttributeDef
 from ..schema.registry import SchemaRegistry
-from ..schema.values import coerce_attribute, coerce_element
+from ..schema.values import check_single_primary, coerce_attribute, coerce_element
 from .elements import canonical_keys, identity, is_present, value_identity
 from .message import Operation
 from .targets import Target, target_for, upsert_terms
@@ -36,6 +36,7 @@ class Patcher:
         self.modified = False
         self.schemas_touched = False
         self._owned_extensions: dict[str, dict] = {}  # extension URN -> the object we copied into root
+        self._written: dict[tuple[str | None, str], AttributeDef] = {}  # multi-valued complex attributes written
 
     # -- operations -----------------------------------------------------------------------------------------
 
@@ -250,10 +251,10 @@ class Patcher:
             fresh[sub.name] = item
             pairs.append((current, fresh))
             new[index] = fresh
-        if not pairs:
-            return old, ()
         if sub.name == "primary" and item is True:
             self._settle_primary(attr, new, [new[i] for i in hits], where)
+        if all(a is b for a, b in zip(new, elements)):
+            return old, ()
         return new, pairs
 
     def _remove_matches(self, target: Target, old):
@@ -430,7 +431,13 @@ class Patcher:
             raise NoTarget(detail)
 
     def finish(self) -> None:
-        """Checks on the final state: ``schemas`` lists the base schema and exactly the extensions in use."""
+        """Checks on the final state: at most one primary in every multi-valued attribute written (J25), and
+        ``schemas`` lists the base schema and every extension in use."""
+        for (urn, name), attr in self._written.items():
+            container = self._read_container(urn)
+            values = container.get(name) if container is not None else None
+            if isinstance(values, list):
+                check_single_primary(attr, values, where=attr.name)
         if not self.schemas_touched:
             return
         schemas = self.root.get("schemas")
@@ -488,6 +495,8 @@ class Patcher:
         else:
             container[attr.name] = new
         self.modified = True
+        if attr.multi_valued and attr.is_complex:
+            self._written[(urn, attr.name)] = attr
         if urn is None:
             if attr.name == "schemas":
                 self.schemas_touched = True

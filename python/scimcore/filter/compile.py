@@ -17,8 +17,8 @@ sub-attribute compares its ``value``; ``pr`` per J7; ``eq null``/``ne null`` as 
 case-folded unless ``caseExact``; dateTime as instants; integers and decimals mix. Evaluation reads the
 schema's canonical attribute names (``scimcore.normalize`` canonicalises foreign dicts). Without a resource
 type, evaluation is schemaless: names match in any case, absent attributes have no value, and types come
-from the JSON values (a string literal that is an xsd:dateTime compares as an instant against values that
-are too).
+from the JSON values (a string literal that is an xsd:dateTime compares as an instant with the values that
+are xsd:dateTimes, and matches no other value).
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def compile_filter(text_or_ast: str | Filter, resource_type: str | None = "User"
     if isinstance(text_or_ast, str):
         key_filter: Any = text_or_ast
     elif isinstance(text_or_ast, (And, Or, Not, Compare, Present, ValuePath)):
+        _check_shape(text_or_ast)  # before encoding: a hand-built AST may be arbitrarily deep
         key_filter = filter_to_json(text_or_ast)  # Struct equality would confuse `eq true` with `eq 1`
     else:
         raise InvalidFilter("a filter must be a string or a filter AST", code="expected_filter", position=0)
@@ -583,14 +584,10 @@ def _schemaless_comparison(node: Compare) -> Callable[[Any], bool]:
     elif type(value) is str:
         folded = value.casefold()
         moment = parse_datetime(value) if positive not in _SUBSTRING else None
-        string_test = _string_test(positive, folded)
         if moment is None:
-            test = string_test
-        else:
-            instant_test = _ordered_test(positive, moment, runtime.instant)
-
-            def test(item):
-                return instant_test(item) if runtime.instant(item) is not None else string_test(item)
+            test = _string_test(positive, folded)
+        else:  # a dateTime literal compares with the values that are dateTimes, as instants
+            test = _ordered_test(positive, moment, runtime.instant)
     else:
         raise InvalidFilter(f"{written!r}: unsupported comparison value {_describe(value)}")
 

@@ -247,7 +247,8 @@ case("rfc7644-3.5.2-fig8-displayname-path", G, [op("replace", f"members[value eq
 case("add-simple-absent", UMIN, [op("add", "title", "Guide")], source="add creates an absent attribute",
      edit=lambda d: d.update(title="Guide"))
 case("add-simple-present-replaces", U, [op("add", "title", "Chief")],
-     source="RFC 7644 §3.5.2.1: add on a set single value replaces it (Entra E3)", edit=lambda d: d.update(title="Chief"))
+     source="RFC 7644 §3.5.2.1: add on a set single value replaces it (Entra E3)",
+     edit=lambda d: d.update(title="Chief"))
 
 
 def _merge_name(d):
@@ -341,7 +342,8 @@ case("add-immutable-sub-on-new-elements", GNONE,
 case("replace-mv-all", U, [op("replace", "phoneNumbers", [{"value": "555-0000", "type": "work"}])],
      source="RFC 7644 §3.5.2.3: all values replaced",
      edit=lambda d: d.update(phoneNumbers=[{"value": "555-0000", "type": "work"}]))
-case("replace-filter-wholesale", U, [op("replace", "emails[type eq \"work\"]", {"value": "w@example.com", "type": "work"})],
+case("replace-filter-wholesale", U,
+     [op("replace", "emails[type eq \"work\"]", {"value": "w@example.com", "type": "work"})],
      source="J21: a matching element is replaced wholesale (its primary goes)",
      edit=lambda d: d["emails"].__setitem__(0, {"value": "w@example.com", "type": "work"}))
 

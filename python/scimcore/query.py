@@ -19,14 +19,13 @@ characteristics to one resource. The rules are SEMANTICS "Query" (J39-J44):
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import InvalidSyntax, InvalidValue, ScimError
 from .filter import runtime
 from .filter.compile import as_json_object, compile_filter
+from .filter.lru import LruCache
 from .policy import Policy
 from .schema.model import AttributeDef
 
@@ -247,29 +246,7 @@ def _projection(registry, resource_type, attributes, excluded_attributes, policy
     return found
 
 
-class _Lru:
-    """A small thread-safe LRU of resolved projections and sort keys."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_PROJECTIONS = _Lru(128)
+_PROJECTIONS = LruCache(128)
 
 
 # -- sorting ----------------------------------------------------------------------------------------------

@@ -23,18 +23,18 @@ are xsd:dateTimes, and matches no other value).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import operator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
 from ..datetimes import parse_datetime
-from ..errors import InvalidFilter, InvalidValue, ScimError
+from ..errors import InvalidFilter, InvalidValue
 from ..schema.model import AttributeDef
 from . import runtime
 from .ast import COMPARE_OPS, And, AttrPath, Compare, Filter, Not, Or, Present, ValuePath, filter_to_json
 from .limits import DEFAULT_LIMITS
+from .lru import LruCache
 
 __all__ = ["CompiledFilter", "compile_filter", "element_matcher"]
 
@@ -621,8 +621,6 @@ def _string_test(op: str, folded: str) -> Callable[[Any], bool]:
 
 
 def _ordered_test(op: str, literal, convert: Callable[[Any], Any]) -> Callable[[Any], bool]:
-    import operator
-
     compare = {"eq": operator.eq, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}[op]
 
     def test(item) -> bool:
@@ -634,32 +632,4 @@ def _ordered_test(op: str, literal, convert: Callable[[Any], Any]) -> Callable[[
 
 # -- the cache --------------------------------------------------------------------------------------------
 
-
-class _LruCache:
-    """A small thread-safe LRU of compiled filters."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_CACHE = _LruCache(_CACHE_SIZE)
+_CACHE = LruCache(_CACHE_SIZE)

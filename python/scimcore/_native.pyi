@@ -23,3 +23,40 @@ def parse_path(text: str, max_length: int, max_depth: int, max_comparisons: int)
 
     Raises :class:`FilterSyntaxError` like :func:`parse_filter`.
     """
+
+# --- the in-memory directory store (rust/src/directory, binding rust/src/python/directory.rs) -------------
+
+class FilterPlan:
+    """A filter plan parsed by :meth:`DirectoryStore.plan` (see ``scimcore._directory_plan``)."""
+
+class SortPlan:
+    """A sort specification (``scimcore._directory_plan.sort_json``), parsed once."""
+
+    def __init__(self, sort_json: str) -> None: ...
+
+class DirectoryStore:
+    """The native store of one resource type; every method releases the GIL while it works.
+
+    Errors are ``scimcore.errors`` classes: ``InvalidSyntax`` (not a JSON object with a string ``id``),
+    ``Uniqueness`` (duplicate ``id`` or unique value), ``NotFound``.
+    """
+
+    def __init__(self, layout_json: str) -> None: ...
+    def plan(self, plan_json: str) -> FilterPlan: ...
+    def add_many(self, docs: list[bytes]) -> None:
+        """Add complete resources (JSON objects with an ``id``): all, or none when one is refused."""
+    def replace(self, id: str, doc: bytes) -> None: ...
+    def delete(self, id: str) -> None: ...
+    def get(self, id: str) -> bytes | None: ...
+    def search(self, plan: FilterPlan, sort: SortPlan | None = None, start: int = 0,
+               count: int | None = None) -> tuple[int, list[bytes]]:
+        """``(total matches, JSON of the page)``: ``start`` is 0-based, ``count`` ``None`` means all."""
+    def heap_bytes(self) -> int: ...
+    def set_threads(self, threads: int) -> None: ...
+    def __len__(self) -> int: ...
+
+def casefold(text: str) -> str:
+    """The directory's Unicode full case folding (equal to ``str.casefold()``)."""
+
+def datetime_micros(text: str) -> int | None:
+    """An xsd:dateTime literal as microseconds since the epoch (``scimcore.datetimes.parse_datetime``)."""

@@ -319,10 +319,18 @@ class Directory:
         """The native sort plan, or ``None`` to keep insertion order (an unusable ``sortBy``, J41)."""
         from ._directory_plan import resolve_sort, sort_json
 
+        key = ("sortBy", sort_by, descending)
+        with self._plans_lock:
+            if key in self._plans:
+                return self._plans[key]
         found = resolve_sort(sort_by, self.registry, self.resource_type, self.policy)
-        if found is None:
-            return None
-        return _native_module().SortPlan(sort_json(found[0], found[1], self._layout, descending))
+        plan = None if found is None else _native_module().SortPlan(
+            sort_json(found[0], found[1], self._layout, descending))
+        with self._plans_lock:
+            self._plans[key] = plan
+            while len(self._plans) > _PLAN_CACHE_SIZE:
+                self._plans.popitem(last=False)
+        return plan
 
     def _project(self, resource: dict, attributes, excluded_attributes) -> dict:
         from .query import project

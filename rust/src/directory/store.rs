@@ -2,7 +2,6 @@
 //! `id` lookup, case-insensitive equality indexes, uniqueness checks, and the search pipeline
 //! (index selection → parallel scan → top-k sort → page). Pure Rust; the binding wraps it in a `RwLock`.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -17,7 +16,7 @@ use super::sort::SortSpec;
 use super::value::{scan_slots, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
-const PARALLEL_THRESHOLD: usize = 16_384;
+const PARALLEL_THRESHOLD: usize = 65_536;
 
 /// One stored resource.
 #[derive(Debug)]
@@ -187,15 +186,7 @@ impl Store {
         }
         let (total, mut hits) = self.matches(plan, sort, limit);
         if let Some(spec) = sort {
-            let cmp = |a: &u32, b: &u32| self.compare_rows(spec, *a, *b);
-            match limit {
-                Some(k) if k < hits.len() => {
-                    hits.select_nth_unstable_by(k, cmp);
-                    hits.truncate(k);
-                    hits.sort_unstable_by(cmp);
-                }
-                _ => hits.sort_unstable_by(cmp),
-            }
+            self.sort_hits(spec, &mut hits, limit);
         }
         let end = limit.map_or(hits.len(), |k| k.min(hits.len()));
         let resources = hits
@@ -265,8 +256,7 @@ impl Store {
             let total = hits.len();
             if let (Some(spec), Some(k)) = (sort, limit) {
                 if k < hits.len() {
-                    hits.select_nth_unstable_by(k, |a, b| self.compare_rows(spec, *a, *b));
-                    hits.truncate(k);
+                    self.sort_hits(spec, &mut hits, Some(k));
                 }
             }
             (total, hits)
@@ -292,12 +282,28 @@ impl Store {
         (total, hits)
     }
 
-    fn compare_rows(&self, spec: &SortSpec, a: u32, b: u32) -> Ordering {
-        let key = |pos: u32| {
-            let row = self.rows[pos as usize].as_ref();
-            (row.and_then(|r| spec.key(&r.slots)), row.map_or("", |r| &*r.id))
-        };
-        spec.compare(key(a), key(b))
+    /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer). Keys
+    /// are extracted once per hit.
+    fn sort_hits(&self, spec: &SortSpec, hits: &mut Vec<u32>, limit: Option<usize>) {
+        let mut keyed: Vec<(Option<&Node>, &str, u32)> = hits
+            .iter()
+            .map(|&pos| {
+                let row = self.rows[pos as usize].as_ref();
+                (row.and_then(|r| spec.key(&r.slots)), row.map_or("", |r| &*r.id), pos)
+            })
+            .collect();
+        let cmp = |a: &(Option<&Node>, &str, u32), b: &(Option<&Node>, &str, u32)| spec.compare((a.0, a.1), (b.0, b.1));
+        if let Some(k) = limit.filter(|&k| k < keyed.len()) {
+            if k == 0 {
+                keyed.clear();
+            } else {
+                keyed.select_nth_unstable_by(k - 1, cmp);
+                keyed.truncate(k);
+            }
+        }
+        keyed.sort_unstable_by(cmp);
+        hits.clear();
+        hits.extend(keyed.into_iter().map(|(_, _, pos)| pos));
     }
 
     /// Rows that may match, from the equality indexes, or `None` when the plan needs a full scan.

@@ -13,7 +13,7 @@ use super::plan::int_float_cmp;
 use super::value::{slot_node, Node};
 
 /// The kind of value the attribute holds, so that values of another type count as missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKind {
     Text,
     Number,
@@ -21,7 +21,7 @@ pub enum SortKind {
     DateTime,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SortSpec {
     pub slot: u16,
     pub sub: Option<u16>,
@@ -63,6 +63,12 @@ impl SortSpec {
             descending: value.get("descending").and_then(Value::as_bool).unwrap_or(false),
             ids_descending: value.get("idsDescending").and_then(Value::as_bool).unwrap_or(false),
         })
+    }
+
+    /// The spec without its direction: what identifies a sort key column.
+    #[must_use]
+    pub fn key_spec(&self) -> SortSpec {
+        SortSpec { descending: false, ids_descending: false, ..self.clone() }
     }
 
     /// The sort key of a resource: a borrowed leaf node of the right kind, or `None` (missing).

@@ -1,13 +1,16 @@
-//! The store: resources in insertion order (original JSON bytes for output, [`Slots`] for scanning),
-//! `id` lookup, case-insensitive equality indexes, uniqueness checks, and the search pipeline
-//! (index selection → parallel scan → top-k sort → page). Pure Rust; the binding wraps it in a `RwLock`.
+//! The store: resources in insertion order (original JSON bytes for output, [`Slots`] for index checks,
+//! uniqueness and the columns), `id` lookup, case-insensitive equality indexes, uniqueness checks, the
+//! column cache, and the search pipeline (index selection → parallel column scan → top-k sort → page).
+//! Pure Rust; the binding wraps it in a `RwLock`.
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::{Map, Value};
 
+use super::columns::{Cache, Columns, Source, Sorter};
 use super::error::DirError;
 use super::fold::fold;
 use super::layout::Layout;
@@ -16,7 +19,7 @@ use super::sort::SortSpec;
 use super::value::{scan_slots, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
-const PARALLEL_THRESHOLD: usize = 65_536;
+const PARALLEL_THRESHOLD: usize = 32_768;
 
 /// One stored resource.
 #[derive(Debug)]
@@ -62,12 +65,14 @@ struct Index {
 #[derive(Debug)]
 pub struct Store {
     layout: Layout,
-    rows: Vec<Option<Row>>,
+    pub(super) rows: Vec<Option<Row>>,
     live: usize,
     by_id: HashMap<Box<str>, u32>,
     /// one index per `layout.indexed` slot, same order.
     indexes: Vec<Index>,
     threads: usize,
+    /// Columns for full scans, built on first use (under the read lock of the binding) and kept up to date.
+    cache: RwLock<Cache>,
 }
 
 impl Store {
@@ -75,7 +80,7 @@ impl Store {
     pub fn new(layout: Layout) -> Store {
         let indexes = layout.indexed.iter().map(|_| Index::default()).collect();
         let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        Store { layout, rows: Vec::new(), live: 0, by_id: HashMap::new(), indexes, threads }
+        Store { layout, rows: Vec::new(), live: 0, by_id: HashMap::new(), indexes, threads, cache: RwLock::default() }
     }
 
     #[must_use]
@@ -126,6 +131,7 @@ impl Store {
             }
         }
         self.rows.reserve(batch.len());
+        let first = self.rows.len();
         for Prepared(row) in batch {
             let pos = u32::try_from(self.rows.len()).map_err(|_| DirError::Uniqueness("directory full".into()))?;
             self.index_row(&row, pos);
@@ -133,6 +139,7 @@ impl Store {
             self.rows.push(Some(row));
             self.live += 1;
         }
+        self.refresh(first..self.rows.len());
         Ok(())
     }
 
@@ -157,6 +164,7 @@ impl Store {
         }
         self.index_row(&row, pos);
         self.rows[pos as usize] = Some(row);
+        self.refresh(pos as usize..pos as usize + 1);
         Ok(())
     }
 
@@ -172,6 +180,8 @@ impl Store {
         self.live -= 1;
         if self.rows.len() > 1024 && self.live < self.rows.len() / 2 {
             self.compact();
+        } else {
+            self.refresh(pos as usize..pos as usize + 1);
         }
         Ok(())
     }
@@ -180,13 +190,25 @@ impl Store {
     #[must_use]
     pub fn search(&self, plan: &Plan, sort: Option<&SortSpec>, start: usize, count: Option<usize>) -> Page {
         let limit = count.map(|c| start.saturating_add(c));
-        if limit == Some(0) || (count == Some(0) && sort.is_none()) {
-            // Only the total is wanted.
-            return Page { total: self.matches(plan, None, None).0, resources: Vec::new() };
-        }
-        let (total, mut hits) = self.matches(plan, sort, limit);
-        if let Some(spec) = sort {
-            self.sort_hits(spec, &mut hits, limit);
+        // Only the total is wanted: no sorting.
+        let total_only = limit == Some(0) || (count == Some(0) && sort.is_none());
+        let sort = sort.filter(|_| !total_only);
+        let (total, hits) = match self.candidates(plan) {
+            Some(candidates) => {
+                let mut hits: Vec<u32> = candidates
+                    .into_iter()
+                    .filter(|&pos| self.rows[pos as usize].as_ref().is_some_and(|r| plan.matches(&r.slots)))
+                    .collect();
+                let total = hits.len();
+                if let Some(spec) = sort {
+                    self.sort_hits(spec, &mut hits, limit);
+                }
+                (total, hits)
+            }
+            None => self.scan(plan, sort, limit),
+        };
+        if total_only {
+            return Page { total, resources: Vec::new() };
         }
         let end = limit.map_or(hits.len(), |k| k.min(hits.len()));
         let resources = hits
@@ -226,65 +248,73 @@ impl Store {
                     + ix.map.iter().map(|(k, v)| k.len() + v.capacity() * 4).sum::<usize>()
             })
             .sum();
-        rows + row_table + by_id + indexes
+        let columns = self.cache.read().map_or(0, |c| c.heap_bytes());
+        rows + row_table + by_id + indexes + columns
     }
 
     // -- evaluation --------------------------------------------------------------------------------------
 
-    /// The positions of matching rows in insertion order (or, with a sort and a limit, at least the best
-    /// `limit` of them per scan chunk), and the total number of matches.
-    fn matches(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
-        if let Some(candidates) = self.candidates(plan) {
-            let hits: Vec<u32> = candidates
-                .into_iter()
-                .filter(|&pos| self.rows[pos as usize].as_ref().is_some_and(|r| plan.matches(&r.slots)))
-                .collect();
-            return (hits.len(), hits);
-        }
-        let n = self.rows.len();
-        let threads = if n >= PARALLEL_THRESHOLD { self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1) } else { 1 };
-        let scan = |from: usize, to: usize| -> (usize, Vec<u32>) {
+    /// A full scan: the total number of matches and the matching positions, sorted and cut to `limit` when
+    /// `sort` is given (else in insertion order). Evaluates on the columns (on the trees if one cannot be
+    /// built), split over threads for large stores; each chunk keeps only a superset of its best `limit`.
+    fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
+        let columns = Columns { layout: &self.layout, rows: &self.rows, cache: &self.cache };
+        let bound = columns.bind(plan);
+        let key_column = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter { column, spec, rows: &self.rows });
+        let scan = |range: Range<usize>| -> (usize, Vec<u32>) {
             let mut hits = Vec::new();
-            for (offset, row) in self.rows[from..to].iter().enumerate() {
-                if let Some(row) = row {
-                    if plan.matches(&row.slots) {
-                        #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
-                        hits.push((from + offset) as u32);
-                    }
+            #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+            match &bound {
+                Some(bound) => {
+                    hits.extend(range.filter(|&pos| bound.test(pos) && self.rows[pos].is_some()).map(|p| p as u32));
                 }
+                None => hits.extend(
+                    range
+                        .filter(|&pos| self.rows[pos].as_ref().is_some_and(|r| plan.matches(&r.slots)))
+                        .map(|p| p as u32),
+                ),
             }
             let total = hits.len();
             if let (Some(spec), Some(k)) = (sort, limit) {
-                if k < hits.len() {
-                    self.sort_hits(spec, &mut hits, Some(k));
+                match &sorter {
+                    Some(sorter) => sorter.reduce(&mut hits, k),
+                    None if k < hits.len() => self.sort_hits(spec, &mut hits, Some(k)),
+                    None => {}
                 }
             }
             (total, hits)
         };
-        if threads == 1 {
-            return scan(0, n);
-        }
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (from, to) = (t * chunk, ((t + 1) * chunk).min(n));
-                    s.spawn(move || scan(from, to))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-        });
-        let total = parts.iter().map(|(t, _)| t).sum();
-        let mut hits = Vec::with_capacity(parts.iter().map(|(_, h)| h.len()).sum());
-        for (_, part) in parts {
-            hits.extend(part);
+        let n = self.rows.len();
+        let threads = if n >= PARALLEL_THRESHOLD { self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1) } else { 1 };
+        let (total, mut hits) = if threads == 1 {
+            scan(0..n)
+        } else {
+            let chunk = n.div_ceil(threads);
+            let parts: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
+                let handles: Vec<_> =
+                    (0..threads).map(|t| s.spawn(move || scan(t * chunk..((t + 1) * chunk).min(n)))).collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            });
+            let total = parts.iter().map(|(t, _)| t).sum();
+            let mut hits = Vec::with_capacity(parts.iter().map(|(_, h)| h.len()).sum());
+            for (_, part) in parts {
+                hits.extend(part);
+            }
+            (total, hits)
+        };
+        if let Some(spec) = sort {
+            match &sorter {
+                Some(sorter) => sorter.finish(&mut hits, limit),
+                None => self.sort_hits(spec, &mut hits, limit),
+            }
         }
         (total, hits)
     }
 
     /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer). Keys
     /// are extracted once per hit.
-    fn sort_hits(&self, spec: &SortSpec, hits: &mut Vec<u32>, limit: Option<usize>) {
+    pub(super) fn sort_hits(&self, spec: &SortSpec, hits: &mut Vec<u32>, limit: Option<usize>) {
         let mut keyed: Vec<(Option<&Node>, &str, u32)> = hits
             .iter()
             .map(|&pos| {
@@ -373,8 +403,15 @@ impl Store {
         DirError::Uniqueness(format!("{name} {value:?} is already taken by another resource"))
     }
 
-    /// Drop deleted rows and renumber positions (insertion order kept).
+    /// Bring the columns up to date with the rows `positions` (added, replaced or deleted).
+    fn refresh(&mut self, positions: Range<usize>) {
+        let cache = self.cache.get_mut().unwrap_or_else(PoisonError::into_inner);
+        cache.update(&self.layout, &self.rows, positions);
+    }
+
+    /// Drop deleted rows and renumber positions (insertion order kept); the columns are rebuilt lazily.
     fn compact(&mut self) {
+        self.cache = RwLock::default();
         self.rows.retain(Option::is_some);
         self.by_id.clear();
         for index in &mut self.indexes {

@@ -1,0 +1,580 @@
+//! The columnar scan representation: for each attribute path a search needs, one [`Column`] holding the
+//! values of every resource side by side (strings in one text arena, dateTimes as instants, numbers and
+//! booleans inline), so that a full scan walks a few contiguous arrays instead of one tree per resource.
+//!
+//! Columns are derived from the [`Node`] trees (already folded and converted) the first time a path is
+//! searched, kept in a [`Cache`], and updated in place by writes: a new row is appended, a replaced row is
+//! overwritten (its old text and cells become garbage; a column with more garbage than content is dropped
+//! and rebuilt lazily), a deleted row becomes absent (the scan also checks that the row is live).
+//!
+//! - [`Source::Value`] (row space): the values a comparison on `slot`/`sub` reaches, flattened with the
+//!   evaluator's any-value rules; one cell per row, several in `extra` for multi-valued paths.
+//! - [`Elements`] of a complex attribute (row → range of element ids, only object elements) and
+//!   [`Source::Element`] columns (element space): value paths evaluate within one element.
+//! - [`Source::Sort`] (row space): the sort key of each row (absent when missing).
+//!
+//! A plan is [bound](bind) to its columns and evaluated row by row ([`Bound::test`]); sorting keeps a
+//! superset of the best `k` through a 64-bit order-preserving prefix of each key and compares full keys only
+//! among those ([`Sorter`]).
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use super::layout::{Kind, Layout};
+use super::plan::{int_float_cmp, numeric_cmp, Literal, Op, Plan, Target};
+use super::sort::SortSpec;
+use super::store::Row;
+use super::value::{slot_node, Node};
+
+/// One value of a column.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell {
+    /// No value (the attribute is missing, or the row is deleted).
+    Absent,
+    /// A value no literal equals (null, a list, an object); the flag is its `pr`.
+    Other(bool),
+    /// Text in comparison form: `text[start..start + len]`.
+    Str { start: u32, len: u32 },
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// A dateTime instant (epoch microseconds).
+    Time(i64),
+    /// Several values: `extra[start..start + len]`.
+    Many { start: u32, len: u32 },
+}
+
+/// What a column holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The values a filter reaches at `slot` (and `sub`), one entry per row.
+    Value { slot: u16, sub: Option<u16> },
+    /// The values of sub-attribute `sub` of each element of the complex attribute `slot` (element space).
+    Element { slot: u16, sub: u16 },
+    /// The sort key of each row (the spec with its direction cleared).
+    Sort(SortSpec),
+}
+
+/// The values of one [`Source`], indexed by row (or element id).
+#[derive(Debug, Default)]
+pub struct Column {
+    cells: Vec<Cell>,
+    extra: Vec<Cell>,
+    text: String,
+    /// Bytes no longer referenced (overwritten cells and their text).
+    garbage: usize,
+}
+
+const CELL: usize = std::mem::size_of::<Cell>();
+
+impl Column {
+    /// The values at `i` (an absent value is one `Absent` cell).
+    fn values(&self, i: usize) -> &[Cell] {
+        match self.cells.get(i) {
+            Some(Cell::Many { start, len }) => {
+                self.extra.get(*start as usize..(*start as usize + *len as usize)).unwrap_or_default()
+            }
+            Some(cell) => std::slice::from_ref(cell),
+            None => &[],
+        }
+    }
+
+    fn str(&self, start: u32, len: u32) -> &str {
+        self.text.get(start as usize..start as usize + len as usize).unwrap_or_default()
+    }
+
+    /// Store the values `leaves` at `i` (`i` is at most the current length). `None` when the column would
+    /// outgrow its 32-bit offsets.
+    fn set(&mut self, i: usize, leaves: &[&Node], deep: bool) -> Option<()> {
+        if let Some(old) = self.cells.get(i).copied() {
+            self.garbage += self.footprint(old);
+        }
+        let cell = match leaves {
+            [] => Cell::Absent,
+            [one] => self.cell(one, deep)?,
+            many => {
+                let start = u32::try_from(self.extra.len()).ok()?;
+                for leaf in many {
+                    let cell = self.cell(leaf, deep)?;
+                    self.extra.push(cell);
+                }
+                Cell::Many { start, len: u32::try_from(many.len()).ok()? }
+            }
+        };
+        match self.cells.get_mut(i) {
+            Some(slot) => *slot = cell,
+            None => self.cells.push(cell),
+        }
+        Some(())
+    }
+
+    fn cell(&mut self, node: &Node, deep: bool) -> Option<Cell> {
+        Some(match node {
+            Node::Str(s) => {
+                let start = u32::try_from(self.text.len()).ok()?;
+                let len = u32::try_from(s.len()).ok()?;
+                u32::try_from(self.text.len() + s.len()).ok()?;
+                self.text.push_str(s);
+                Cell::Str { start, len }
+            }
+            Node::Int(i) => Cell::Int(*i),
+            Node::Float(f) => Cell::Float(*f),
+            Node::Bool(b) => Cell::Bool(*b),
+            Node::DateTime(t) => Cell::Time(*t),
+            other => Cell::Other(if deep { other.is_present() } else { other.is_assigned() }),
+        })
+    }
+
+    fn footprint(&self, cell: Cell) -> usize {
+        match cell {
+            Cell::Str { len, .. } => len as usize,
+            Cell::Many { start, len } => {
+                let items = self.extra.get(start as usize..start as usize + len as usize).unwrap_or_default();
+                items.iter().map(|c| CELL + self.footprint(*c)).sum()
+            }
+            _ => 0,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity()
+    }
+
+    fn stale(&self) -> bool {
+        self.garbage > 4096 && self.garbage > self.heap_bytes() / 2
+    }
+
+    fn shrink(&mut self) {
+        self.cells.shrink_to_fit();
+        self.extra.shrink_to_fit();
+        self.text.shrink_to_fit();
+    }
+
+    /// Does the cell satisfy `op literal`? Values of another type never do.
+    fn compare(&self, cell: Cell, op: Op, literal: &Literal) -> bool {
+        match (cell, literal) {
+            (Cell::Str { start, len }, Literal::Str(lit)) => {
+                let s = self.str(start, len);
+                match op {
+                    Op::Eq => s == &**lit,
+                    Op::Co => s.contains(&**lit),
+                    Op::Sw => s.starts_with(&**lit),
+                    Op::Ew => s.ends_with(&**lit),
+                    _ => ordered(s.cmp(lit), op),
+                }
+            }
+            (Cell::Time(t), Literal::DateTime(lit)) => ordered(t.cmp(lit), op),
+            (Cell::Bool(b), Literal::Bool(lit)) => op == Op::Eq && b == *lit,
+            (Cell::Int(i), Literal::Int(_) | Literal::Float(..)) => {
+                numeric_cmp(&Node::Int(i), literal).is_some_and(|ord| ordered(ord, op))
+            }
+            (Cell::Float(f), Literal::Int(_) | Literal::Float(..)) => {
+                numeric_cmp(&Node::Float(f), literal).is_some_and(|ord| ordered(ord, op))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn present(cell: Cell) -> bool {
+    match cell {
+        Cell::Absent => false,
+        Cell::Other(p) => p,
+        Cell::Str { len, .. } => len > 0,
+        _ => true,
+    }
+}
+
+fn ordered(ord: Ordering, op: Op) -> bool {
+    match op {
+        Op::Eq => ord == Ordering::Equal,
+        Op::Gt => ord == Ordering::Greater,
+        Op::Ge => ord != Ordering::Less,
+        Op::Lt => ord == Ordering::Less,
+        Op::Le => ord != Ordering::Greater,
+        Op::Co | Op::Sw | Op::Ew => false,
+    }
+}
+
+/// The elements (JSON objects) of one complex attribute: row → range of element ids, element → owner.
+#[derive(Debug, Default)]
+pub struct Elements {
+    ranges: Vec<(u32, u32)>,
+    /// `(row, position in the attribute's list)`; the position is 0 for a single-valued attribute.
+    owners: Vec<(u32, u32)>,
+    garbage: usize,
+}
+
+impl Elements {
+    /// Record the elements of row `pos` (at most the current length) as new element ids; returns them.
+    fn set(&mut self, pos: usize, node: Option<&Node>, multi: bool) -> Option<std::ops::Range<usize>> {
+        let start = self.owners.len();
+        let row = u32::try_from(pos).ok()?;
+        match node {
+            Some(Node::List(items)) if multi => {
+                for (i, item) in items.iter().enumerate() {
+                    if matches!(item, Node::Object(_)) {
+                        self.owners.push((row, u32::try_from(i).ok()?));
+                    }
+                }
+            }
+            Some(Node::Object(_)) if !multi => self.owners.push((row, 0)),
+            _ => {}
+        }
+        let range = (u32::try_from(start).ok()?, u32::try_from(self.owners.len() - start).ok()?);
+        match self.ranges.get_mut(pos) {
+            Some(old) => {
+                self.garbage += old.1 as usize;
+                *old = range;
+            }
+            None => self.ranges.push(range),
+        }
+        Some(start..self.owners.len())
+    }
+
+    fn range(&self, row: usize) -> std::ops::Range<usize> {
+        self.ranges.get(row).map_or(0..0, |&(s, l)| s as usize..s as usize + l as usize)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        (self.ranges.capacity() + self.owners.capacity()) * 8
+    }
+
+    fn stale(&self) -> bool {
+        self.garbage > 4096 && self.garbage > self.owners.len() / 2
+    }
+}
+
+/// The columns and element indexes built so far.
+#[derive(Debug, Default)]
+pub struct Cache {
+    columns: HashMap<Source, Arc<Column>>,
+    elements: HashMap<u16, Arc<Elements>>,
+}
+
+impl Cache {
+    /// Approximate heap bytes of every column and element index.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.columns.values().map(|c| c.heap_bytes()).sum::<usize>()
+            + self.elements.values().map(|e| e.heap_bytes()).sum::<usize>()
+    }
+
+    /// Bring every column up to date with rows `positions` (appended, replaced or deleted). Columns that
+    /// cannot be updated or hold too much garbage are dropped (rebuilt on their next use).
+    pub fn update(&mut self, layout: &Layout, rows: &[Option<Row>], positions: std::ops::Range<usize>) {
+        let mut new_elements: HashMap<u16, Vec<std::ops::Range<usize>>> = HashMap::new();
+        self.elements.retain(|&slot, elements| {
+            let Some(elements) = Arc::get_mut(elements) else { return false };
+            let multi = layout.attrs[slot as usize].multi;
+            let mut added = Vec::new();
+            for pos in positions.clone() {
+                let node = rows[pos].as_ref().and_then(|r| slot_node(&r.slots, slot));
+                match elements.set(pos, node, multi) {
+                    Some(range) => added.push(range),
+                    None => return false,
+                }
+            }
+            new_elements.insert(slot, added);
+            !elements.stale()
+        });
+        let elements = &self.elements;
+        let mut leaves = Vec::new();
+        self.columns.retain(|source, column| {
+            let Some(column) = Arc::get_mut(column) else { return false };
+            let kept = match source {
+                Source::Element { slot, sub } => {
+                    let (Some(ranges), Some(owners)) = (new_elements.get(slot), elements.get(slot)) else { return false };
+                    ranges.iter().flat_map(Clone::clone).all(|e| {
+                        let Some(&owner) = owners.owners.get(e) else { return false };
+                        let deep = element_leaves(layout, rows, *slot, *sub, owner, &mut leaves);
+                        column.set(e, &leaves, deep).is_some()
+                    })
+                }
+                _ => positions.clone().all(|pos| {
+                    let deep = row_leaves(layout, source, rows[pos].as_ref(), &mut leaves);
+                    column.set(pos, &leaves, deep).is_some()
+                }),
+            };
+            kept && !column.stale()
+        });
+    }
+}
+
+/// The leaves of `source` for one row (cleared first); returns the `deep` presence rule of the path.
+fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &mut Vec<&'a Node>) -> bool {
+    out.clear();
+    match source {
+        Source::Value { slot, sub } => {
+            let attr = &layout.attrs[*slot as usize];
+            let definition = sub.and_then(|k| attr.subs.get(k as usize)).unwrap_or(attr);
+            let deep = definition.complex || definition.kind == Kind::Extension;
+            let Some(node) = row.and_then(|r| slot_node(&r.slots, *slot)) else { return deep };
+            for element in each(node, attr.multi) {
+                match sub {
+                    None => out.push(element),
+                    Some(k) => {
+                        if let Some(value) = sub_value(element, *k) {
+                            out.extend(each(value, definition.multi));
+                        }
+                    }
+                }
+            }
+            deep
+        }
+        Source::Sort(spec) => {
+            out.extend(row.and_then(|r| spec.key(&r.slots)));
+            false
+        }
+        Source::Element { .. } => false,
+    }
+}
+
+/// The leaves of sub-attribute `sub` of one element; returns the `deep` presence rule.
+fn element_leaves<'a>(
+    layout: &Layout,
+    rows: &'a [Option<Row>],
+    slot: u16,
+    sub: u16,
+    (row, item): (u32, u32),
+    out: &mut Vec<&'a Node>,
+) -> bool {
+    out.clear();
+    let attr = &layout.attrs[slot as usize];
+    let Some(definition) = attr.subs.get(sub as usize) else { return false };
+    let node = rows.get(row as usize).and_then(Option::as_ref).and_then(|r| slot_node(&r.slots, slot));
+    let element = match node {
+        Some(Node::List(items)) if attr.multi => items.get(item as usize),
+        Some(node) if !attr.multi => Some(node),
+        _ => None,
+    };
+    if let Some(value) = element.and_then(|e| sub_value(e, sub)) {
+        out.extend(each(value, definition.multi));
+    }
+    definition.complex
+}
+
+/// The values of a node: a multi-valued attribute's list elements (none for a non-list), else the node.
+fn each(node: &Node, multi: bool) -> &[Node] {
+    match node {
+        Node::List(items) if multi => items,
+        _ if multi => &[],
+        _ => std::slice::from_ref(node),
+    }
+}
+
+fn sub_value(element: &Node, sub: u16) -> Option<&Node> {
+    match element {
+        Node::Object(entries) => entries.binary_search_by_key(&sub, |(i, _)| *i).ok().map(|i| &entries[i].1),
+        _ => None,
+    }
+}
+
+/// Read access to the rows and the cache, for binding plans and sort specs to columns.
+pub struct Columns<'a> {
+    pub layout: &'a Layout,
+    pub rows: &'a [Option<Row>],
+    pub cache: &'a RwLock<Cache>,
+}
+
+impl Columns<'_> {
+    /// The column of `source`, built now if needed; `None` if it cannot be built (offsets overflow).
+    #[must_use]
+    pub fn column(&self, source: &Source) -> Option<Arc<Column>> {
+        if let Some(found) = self.cache.read().ok()?.columns.get(source) {
+            return Some(Arc::clone(found));
+        }
+        let mut column = Column::default();
+        let mut leaves = Vec::new();
+        if let Source::Element { slot, sub } = source {
+            let elements = self.elements(*slot)?;
+            column.cells.reserve_exact(elements.owners.len());
+            for (e, &owner) in elements.owners.iter().enumerate() {
+                let deep = element_leaves(self.layout, self.rows, *slot, *sub, owner, &mut leaves);
+                column.set(e, &leaves, deep)?;
+            }
+        } else {
+            column.cells.reserve_exact(self.rows.len());
+            for (pos, row) in self.rows.iter().enumerate() {
+                let deep = row_leaves(self.layout, source, row.as_ref(), &mut leaves);
+                column.set(pos, &leaves, deep)?;
+            }
+        }
+        column.shrink();
+        let mut cache = self.cache.write().ok()?;
+        Some(Arc::clone(cache.columns.entry(source.clone()).or_insert_with(|| Arc::new(column))))
+    }
+
+    fn elements(&self, slot: u16) -> Option<Arc<Elements>> {
+        if let Some(found) = self.cache.read().ok()?.elements.get(&slot) {
+            return Some(Arc::clone(found));
+        }
+        let multi = self.layout.attrs.get(slot as usize)?.multi;
+        let mut elements = Elements::default();
+        elements.ranges.reserve_exact(self.rows.len());
+        for (pos, row) in self.rows.iter().enumerate() {
+            elements.set(pos, row.as_ref().and_then(|r| slot_node(&r.slots, slot)), multi)?;
+        }
+        elements.owners.shrink_to_fit();
+        let mut cache = self.cache.write().ok()?;
+        Some(Arc::clone(cache.elements.entry(slot).or_insert_with(|| Arc::new(elements))))
+    }
+
+    /// The plan with its paths bound to columns (`None` if a column cannot be built).
+    #[must_use]
+    pub fn bind(&self, plan: &Plan) -> Option<Bound> {
+        self.bind_in(plan, None)
+    }
+
+    fn bind_in(&self, plan: &Plan, element: Option<u16>) -> Option<Bound> {
+        let source = |target: &Target| match (target.slot, target.sub, element) {
+            (Some(slot), sub, _) => Some(Source::Value { slot, sub }),
+            (None, Some(sub), Some(slot)) => Some(Source::Element { slot, sub }),
+            _ => None,
+        };
+        Some(match plan {
+            Plan::Const(b) => Bound::Const(*b),
+            Plan::And(terms) => Bound::And(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
+            Plan::Or(terms) => Bound::Or(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
+            Plan::Not(inner) => Bound::Not(Box::new(self.bind_in(inner, element)?)),
+            Plan::Compare { target, op, literal } => {
+                Bound::Compare { column: self.column(&source(target)?)?, op: *op, literal: literal.clone() }
+            }
+            Plan::Present { target, .. } => Bound::Present(self.column(&source(target)?)?),
+            Plan::ValuePath { slot, filter, .. } => {
+                Bound::ValuePath { elements: self.elements(*slot)?, filter: Box::new(self.bind_in(filter, Some(*slot))?) }
+            }
+        })
+    }
+}
+
+/// A plan bound to columns: evaluated on a row (or, inside a value path, an element id).
+#[derive(Debug)]
+pub enum Bound {
+    Const(bool),
+    And(Vec<Bound>),
+    Or(Vec<Bound>),
+    Not(Box<Bound>),
+    Compare { column: Arc<Column>, op: Op, literal: Literal },
+    Present(Arc<Column>),
+    ValuePath { elements: Arc<Elements>, filter: Box<Bound> },
+}
+
+impl Bound {
+    /// Does row (or element) `i` satisfy the plan? Deleted rows are not excluded here.
+    #[must_use]
+    pub fn test(&self, i: usize) -> bool {
+        match self {
+            Bound::Const(b) => *b,
+            Bound::And(terms) => terms.iter().all(|t| t.test(i)),
+            Bound::Or(terms) => terms.iter().any(|t| t.test(i)),
+            Bound::Not(inner) => !inner.test(i),
+            Bound::Compare { column, op, literal } => column.values(i).iter().any(|c| column.compare(*c, *op, literal)),
+            Bound::Present(column) => column.values(i).iter().any(|c| present(*c)),
+            Bound::ValuePath { elements, filter } => elements.range(i).any(|e| filter.test(e)),
+        }
+    }
+}
+
+/// Orders rows by a sort key column (missing last ascending / first descending, ties by `id`).
+pub struct Sorter<'a> {
+    pub column: &'a Column,
+    pub spec: &'a SortSpec,
+    pub rows: &'a [Option<Row>],
+}
+
+impl Sorter<'_> {
+    /// A 128-bit rank, weakly monotone with [`Sorter::compare`]: missing flag, then a 64-bit key prefix.
+    fn rank(&self, pos: u32) -> u128 {
+        let cell = self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);
+        let prefix = match cell {
+            Cell::Str { start, len } => {
+                let mut bytes = [0u8; 8];
+                let s = self.column.str(start, len).as_bytes();
+                let n = s.len().min(8);
+                bytes[..n].copy_from_slice(&s[..n]);
+                Some(u64::from_be_bytes(bytes))
+            }
+            #[allow(clippy::cast_precision_loss)] // weakly monotone: exact ties are compared in full
+            Cell::Int(i) => Some(float_rank(i as f64)),
+            #[allow(clippy::cast_sign_loss)]
+            Cell::Time(t) => Some((t as u64) ^ (1 << 63)),
+            Cell::Float(f) => Some(float_rank(f)),
+            Cell::Bool(b) => Some(u64::from(b)),
+            _ => None,
+        };
+        match (prefix, self.spec.descending) {
+            (None, false) => 1 << 64,
+            (None, true) => 0,
+            (Some(p), false) => u128::from(p),
+            (Some(p), true) => (1 << 64) | u128::from(!p),
+        }
+    }
+
+    /// The total order of two rows for this spec.
+    fn compare(&self, first: u32, second: u32) -> Ordering {
+        let cell = |pos: u32| self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);
+        let by_key = match (cell(first), cell(second)) {
+            (Cell::Absent, Cell::Absent) => Ordering::Equal,
+            (Cell::Absent, _) => Ordering::Greater,
+            (_, Cell::Absent) => Ordering::Less,
+            (Cell::Str { start: s1, len: l1 }, Cell::Str { start: s2, len: l2 }) => {
+                self.column.str(s1, l1).cmp(self.column.str(s2, l2))
+            }
+            (Cell::Int(p), Cell::Int(q)) | (Cell::Time(p), Cell::Time(q)) => p.cmp(&q),
+            (Cell::Bool(p), Cell::Bool(q)) => p.cmp(&q),
+            (Cell::Float(p), Cell::Float(q)) => p.total_cmp(&q),
+            (Cell::Int(p), Cell::Float(q)) => int_float_cmp(p, q).unwrap_or(Ordering::Equal),
+            (Cell::Float(p), Cell::Int(q)) => int_float_cmp(q, p).map_or(Ordering::Equal, Ordering::reverse),
+            _ => Ordering::Equal,
+        };
+        let by_key = if self.spec.descending { by_key.reverse() } else { by_key };
+        let id = |pos: u32| self.rows.get(pos as usize).and_then(Option::as_ref).map_or("", |r| &*r.id);
+        let by_id = id(first).cmp(id(second));
+        by_key.then(if self.spec.descending && self.spec.ids_descending { by_id.reverse() } else { by_id })
+    }
+
+    /// `hits` with their ranks, reduced to a superset of the best `k`: every row ranked no worse than the
+    /// `k`-th rank (a full-order top `k` never ranks worse, the rank being weakly monotone).
+    fn ranked(&self, hits: &[u32], k: Option<usize>) -> Vec<(u128, u32)> {
+        let mut ranked: Vec<(u128, u32)> = hits.iter().map(|&p| (self.rank(p), p)).collect();
+        if let Some(k) = k.filter(|&k| k < ranked.len()) {
+            if k == 0 {
+                return Vec::new();
+            }
+            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
+            let threshold = ranked[k - 1].0;
+            ranked.retain(|e| e.0 <= threshold);
+        }
+        ranked
+    }
+
+    /// Keep (in any order) a superset of the best `k` of `hits`.
+    pub fn reduce(&self, hits: &mut Vec<u32>, k: usize) {
+        if k < hits.len() {
+            let ranked = self.ranked(hits, Some(k));
+            hits.clear();
+            hits.extend(ranked.into_iter().map(|(_, p)| p));
+        }
+    }
+
+    /// Sort `hits` and keep the first `limit`.
+    pub fn finish(&self, hits: &mut Vec<u32>, limit: Option<usize>) {
+        let mut ranked = self.ranked(hits, limit);
+        let cmp = |a: &(u128, u32), b: &(u128, u32)| a.0.cmp(&b.0).then_with(|| self.compare(a.1, b.1));
+        if let Some(k) = limit.filter(|&k| k > 0 && k < ranked.len()) {
+            ranked.select_nth_unstable_by(k - 1, cmp);
+            ranked.truncate(k);
+        }
+        ranked.sort_unstable_by(cmp);
+        hits.clear();
+        hits.extend(ranked.into_iter().map(|(_, p)| p));
+    }
+}
+
+/// An order-preserving 64-bit image of a float (`-0.0` as `0.0`, so that it ties with the integer 0).
+fn float_rank(f: f64) -> u64 {
+    let bits = (if f == 0.0 { 0.0 } else { f }).to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+}

@@ -69,15 +69,22 @@ pub struct Column {
 const CELL: usize = std::mem::size_of::<Cell>();
 
 impl Column {
-    /// The values at `i` (an absent value is one `Absent` cell).
-    fn values(&self, i: usize) -> &[Cell] {
+    /// `test` on any value at `i`.
+    #[inline]
+    fn any(&self, i: usize, test: impl Fn(Cell) -> bool) -> bool {
         match self.cells.get(i) {
-            Some(Cell::Many { start, len }) => {
-                self.extra.get(*start as usize..(*start as usize + *len as usize)).unwrap_or_default()
-            }
-            Some(cell) => std::slice::from_ref(cell),
-            None => &[],
+            Some(Cell::Many { start, len }) => self
+                .extra
+                .get(*start as usize..(*start as usize + *len as usize))
+                .is_some_and(|cells| cells.iter().any(|c| test(*c))),
+            Some(cell) => test(*cell),
+            None => false,
         }
+    }
+
+    #[inline]
+    fn bytes(&self, start: u32, len: u32) -> &[u8] {
+        self.text.as_bytes().get(start as usize..start as usize + len as usize).unwrap_or_default()
     }
 
     fn str(&self, start: u32, len: u32) -> &str {
@@ -438,6 +445,15 @@ impl Columns<'_> {
             Plan::And(terms) => Bound::And(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
             Plan::Or(terms) => Bound::Or(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
             Plan::Not(inner) => Bound::Not(Box::new(self.bind_in(inner, element)?)),
+            Plan::Compare { target, op: op @ (Op::Eq | Op::Sw | Op::Ew), literal: Literal::Str(text) } => {
+                let text = text.as_bytes().into();
+                let column = self.column(&source(target)?)?;
+                match op {
+                    Op::Eq => Bound::TextEq(column, text),
+                    Op::Sw => Bound::TextSw(column, text),
+                    _ => Bound::TextEw(column, text),
+                }
+            }
             Plan::Compare { target, op, literal } => {
                 Bound::Compare { column: self.column(&source(target)?)?, op: *op, literal: literal.clone() }
             }
@@ -457,6 +473,10 @@ pub enum Bound {
     Or(Vec<Bound>),
     Not(Box<Bound>),
     Compare { column: Arc<Column>, op: Op, literal: Literal },
+    /// Text `eq`, `sw`, `ew` (the most common comparisons), on bytes.
+    TextEq(Arc<Column>, Box<[u8]>),
+    TextSw(Arc<Column>, Box<[u8]>),
+    TextEw(Arc<Column>, Box<[u8]>),
     Present(Arc<Column>),
     ValuePath { elements: Arc<Elements>, filter: Box<Bound> },
 }
@@ -470,11 +490,34 @@ impl Bound {
             Bound::And(terms) => terms.iter().all(|t| t.test(i)),
             Bound::Or(terms) => terms.iter().any(|t| t.test(i)),
             Bound::Not(inner) => !inner.test(i),
-            Bound::Compare { column, op, literal } => column.values(i).iter().any(|c| column.compare(*c, *op, literal)),
-            Bound::Present(column) => column.values(i).iter().any(|c| present(*c)),
+            Bound::Compare { column, op, literal } => column.any(i, |c| column.compare(c, *op, literal)),
+            Bound::TextEq(column, text) => column.any(i, |c| {
+                matches!(c, Cell::Str { start, len } if len as usize == text.len() && same(column.bytes(start, len), text))
+            }),
+            Bound::TextSw(column, text) => column.any(i, |c| {
+                matches!(c, Cell::Str { start, len } if len as usize >= text.len() && same(column.bytes(start, len), text))
+            }),
+            Bound::TextEw(column, text) => column.any(i, |c| {
+                matches!(c, Cell::Str { start, len } if len as usize >= text.len()
+                    && same_from_end(column.bytes(start, len), text))
+            }),
+            Bound::Present(column) => column.any(i, present),
             Bound::ValuePath { elements, filter } => elements.range(i).any(|e| filter.test(e)),
         }
     }
+}
+
+/// Does `value` start with `text`? A byte loop: values and literals are short and usually differ early,
+/// where a `memcmp` call costs more than the comparison.
+#[inline]
+fn same(value: &[u8], text: &[u8]) -> bool {
+    value.len() >= text.len() && value.iter().zip(text).all(|(a, b)| a == b)
+}
+
+/// Does `value` end with `text`? Compared from the end.
+#[inline]
+fn same_from_end(value: &[u8], text: &[u8]) -> bool {
+    value.len() >= text.len() && value.iter().rev().zip(text.iter().rev()).all(|(a, b)| a == b)
 }
 
 /// Orders rows by a sort key column (missing last ascending / first descending, ties by `id`).

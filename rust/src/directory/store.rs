@@ -262,13 +262,14 @@ impl Store {
         let bound = columns.bind(plan);
         let key_column = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
         let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter { column, spec, rows: &self.rows });
+        let all_live = self.live == self.rows.len();
         let scan = |range: Range<usize>| -> (usize, Vec<u32>) {
             let mut hits = Vec::new();
             #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
             match &bound {
-                Some(bound) => {
-                    hits.extend(range.filter(|&pos| bound.test(pos) && self.rows[pos].is_some()).map(|p| p as u32));
-                }
+                Some(bound) => hits.extend(
+                    range.filter(|&pos| bound.test(pos) && (all_live || self.rows[pos].is_some())).map(|p| p as u32),
+                ),
                 None => hits.extend(
                     range
                         .filter(|&pos| self.rows[pos].as_ref().is_some_and(|r| plan.matches(&r.slots)))

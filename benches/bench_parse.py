@@ -1,13 +1,14 @@
 """Filter parse time (RFC 7644 §3.4.2.2): native (Rust) vs Lark vs a hand-written pure-Python baseline.
 
 With plain ``pytest`` (``--benchmark-disable``) each benchmark runs once as a test; ``pytest benches
---benchmark-enable`` gives the pytest-benchmark tables. ``test_speedups`` times all three in the same run
-(best of several repeats, ``time.perf_counter``) and asserts native >= 5x the baseline and >= 20x Lark.
+--benchmark-enable`` gives the pytest-benchmark tables. ``test_speedups`` times all three end to end (text in,
+AST Structs out, through ``scimcore.parse_filter``) in the same run and asserts the issue's requirement:
+native >= 50x Lark and >= 5x the hand-written baseline, per filter on average over ``FILTERS``.
 
-The brief asked for >= 50x Lark. End to end (text in, AST Structs out) the native path measures about 25-40x:
-about half of its time is the binding's JSON round trip (``_native.parse_filter`` returns JSON bytes that
-msgspec decodes into Structs) and the shared pre-checks, which Lark does not pay. The Rust parser alone
-(text to JSON bytes) is also timed and printed; building the Structs in the binding would close the gap.
+Timing for a noisy shared machine: each parser's loop calls ``parse_filter`` directly (no wrapper frame),
+the parsers' repeats are interleaved (native, baseline, Lark, native, ...) so that a busy spell slows all
+of them, and each keeps its best repeat. Per-filter ratios and the Rust call alone (``_native`` JSON, no
+Structs) are printed for information.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
+from collections.abc import Callable
 
 import pytest
 from baseline_parser import parse_filter as baseline_parse
 
 from scimcore.filter.ast import filter_to_json
-from scimcore.filter.parse import parse_filter
+from scimcore.filter.parse import BACKEND, parse_filter
 
 FILTERS = [
     'userName eq "bjensen"',
@@ -52,20 +54,40 @@ def _native(text):
     return parse_filter(text, backend="native")
 
 
-def _per_filter_seconds(parsers: dict, loops: dict, repeats: int = 7) -> dict:
-    """Per-filter time of each parser: the best of ``repeats`` timings of ``loops[name]`` passes over FILTERS.
+def _loop(parse: Callable, texts: list[str], **kwargs) -> Callable[[int], None]:
+    """``run(n)``: ``n`` passes of ``parse(text, **kwargs)`` over ``texts``, the call written out in the loop."""
+    if kwargs == {"backend": "native"} and BACKEND == "native":
+        kwargs = {}  # the default call, as users make it
+
+    if kwargs:
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                for text in texts:
+                    parse(text, **kwargs)
+
+    else:
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                for text in texts:
+                    parse(text)
+
+    return run
+
+
+def _per_filter_seconds(runs: dict, loops: dict, texts: list[str], repeats: int) -> dict:
+    """Per-filter time of each run: the best of ``repeats`` timings of ``loops[name]`` passes over ``texts``.
 
     The repeats are interleaved (native, baseline, Lark, native, ...), so a busy machine slows all alike.
     """
-    best = dict.fromkeys(parsers, float("inf"))
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(repeats):
-        for name, parse in parsers.items():
+        for name, run in runs.items():
             start = time.perf_counter()
-            for _ in range(loops[name]):
-                for text in FILTERS:
-                    parse(text)
+            run(loops[name])
             best[name] = min(best[name], time.perf_counter() - start)
-    return {name: best[name] / (loops[name] * len(FILTERS)) for name in parsers}
+    return {name: best[name] / (loops[name] * len(texts)) for name in runs}
 
 
 def test_baseline_agrees_with_the_parsers():
@@ -93,27 +115,41 @@ def test_bench_native(benchmark):
     benchmark(_bench_all, _native)
 
 
+def _timings(texts: list[str], repeats: int, scale: int = 1) -> dict:
+    from scimcore import _native as binding
+
+    native_json = binding.parse_filter
+    return _per_filter_seconds(
+        {
+            "native": _loop(parse_filter, texts, backend="native"),
+            "rust_json": _loop(lambda text: native_json(text, 65536, 64, 1000), texts),
+            "baseline": _loop(baseline_parse, texts),
+            "lark": _loop(parse_filter, texts, backend="python"),
+        },
+        {"native": 300 * scale, "rust_json": 300 * scale, "baseline": 30 * scale, "lark": 6 * scale},
+        texts,
+        repeats,
+    )
+
+
 def test_speedups():
     if not _native_available():
         pytest.skip("scimcore._native is not built")
     _python(FILTERS[0])  # build the Lark parser outside the timings
-    from scimcore import _native as binding
-
-    times = _per_filter_seconds(
-        {
-            "native": _native,
-            "rust_only": lambda text: binding.parse_filter(text, 65536, 64, 1000),
-            "baseline": baseline_parse,
-            "lark": _python,
-        },
-        {"native": 300, "rust_only": 300, "baseline": 30, "lark": 8},
-    )
-    native, rust_only, baseline, lark = (times[name] for name in ("native", "rust_only", "baseline", "lark"))
+    _native(FILTERS[0])
+    print()
+    for text in FILTERS:  # for information: each filter on its own
+        t = _timings([text], repeats=5, scale=3)
+        print(
+            f"  {t['native'] * 1e6:5.2f} us native, {t['lark'] / t['native']:5.1f}x Lark,"
+            f" {t['baseline'] / t['native']:4.1f}x baseline: {text}"
+        )
+    times = _timings(FILTERS, repeats=15)
+    native, rust_json, baseline, lark = (times[name] for name in ("native", "rust_json", "baseline", "lark"))
     print(
-        f"\nper filter: native {native * 1e6:.2f} us (Rust parser alone {rust_only * 1e6:.2f} us),"
+        f"per filter: native {native * 1e6:.2f} us (the Rust call returning JSON, no Structs: {rust_json * 1e6:.2f} us),"
         f" baseline {baseline * 1e6:.2f} us, lark {lark * 1e6:.2f} us;"
         f" native is {baseline / native:.1f}x the baseline and {lark / native:.1f}x Lark"
-        f" (Rust parser alone: {lark / rust_only:.1f}x Lark)"
     )
     assert baseline / native >= 5
-    assert lark / native >= 20
+    assert lark / native >= 50, f"native is {lark / native:.1f}x Lark, the requirement is 50x"

@@ -4,12 +4,45 @@ Private: import the public names from :mod:`scimcore` instead. Positions are cha
 indices), codes are those of ``docs/filter-language.md``.
 """
 
+from scimcore.filter.ast import Filter, PatchPath
+
 class FilterSyntaxError(Exception):
     """A filter or PATCH path syntax error (RFC 7644 §3.4.2.2, §3.5.2): ``args == (code, position)``."""
 
     args: tuple[str, int]
 
 # --- filter language (RFC 7644 §3.4.2.2) and PATCH paths (§3.5.2) ---------------------------------------
+
+class AstParser:
+    """The parser that returns the AST as ``scimcore.filter.ast`` Structs, built in the binding.
+
+    Made once (by ``scimcore.filter.parse``) with the AST classes and ``decimal.Decimal``; the filter nodes'
+    ``__struct_fields__`` are checked (``TypeError`` if they are not in the expected order). Values are those
+    of ``filter_from_json``: ``Decimal(text)`` for a number with a fraction or exponent, else an ``int``.
+    """
+
+    def __init__(
+        self,
+        attr_path: type,
+        compare: type,
+        present: type,
+        and_: type,
+        or_: type,
+        not_: type,
+        value_path: type,
+        patch_path: type,
+        decimal: type,
+        /,
+    ) -> None: ...
+    def parse_filter(self, text: object, max_length: int, max_depth: int, max_comparisons: int) -> Filter:
+        """Parse a filter into its AST Structs.
+
+        Raises :class:`FilterSyntaxError` with ``(code, position)``: ``expected_filter`` at 0 when ``text`` is
+        not a ``str``, ``invalid_character`` at a lone surrogate, ``too_long`` when ``text`` has more than
+        ``max_length`` UTF-8 bytes (in that order), then the syntax errors.
+        """
+    def parse_path(self, text: object, max_length: int, max_depth: int, max_comparisons: int) -> PatchPath:
+        """Parse a PATCH ``path`` into a :class:`PatchPath`; errors as :meth:`parse_filter`."""
 
 def parse_filter(text: str, max_length: int, max_depth: int, max_comparisons: int) -> bytes:
     """Parse a filter; return its AST as JSON (``scimcore.filter.ast.filter_from_json`` decodes it).

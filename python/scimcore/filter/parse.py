@@ -7,19 +7,36 @@ uses the default backend raises a :class:`~scimcore.errors.ScimError` naming the
 ``scimcore`` still works, so the error surfaces where the parser is used, with a message, not as an
 ``ImportError`` at start-up). Any other value is ignored.
 
-Both backends are given the same input: the shared checks below (type, ``too_long`` in UTF-8 bytes,
-``invalid_character`` for lone surrogates) run first, and both report errors as ``(code, position)``, turned
-into the exception by :func:`scimcore.filter.errors.syntax_error`, so the two agree to the letter.
+Both backends are given the same input and report errors as ``(code, position)``, turned into the exception
+by :func:`scimcore.filter.errors.syntax_error`, so the two agree to the letter. The input checks that come
+first (not a ``str``: ``expected_filter`` at 0; ``invalid_character`` for a lone surrogate; ``too_long`` in
+UTF-8 bytes) run here for the Lark parser. The native parser (``_native.AstParser``, which builds the AST
+Structs itself) makes the same checks with the same results, so its calls go straight to it: the default
+call ``parse_filter(text)`` is one Python frame around one native call. A binding without ``AstParser`` (a
+stale build) is still served, through the JSON functions and the checks here.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from decimal import Decimal
 
 from ..errors import ScimError
 from . import lark_parser
-from .ast import Filter, PatchPath, filter_from_json, path_from_json
+from .ast import (
+    And,
+    AttrPath,
+    Compare,
+    Filter,
+    Not,
+    Or,
+    PatchPath,
+    Present,
+    ValuePath,
+    filter_from_json,
+    path_from_json,
+)
 from .errors import syntax_error
 from .limits import DEFAULT_LIMITS, FilterLimits
 
@@ -36,6 +53,24 @@ BACKEND: str = _requested if _requested in BACKENDS else ("native" if _native is
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
+# The native parser that builds the Structs, when the binding has one; ``_AST_NATIVE`` is the module it
+# came from, so that a stand-in assigned to ``_native`` (tests) is not bypassed.
+_AST_PARSER = None
+_AST_NATIVE: object = object()
+if _native is not None and hasattr(_native, "AstParser"):
+    _AST_PARSER = _native.AstParser(AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath, Decimal)
+    _AST_NATIVE = _native
+    _native_filter = _AST_PARSER.parse_filter
+    _native_path = _AST_PARSER.parse_path
+    _NativeSyntaxError = _native.FilterSyntaxError
+# The default call goes straight to the native parser when that is the default backend.
+_DEFAULT_NATIVE: object = _AST_NATIVE if BACKEND == "native" else object()
+_MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS = (
+    DEFAULT_LIMITS.max_length,
+    DEFAULT_LIMITS.max_depth,
+    DEFAULT_LIMITS.max_comparisons,
+)
+
 
 def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | None = None) -> Filter:
     """Parse a SCIM filter (RFC 7644 §3.4.2.2) into its AST; syntax errors raise ``InvalidFilter``.
@@ -43,18 +78,41 @@ def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | N
     ``backend`` is ``"native"``, ``"python"`` or ``None`` (:data:`BACKEND`); ``limits`` defaults to
     :class:`FilterLimits` ``()``.
     """
+    if backend is None and limits is None and _native is _DEFAULT_NATIVE:
+        try:
+            return _native_filter(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
+        except _NativeSyntaxError as failure:
+            raise _native_error(failure, text, DEFAULT_LIMITS, False) from None
     return _parse(text, backend, limits or DEFAULT_LIMITS, path=False)
 
 
 def parse_path(text: str, backend: str | None = None, limits: FilterLimits | None = None) -> PatchPath:
     """Parse a PATCH operation's ``path`` (RFC 7644 §3.5.2); syntax errors raise ``InvalidPath``."""
+    if backend is None and limits is None and _native is _DEFAULT_NATIVE:
+        try:
+            return _native_path(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
+        except _NativeSyntaxError as failure:
+            raise _native_error(failure, text, DEFAULT_LIMITS, True) from None
     return _parse(text, backend, limits or DEFAULT_LIMITS, path=True)
+
+
+def _native_error(failure, text, limits: FilterLimits, path: bool):
+    """The exception for the native parser's ``FilterSyntaxError(code, position)``."""
+    code, position = failure.args
+    return syntax_error(code, position, text if isinstance(text, str) else "", path=path, limits=limits)
 
 
 def _parse(text, backend: str | None, limits: FilterLimits, *, path: bool):
     backend = BACKEND if backend is None else backend
     if backend not in BACKENDS:
         raise ValueError(f"unknown filter parser backend {backend!r}: expected one of {BACKENDS}")
+    if backend == "native" and _native is _AST_NATIVE:
+        # The native parser checks the type, lone surrogates and the length itself, with the same results.
+        parse = _native_path if path else _native_filter
+        try:
+            return parse(text, limits.max_length, limits.max_depth, limits.max_comparisons)
+        except _NativeSyntaxError as failure:
+            raise _native_error(failure, text, limits, path) from None
     if not isinstance(text, str):
         # Not text at all (e.g. a JSON number in a SearchRequest): nothing to parse, so "expected_filter".
         raise syntax_error("expected_filter", 0, "", path=path, limits=limits)
@@ -65,7 +123,7 @@ def _parse(text, backend: str | None, limits: FilterLimits, *, path: bool):
 
 
 def _precheck(text: str, limits: FilterLimits, path: bool) -> None:
-    """``too_long`` (UTF-8 bytes) and ``invalid_character`` (a lone surrogate), before either backend runs."""
+    """``too_long`` (UTF-8 bytes) and ``invalid_character`` (a lone surrogate), before the Lark parser runs."""
     if text.isascii():  # the common case: one byte per character, no surrogates
         size = len(text)
     else:
@@ -87,6 +145,7 @@ def _parse_python(text: str, limits: FilterLimits, path: bool):
 
 
 def _parse_native(text: str, limits: FilterLimits, path: bool):
+    """A binding without ``AstParser`` (or none at all): its JSON functions, after the checks above."""
     if _native is None:
         raise ScimError(
             "the native filter parser (scimcore._native) is not available in this installation; "

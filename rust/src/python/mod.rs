@@ -1,9 +1,13 @@
 //! The Python binding `scimcore._native` (feature `python`): the only module that uses `PyO3`.
 //!
-//! `parse_filter` / `parse_path` return the AST as JSON bytes (decoded by `scimcore.filter.ast`) or raise
-//! `FilterSyntaxError(code, position)`, position being a character offset (RFC 7644 §3.4.2.2, §3.5.2).
+//! `AstParser(AttrPath, Compare, ..., Decimal).parse_filter` / `.parse_path` return the AST as the
+//! `scimcore.filter.ast` Structs, built directly (the public front's path); the module functions
+//! `parse_filter` / `parse_path` return it as JSON bytes (`scimcore.filter.ast.filter_from_json` decodes them).
+//! Both raise `FilterSyntaxError(code, position)`, position being a character offset (RFC 7644 §3.4.2.2,
+//! §3.5.2), and both check `invalid_character` (a lone surrogate) and then `too_long` themselves.
 
 mod directory;
+mod objects;
 
 use std::panic::{self, AssertUnwindSafe};
 
@@ -15,6 +19,7 @@ use pyo3::types::{PyBytes, PyString};
 use crate::error::{ErrorKind, ParseError};
 use crate::json::ToJson;
 use crate::parser::{self, Limits};
+use objects::AstTypes;
 
 create_exception!(
     scimcore._native,
@@ -79,11 +84,90 @@ fn parse_path<'py>(
     })
 }
 
+/// The parser that returns `scimcore.filter.ast` Structs; made once with the AST classes.
+#[pyclass(frozen, module = "scimcore._native")]
+struct AstParser {
+    types: AstTypes,
+}
+
+/// The text of a `str` argument, or the error for it: `expected_filter` at 0 when it is not a `str` (like
+/// the Python front's check), `invalid_character` at the first lone surrogate.
+fn checked_text<'a>(text: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    let Ok(text) = text.cast::<PyString>() else {
+        return Err(syntax_error(ErrorKind::ExpectedFilter.code(), 0));
+    };
+    match text.to_str() {
+        Ok(utf8) => Ok(utf8),
+        Err(_) => Err(syntax_error(ErrorKind::InvalidCharacter.code(), surrogate_position(text)?)),
+    }
+}
+
+/// Runs `work`, reporting a panic as `internal_error` at 0 instead of letting it reach Python.
+fn catching<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    panic::catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(syntax_error(ErrorKind::InternalError.code(), 0)))
+}
+
+#[pymethods]
+impl AstParser {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        attr_path: &Bound<'_, PyAny>,
+        compare: &Bound<'_, PyAny>,
+        present: &Bound<'_, PyAny>,
+        and: &Bound<'_, PyAny>,
+        or: &Bound<'_, PyAny>,
+        not: &Bound<'_, PyAny>,
+        value_path: &Bound<'_, PyAny>,
+        patch_path: &Bound<'_, PyAny>,
+        decimal: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let types = AstTypes::new(attr_path, compare, present, and, or, not, value_path, patch_path, decimal)?;
+        Ok(Self { types })
+    }
+
+    /// `parse_filter(text, max_length, max_depth, max_comparisons)`: a filter's AST as Structs.
+    fn parse_filter<'py>(
+        &self,
+        text: &Bound<'py, PyAny>,
+        max_length: usize,
+        max_depth: usize,
+        max_comparisons: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limits = Limits { max_length, max_depth, max_comparisons };
+        let py = text.py();
+        let text = checked_text(text)?;
+        catching(|| match parser::parse_filter(text, &limits) {
+            Ok(filter) => self.types.filter(py, &filter),
+            Err(error) => Err(syntax_error(error.code(), error.position)),
+        })
+    }
+
+    /// `parse_path(text, max_length, max_depth, max_comparisons)`: a PATCH path's AST as a `PatchPath`.
+    fn parse_path<'py>(
+        &self,
+        text: &Bound<'py, PyAny>,
+        max_length: usize,
+        max_depth: usize,
+        max_comparisons: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limits = Limits { max_length, max_depth, max_comparisons };
+        let py = text.py();
+        let text = checked_text(text)?;
+        catching(|| match parser::parse_path(text, &limits) {
+            Ok(path) => self.types.patch_path(py, &path),
+            Err(error) => Err(syntax_error(error.code(), error.position)),
+        })
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FilterSyntaxError", m.py().get_type::<FilterSyntaxError>())?;
     m.add_function(wrap_pyfunction!(parse_filter, m)?)?;
     m.add_function(wrap_pyfunction!(parse_path, m)?)?;
+    m.add_class::<AstParser>()?;
     directory::register(m)?;
     Ok(())
 }

@@ -3,8 +3,9 @@
 Two implementations behind one front, with the same results:
 
 - **native** (``scimcore._native.DirectoryStore``, ``rust/src/directory``): each resource is kept as its
-  compact JSON (decoded only when it is returned) plus a scan representation (strings pre-folded unless
-  ``caseExact``, dateTimes as instants). Filters are compiled here, once, into plans
+  compact JSON (decoded only when it is returned) plus a tree of its values (strings pre-folded unless
+  ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path on first use
+  (kept current by writes; see docs/directory.md). Filters are compiled here, once, into plans
   (:mod:`scimcore._directory_plan`); the store evaluates, sorts and pages with the GIL released, on every
   core for large scans, and returns only the JSON of the page, which is decoded and projected here.
 - **python** (:mod:`scimcore._directory_python`): dicts in insertion order, searched with

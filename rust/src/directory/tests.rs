@@ -189,9 +189,9 @@ fn columns_agree_with_trees_across_writes() {
             2 => format!(r#","emails":[{{"value":"u{i}@y.com","type":"work"}},{{"value":"h{v}@x.org","type":"home","primary":true}}]"#),
             _ => r#","emails":[{}, "odd", null]"#.to_owned(),
         };
-        let age = if i % 5 == 0 { r#""old""#.to_owned() } else { format!("{}", (i * 7 + v) % 60) };
-        let ext = if i % 3 == 0 { format!(r#","urn:x:Ext":{{"code":"C{v}"}}"#) } else { String::new() };
-        let meta = if i % 7 == 0 { String::new() } else { format!(r#","meta":{{"created":"20{:02}-01-01T00:00:00Z"}}"#, 10 + (i + v) % 15) };
+        let age = if i.is_multiple_of(5) { r#""old""#.to_owned() } else { format!("{}", (i * 7 + v) % 60) };
+        let ext = if i.is_multiple_of(3) { format!(r#","urn:x:Ext":{{"code":"C{v}"}}"#) } else { String::new() };
+        let meta = if i.is_multiple_of(7) { String::new() } else { format!(r#","meta":{{"created":"20{:02}-01-01T00:00:00Z"}}"#, 10 + (i + v) % 15) };
         format!(r#"{{"id":"id{i:04}","userName":"User{}"{email},"age":{age}{ext}{meta}}}"#, (i * 31 + v) % 1000)
     };
     let mut s = Store::new(Layout::from_json(LAYOUT).unwrap());

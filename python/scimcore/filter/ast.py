@@ -49,6 +49,8 @@ class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         return render_attr_path(self)
 
 
+# msgspec applies ``kw_only=True`` only to the fields the class itself defines, so each node class repeats
+# it (``_Node`` has no fields): every node is built with keywords, e.g. ``Compare(path=..., op=..., value=...)``.
 class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node"):
     def __str__(self) -> str:
         from .printer import render_filter
@@ -56,7 +58,7 @@ class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_f
         return render_filter(self)
 
 
-class Compare(_Node, tag="compare"):
+class Compare(_Node, kw_only=True, tag="compare"):
     """``attrPath compareOp compValue``; ``op`` is lower case, one of :data:`COMPARE_OPS`."""
 
     path: AttrPath
@@ -64,31 +66,31 @@ class Compare(_Node, tag="compare"):
     value: Any
 
 
-class Present(_Node, tag="present"):
+class Present(_Node, kw_only=True, tag="present"):
     """``attrPath "pr"``."""
 
     path: AttrPath
 
 
-class And(_Node, tag="and"):
+class And(_Node, kw_only=True, tag="and"):
     """``FILTER "and" FILTER ...`` (n-ary, at least two terms)."""
 
     terms: tuple["Filter", ...]
 
 
-class Or(_Node, tag="or"):
+class Or(_Node, kw_only=True, tag="or"):
     """``FILTER "or" FILTER ...`` (n-ary, at least two terms)."""
 
     terms: tuple["Filter", ...]
 
 
-class Not(_Node, tag="not"):
+class Not(_Node, kw_only=True, tag="not"):
     """``"not" "(" FILTER ")"``."""
 
     filter: "Filter"
 
 
-class ValuePath(_Node, tag="valuePath"):
+class ValuePath(_Node, kw_only=True, tag="valuePath"):
     """``attrPath "[" valFilter "]"``: ``filter`` names sub-attributes of ``path`` and must hold for one element."""
 
     path: AttrPath

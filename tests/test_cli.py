@@ -252,3 +252,28 @@ def test_schemas_and_resource_types():
     assert schemas["totalResults"] == len(schemas["Resources"])
     types = ok_json("resource-types")
     assert {t["name"] for t in types["Resources"]} == {"User", "Group"}
+
+
+# -- bench ----------------------------------------------------------------------------------------------------
+
+
+def test_bench_prints_the_table_with_progress():
+    result = run("bench", "--users", "2000")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "### Directory benchmark: 2,000 generated users"
+    rows = [line for line in lines if line.startswith("| ") and "Directory.search" not in line]
+    assert [row.split(" | ")[0][2:] for row in rows] == [
+        "indexed userName eq", "sw + sortBy userName", "pr + sortBy meta.created", "value path + sortBy userName",
+        "dateTime range + sortBy familyName", "and/or/not mix + sortBy displayName"]
+    assert all(row.rstrip(" |").endswith("x") for row in rows)
+    progress = result.stderr.replace("\r", "\n")
+    for stage in ("generating 2,000 users", "encoding NDJSON", "loading the directory", "measuring"):
+        assert stage in progress
+
+
+def test_bench_quiet_and_bad_size():
+    quiet = run("bench", "--users", "500", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    bad = failed("bench", "--users", "0")
+    assert bad.stderr.strip() == "scimcore bench: --users must be at least 1"

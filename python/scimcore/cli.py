@@ -60,6 +60,8 @@ def _cmd_query(args) -> int:
 
         if args.resource_type.lower() != "user":
             raise CliError("the built-in demo directory holds users: use --resource-type User or --input FILE")
+        if args.demo_size < 0:
+            raise CliError("--demo-size must not be negative")
         resources = generate_users(args.demo_size)
     else:
         resources = _read_resources(args.input)
@@ -132,6 +134,8 @@ def _cmd_resource_types(args) -> int:
 def _cmd_bench(args) -> int:
     from .bench import run_directory_benchmark
 
+    if args.users < 1:
+        raise CliError("--users must be at least 1")
     progress = _Progress(enabled=not args.quiet)
     table = run_directory_benchmark(users=args.users, progress=progress)
     progress.done()

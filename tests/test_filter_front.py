@@ -96,14 +96,44 @@ def test_native_json_is_decoded(monkeypatch):
     assert filter_to_json(parse.parse_filter("a eq 1.50", backend="native")) == module.parse_filter("", 0, 0, 0)
 
 
-def test_shared_prechecks_run_before_the_native_parser(monkeypatch):
-    module, calls = _fake_native(result=b"{}")
-    monkeypatch.setattr(parse, "_native", module)
-    with pytest.raises(InvalidFilter, match="not valid Unicode text"):
-        parse.parse_filter('a eq "\ud800"', backend="native")
-    with pytest.raises(InvalidFilter, match="longer than the limit"):
-        parse.parse_filter("a" * 70_000, backend="native")
-    assert calls == []
+@pytest.mark.skipif(parse._AST_PARSER is None, reason="scimcore._native (with AstParser) is not built")
+@pytest.mark.parametrize("limits", [None, FilterLimits(max_length=10)], ids=["default", "custom"])
+def test_native_input_checks_match_the_python_front(limits):
+    """The native parser's own checks (non-``str``, lone surrogate, ``too_long``) give the Python front's results.
+
+    The calls go to the real native parser (the default call, and an explicit backend with custom limits).
+    """
+    cases = [
+        12,  # not a str: expected_filter at 0
+        b"a pr",
+        None,
+        'a eq "\ud800"',  # invalid_character at the surrogate (a character index)
+        'é eq "x\udc00" and \ud800',
+        "a" * 70_000,  # too_long at 0 (UTF-8 bytes)
+        "é" * 33_000,
+        "a eq " + "1" * 20,
+    ]
+    for text in cases:
+        outcomes = {}
+        for backend in (None, "native", "python") if limits is None else ("native", "python"):
+            for parser, error in ((parse.parse_filter, InvalidFilter), (parse.parse_path, InvalidPath)):
+                try:
+                    parser(text, backend=backend, limits=limits)
+                    outcomes[(backend, parser.__name__)] = "ok"
+                except error as failure:
+                    outcomes[(backend, parser.__name__)] = (failure.code, failure.position, failure.detail)
+        for name in ("parse_filter", "parse_path"):
+            results = {outcome for (_, parser_name), outcome in outcomes.items() if parser_name == name}
+            assert len(results) == 1, (text[:20], outcomes)
+    assert _codes("a" * 70_000) == ("too_long", 0)
+    assert _codes('é eq "x\udc00"') == ("invalid_character", 7)
+    assert _codes(12) == ("expected_filter", 0)
+
+
+def _codes(text):
+    with pytest.raises(InvalidFilter) as info:
+        parse.parse_filter(text)
+    return info.value.code, info.value.position
 
 
 def _require_interegular():

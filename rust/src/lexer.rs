@@ -37,12 +37,25 @@ fn is_name(s: &str) -> bool {
 
 /// `urn := [A-Za-z][A-Za-z0-9._-]* *( ":" 1*[A-Za-z0-9._-] )`.
 fn is_urn(s: &str) -> bool {
-    let urn_char = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
-    let mut segments = s.split(':');
-    let first_ok = segments.next().is_some_and(|first| {
-        first.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && first.bytes().all(urn_char)
-    });
-    first_ok && segments.all(|seg| !seg.is_empty() && seg.bytes().all(urn_char))
+    let bytes = s.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    // A byte loop: every byte a urn character or a `:` that is not followed by another `:` or the end.
+    let mut after_colon = false;
+    for &b in bytes {
+        if b == b':' {
+            if after_colon {
+                return false;
+            }
+            after_colon = true;
+        } else if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
+            after_colon = false;
+        } else {
+            return false;
+        }
+    }
+    !after_colon
 }
 
 /// Splits a word by `path := [ urn ":" ] name [ "." name ]` (the urn is everything before the LAST `:`).
@@ -64,6 +77,9 @@ fn split_path(word: &str) -> Option<RawPath<'_>> {
 
 /// The keyword a word would be in the root lexer, by priority (`NOT` needs a following `(`).
 fn keyword(word: &str, followed_by_lpar: bool) -> Option<Tok<'static>> {
+    if word.len() > 5 {
+        return None; // the longest keyword is `false`
+    }
     let is = |kw: &str| word.eq_ignore_ascii_case(kw);
     Some(if is("not") && followed_by_lpar {
         Tok::Not

@@ -6,6 +6,11 @@ printer are functions that ``match`` on them. Names follow the RFC 7644 grammar.
 ``Filter = And | Or | Not | Compare | Present | ValuePath``. ``And``/``Or`` are n-ary: a chain
 ``a and b and c`` is one node; an explicitly parenthesised group stays a child of its own.
 
+Parsers may share ``AttrPath`` objects between the trees they return: the native parser keeps a small bounded
+cache of the ``AttrPath`` objects it built, by path text, so ``parse_filter("a eq 1").path is
+parse_filter("a pr").path`` may be true. As the nodes are frozen and compared by value, only ``is`` (or
+``msgspec.structs.force_setattr``, which must not be used on parsed trees) can tell.
+
 ``Compare.value`` (the RFC's compValue) is ``str``, ``int``, ``decimal.Decimal`` (exact, as written),
 ``True``/``False`` or ``None``.
 """

@@ -12,7 +12,9 @@ by :func:`scimcore.filter.errors.syntax_error`, so the two agree to the letter. 
 first (not a ``str``: ``expected_filter`` at 0; ``invalid_character`` for a lone surrogate; ``too_long`` in
 UTF-8 bytes) run here for the Lark parser. The native parser (``_native.AstParser``, which builds the AST
 Structs itself) makes the same checks with the same results, so its calls go straight to it: the default
-call ``parse_filter(text)`` is one Python frame around one native call. A binding without ``AstParser`` (a
+call ``parse_filter(text)`` is one Python frame around one native call. The native parser reuses the
+``AttrPath`` objects it built recently (a bounded cache keyed by the path text; see :mod:`.ast`); the
+results are otherwise new objects on every call, and parse results are never cached. A binding without ``AstParser`` (a
 stale build) is still served, through the JSON functions and the checks here.
 """
 

@@ -550,5 +550,23 @@ def test_unusable_sort_by_is_ignored_like_memory_and_strict_refuses(backend_dire
     strict = scimcore.SqlDirectory(connection, table=table, policy=scimcore.Policy.STRICT)
     with pytest.raises(scimcore.InvalidValue):
         strict.search(sort_by="nope")
-    with pytest.raises(scimcore.InvalidSyntax):
+    with pytest.raises(scimcore.InvalidValue):  # as in memory: every store reads parameters alike
         directory.search(sort_by="userName", sort_order="sideways")
+    with pytest.raises(scimcore.InvalidValue):
+        scimcore.search(users, sort_by="userName", sort_order="sideways")
+
+
+def test_search_request_in_place_of_keywords(backend_directory):
+    """A SearchRequest (dict or Struct, RFC 7644 §3.4.3) gives the same page as the keywords it stands for."""
+    _, _, directory, _ = backend_directory
+    directory.extend([{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name,
+                       "title": title} for name, title in [("ann", "Guide"), ("bob", "Guide"), ("cy", "Chef")]])
+    keywords = directory.search(filter='title eq "guide"', sort_by="userName", sort_order="descending",
+                                count=1, attributes=["userName"])
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": 'title eq "guide"',
+            "sortBy": "userName", "sortOrder": "descending", "count": 1, "attributes": ["userName"]}
+    for request in (body, scimcore.SearchRequest.from_json(body)):
+        page = directory.search(request=request)
+        assert page.total_results == keywords.total_results == 2
+        assert [r["userName"] for r in page.resources] == [r["userName"] for r in keywords.resources] == ["bob"]
+        assert set(page.resources[0]) == {"schemas", "id", "userName"}

@@ -185,44 +185,8 @@ def _nearest_float(value) -> list:
 # -- sort specs ---------------------------------------------------------------------------------------------
 
 
-def resolve_sort(sort_by: str, registry, resource_type: str, policy):
-    """``(resolved, definition)`` for a ``sortBy``, or ``None`` when it cannot sort (then the order is left
-    alone, or ``invalidValue`` under ``Policy.STRICT``): the rules of ``scimcore.query`` (J41, J42)."""
-    from .errors import InvalidValue, ScimError
-    from .filter.parse import parse_path
-    from .policy import Policy
-
-    def unusable(reason: str):
-        if policy == Policy.STRICT:
-            raise InvalidValue(f"sortBy {sort_by!r}: {reason}")
-        return None
-
-    if not isinstance(sort_by, str):
-        raise InvalidValue("sortBy must be an attribute name")
-    try:
-        path = parse_path(sort_by)
-    except ScimError:
-        return unusable("not an attribute name")
-    if path.filter is not None or path.sub is not None:
-        return unusable("not an attribute name")
-    try:
-        resolved = registry.resolve(resource_type, path.path.name, path.path.uri, path.path.sub)
-    except ScimError as error:
-        return unusable(error.detail)
-    attribute, sub = resolved.attribute, resolved.sub
-    if attribute is None:
-        return unusable("names a whole extension")
-    if attribute.is_complex and sub is None:
-        sub = attribute.sub("value")
-        if sub is None:
-            return unusable(f"{attribute.name!r} is complex and has no 'value' sub-attribute")
-    if (sub or attribute).returned == "never":
-        return unusable(f"{attribute.name!r} is never returned")
-    return resolved, sub
-
-
 def sort_json(resolved, sub: AttributeDef | None, layout: Layout, descending: bool) -> str:
-    """The native sort spec for a ``sortBy`` accepted by :func:`resolve_sort`."""
+    """The native sort spec for a ``sortBy`` accepted by :func:`scimcore.query.resolve_sort`."""
     attribute = resolved.attribute
     slot = layout.slots[(resolved.extension, attribute.name.lower())]
     definition = sub or attribute

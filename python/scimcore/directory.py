@@ -250,43 +250,31 @@ class Directory:
         ``SearchRequest`` (Struct or dict) instead of the keywords.
         """
         from . import query
-        from .schema.messages import ListResponse, SearchRequest
+        from .schema.messages import ListResponse
 
-        if request is not None:
-            message = SearchRequest.from_json(request, policy=self.policy)
-            filter = message.filter if message.filter is not None else filter
-            sort_by = message.sort_by if message.sort_by is not None else sort_by
-            sort_order = message.sort_order if message.sort_order is not None else sort_order
-            start_index = message.start_index if message.start_index is not None else start_index
-            count = message.count if message.count is not None else count
-            attributes = message.attributes if message.attributes is not None else attributes
-            if message.excluded_attributes is not None:
-                excluded_attributes = message.excluded_attributes
+        params = query.query_parameters(
+            request=request, filter=filter, sort_by=sort_by, sort_order=sort_order, start_index=start_index,
+            count=count, attributes=attributes, excluded_attributes=excluded_attributes, policy=self.policy,
+            max_count=self.max_results)
+        filter = params.filter
         compiled = None if filter is None else self._compiled(filter)
         if self.backend == "python":
             resources = self._store.all() if compiled is None else self._store.candidates(compiled.ast)
             page = query.search(resources, resource_type=self.resource_type, filter=compiled and compiled.ast,
-                                sort_by=sort_by, sort_order=sort_order, start_index=start_index, count=count,
-                                attributes=attributes, excluded_attributes=excluded_attributes,
-                                registry=self.registry, policy=self.policy, max_count=self.max_results)
+                                sort_by=params.sort_by, sort_order="descending" if params.descending else None,
+                                start_index=params.start, count=params.size, attributes=params.attributes,
+                                excluded_attributes=params.excluded_attributes, registry=self.registry,
+                                policy=self.policy, max_count=self.max_results)
             page.resources = [_copy(r) for r in page.resources]
             return page
-        # the parameter rules of scimcore.query.search, in its order (so errors are the same)
-        descending = query._descending(sort_order)
-        start = max(1, query._integer(start_index, "startIndex", 1))
-        size = query._integer(count, "count", None)
-        if self.max_results is not None:
-            size = self.max_results if size is None else min(size, self.max_results)
-        if size is not None:
-            size = max(0, size)
-        projection = query._projection(self.registry, self.resource_type, attributes, excluded_attributes,
-                                       self.policy)
+        projection = query._projection(self.registry, self.resource_type, params.attributes,
+                                       params.excluded_attributes, self.policy)
         self._refresh_layout()
         plan = self._plan(filter, compiled)
-        sort = None if sort_by is None else self._sort(sort_by, descending)
-        total, docs = self._store.search(plan, sort, start - 1, size)
+        sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
+        total, docs = self._store.search(plan, sort, params.start - 1, params.size)
         resources = [projection.apply(_decoder.decode(d)) for d in docs]
-        return ListResponse(total_results=total, start_index=start, items_per_page=len(resources),
+        return ListResponse(total_results=total, start_index=params.start, items_per_page=len(resources),
                             resources=resources)
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -318,13 +306,14 @@ class Directory:
 
     def _sort(self, sort_by, descending: bool):
         """The native sort plan, or ``None`` to keep insertion order (an unusable ``sortBy``, J41)."""
-        from ._directory_plan import resolve_sort, sort_json
+        from ._directory_plan import sort_json
+        from .query import resolve_sort
 
         key = ("sortBy", sort_by, descending)
         with self._plans_lock:
             if key in self._plans:
                 return self._plans[key]
-        found = resolve_sort(sort_by, self.registry, self.resource_type, self.policy)
+        found = resolve_sort(self.registry, self.resource_type, sort_by, self.policy)
         plan = None if found is None else _native_module().SortPlan(
             sort_json(found[0], found[1], self._layout, descending))
         with self._plans_lock:

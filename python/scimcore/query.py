@@ -29,7 +29,7 @@ from .filter.lru import LruCache
 from .policy import Policy
 from .schema.model import AttributeDef
 
-__all__ = ["DEFAULT_MAX_COUNT", "project", "search"]
+__all__ = ["DEFAULT_MAX_COUNT", "QueryParameters", "project", "query_parameters", "resolve_sort", "search"]
 
 DEFAULT_MAX_COUNT = 1000
 """The most resources one page returns unless ``max_count`` says otherwise (ServiceProviderConfig
@@ -252,8 +252,10 @@ _PROJECTIONS = LruCache(128)
 # -- sorting ----------------------------------------------------------------------------------------------
 
 
-def _sort_key(registry, resource_type: str, sort_by: str, policy: Policy) -> Callable[[dict], Any] | None:
-    """A function giving a resource's sort value (``None``: missing), or ``None`` to leave the order alone."""
+def resolve_sort(registry, resource_type: str, sort_by: str, policy: Policy):
+    """``(resolved, definition)`` of a ``sortBy`` (the definition of the value it sorts by: a complex attribute
+    sorts by ``value``), or ``None`` when it cannot sort: then the order is left alone, or ``invalidValue``
+    under ``Policy.STRICT`` (J41, J42). Shared by every store so that they sort alike."""
     from .filter.parse import parse_path
 
     def unusable(reason: str):
@@ -261,6 +263,8 @@ def _sort_key(registry, resource_type: str, sort_by: str, policy: Policy) -> Cal
             raise InvalidValue(f"sortBy {sort_by!r}: {reason}")
         return None
 
+    if not isinstance(sort_by, str):
+        raise InvalidValue("sortBy must be an attribute name")
     try:
         path = parse_path(sort_by)
     except ScimError:
@@ -280,6 +284,16 @@ def _sort_key(registry, resource_type: str, sort_by: str, policy: Policy) -> Cal
             return unusable(f"{attribute.name!r} is complex and has no 'value' sub-attribute")
     if (sub or attribute).returned == "never":
         return unusable(f"{attribute.name!r} is never returned")
+    return resolved, sub
+
+
+def _sort_key(registry, resource_type: str, sort_by: str, policy: Policy) -> Callable[[dict], Any] | None:
+    """A function giving a resource's sort value (``None``: missing), or ``None`` to leave the order alone."""
+    found = resolve_sort(registry, resource_type, sort_by, policy)
+    if found is None:
+        return None
+    resolved, sub = found
+    attribute = resolved.attribute
     convert = _converter(sub or attribute)
     extension, name, multi = resolved.extension, attribute.name, attribute.multi_valued
     sub_name = sub.name if sub is not None else None
@@ -360,12 +374,56 @@ def search(
     ``request`` (a ``SearchRequest`` or its JSON dict) supplies the parameters it sets, in place of the
     keywords. ``resources`` are dicts or resource Structs; the page holds projected dicts.
     """
-    from .schema.messages import ListResponse, SearchRequest
+    from .schema.messages import ListResponse
 
     policy = policy or _DEFAULT_POLICY
     registry = _registry(registry)
+    params = query_parameters(request=request, filter=filter, sort_by=sort_by, sort_order=sort_order,
+                              start_index=start_index, count=count, attributes=attributes,
+                              excluded_attributes=excluded_attributes, policy=policy, max_count=max_count)
+    filter, sort_by, start, size = params.filter, params.sort_by, params.start, params.size
+    projection = _projection(registry, resource_type, params.attributes, params.excluded_attributes, policy)
+    if filter is not None:
+        matched = compile_filter(filter, resource_type, registry).filter(resources)
+    else:
+        matched = resources if type(resources) is list else _as_list(resources)
+    matched = [item if type(item) is dict else as_json_object(item) for item in matched]
+    if sort_by is not None:
+        key = _sort_key(registry, resource_type, sort_by, policy)
+        if key is not None:
+            matched = _sorted(matched, key, params.descending)
+    page = matched[start - 1:] if size is None else matched[start - 1:start - 1 + size]
+    return ListResponse(
+        total_results=len(matched),
+        start_index=start,
+        items_per_page=len(page),
+        resources=[projection.apply(resource) for resource in page],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryParameters:
+    """The parameters of a query after the RFC's corrections (RFC 7644 §3.4.2.4, J43): ``start`` is 1-based and
+    at least 1; ``size`` is the page size (``None``: everything), never negative, capped by ``max_count``."""
+
+    filter: Any
+    sort_by: str | None
+    descending: bool
+    start: int
+    size: int | None
+    attributes: Any
+    excluded_attributes: Any
+
+
+def query_parameters(*, request=None, filter=None, sort_by=None, sort_order="ascending", start_index=1,
+                     count=None, attributes=None, excluded_attributes=None, policy: Policy | None = None,
+                     max_count: int | None = DEFAULT_MAX_COUNT) -> QueryParameters:
+    """The query parameters from keywords, or from a ``SearchRequest`` (Struct or dict, RFC 7644 §3.4.3) whose
+    fields take the place of the keywords they set. Shared by every store, so that they read queries alike."""
+    from .schema.messages import SearchRequest
+
     if request is not None:
-        message = SearchRequest.from_json(request, policy=policy)
+        message = SearchRequest.from_json(request, policy=policy or _DEFAULT_POLICY)
         filter = message.filter if message.filter is not None else filter
         sort_by = message.sort_by if message.sort_by is not None else sort_by
         sort_order = message.sort_order if message.sort_order is not None else sort_order
@@ -381,25 +439,9 @@ def search(
         size = max_count if size is None else min(size, max_count)
     if size is not None:
         size = max(0, size)
-    projection = _projection(registry, resource_type, attributes, excluded_attributes, policy)
-    if filter is not None:
-        matched = compile_filter(filter, resource_type, registry).filter(resources)
-    else:
-        matched = resources if type(resources) is list else _as_list(resources)
-    matched = [item if type(item) is dict else as_json_object(item) for item in matched]
-    if sort_by is not None:
-        if not isinstance(sort_by, str):
-            raise InvalidValue("sortBy must be an attribute name")
-        key = _sort_key(registry, resource_type, sort_by, policy)
-        if key is not None:
-            matched = _sorted(matched, key, descending)
-    page = matched[start - 1:] if size is None else matched[start - 1:start - 1 + size]
-    return ListResponse(
-        total_results=len(matched),
-        start_index=start,
-        items_per_page=len(page),
-        resources=[projection.apply(resource) for resource in page],
-    )
+    if sort_by is not None and not isinstance(sort_by, str):
+        raise InvalidValue("sortBy must be an attribute name")
+    return QueryParameters(filter, sort_by, descending, start, size, attributes, excluded_attributes)
 
 
 def _as_list(resources) -> list:

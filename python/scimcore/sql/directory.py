@@ -299,24 +299,18 @@ class SqlDirectory:
         ``request`` may be a ``SearchRequest`` (Struct or dict) instead of the keywords. A ``sortBy`` that names
         no sortable attribute is ignored (J42), as by :func:`scimcore.search`.
         """
+        from ..query import query_parameters
         from ..schema.messages import ListResponse
 
-        if request is not None:
-            from ..query import request_params
-
-            params = request_params(request)
-            filter, sort_by, sort_order = params["filter"], params["sort_by"], params["sort_order"]
-            start_index, count = params["start_index"], params["count"]
-            attributes, excluded_attributes = params["attributes"], params["excluded_attributes"]
-
-        where, params = ("TRUE", []) if filter is None else to_sql(
-            filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
-        descending = _descending(sort_order)
-        order = "seq ASC" if sort_by is None else self._order(sort_by, descending)
-        start = max(1, start_index if isinstance(start_index, int) and not isinstance(start_index, bool) else 1)
-        limit = None if count is None else max(0, count)
-        if self.max_results is not None:
-            limit = self.max_results if limit is None else min(limit, self.max_results)
+        query = query_parameters(
+            request=request, filter=filter, sort_by=sort_by, sort_order=sort_order, start_index=start_index,
+            count=count, attributes=attributes, excluded_attributes=excluded_attributes, policy=self.policy,
+            max_count=self.max_results)
+        attributes, excluded_attributes = query.attributes, query.excluded_attributes
+        where, params = ("TRUE", []) if query.filter is None else to_sql(
+            query.filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
+        order = "seq ASC" if query.sort_by is None else self._order(query.sort_by, query.descending)
+        start, limit = query.start, query.size
         data = "data::text" if self.dialect.name == "postgresql" else "data"
         page_sql = f"SELECT {data} FROM {self.table} WHERE {where} ORDER BY {order}"
         page_params = list(params)
@@ -359,12 +353,3 @@ def _now() -> str:
 
 def _etag(version: int) -> str:
     return f'W/"{version}"'
-
-
-def _descending(sort_order) -> bool:
-    if sort_order is None:
-        return False
-    if isinstance(sort_order, str) and sort_order.lower() in ("ascending", "descending"):
-        return sort_order.lower() == "descending"
-    raise InvalidSyntax(f"sortOrder must be 'ascending' or 'descending', not {sort_order!r}")
-

@@ -8,8 +8,7 @@ issue asks for 50x Lark, which is not met: see the comment at the assertion).
 
 Timing for a noisy shared machine: each parser's loop calls ``parse_filter`` directly (no wrapper frame),
 the parsers' repeats are interleaved (native, baseline, Lark, native, ...) so that a busy spell slows all
-of them, and each keeps its best repeat. Per-filter ratios and the Rust call alone (``_native`` JSON, no
-Structs) are printed for information.
+of them, and each keeps its best repeat. Per-filter ratios are printed for information.
 """
 
 from __future__ import annotations
@@ -117,17 +116,13 @@ def test_bench_native(benchmark):
 
 
 def _timings(texts: list[str], repeats: int, scale: int = 1) -> dict:
-    from scimcore import _native as binding
-
-    native_json = binding.parse_filter
     return _per_filter_seconds(
         {
             "native": _loop(parse_filter, texts, backend="native"),
-            "rust_json": _loop(lambda text: native_json(text, 65536, 64, 1000), texts),
             "baseline": _loop(baseline_parse, texts),
             "lark": _loop(parse_filter, texts, backend="python"),
         },
-        {"native": 300 * scale, "rust_json": 300 * scale, "baseline": 30 * scale, "lark": 6 * scale},
+        {"native": 300 * scale, "baseline": 30 * scale, "lark": 6 * scale},
         texts,
         repeats,
     )
@@ -146,10 +141,9 @@ def test_speedups():
             f" {t['baseline'] / t['native']:4.1f}x baseline: {text}"
         )
     times = _timings(FILTERS, repeats=15)
-    native, rust_json, baseline, lark = (times[name] for name in ("native", "rust_json", "baseline", "lark"))
+    native, baseline, lark = (times[name] for name in ("native", "baseline", "lark"))
     print(
-        f"per filter: native {native * 1e6:.2f} us (the Rust call returning JSON, no Structs: {rust_json * 1e6:.2f} us),"
-        f" baseline {baseline * 1e6:.2f} us, lark {lark * 1e6:.2f} us;"
+        f"per filter: native {native * 1e6:.2f} us, baseline {baseline * 1e6:.2f} us, lark {lark * 1e6:.2f} us;"
         f" native is {baseline / native:.1f}x the baseline and {lark / native:.1f}x Lark"
     )
     assert baseline / native >= 5

@@ -24,7 +24,7 @@ NODES = {
     ValuePath: {"path": A, "filter": B},
     PatchPath: {"path": A},
 }
-BACKENDS = ["python"] + (["native"] if front._AST_PARSER is not None else [])
+BACKENDS = ["python"] + (["native"] if front._native_parser is not None else [])
 
 
 def test_positional_arguments_are_refused():

@@ -46,7 +46,7 @@ def test_public_names_are_the_front():
 
 
 def test_native_missing_is_a_clear_scim_error(monkeypatch):
-    monkeypatch.setattr(parse, "_native", None)
+    monkeypatch.setattr(parse, "_native_parser", None)
     with pytest.raises(ScimError, match=r"\(scimcore\._native\) is not available"):
         parse.parse_filter("a pr", backend="native")
     with pytest.raises(ScimError, match=r"\(scimcore\._native\) is not available"):
@@ -58,8 +58,8 @@ def test_unknown_backend_is_a_programming_error():
         parse.parse_filter("a pr", backend="rust")
 
 
-def _fake_native(error=None, result=b""):
-    """A stand-in with the binding's interface, to test the conversion without the compiled module."""
+def _fake_native_parser(error):
+    """A stand-in with the native parser's interface, to test the error conversion on its own."""
 
     class FilterSyntaxError(Exception):
         pass
@@ -68,17 +68,15 @@ def _fake_native(error=None, result=b""):
 
     def parse_any(text, max_length, max_depth, max_comparisons):
         calls.append((text, max_length, max_depth, max_comparisons))
-        if error is not None:
-            raise FilterSyntaxError(*error)
-        return result
+        raise FilterSyntaxError(*error)
 
-    module = types.SimpleNamespace(FilterSyntaxError=FilterSyntaxError, parse_filter=parse_any, parse_path=parse_any)
-    return module, calls
+    return types.SimpleNamespace(parse_filter=parse_any, parse_path=parse_any), FilterSyntaxError, calls
 
 
 def test_native_errors_become_the_same_exceptions(monkeypatch):
-    module, calls = _fake_native(error=("expected_value", 5))
-    monkeypatch.setattr(parse, "_native", module)
+    fake, error_class, calls = _fake_native_parser(("expected_value", 5))
+    monkeypatch.setattr(parse, "_native_parser", fake)
+    monkeypatch.setattr(parse, "_NativeSyntaxError", error_class)
     limits = FilterLimits(max_length=100, max_depth=7, max_comparisons=9)
     with pytest.raises(InvalidFilter) as info:
         parse.parse_filter("a eq b", backend="native", limits=limits)
@@ -90,13 +88,7 @@ def test_native_errors_become_the_same_exceptions(monkeypatch):
     assert info.value.code == "expected_value"
 
 
-def test_native_json_is_decoded(monkeypatch):
-    module, _ = _fake_native(result=b'{"node":"compare","path":{"name":"a"},"op":"eq","value":1.50}')
-    monkeypatch.setattr(parse, "_native", module)
-    assert filter_to_json(parse.parse_filter("a eq 1.50", backend="native")) == module.parse_filter("", 0, 0, 0)
-
-
-@pytest.mark.skipif(parse._AST_PARSER is None, reason="scimcore._native (with AstParser) is not built")
+@pytest.mark.skipif(parse._native_parser is None, reason="scimcore._native (with AstParser) is not built")
 @pytest.mark.parametrize("limits", [None, FilterLimits(max_length=10)], ids=["default", "custom"])
 def test_native_input_checks_match_the_python_front(limits):
     """The native parser's own checks (non-``str``, lone surrogate, ``too_long``) give the Python front's results.

@@ -44,19 +44,6 @@ class AstParser:
     def parse_path(self, text: object, max_length: int, max_depth: int, max_comparisons: int) -> PatchPath:
         """Parse a PATCH ``path`` into a :class:`PatchPath`; errors as :meth:`parse_filter`."""
 
-def parse_filter(text: str, max_length: int, max_depth: int, max_comparisons: int) -> bytes:
-    """Parse a filter; return its AST as JSON (``scimcore.filter.ast.filter_from_json`` decodes it).
-
-    Raises :class:`FilterSyntaxError` with ``(code, position)``; ``too_long`` when ``text`` has more than
-    ``max_length`` UTF-8 bytes, ``invalid_character`` when it holds a lone surrogate.
-    """
-
-def parse_path(text: str, max_length: int, max_depth: int, max_comparisons: int) -> bytes:
-    """Parse a PATCH ``path``; return it as JSON (``scimcore.filter.ast.path_from_json`` decodes it).
-
-    Raises :class:`FilterSyntaxError` like :func:`parse_filter`.
-    """
-
 # --- the in-memory directory store (rust/src/directory, binding rust/src/python/directory.rs) -------------
 
 class FilterPlan:

@@ -14,8 +14,7 @@ UTF-8 bytes) run here for the Lark parser. The native parser (``_native.AstParse
 Structs itself) makes the same checks with the same results, so its calls go straight to it: the default
 call ``parse_filter(text)`` is one Python frame around one native call. The native parser reuses the
 ``AttrPath`` objects it built recently (a bounded cache keyed by the path text; see :mod:`.ast`); the
-results are otherwise new objects on every call, and parse results are never cached. A binding without ``AstParser`` (a
-stale build) is still served, through the JSON functions and the checks here.
+results are otherwise new objects on every call, and parse results are never cached.
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ from .ast import (
     PatchPath,
     Present,
     ValuePath,
-    filter_from_json,
-    path_from_json,
 )
 from .errors import syntax_error
 from .limits import DEFAULT_LIMITS, FilterLimits
@@ -55,18 +52,12 @@ BACKEND: str = _requested if _requested in BACKENDS else ("native" if _native is
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
-# The native parser that builds the Structs, when the binding has one; ``_AST_NATIVE`` is the module it
-# came from, so that a stand-in assigned to ``_native`` (tests) is not bypassed.
-_AST_PARSER = None
-_AST_NATIVE: object = object()
-if _native is not None and hasattr(_native, "AstParser"):
-    _AST_PARSER = _native.AstParser(AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath, Decimal)
-    _AST_NATIVE = _native
-    _native_filter = _AST_PARSER.parse_filter
-    _native_path = _AST_PARSER.parse_path
-    _NativeSyntaxError = _native.FilterSyntaxError
+# The native parser (builds the AST Structs itself) and its error, or None without the compiled module.
+_native_parser = None if _native is None else _native.AstParser(
+    AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath, Decimal)
+_NativeSyntaxError = None if _native is None else _native.FilterSyntaxError
 # The default call goes straight to the native parser when that is the default backend.
-_DEFAULT_NATIVE: object = _AST_NATIVE if BACKEND == "native" else object()
+_default_native = _native_parser if BACKEND == "native" else None
 _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS = (
     DEFAULT_LIMITS.max_length,
     DEFAULT_LIMITS.max_depth,
@@ -80,9 +71,9 @@ def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | N
     ``backend`` is ``"native"``, ``"python"`` or ``None`` (:data:`BACKEND`); ``limits`` defaults to
     :class:`FilterLimits` ``()``.
     """
-    if backend is None and limits is None and _native is _DEFAULT_NATIVE:
+    if backend is None and limits is None and _default_native is not None:
         try:
-            return _native_filter(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
+            return _default_native.parse_filter(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
         except _NativeSyntaxError as failure:
             raise _native_error(failure, text, DEFAULT_LIMITS, False) from None
     return _parse(text, backend, limits or DEFAULT_LIMITS, path=False)
@@ -90,9 +81,9 @@ def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | N
 
 def parse_path(text: str, backend: str | None = None, limits: FilterLimits | None = None) -> PatchPath:
     """Parse a PATCH operation's ``path`` (RFC 7644 §3.5.2); syntax errors raise ``InvalidPath``."""
-    if backend is None and limits is None and _native is _DEFAULT_NATIVE:
+    if backend is None and limits is None and _default_native is not None:
         try:
-            return _native_path(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
+            return _default_native.parse_path(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
         except _NativeSyntaxError as failure:
             raise _native_error(failure, text, DEFAULT_LIMITS, True) from None
     return _parse(text, backend, limits or DEFAULT_LIMITS, path=True)
@@ -108,20 +99,13 @@ def _parse(text, backend: str | None, limits: FilterLimits, *, path: bool):
     backend = BACKEND if backend is None else backend
     if backend not in BACKENDS:
         raise ValueError(f"unknown filter parser backend {backend!r}: expected one of {BACKENDS}")
-    if backend == "native" and _native is _AST_NATIVE:
-        # The native parser checks the type, lone surrogates and the length itself, with the same results.
-        parse = _native_path if path else _native_filter
-        try:
-            return parse(text, limits.max_length, limits.max_depth, limits.max_comparisons)
-        except _NativeSyntaxError as failure:
-            raise _native_error(failure, text, limits, path) from None
+    if backend == "native":
+        return _parse_native(text, limits, path)
     if not isinstance(text, str):
         # Not text at all (e.g. a JSON number in a SearchRequest): nothing to parse, so "expected_filter".
         raise syntax_error("expected_filter", 0, "", path=path, limits=limits)
     _precheck(text, limits, path)
-    if backend == "python":
-        return _parse_python(text, limits, path)
-    return _parse_native(text, limits, path)
+    return _parse_python(text, limits, path)
 
 
 def _precheck(text: str, limits: FilterLimits, path: bool) -> None:
@@ -146,18 +130,16 @@ def _parse_python(text: str, limits: FilterLimits, path: bool):
         raise syntax_error(failure.code, failure.position, text, path=path, limits=limits) from None
 
 
-def _parse_native(text: str, limits: FilterLimits, path: bool):
-    """A binding without ``AstParser`` (or none at all): its JSON functions, after the checks above."""
-    if _native is None:
+def _parse_native(text, limits: FilterLimits, path: bool):
+    """The native parser; it checks the type, lone surrogates and the length itself, with the same results."""
+    if _native_parser is None:
         raise ScimError(
             "the native filter parser (scimcore._native) is not available in this installation; "
             "use backend='python' or unset SCIMCORE_BACKEND=native",
             status=500,
         )
-    parse = _native.parse_path if path else _native.parse_filter
+    parse = _native_parser.parse_path if path else _native_parser.parse_filter
     try:
-        data = parse(text, limits.max_length, limits.max_depth, limits.max_comparisons)
-    except _native.FilterSyntaxError as failure:
-        code, position = failure.args
-        raise syntax_error(code, position, text, path=path, limits=limits) from None
-    return path_from_json(data) if path else filter_from_json(data)
+        return parse(text, limits.max_length, limits.max_depth, limits.max_comparisons)
+    except _NativeSyntaxError as failure:
+        raise _native_error(failure, text, limits, path) from None

@@ -1,10 +1,9 @@
 //! The Python binding `scimcore._native` (feature `python`): the only module that uses `PyO3`.
 //!
 //! `AstParser(AttrPath, Compare, ..., Decimal).parse_filter` / `.parse_path` return the AST as the
-//! `scimcore.filter.ast` Structs, built directly (the public front's path); the module functions
-//! `parse_filter` / `parse_path` return it as JSON bytes (`scimcore.filter.ast.filter_from_json` decodes them).
-//! Both raise `FilterSyntaxError(code, position)`, position being a character offset (RFC 7644 §3.4.2.2,
-//! §3.5.2), and both check `invalid_character` (a lone surrogate) and then `too_long` themselves.
+//! `scimcore.filter.ast` Structs, built directly. They raise `FilterSyntaxError(code, position)`, position
+//! being a character offset (RFC 7644 §3.4.2.2, §3.5.2), and check `invalid_character` (a lone surrogate)
+//! and then `too_long` themselves.
 
 mod directory;
 mod objects;
@@ -16,8 +15,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::error::{ErrorKind, ParseError};
-use crate::json::ToJson;
+use crate::error::ErrorKind;
 use crate::parser::{self, Limits};
 use objects::AstTypes;
 
@@ -39,49 +37,6 @@ fn surrogate_position(text: &Bound<'_, PyString>) -> PyResult<usize> {
     // A surrogate encodes as ED A0..BF xx; count the characters (non-continuation bytes) before it.
     let at = bytes.windows(2).position(|w| w[0] == 0xED && w[1] >= 0xA0).unwrap_or(bytes.len());
     Ok(bytes[..at].iter().filter(|&&b| (b & 0xC0) != 0x80).count())
-}
-
-/// Runs `parse` on the text as UTF-8, catching any panic, and returns the JSON bytes or the error.
-fn run<'py>(
-    text: &Bound<'py, PyString>,
-    limits: Limits,
-    parse: fn(&str, &Limits) -> Result<Vec<u8>, ParseError>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let py = text.py();
-    let Ok(utf8) = text.to_str() else {
-        return Err(syntax_error(ErrorKind::InvalidCharacter.code(), surrogate_position(text)?));
-    };
-    match panic::catch_unwind(AssertUnwindSafe(|| parse(utf8, &limits))) {
-        Ok(Ok(json)) => Ok(PyBytes::new(py, &json)),
-        Ok(Err(error)) => Err(syntax_error(error.code(), error.position)),
-        Err(_) => Err(syntax_error(ErrorKind::InternalError.code(), 0)),
-    }
-}
-
-/// `parse_filter(text, max_length, max_depth, max_comparisons) -> bytes`: a filter's AST as JSON.
-#[pyfunction]
-fn parse_filter<'py>(
-    text: &Bound<'py, PyString>,
-    max_length: usize,
-    max_depth: usize,
-    max_comparisons: usize,
-) -> PyResult<Bound<'py, PyBytes>> {
-    run(text, Limits { max_length, max_depth, max_comparisons }, |text, limits| {
-        parser::parse_filter(text, limits).map(|filter| filter.to_json())
-    })
-}
-
-/// `parse_path(text, max_length, max_depth, max_comparisons) -> bytes`: a PATCH path's AST as JSON.
-#[pyfunction]
-fn parse_path<'py>(
-    text: &Bound<'py, PyString>,
-    max_length: usize,
-    max_depth: usize,
-    max_comparisons: usize,
-) -> PyResult<Bound<'py, PyBytes>> {
-    run(text, Limits { max_length, max_depth, max_comparisons }, |text, limits| {
-        parser::parse_path(text, limits).map(|path| path.to_json())
-    })
 }
 
 /// The parser that returns `scimcore.filter.ast` Structs; made once with the AST classes.
@@ -165,8 +120,6 @@ impl AstParser {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FilterSyntaxError", m.py().get_type::<FilterSyntaxError>())?;
-    m.add_function(wrap_pyfunction!(parse_filter, m)?)?;
-    m.add_function(wrap_pyfunction!(parse_path, m)?)?;
     m.add_class::<AstParser>()?;
     directory::register(m)?;
     Ok(())

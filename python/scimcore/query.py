@@ -333,7 +333,14 @@ def _converter(definition: AttributeDef) -> Callable[[Any], Any]:
         return lambda value: value if type(value) in runtime.NUMBER_TYPES else None
     if kind == "boolean":
         return lambda value: value if type(value) is bool else None
-    return runtime.instant
+    return _instant_key
+
+
+def _instant_key(value) -> float | None:
+    """A dateTime as its POSIX timestamp: the same order as the instant, and much cheaper to compare than
+    aware datetimes (whose comparisons consult their offsets)."""
+    moment = runtime.instant(value)
+    return None if moment is None else moment.timestamp()
 
 
 def _sorted(resources: list[dict], key: Callable[[dict], Any], descending: bool) -> list[dict]:

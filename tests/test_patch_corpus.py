@@ -54,7 +54,7 @@ def test_case(case, as_message):
 
 
 def test_every_rfc_patch_example_is_covered():
-    examples = json.loads((CORPUS / "patch" / "rfc7644-patch-examples.json").read_text("utf-8"))["patch_requests"]
+    examples = json.loads((CORPUS / "rfc7644-examples.json").read_text("utf-8"))["patch_requests"]
     assert len(examples) == 12
     case_operations = [json.dumps(c["operations"], sort_keys=True) for c in CASES]
     for example in examples:

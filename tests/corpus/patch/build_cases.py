@@ -97,7 +97,7 @@ def element(items, **match):
 BABS_REF_ELIDED = "https://example.com/v2/Users/2819c223...413861904646"
 JAMES_REF_ELIDED = "https://example.com/v2/Users/08e1d05d...473d93df9210"
 RFC = {p["id"]: p["json"]["Operations"]
-       for p in json.loads((HERE / "rfc7644-patch-examples.json").read_text("utf-8"))["patch_requests"]}
+       for p in json.loads((HERE.parent / "rfc7644-examples.json").read_text("utf-8"))["patch_requests"]}
 
 case("rfc7644-3.5.2.1-add-member-already-present", G, RFC["add-member"],
      source="RFC 7644 §3.5.2.1: a member already present is not added again, success, no change")

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use super::layout::{Kind, Layout};
-use super::plan::{int_float_cmp, numeric_cmp, Literal, Op, Plan, Target};
+use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
 use super::sort::SortSpec;
 use super::store::Row;
 use super::value::{slot_node, Node};
@@ -190,17 +190,6 @@ fn present(cell: Cell) -> bool {
         Cell::Other(p) => p,
         Cell::Str { len, .. } => len > 0,
         _ => true,
-    }
-}
-
-fn ordered(ord: Ordering, op: Op) -> bool {
-    match op {
-        Op::Eq => ord == Ordering::Equal,
-        Op::Gt => ord == Ordering::Greater,
-        Op::Ge => ord != Ordering::Less,
-        Op::Lt => ord == Ordering::Less,
-        Op::Le => ord != Ordering::Greater,
-        Op::Co | Op::Sw | Op::Ew => false,
     }
 }
 

@@ -258,7 +258,8 @@ fn compare(node: &Node, op: Op, literal: &Literal) -> bool {
     }
 }
 
-fn ordered(ord: Ordering, op: Op) -> bool {
+/// Whether an ordering satisfies a comparison operator (`co`/`sw`/`ew` are not orderings).
+pub(super) fn ordered(ord: Ordering, op: Op) -> bool {
     match op {
         Op::Eq => ord == Ordering::Equal,
         Op::Gt => ord == Ordering::Greater,

@@ -6,12 +6,11 @@ within 3x of it (issue 3). Both are timed in the same run, best of several round
 
 from __future__ import annotations
 
-import gc
 import json
-import time
 
 import msgspec
 import pytest
+from timing import best_interleaved
 
 import scimcore
 
@@ -102,26 +101,6 @@ def user_documents(count: int) -> list[bytes]:
     return documents
 
 
-def _best_interleaved(rounds: int, *runs) -> list[float]:
-    """Best time of each run over ``rounds`` rounds, alternating the runs so that load changes hit both.
-
-    The garbage collector is paused while timing, as ``timeit`` does, so that a collection triggered by one
-    run's garbage is not charged to the other."""
-    best = [float("inf")] * len(runs)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            for i, run in enumerate(runs):
-                start = time.perf_counter()
-                run()
-                best[i] = min(best[i], time.perf_counter() - start)
-    finally:
-        if enabled:
-            gc.enable()
-    return best
-
-
 def test_decode_within_3x_of_bare_msgspec():
     documents = user_documents(DOCUMENTS)
     bare = msgspec.json.Decoder(PlainUser).decode
@@ -139,7 +118,7 @@ def test_decode_within_3x_of_bare_msgspec():
     assert all(isinstance(u, scimcore.User) and u.enterprise_user.department == "Tour Operations"
                for u in decoded)
     run_bare(), run_scimcore()  # warm up: plans and decoders are built once
-    bare_time, scim_time = _best_interleaved(9, run_bare, run_scimcore)
+    bare_time, scim_time = best_interleaved(9, run_bare, run_scimcore)
     ratio = scim_time / bare_time
     print(f"\nscimcore.decode: {DOCUMENTS} Users in {scim_time * 1e3:.1f} ms; bare msgspec: "
           f"{bare_time * 1e3:.1f} ms; ratio {ratio:.2f}x (limit {MAX_RATIO}x)")

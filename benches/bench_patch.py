@@ -9,9 +9,9 @@ within 5x of it. Both run in the same process, interleaved, best of several roun
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
+from timing import best_interleaved
 
 import scimcore
 from scimcore.demo import generate_users
@@ -49,17 +49,6 @@ def hand_written_patch(user: dict) -> dict:
     return new
 
 
-def _best_interleaved(rounds: int, *runs) -> list[float]:
-    """Best time of each run over ``rounds`` rounds, alternating the runs so that load changes hit both."""
-    best = [float("inf")] * len(runs)
-    for _ in range(rounds):
-        for i, run in enumerate(runs):
-            start = time.perf_counter()
-            run()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
-
-
 def test_patch_within_5x_of_deepcopy_and_assign():
     users = users_with_work_email(USERS)
     registry = scimcore.SchemaRegistry.default()
@@ -71,7 +60,7 @@ def test_patch_within_5x_of_deepcopy_and_assign():
         return [scimcore.apply_patch(u, PATCH, registry=registry) for u in users]
 
     assert run_scimcore() == run_baseline()  # the same effect on every user
-    baseline_time, scim_time = _best_interleaved(7, run_baseline, run_scimcore)
+    baseline_time, scim_time = best_interleaved(7, run_baseline, run_scimcore)
     ratio = scim_time / baseline_time
     print(f"\nscimcore.apply_patch: {USERS} Users x 3 operations in {scim_time * 1e3:.1f} ms; "
           f"deepcopy-and-assign: {baseline_time * 1e3:.1f} ms; ratio {ratio:.2f}x (limit {MAX_RATIO}x)")

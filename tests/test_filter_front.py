@@ -15,7 +15,6 @@ import pytest
 import scimcore
 from scimcore.errors import InvalidFilter, InvalidPath, ScimError
 from scimcore.filter import lark_parser, parse
-from scimcore.filter.ast import filter_to_json
 from scimcore.filter.limits import FilterLimits
 
 PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"

@@ -374,3 +374,17 @@ def test_concurrent_searches_and_writes(backend):
     assert directory.search(filter='userName sw "writer"').total_results == 300
     assert directory.search(filter='title eq "t149"').total_results == 3
     assert len(directory.get(shared["id"])["emails"]) == 100  # no lost update between patches
+
+
+@pytest.mark.parametrize("bad", ["\ud800", {"\ud800": 1}, "[" * 100_000, {"userName": "a\ud800"}, {"userName": object()}],
+                         ids=["surrogate-text", "surrogate-key", "deep-json", "surrogate-value", "not-json"])
+def test_hostile_resources_are_clean_errors(backend, bad):
+    """Documents that are no JSON (lone surrogates, Python objects, 100,000-deep nesting) are ScimErrors, never crashes."""
+    directory = scimcore.Directory(backend=backend)
+    with pytest.raises(scimcore.ScimError):
+        directory.add(bad)
+    with pytest.raises(scimcore.NotFound):
+        directory.get("\ud800")
+    with pytest.raises(scimcore.InvalidValue):
+        directory.load_ndjson("\ud800.ndjson")
+    assert len(directory) == 0

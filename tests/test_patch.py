@@ -351,3 +351,9 @@ def test_resolution_follows_registry_changes(user):
     registry.register_schema(BADGE_SCHEMA)
     registry.register_extension("User", BADGE)
     assert apply_patch(user, path, registry=registry)[BADGE] == {"floors": [1]}
+
+
+def test_patch_text_that_is_no_unicode_is_invalid_syntax():
+    """A PATCH body given as text with a lone surrogate is malformed, not a crash (RFC 7644 §3.12)."""
+    with pytest.raises(scimcore.InvalidSyntax):
+        scimcore.apply_patch({"userName": "a"}, '{"Operations": [{"op": "add", "value": {"title": "\ud800"}}]}')

@@ -253,3 +253,9 @@ def test_import_is_cheap_and_builds_nothing():
         assert loaded.strip() == "[]"
     print(f"import scimcore: {best * 1e3:.1f} ms")
     assert best < 0.1
+
+
+@pytest.mark.parametrize("bad", ["\ud800", {"\ud800": 1}, {"userName": object()}], ids=["surrogate", "key", "object"])
+def test_encode_of_something_that_is_no_json_is_invalid_value(bad):
+    with pytest.raises(scimcore.InvalidValue):
+        scimcore.encode(bad)

@@ -144,6 +144,8 @@ class Directory:
                 data = Path(source).read_bytes()
             except OSError as exc:
                 raise InvalidValue(f"cannot read {source!s}: {exc.strerror}") from None
+            except (UnicodeEncodeError, ValueError):  # a lone surrogate or a NUL in the path
+                raise InvalidValue(f"cannot read {source!r}: not a valid file name") from None
         else:
             raise InvalidValue("load_ndjson takes bytes or a path")
         lines = [line for line in data.splitlines() if line.strip()]
@@ -334,7 +336,10 @@ class Directory:
         elif isinstance(resource, msgspec.Struct):
             resource = _decoder.decode(_encoder.encode(resource))
         elif isinstance(resource, dict):
-            resource = _copy(resource)
+            try:
+                resource = _copy(resource)
+            except (TypeError, UnicodeEncodeError, RecursionError) as exc:
+                raise InvalidValue(f"the resource is not a JSON document: {exc}") from None
         if not isinstance(resource, dict):
             raise InvalidSyntax("a resource must be a JSON object")
         return resource
@@ -411,7 +416,7 @@ def _complete_head(head: _Head, manage_meta: bool) -> bool:
 def _decode(data) -> dict:
     try:
         value = _decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError) as exc:
         raise InvalidSyntax(f"the resource is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidSyntax("a resource must be a JSON object")
@@ -432,5 +437,14 @@ def _as_list(resources) -> list:
 
 
 def _check_id(resource_id) -> None:
-    if not isinstance(resource_id, str):
+    if not isinstance(resource_id, str) or not _encodable(resource_id):
         raise NotFound(f"resource {resource_id!r} not found")
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate), as every stored id is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

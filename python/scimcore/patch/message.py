@@ -42,7 +42,7 @@ def read_operations(patch, policy: Policy) -> list[Operation]:
     if isinstance(patch, (bytes, bytearray, memoryview, str)):
         try:
             patch = msgspec.json.decode(patch)
-        except (msgspec.DecodeError, RecursionError) as exc:
+        except (msgspec.DecodeError, RecursionError, UnicodeEncodeError) as exc:
             raise InvalidSyntax(f"the PATCH request is not valid JSON: {exc}") from None
     elif isinstance(patch, msgspec.Struct):
         patch = msgspec.to_builtins(patch)

@@ -484,7 +484,10 @@ def encode(obj, *, registry: SchemaRegistry | None = None, resource_type: str | 
     under their URN keys, ``returned: never`` attributes left out (also inside ListResponse and bulk bodies).
     A plain dict is taken as a resource of ``resource_type`` when given, else written as is."""
     registry = _registry(registry)
-    return _json_encode(_output(obj, registry, resource_type))
+    try:
+        return _json_encode(_output(obj, registry, resource_type))
+    except (TypeError, UnicodeEncodeError, RecursionError) as exc:
+        raise InvalidValue(f"cannot be encoded as JSON: {exc}") from None
 
 
 _json_encode = msgspec.json.Encoder().encode

@@ -570,3 +570,12 @@ def test_search_request_in_place_of_keywords(backend_directory):
         assert page.total_results == keywords.total_results == 2
         assert [r["userName"] for r in page.resources] == [r["userName"] for r in keywords.resources] == ["bob"]
         assert set(page.resources[0]) == {"schemas", "id", "userName"}
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "[" * 100_000], ids=["surrogate", "deep-json"])
+def test_hostile_documents_and_ids_are_clean_errors(backend_directory, bad):
+    _, _, directory, _ = backend_directory
+    with pytest.raises(scimcore.InvalidSyntax):
+        directory.add(bad)
+    with pytest.raises(scimcore.NotFound):
+        directory.get("\ud800")

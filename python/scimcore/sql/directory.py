@@ -132,7 +132,7 @@ class SqlDirectory:
         if isinstance(resource, (bytes, bytearray, str)):
             try:
                 resource = _decoder.decode(resource)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, RecursionError, UnicodeEncodeError) as exc:
                 raise InvalidSyntax(f"the resource is not valid JSON: {exc}") from None
         elif isinstance(resource, msgspec.Struct):
             resource = _decoder.decode(_encoder.encode(resource))
@@ -198,7 +198,7 @@ class SqlDirectory:
         return stored
 
     def _row(self, resource_id) -> tuple[dict, int]:
-        if not isinstance(resource_id, str):
+        if not isinstance(resource_id, str) or not _encodable(resource_id):
             raise NotFound(f"resource {resource_id!r} not found")
         data = "data::text" if self.dialect.name == "postgresql" else "data"
         found = self._execute(f"SELECT {data}, version FROM {self.table} WHERE id = {self._p}", (resource_id,)).fetchone()
@@ -353,3 +353,12 @@ def _now() -> str:
 
 def _etag(version: int) -> str:
     return f'W/"{version}"'
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate), as every stored id is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -37,6 +37,7 @@ from pathlib import Path
 import msgspec
 
 from .errors import InvalidSyntax, InvalidValue, NotFound, ScimError
+from .schema.wire import is_unicode_text, load_json
 
 __all__ = ["Directory"]
 
@@ -414,10 +415,7 @@ def _complete_head(head: _Head, manage_meta: bool) -> bool:
 
 
 def _decode(data) -> dict:
-    try:
-        value = _decoder.decode(data)
-    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError) as exc:
-        raise InvalidSyntax(f"the resource is not valid JSON: {exc}") from None
+    value = load_json(data, what="resource")
     if not isinstance(value, dict):
         raise InvalidSyntax("a resource must be a JSON object")
     return value
@@ -437,14 +435,5 @@ def _as_list(resources) -> list:
 
 
 def _check_id(resource_id) -> None:
-    if not isinstance(resource_id, str) or not _encodable(resource_id):
+    if not isinstance(resource_id, str) or not is_unicode_text(resource_id):
         raise NotFound(f"resource {resource_id!r} not found")
-
-
-def _encodable(text: str) -> bool:
-    """Whether ``text`` is valid Unicode (no lone surrogate), as every stored id is."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -14,6 +14,7 @@ import msgspec
 
 from ..errors import InvalidPath, InvalidSyntax
 from ..policy import Policy
+from ..schema.wire import load_json
 
 __all__ = ["PATCH_OP_URN", "Operation", "read_operations"]
 
@@ -40,10 +41,7 @@ class Operation:
 def read_operations(patch, policy: Policy) -> list[Operation]:
     """The operations of ``patch``, checked for shape (RFC 7644 §3.5.2); values are not looked at yet."""
     if isinstance(patch, (bytes, bytearray, memoryview, str)):
-        try:
-            patch = msgspec.json.decode(patch)
-        except (msgspec.DecodeError, RecursionError, UnicodeEncodeError) as exc:
-            raise InvalidSyntax(f"the PATCH request is not valid JSON: {exc}") from None
+        patch = load_json(patch, what="PATCH request")
     elif isinstance(patch, msgspec.Struct):
         patch = msgspec.to_builtins(patch)
         patch = {("Operations" if k.lower() == "operations" else k): v for k, v in patch.items()}

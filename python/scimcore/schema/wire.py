@@ -14,7 +14,7 @@ import msgspec
 
 from ..errors import InvalidSyntax, TooMany
 
-__all__ = ["MAX_DOCUMENT_BYTES", "load_json"]
+__all__ = ["MAX_DOCUMENT_BYTES", "load_json", "is_unicode_text"]
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 """The default maximum size of one JSON document, in bytes (characters for ``str`` input)."""
@@ -37,3 +37,12 @@ def load_json(data, *, max_bytes: int = MAX_DOCUMENT_BYTES, what: str = "documen
         raise InvalidSyntax(f"the {what} is nested too deeply") from None
     except ValueError as exc:  # UnicodeDecodeError and friends: not UTF-8
         raise InvalidSyntax(f"the {what} is not valid UTF-8 JSON: {exc}") from None
+
+
+def is_unicode_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate), as everything read from JSON is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -26,6 +26,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import InvalidFilter, InvalidSyntax, InvalidValue, InvalidVersion, NotFound, ScimError, Uniqueness
+from ..schema.wire import is_unicode_text, load_json
 from ..policy import Policy
 from .dialects import DIALECTS, Node, check_identifier
 from .document import register_sqlite_functions, search_document
@@ -130,10 +131,7 @@ class SqlDirectory:
         from ..schema.codec import normalize
 
         if isinstance(resource, (bytes, bytearray, str)):
-            try:
-                resource = _decoder.decode(resource)
-            except (msgspec.DecodeError, RecursionError, UnicodeEncodeError) as exc:
-                raise InvalidSyntax(f"the resource is not valid JSON: {exc}") from None
+            resource = load_json(resource, what="resource")
         elif isinstance(resource, msgspec.Struct):
             resource = _decoder.decode(_encoder.encode(resource))
         if not isinstance(resource, dict):
@@ -198,7 +196,7 @@ class SqlDirectory:
         return stored
 
     def _row(self, resource_id) -> tuple[dict, int]:
-        if not isinstance(resource_id, str) or not _encodable(resource_id):
+        if not isinstance(resource_id, str) or not is_unicode_text(resource_id):
             raise NotFound(f"resource {resource_id!r} not found")
         data = "data::text" if self.dialect.name == "postgresql" else "data"
         found = self._execute(f"SELECT {data}, version FROM {self.table} WHERE id = {self._p}", (resource_id,)).fetchone()
@@ -353,12 +351,3 @@ def _now() -> str:
 
 def _etag(version: int) -> str:
     return f'W/"{version}"'
-
-
-def _encodable(text: str) -> bool:
-    """Whether ``text`` is valid Unicode (no lone surrogate), as every stored id is."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

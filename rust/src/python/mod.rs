@@ -11,11 +11,11 @@ mod objects;
 use std::panic::{self, AssertUnwindSafe};
 
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, ParseError};
 use crate::parser::{self, Limits};
 use objects::AstTypes;
 
@@ -63,23 +63,32 @@ fn catching<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         .unwrap_or_else(|_| Err(syntax_error(ErrorKind::InternalError.code(), 0)))
 }
 
+/// Parses `text` with `parse` and builds the Python objects with `build`; errors as `FilterSyntaxError`.
+fn parse_with<'py, T>(
+    text: &Bound<'py, PyAny>,
+    limits: Limits,
+    parse: fn(&str, &Limits) -> Result<T, ParseError>,
+    build: impl FnOnce(Python<'py>, &T) -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = text.py();
+    let text = checked_text(text)?;
+    catching(|| match parse(text, &limits) {
+        Ok(ast) => build(py, &ast),
+        Err(error) => Err(syntax_error(error.code(), error.position)),
+    })
+}
+
 #[pymethods]
 impl AstParser {
+    /// `AstParser(AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath, Decimal)`.
     #[new]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        attr_path: &Bound<'_, PyAny>,
-        compare: &Bound<'_, PyAny>,
-        present: &Bound<'_, PyAny>,
-        and: &Bound<'_, PyAny>,
-        or: &Bound<'_, PyAny>,
-        not: &Bound<'_, PyAny>,
-        value_path: &Bound<'_, PyAny>,
-        patch_path: &Bound<'_, PyAny>,
-        decimal: &Bound<'_, PyAny>,
-    ) -> PyResult<Self> {
-        let types = AstTypes::new(attr_path, compare, present, and, or, not, value_path, patch_path, decimal)?;
-        Ok(Self { types })
+    #[pyo3(signature = (*classes))]
+    fn new(classes: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let classes: [Bound<'_, PyAny>; 9] = classes.iter().collect::<Vec<_>>().try_into().map_err(|_| {
+            PyTypeError::new_err("AstParser takes the nine classes AttrPath, Compare, Present, And, Or, Not, \
+                                  ValuePath, PatchPath and Decimal")
+        })?;
+        Ok(Self { types: AstTypes::new(&classes)? })
     }
 
     /// `parse_filter(text, max_length, max_depth, max_comparisons)`: a filter's AST as Structs.
@@ -91,12 +100,7 @@ impl AstParser {
         max_comparisons: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let limits = Limits { max_length, max_depth, max_comparisons };
-        let py = text.py();
-        let text = checked_text(text)?;
-        catching(|| match parser::parse_filter(text, &limits) {
-            Ok(filter) => self.types.filter(py, &filter),
-            Err(error) => Err(syntax_error(error.code(), error.position)),
-        })
+        parse_with(text, limits, parser::parse_filter, |py, filter| self.types.filter(py, filter))
     }
 
     /// `parse_path(text, max_length, max_depth, max_comparisons)`: a PATCH path's AST as a `PatchPath`.
@@ -108,12 +112,7 @@ impl AstParser {
         max_comparisons: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let limits = Limits { max_length, max_depth, max_comparisons };
-        let py = text.py();
-        let text = checked_text(text)?;
-        catching(|| match parser::parse_path(text, &limits) {
-            Ok(path) => self.types.patch_path(py, &path),
-            Err(error) => Err(syntax_error(error.code(), error.position)),
-        })
+        parse_with(text, limits, parser::parse_path, |py, path| self.types.patch_path(py, path))
     }
 }
 

@@ -82,19 +82,10 @@ enum Step<'f> {
 }
 
 impl AstTypes {
-    /// Keeps the classes, after checking that the filter nodes' fields are the ones used here.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        attr_path: &Bound<'_, PyAny>,
-        compare: &Bound<'_, PyAny>,
-        present: &Bound<'_, PyAny>,
-        and: &Bound<'_, PyAny>,
-        or: &Bound<'_, PyAny>,
-        not: &Bound<'_, PyAny>,
-        value_path: &Bound<'_, PyAny>,
-        patch_path: &Bound<'_, PyAny>,
-        decimal: &Bound<'_, PyAny>,
-    ) -> PyResult<Self> {
+    /// Keeps the classes `[AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath, Decimal]`, after
+    /// checking that the filter nodes' fields are the ones used here.
+    pub fn new(classes: &[Bound<'_, PyAny>; 9]) -> PyResult<Self> {
+        let [attr_path, compare, present, and, or, not, value_path, patch_path, decimal] = classes;
         let py = attr_path.py();
         for ((name, fields), class) in NODE_FIELDS.iter().zip([compare, present, and, or, not, value_path]) {
             let actual: Vec<String> = class.getattr("__struct_fields__")?.extract()?;

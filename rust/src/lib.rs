@@ -2,6 +2,7 @@
 //! The parser is pure Rust; `PyO3` is used only in the `python` module (feature `python`).
 
 pub mod ast;
+pub mod build;
 pub mod directory;
 pub mod error;
 pub mod json;

@@ -12,7 +12,10 @@
 //! patch_path  := ATTRPATH [ LBRACK val_filter RBRACK [ SUBATTR ] ]
 //! ```
 
-use crate::ast::{AttrPath, Compare, Filter, PatchPath, Value, ValuePath};
+use std::convert::Infallible;
+
+use crate::ast::{Filter, PatchPath};
+use crate::build::{AstBuilder, Builder, Literal};
 use crate::error::{ErrorKind, ParseError};
 use crate::lexer::Lexer;
 use crate::span::Span;
@@ -35,18 +38,26 @@ impl Default for Limits {
     }
 }
 
-/// Parses a filter (RFC 7644 §3.4.2.2).
+/// Why a parse with a [`Builder`] stopped: a syntax error (or a limit), or an error of the builder.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure<E> {
+    /// `position` is a character offset.
+    Syntax(ParseError),
+    Build(E),
+}
+
+impl<E> From<ParseError> for Failure<E> {
+    fn from(error: ParseError) -> Self {
+        Self::Syntax(error)
+    }
+}
+
+/// Parses a filter (RFC 7644 §3.4.2.2) into the Rust AST.
 ///
 /// # Errors
 /// The first syntax error from the left, or a limit exceeded; `position` is a character offset.
 pub fn parse_filter(text: &str, limits: &Limits) -> Result<Filter, ParseError> {
-    Parser::new(text, limits)
-        .and_then(|mut p| {
-            let filter = p.expression(Bottom::Top)?;
-            p.check_comparisons()?;
-            Ok(filter)
-        })
-        .map_err(|e| e.located(text))
+    build_filter(text, limits, &mut AstBuilder).map_err(syntax_only)
 }
 
 /// Parses a PATCH operation's `path` (RFC 7644 §3.5.2): `attrPath` or `valuePath ["." subAttr]`.
@@ -54,13 +65,49 @@ pub fn parse_filter(text: &str, limits: &Limits) -> Result<Filter, ParseError> {
 /// # Errors
 /// As [`parse_filter`].
 pub fn parse_path(text: &str, limits: &Limits) -> Result<PatchPath, ParseError> {
-    Parser::new(text, limits)
+    build_path(text, limits, &mut AstBuilder).map_err(syntax_only)
+}
+
+/// Parses a filter, making its nodes with `builder`.
+///
+/// # Errors
+/// As [`parse_filter`], or the builder's first error.
+pub fn build_filter<B: Builder>(text: &str, limits: &Limits, builder: &mut B) -> Result<B::Node, Failure<B::Error>> {
+    Parser::new(text, limits, builder)
+        .and_then(|mut p| {
+            let filter = p.expression(Bottom::Top)?;
+            p.check_comparisons()?;
+            Ok(filter)
+        })
+        .map_err(|e| located(e, text))
+}
+
+/// Parses a PATCH path, making its nodes with `builder`.
+///
+/// # Errors
+/// As [`build_filter`].
+pub fn build_path<B: Builder>(text: &str, limits: &Limits, builder: &mut B) -> Result<B::PatchPath, Failure<B::Error>> {
+    Parser::new(text, limits, builder)
         .and_then(|mut p| {
             let path = p.patch_path()?;
             p.check_comparisons()?;
             Ok(path)
         })
-        .map_err(|e| e.located(text))
+        .map_err(|e| located(e, text))
+}
+
+fn located<E>(failure: Failure<E>, text: &str) -> Failure<E> {
+    match failure {
+        Failure::Syntax(error) => Failure::Syntax(error.located(text)),
+        build @ Failure::Build(_) => build,
+    }
+}
+
+fn syntax_only(failure: Failure<Infallible>) -> ParseError {
+    match failure {
+        Failure::Syntax(error) => error,
+        Failure::Build(never) => match never {},
+    }
 }
 
 const UNARY_START: Accept = Accept::NONE.with(TokenKind::Not).with(TokenKind::LPar).with(TokenKind::AttrPath);
@@ -81,69 +128,78 @@ enum Bottom {
 }
 
 /// A group opened inside the expression; it becomes an operand when its closer arrives.
-enum Group {
+enum Group<P> {
     /// `( ... )`.
     Paren,
     /// `not ( ... )`.
     Not,
     /// `attr[ ... ]` inside a filter.
-    Brackets(AttrPath),
+    Brackets(P),
 }
 
-/// The `or` terms of one level so far, and the `and` chain being built.
-#[derive(Default)]
-struct Chain {
-    ors: Vec<Filter>,
-    ands: Vec<Filter>,
+/// A group still open, with its expression so far.
+type OpenGroup<B> = (Group<<B as Builder>::Path>, Chain<<B as Builder>::Node>);
+
+/// A complete operand; a value path is made only once it is known whether `.sub` (the Entra form) follows.
+enum Operand<P, N> {
+    Node(N),
+    ValuePath(P, N),
 }
 
-impl Chain {
+/// The `or` terms of one level so far, and the `and` chain being built (no allocation for a lone operand).
+struct Chain<N> {
+    ors: Vec<N>,
+    ands: Vec<N>,
+}
+
+impl<N> Chain<N> {
+    const fn new() -> Self {
+        Self { ors: Vec::new(), ands: Vec::new() }
+    }
+
     /// Ends the current `and` chain with `last` and adds it to the `or` terms.
-    fn end_and(&mut self, last: Filter) {
-        self.ands.push(last);
-        let chain = if self.ands.len() == 1 { self.ands.pop() } else { None };
-        let chain = chain.unwrap_or_else(|| Filter::And(std::mem::take(&mut self.ands)));
-        self.ors.push(chain);
+    fn end_and<B: Builder<Node = N>>(&mut self, last: N, builder: &mut B) -> Result<(), B::Error> {
+        if self.ands.is_empty() {
+            self.ors.push(last);
+        } else {
+            self.ands.push(last);
+            let chain = builder.and(std::mem::take(&mut self.ands))?;
+            self.ors.push(chain);
+        }
+        Ok(())
     }
 
     /// The level's expression, `last` being its final operand: an n-ary `Or` of `And` chains.
-    fn finish(mut self, last: Filter) -> Filter {
-        self.end_and(last);
-        let expr = if self.ors.len() == 1 { self.ors.pop() } else { None };
-        expr.unwrap_or_else(|| Filter::Or(std::mem::take(&mut self.ors)))
+    fn finish<B: Builder<Node = N>>(mut self, last: N, builder: &mut B) -> Result<N, B::Error> {
+        self.end_and(last, builder)?;
+        match self.ors.len() {
+            1 => Ok(self.ors.pop().expect("one term")),
+            _ => builder.or(self.ors),
+        }
     }
 }
 
-/// What follows an attribute path in a filter.
-enum AfterPath {
-    Operand(Filter),
-    /// `[`: a value path opens.
-    Brackets,
-}
-
-struct Parser<'a> {
+struct Parser<'a, 'b, B: Builder> {
     lexer: Lexer<'a>,
+    builder: &'b mut B,
     max_comparisons: usize,
     comparisons: usize,
     /// Start of the first comparison over the limit, reported only if the filter otherwise parses.
     excess: Option<usize>,
 }
 
-fn owned_path(raw: RawPath<'_>) -> AttrPath {
-    AttrPath { uri: raw.uri.map(str::to_owned), name: raw.name.to_owned(), sub: raw.sub.map(str::to_owned) }
-}
-
 fn error(kind: ErrorKind, token: &Token<'_>) -> ParseError {
     ParseError::new(kind, token.span)
 }
 
-impl<'a> Parser<'a> {
-    fn new(text: &'a str, limits: &Limits) -> Result<Self, ParseError> {
+impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
+    fn new(text: &'a str, limits: &Limits, builder: &'b mut B) -> Result<Self, Failure<B::Error>> {
         if text.len() > limits.max_length {
-            return Err(ParseError::new(ErrorKind::TooLong, Span::at(0)));
+            return Err(ParseError::new(ErrorKind::TooLong, Span::at(0)).into());
         }
         Ok(Self {
             lexer: Lexer::new(text, limits.max_depth),
+            builder,
             max_comparisons: limits.max_comparisons,
             comparisons: 0,
             excess: None,
@@ -163,40 +219,42 @@ impl<'a> Parser<'a> {
     }
 
     /// `patch_path := ATTRPATH [ LBRACK val_filter RBRACK [ SUBATTR ] ]`.
-    fn patch_path(&mut self) -> Result<PatchPath, ParseError> {
+    fn patch_path(&mut self) -> Result<B::PatchPath, Failure<B::Error>> {
         let token = self.lexer.next(Accept::NONE.with(TokenKind::AttrPath))?;
         let Tok::AttrPath(raw) = token.tok else {
-            return Err(error(ErrorKind::ExpectedFilter, &token));
+            return Err(error(ErrorKind::ExpectedFilter, &token).into());
         };
-        let mut path = PatchPath { path: owned_path(raw), filter: None, sub: None };
+        let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
         let token = self.lexer.next(Accept::NONE.with(TokenKind::LBrack).with(TokenKind::End))?;
-        match token.tok {
-            Tok::End => return Ok(path),
-            Tok::LBrack => path.filter = Some(self.expression(Bottom::PathBrackets)?),
-            _ => return Err(error(ErrorKind::UnexpectedToken, &token)),
-        }
+        let filter = match token.tok {
+            Tok::End => return self.builder.patch_path(path, None, None).map_err(Failure::Build),
+            Tok::LBrack => self.expression(Bottom::PathBrackets)?,
+            _ => return Err(error(ErrorKind::UnexpectedToken, &token).into()),
+        };
         let token = self.lexer.next(Accept::NONE.with(TokenKind::SubAttr).with(TokenKind::End))?;
-        match token.tok {
-            Tok::End => return Ok(path),
-            Tok::SubAttr(sub) => path.sub = Some(sub.to_owned()),
-            _ => return Err(error(ErrorKind::UnexpectedToken, &token)),
-        }
-        let token = self.lexer.next(Accept::NONE.with(TokenKind::End))?;
-        match token.tok {
-            Tok::End => Ok(path),
-            _ => Err(error(ErrorKind::UnexpectedToken, &token)),
-        }
+        let sub = match token.tok {
+            Tok::End => None,
+            Tok::SubAttr(sub) => {
+                let token = self.lexer.next(Accept::NONE.with(TokenKind::End))?;
+                if token.tok != Tok::End {
+                    return Err(error(ErrorKind::UnexpectedToken, &token).into());
+                }
+                Some(sub)
+            }
+            _ => return Err(error(ErrorKind::UnexpectedToken, &token).into()),
+        };
+        self.builder.patch_path(path, Some(filter), sub).map_err(Failure::Build)
     }
 
     /// Parses `or_expr` up to and including the closer of `bottom` (`$END`, or `]` of a PATCH path).
-    fn expression(&mut self, bottom: Bottom) -> Result<Filter, ParseError> {
+    fn expression(&mut self, bottom: Bottom) -> Result<B::Node, Failure<B::Error>> {
         let (bottom_closer, mut in_brackets) = match bottom {
             Bottom::Top => (TokenKind::End, false),
             Bottom::PathBrackets => (TokenKind::RBrack, true),
         };
-        let mut outer = Chain::default();
+        let mut outer = Chain::new();
         // The groups opened inside the expression, innermost last.
-        let mut groups: Vec<(Group, Chain)> = Vec::new();
+        let mut groups: Vec<OpenGroup<B>> = Vec::new();
         loop {
             // unary: open groups until an operand is complete.
             let mut operand = loop {
@@ -206,63 +264,78 @@ impl<'a> Parser<'a> {
                         // `NOT` is only lexed when a `(` follows.
                         let paren = self.lexer.next(Accept::NONE.with(TokenKind::LPar))?;
                         if !paren.accepted {
-                            return Err(error(ErrorKind::ExpectedFilter, &paren));
+                            return Err(error(ErrorKind::ExpectedFilter, &paren).into());
                         }
-                        groups.push((Group::Not, Chain::default()));
+                        groups.push((Group::Not, Chain::new()));
                     }
-                    Tok::LPar => groups.push((Group::Paren, Chain::default())),
-                    Tok::AttrPath(raw) => match self.after_path(raw, token.span, in_brackets)? {
-                        AfterPath::Operand(filter) => break filter,
-                        AfterPath::Brackets => {
-                            in_brackets = true;
-                            groups.push((Group::Brackets(owned_path(raw)), Chain::default()));
+                    Tok::LPar => groups.push((Group::Paren, Chain::new())),
+                    Tok::AttrPath(raw) => {
+                        let opens = if in_brackets { OPERATOR } else { OPERATOR.with(TokenKind::LBrack) };
+                        let next = self.lexer.next(opens)?;
+                        match next.tok {
+                            Tok::LBrack if in_brackets => {
+                                return Err(error(ErrorKind::NestedValuePath, &next).into());
+                            }
+                            Tok::LBrack => {
+                                in_brackets = true;
+                                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                                groups.push((Group::Brackets(path), Chain::new()));
+                            }
+                            _ => break Operand::Node(self.operator(&next, raw, token.span)?),
                         }
-                    },
-                    _ => return Err(error(ErrorKind::ExpectedFilter, &token)),
+                    }
+                    _ => return Err(error(ErrorKind::ExpectedFilter, &token).into()),
                 }
             };
             // After a complete operand: `and`, `or`, or close groups (a value path may take `.sub`).
-            let mut value_path_closed = false;
             loop {
+                let value_path = matches!(operand, Operand::ValuePath(..));
                 let (closer, chain) = match groups.last_mut() {
                     Some((Group::Paren | Group::Not, chain)) => (TokenKind::RPar, chain),
                     Some((Group::Brackets(_), chain)) => (TokenKind::RBrack, chain),
                     None => (bottom_closer, &mut outer),
                 };
-                let accept = JOINERS.with(closer).with_if(value_path_closed, TokenKind::SubAttr);
+                let accept = JOINERS.with(closer).with_if(value_path, TokenKind::SubAttr);
                 let token = self.lexer.next(accept)?;
                 if !token.accepted {
-                    return Err(error(ErrorKind::UnexpectedToken, &token));
+                    return Err(error(ErrorKind::UnexpectedToken, &token).into());
                 }
+                if let Tok::SubAttr(sub) = token.tok {
+                    let Operand::ValuePath(path, filter) = operand else {
+                        unreachable!("SUBATTR is accepted only right after a value path")
+                    };
+                    let trailing = self.trailing_comparison(sub, token.span)?;
+                    let filter = self.builder.and_also(filter, trailing).map_err(Failure::Build)?;
+                    let node = self.builder.value_path(path, filter).map_err(Failure::Build)?;
+                    operand = Operand::Node(node);
+                    continue;
+                }
+                let node = match operand {
+                    Operand::Node(node) => node,
+                    Operand::ValuePath(path, filter) => {
+                        self.builder.value_path(path, filter).map_err(Failure::Build)?
+                    }
+                };
                 match token.tok {
                     Tok::And => {
-                        chain.ands.push(operand);
+                        chain.ands.push(node);
                         break;
                     }
                     Tok::Or => {
-                        chain.end_and(operand);
+                        chain.end_and(node, self.builder).map_err(Failure::Build)?;
                         break;
-                    }
-                    Tok::SubAttr(sub) => {
-                        let Filter::ValuePath(vp) = &mut operand else {
-                            unreachable!("SUBATTR is accepted only right after a value path")
-                        };
-                        let trailing = self.comparison(AttrPath::named(sub), token.span)?;
-                        extend_and(&mut vp.filter, trailing);
-                        value_path_closed = false;
                     }
                     _ => {
                         let Some((group, chain)) = groups.pop() else {
-                            return Ok(outer.finish(operand));
+                            return outer.finish(node, self.builder).map_err(Failure::Build);
                         };
-                        let expr = chain.finish(operand);
-                        value_path_closed = matches!(group, Group::Brackets(_));
+                        let expr = chain.finish(node, self.builder).map_err(Failure::Build)?;
                         operand = match group {
-                            Group::Paren => expr,
-                            Group::Not => Filter::Not(Box::new(expr)),
+                            Group::Paren => Operand::Node(expr),
+                            Group::Not => Operand::Node(self.builder.not(expr).map_err(Failure::Build)?),
                             Group::Brackets(path) => {
                                 in_brackets = false;
-                                Filter::ValuePath(ValuePath { path, filter: Box::new(expr) })
+                                Operand::ValuePath(path, expr)
                             }
                         };
                     }
@@ -271,55 +344,41 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// After an attribute path: `PR`, `OP value`, or (outside brackets) `[`.
-    fn after_path(&mut self, raw: RawPath<'_>, span: Span, in_brackets: bool) -> Result<AfterPath, ParseError> {
-        let token = self.lexer.next(OPERATOR.with_if(!in_brackets, TokenKind::LBrack))?;
-        match token.tok {
-            Tok::LBrack if in_brackets => Err(error(ErrorKind::NestedValuePath, &token)),
-            Tok::LBrack => Ok(AfterPath::Brackets),
-            _ => self.operator(&token, owned_path(raw), span).map(AfterPath::Operand),
-        }
-    }
-
-    /// `( PR | OP value )` after the Entra form's `].sub` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension).
-    fn comparison(&mut self, path: AttrPath, span: Span) -> Result<Filter, ParseError> {
+    /// `SUBATTR ( PR | OP value )` after the Entra form's `]` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension).
+    fn trailing_comparison(&mut self, sub: &'a str, span: Span) -> Result<B::Node, Failure<B::Error>> {
         let token = self.lexer.next(OPERATOR)?;
-        self.operator(&token, path, span)
+        self.operator(&token, RawPath { uri: None, name: sub, sub: None }, span)
     }
 
     /// Completes a comparison whose operator token (`PR` or `OP`) is `token`; `span` is the path's.
-    fn operator(&mut self, token: &Token<'_>, path: AttrPath, span: Span) -> Result<Filter, ParseError> {
+    fn operator(&mut self, token: &Token<'_>, raw: RawPath<'_>, span: Span) -> Result<B::Node, Failure<B::Error>> {
         let filter = match token.tok {
-            Tok::Pr => Filter::Present(path),
-            Tok::Op(op) => Filter::Compare(Compare { path, op, value: self.value()? }),
-            _ => return Err(error(ErrorKind::ExpectedOperator, token)),
+            Tok::Pr => {
+                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                self.builder.present(path)
+            }
+            Tok::Op(op) => {
+                let value = self.value()?;
+                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                self.builder.compare(path, op, value)
+            }
+            _ => return Err(error(ErrorKind::ExpectedOperator, token).into()),
         };
         self.count_comparison(span.start);
-        Ok(filter)
+        filter.map_err(Failure::Build)
     }
 
     /// `value := STRING | NUMBER | TRUE | FALSE | NULL`.
-    fn value(&mut self) -> Result<Value, ParseError> {
+    fn value(&mut self) -> Result<Literal<'a>, ParseError> {
         let token = self.lexer.next(VALUE)?;
         Ok(match token.tok {
-            Tok::String(s) => Value::String(s.into_owned()),
-            Tok::Number(n) => Value::Number(n.to_owned()),
-            Tok::True => Value::Bool(true),
-            Tok::False => Value::Bool(false),
-            Tok::Null => Value::Null,
+            Tok::String(s) => Literal::String(s),
+            Tok::Number(n) => Literal::Number(n),
+            Tok::True => Literal::Bool(true),
+            Tok::False => Literal::Bool(false),
+            Tok::Null => Literal::Null,
             _ => return Err(error(ErrorKind::ExpectedValue, &token)),
         })
-    }
-}
-
-/// The Entra form `attr[f].sub op v` means `attr[f and sub op v]`: extends `f` if it is an `And`.
-fn extend_and(filter: &mut Filter, trailing: Filter) {
-    match filter {
-        Filter::And(terms) => terms.push(trailing),
-        other => {
-            let first = std::mem::replace(other, Filter::And(Vec::new()));
-            *other = Filter::And(vec![first, trailing]);
-        }
     }
 }
 

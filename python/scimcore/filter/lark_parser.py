@@ -23,6 +23,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from .ast import And, AttrPath, Compare, Filter, Not, Or, PatchPath, Present, ValuePath
+from .construct import and_also
 from .limits import FilterLimits
 
 __all__ = ["ParseFailure", "parse_filter", "parse_path"]
@@ -201,8 +202,7 @@ class _Builder(Transformer):
 
 def _entra(path: Token, inner: Filter, trailing: Filter) -> ValuePath:
     """The Entra ID form ``attr[f].sub op v`` means ``attr[f and sub op v]``."""
-    terms = (*inner.terms, trailing) if isinstance(inner, And) else (inner, trailing)
-    return ValuePath(path=path.value, filter=And(terms=terms))
+    return ValuePath(path=path.value, filter=and_also(inner, trailing))
 
 
 # --- the Lark object, built once ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ Both backends are given the same input and report errors as ``(code, position)``
 by :func:`scimcore.filter.errors.syntax_error`, so the two agree to the letter. The input checks that come
 first (not a ``str``: ``expected_filter`` at 0; ``invalid_character`` for a lone surrogate; ``too_long`` in
 UTF-8 bytes) run here for the Lark parser. The native parser (``_native.AstParser``, which builds the AST
-Structs itself) makes the same checks with the same results, so its calls go straight to it: the default
+Structs while parsing, with the constructors of :mod:`.construct`) makes the same checks with the same results, so its calls go straight to it: the default
 call ``parse_filter(text)`` is one Python frame around one native call. The native parser reuses the
 ``AttrPath`` objects it built recently (a bounded cache keyed by the path text; see :mod:`.ast`); the
 results are otherwise new objects on every call, and parse results are never cached.
@@ -21,21 +21,9 @@ from __future__ import annotations
 
 import os
 import re
-from decimal import Decimal
-
 from ..errors import ScimError
-from . import lark_parser
-from .ast import (
-    And,
-    AttrPath,
-    Compare,
-    Filter,
-    Not,
-    Or,
-    PatchPath,
-    Present,
-    ValuePath,
-)
+from . import construct, lark_parser
+from .ast import Filter, PatchPath
 from .errors import syntax_error
 from .limits import DEFAULT_LIMITS, FilterLimits
 
@@ -53,8 +41,7 @@ BACKEND: str = _requested if _requested in BACKENDS else ("native" if _native is
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 # The native parser (builds the AST Structs itself) and its error, or None without the compiled module.
-_native_parser = None if _native is None else _native.AstParser(
-    AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath, Decimal)
+_native_parser = None if _native is None else _native.AstParser(construct)
 _NativeSyntaxError = None if _native is None else _native.FilterSyntaxError
 # The default call goes straight to the native parser when that is the default backend.
 _default_native = _native_parser if BACKEND == "native" else None

@@ -1,7 +1,7 @@
 //! The Python binding `scimcore._native` (feature `python`): the only module that uses `PyO3`.
 //!
-//! `AstParser(AttrPath, Compare, ..., Decimal).parse_filter` / `.parse_path` return the AST as the
-//! `scimcore.filter.ast` Structs, built directly. They raise `FilterSyntaxError(code, position)`, position
+//! `AstParser(scimcore.filter.construct).parse_filter` / `.parse_path` return the AST as the
+//! `scimcore.filter.ast` Structs, built while parsing. They raise `FilterSyntaxError(code, position)`, position
 //! being a character offset (RFC 7644 §3.4.2.2, §3.5.2), and check `invalid_character` (a lone surrogate)
 //! and then `too_long` themselves.
 
@@ -11,13 +11,13 @@ mod objects;
 use std::panic::{self, AssertUnwindSafe};
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyTypeError};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyString};
 
-use crate::error::{ErrorKind, ParseError};
-use crate::parser::{self, Limits};
-use objects::AstTypes;
+use crate::error::ErrorKind;
+use crate::parser::{self, Failure, Limits};
+use objects::AstConstructors;
 
 create_exception!(
     scimcore._native,
@@ -39,10 +39,10 @@ fn surrogate_position(text: &Bound<'_, PyString>) -> PyResult<usize> {
     Ok(bytes[..at].iter().filter(|&&b| (b & 0xC0) != 0x80).count())
 }
 
-/// The parser that returns `scimcore.filter.ast` Structs; made once with the AST classes.
+/// The parser that returns `scimcore.filter.ast` Structs; made once with their constructors.
 #[pyclass(frozen, module = "scimcore._native")]
 struct AstParser {
-    types: AstTypes,
+    constructors: AstConstructors,
 }
 
 /// The text of a `str` argument, or the error for it: `expected_filter` at 0 when it is not a `str` (like
@@ -63,32 +63,26 @@ fn catching<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         .unwrap_or_else(|_| Err(syntax_error(ErrorKind::InternalError.code(), 0)))
 }
 
-/// Parses `text` with `parse` and builds the Python objects with `build`; errors as `FilterSyntaxError`.
-fn parse_with<'py, T>(
+/// Runs `parse` on the text of `text`; syntax errors as `FilterSyntaxError`, builder errors as they are.
+fn parse_with<'py>(
     text: &Bound<'py, PyAny>,
-    limits: Limits,
-    parse: fn(&str, &Limits) -> Result<T, ParseError>,
-    build: impl FnOnce(Python<'py>, &T) -> PyResult<Bound<'py, PyAny>>,
+    parse: impl FnOnce(&str) -> Result<Bound<'py, PyAny>, Failure<PyErr>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let py = text.py();
     let text = checked_text(text)?;
-    catching(|| match parse(text, &limits) {
-        Ok(ast) => build(py, &ast),
-        Err(error) => Err(syntax_error(error.code(), error.position)),
+    catching(|| {
+        parse(text).map_err(|failure| match failure {
+            Failure::Syntax(error) => syntax_error(error.code(), error.position),
+            Failure::Build(error) => error,
+        })
     })
 }
 
 #[pymethods]
 impl AstParser {
-    /// `AstParser(AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath, Decimal)`.
+    /// `AstParser(constructors)`, `constructors` being the module `scimcore.filter.construct`.
     #[new]
-    #[pyo3(signature = (*classes))]
-    fn new(classes: &Bound<'_, PyTuple>) -> PyResult<Self> {
-        let classes: [Bound<'_, PyAny>; 9] = classes.iter().collect::<Vec<_>>().try_into().map_err(|_| {
-            PyTypeError::new_err("AstParser takes the nine classes AttrPath, Compare, Present, And, Or, Not, \
-                                  ValuePath, PatchPath and Decimal")
-        })?;
-        Ok(Self { types: AstTypes::new(&classes)? })
+    fn new(constructors: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Self { constructors: AstConstructors::new(constructors)? })
     }
 
     /// `parse_filter(text, max_length, max_depth, max_comparisons)`: a filter's AST as Structs.
@@ -100,7 +94,8 @@ impl AstParser {
         max_comparisons: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let limits = Limits { max_length, max_depth, max_comparisons };
-        parse_with(text, limits, parser::parse_filter, |py, filter| self.types.filter(py, filter))
+        let mut builder = self.constructors.builder(text.py());
+        parse_with(text, |text| parser::build_filter(text, &limits, &mut builder))
     }
 
     /// `parse_path(text, max_length, max_depth, max_comparisons)`: a PATCH path's AST as a `PatchPath`.
@@ -112,7 +107,8 @@ impl AstParser {
         max_comparisons: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let limits = Limits { max_length, max_depth, max_comparisons };
-        parse_with(text, limits, parser::parse_path, |py, path| self.types.patch_path(py, path))
+        let mut builder = self.constructors.builder(text.py());
+        parse_with(text, |text| parser::build_path(text, &limits, &mut builder))
     }
 }
 

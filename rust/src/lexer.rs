@@ -15,10 +15,32 @@ use crate::token::{Accept, RawPath, Tok, Token, TokenKind};
 /// Longest number literal accepted, in characters.
 const MAX_NUMBER_LEN: usize = 256;
 
-/// `[A-Za-z0-9:._$-]`: the characters that continue a word.
-const fn is_word_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'_' | b'$' | b'-')
-}
+/// Byte classes of words: [`WORD`] continues a word (`[A-Za-z0-9:._$-]`); [`DOT`], [`COLON`] and
+/// [`DOLLAR`] mark the word bytes that make a word more than a plain name (`[A-Za-z0-9_-]`).
+const WORD: u8 = 1;
+const DOT: u8 = 2;
+const COLON: u8 = 4;
+const DOLLAR: u8 = 8;
+
+/// The class bits of every byte.
+static CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[allow(clippy::cast_possible_truncation)] // b < 256
+        let byte = b as u8;
+        classes[b] = match byte {
+            b'.' => WORD | DOT,
+            b':' => WORD | COLON,
+            b'$' => WORD | DOLLAR,
+            b'_' | b'-' => WORD,
+            _ if byte.is_ascii_alphanumeric() => WORD,
+            _ => 0,
+        };
+        b += 1;
+    }
+    classes
+};
 
 /// `[ \t\r\n]`.
 const fn is_ws(b: u8) -> bool {
@@ -75,30 +97,40 @@ fn split_path(word: &str) -> Option<RawPath<'_>> {
     (is_name(name) && sub.is_none_or(is_name)).then_some(RawPath { uri, name, sub })
 }
 
-/// The keyword a word would be in the root lexer, by priority (`NOT` needs a following `(`).
-fn keyword(word: &str, followed_by_lpar: bool) -> Option<Tok<'static>> {
+/// Up to eight bytes, ASCII-lower-cased (`| 0x20`), in one integer. Of the word bytes (`[A-Za-z0-9:._$-]`),
+/// `| 0x20` changes only the upper-case letters (to lower case) and `_` (to DEL, in no keyword), so a
+/// packed word equals a packed keyword exactly when they are equal ignoring ASCII case.
+const fn pack(word: &[u8]) -> u64 {
+    let mut packed = 0u64;
+    let mut i = 0;
+    while i < word.len() {
+        packed = packed << 8 | (word[i] | 0x20) as u64;
+        i += 1;
+    }
+    packed
+}
+
+/// The keyword a word would be in the root lexer (`NOT` only when `followed_by_lpar` says a `(` follows).
+fn keyword(word: &str, followed_by_lpar: impl FnOnce() -> bool) -> Option<Tok<'static>> {
+    const NOT: u64 = pack(b"not");
+    const AND: u64 = pack(b"and");
+    const OR: u64 = pack(b"or");
+    const PR: u64 = pack(b"pr");
+    const TRUE: u64 = pack(b"true");
+    const FALSE: u64 = pack(b"false");
+    const NULL: u64 = pack(b"null");
     if word.len() > 5 {
         return None; // the longest keyword is `false`
     }
-    let is = |kw: &str| word.eq_ignore_ascii_case(kw);
-    Some(if is("not") && followed_by_lpar {
-        Tok::Not
-    } else if is("and") {
-        Tok::And
-    } else if is("or") {
-        Tok::Or
-    } else if is("pr") {
-        Tok::Pr
-    } else if let Some(op) = CompareOp::from_keyword(word) {
-        Tok::Op(op)
-    } else if is("true") {
-        Tok::True
-    } else if is("false") {
-        Tok::False
-    } else if is("null") {
-        Tok::Null
-    } else {
-        return None;
+    Some(match pack(word.as_bytes()) {
+        NOT if followed_by_lpar() => Tok::Not,
+        AND => Tok::And,
+        OR => Tok::Or,
+        PR => Tok::Pr,
+        TRUE => Tok::True,
+        FALSE => Tok::False,
+        NULL => Tok::Null,
+        _ => Tok::Op(CompareOp::from_keyword(word)?),
     })
 }
 
@@ -179,25 +211,36 @@ impl<'a> Lexer<'a> {
         Self::error(ErrorKind::UnexpectedCharacter, start, start + width)
     }
 
-    /// The end of the word (`[A-Za-z0-9:._$-]*`) continuing at `from`.
-    fn word_end(&self, from: usize) -> usize {
-        let bytes = self.text.as_bytes();
-        from + bytes[from..].iter().take_while(|&&b| is_word_char(b)).count()
+    /// The end of the word (`[A-Za-z0-9:._$-]*`) continuing at `from`, and its bytes' classes together.
+    fn word_end(&self, from: usize) -> (usize, u8) {
+        let mut classes = 0;
+        let mut end = from;
+        for &b in &self.text.as_bytes()[from..] {
+            let class = CLASSES[usize::from(b)];
+            if class & WORD == 0 {
+                break;
+            }
+            classes |= class;
+            end += 1;
+        }
+        (end, classes)
     }
 
     /// A word: a keyword if that kind is acceptable, else `ATTRPATH` if acceptable, else what the root
     /// lexer makes of it. An `ATTRPATH` must match the path grammar.
     fn word(&mut self, start: usize, accept: Accept) -> Result<Tok<'a>, ParseError> {
-        let end = self.word_end(start);
+        let (end, classes) = self.word_end(start);
         let word = &self.text[start..end];
-        let mut after = end;
-        while self.byte(after).is_some_and(is_ws) {
-            after += 1;
-        }
-        let keyword = keyword(word, self.byte(after) == Some(b'('));
+        let followed_by_lpar = || {
+            let rest = &self.text.as_bytes()[end..];
+            rest.iter().find(|&&b| !is_ws(b)) == Some(&b'(')
+        };
+        let keyword = keyword(word, followed_by_lpar);
         self.pos = end;
         match keyword {
             Some(kw) if accept.contains(kw.kind()) || !accept.contains(TokenKind::AttrPath) => Ok(kw),
+            // A plain name (it starts with a letter: `$` would be in `classes`).
+            _ if classes & (DOT | COLON | DOLLAR) == 0 => Ok(Tok::AttrPath(RawPath { uri: None, name: word, sub: None })),
             _ => split_path(word)
                 .map(Tok::AttrPath)
                 .ok_or_else(|| Self::error(ErrorKind::InvalidAttributePath, start, end)),
@@ -206,7 +249,7 @@ impl<'a> Lexer<'a> {
 
     /// `SUBATTR`: `.` and a word that is a valid name; anything else after a `.` starts no token.
     fn sub_attr(&mut self, start: usize) -> Result<Tok<'a>, ParseError> {
-        let end = self.word_end(start + 1);
+        let (end, _) = self.word_end(start + 1);
         let name = &self.text[start + 1..end];
         if !is_name(name) {
             return Err(self.unexpected_character(start));
@@ -251,6 +294,8 @@ impl<'a> Lexer<'a> {
         let mut run_start = start + 1;
         let mut pos = start + 1;
         loop {
+            // The next byte that is not plain string content.
+            pos += bytes[pos..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(bytes.len() - pos);
             match bytes.get(pos).copied() {
                 None | Some(0..=0x1F) => return Err(fail(pos)),
                 Some(b'"') => break,
@@ -262,7 +307,7 @@ impl<'a> Lexer<'a> {
                     pos += len;
                     run_start = pos;
                 }
-                Some(_) => pos += 1,
+                Some(_) => unreachable!("plain string content is skipped above"),
             }
         }
         let raw = &self.text[run_start..pos];
@@ -364,6 +409,37 @@ mod tests {
         assert_eq!(one("not (", attr).unwrap().tok, Tok::Not);
         assert!(matches!(one("not x", attr).unwrap().tok, Tok::AttrPath(_)));
         assert!(matches!(one("trueish", ANY).unwrap().tok, Tok::AttrPath(_)));
+    }
+
+    #[test]
+    fn keywords_match_in_any_case_and_nothing_else_does() {
+        let lpar = || true;
+        for (word, tok) in [
+            ("NoT", Tok::Not),
+            ("AND", Tok::And),
+            ("oR", Tok::Or),
+            ("Pr", Tok::Pr),
+            ("TRUE", Tok::True),
+            ("False", Tok::False),
+            ("nuLL", Tok::Null),
+            ("Ge", Tok::Op(CompareOp::Ge)),
+        ] {
+            assert_eq!(keyword(word, lpar), Some(tok), "{word}");
+        }
+        assert_eq!(keyword("not", || false), None);
+        for word in ["an", "andx", "an_d", "and_", "o_r", "nul", "null_", "tru3", "eq1", "-or", "or.", "falsey"] {
+            assert_eq!(keyword(word, lpar), None, "{word}");
+        }
+    }
+
+    #[test]
+    fn plain_names_and_split_paths_agree() {
+        for word in ["userName", "a-b_c", "x9", "name.givenName", "urn:a:b:c.d", "$ref", "a.$ref", "emails_"] {
+            let Tok::AttrPath(raw) = one(word, Accept::NONE.with(TokenKind::AttrPath)).unwrap().tok else {
+                panic!("{word}")
+            };
+            assert_eq!(Some(raw), split_path(word), "{word}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! `Decimal('-0.0')`), any other number is an `int` (`-0` is `0`, big ones exact).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use pyo3::call::PyCallArgs;
@@ -204,9 +205,32 @@ fn path_key<'b>(path: RawPath<'_>, buffer: &'b mut [u8; PATH_KEY_MAX]) -> Option
 /// object (`AttrPath` is a frozen Struct compared by value: sharing it is invisible but to `is`).
 ///
 /// Locked only for the look-up or the insertion (no Python code runs meanwhile); a call that finds it
-/// locked goes without. Entries dropped when it starts afresh are released after the lock.
+/// locked goes without. Entries dropped when it starts afresh are released after the lock. Keys are hashed
+/// with FNV-1a, not a keyed hash: colliding keys chosen by a caller can only slow look-ups in a map of at
+/// most [`PATH_CACHE_SIZE`] entries.
 #[derive(Default)]
-struct PathCache(Mutex<HashMap<Box<[u8]>, Py<PyAny>>>);
+struct PathCache(Mutex<HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<Fnv1a>>>);
+
+/// The 64-bit FNV-1a hash: a few instructions per byte, for short keys.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 impl PathCache {
     fn get<'py>(&self, py: Python<'py>, key: &[u8]) -> Option<Bound<'py, PyAny>> {
@@ -218,7 +242,7 @@ impl PathCache {
         let Ok(mut map) = self.0.try_lock() else {
             return;
         };
-        let old = if map.len() >= PATH_CACHE_SIZE { std::mem::take(&mut *map) } else { HashMap::new() };
+        let old = if map.len() >= PATH_CACHE_SIZE { std::mem::take(&mut *map) } else { HashMap::default() };
         map.insert(key.into(), path.clone().unbind());
         drop(map);
         drop(old);

@@ -209,7 +209,9 @@ fn path_key<'b>(path: RawPath<'_>, buffer: &'b mut [u8; PATH_KEY_MAX]) -> Option
 /// with FNV-1a, not a keyed hash: colliding keys chosen by a caller can only slow look-ups in a map of at
 /// most [`PATH_CACHE_SIZE`] entries.
 #[derive(Default)]
-struct PathCache(Mutex<HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<Fnv1a>>>);
+struct PathCache(Mutex<PathMap>);
+
+type PathMap = HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<Fnv1a>>;
 
 /// The 64-bit FNV-1a hash: a few instructions per byte, for short keys.
 struct Fnv1a(u64);
@@ -242,7 +244,7 @@ impl PathCache {
         let Ok(mut map) = self.0.try_lock() else {
             return;
         };
-        let old = if map.len() >= PATH_CACHE_SIZE { std::mem::take(&mut *map) } else { HashMap::default() };
+        let old = if map.len() >= PATH_CACHE_SIZE { std::mem::take(&mut *map) } else { PathMap::default() };
         map.insert(key.into(), path.clone().unbind());
         drop(map);
         drop(old);

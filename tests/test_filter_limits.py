@@ -210,3 +210,29 @@ def test_depth_limit_lifted_needs_no_recursion(backend):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["expected_filter", "200000"]
 
+
+
+_DEEP_TREE_SCRIPT = """
+import sys
+from scimcore.filter.limits import FilterLimits
+from scimcore.filter.parse import parse_filter
+n = 200000
+limits = FilterLimits(max_length=10**7, max_depth=10**7)
+tree = parse_filter("not (" * n + "a pr" + ")" * n, backend=sys.argv[1], limits=limits)
+node, depth = tree, 0
+while type(node).__name__ == "Not":
+    node, depth = node.filter, depth + 1
+print(depth, node)
+del node, tree  # freeing 200,000 nested nodes must not overflow the C stack
+print("freed")
+"""
+
+
+def test_deep_tree_with_lifted_limits_is_built_and_freed(backend):
+    """With the depth limit lifted, a 200,000-deep tree is built, and freed without a crash (run apart)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", _DEEP_TREE_SCRIPT, backend], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["200000", "a", "pr", "freed"]

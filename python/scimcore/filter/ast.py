@@ -13,10 +13,6 @@ parse_filter("a pr").path`` may be true. As the nodes are frozen and compared by
 
 ``Compare.value`` (the RFC's compValue) is ``str``, ``int``, ``decimal.Decimal`` (exact, as written),
 ``True``/``False`` or ``None``.
-
-Nodes are not tracked by the garbage collector (msgspec ``gc=False``): frozen nodes holding only strings,
-numbers, tuples and other nodes cannot form a reference cycle, and parsing allocates a little faster. (A
-hand-built ``Compare`` whose ``value`` is a mutable container that refers back to it would leak.)
 """
 
 from __future__ import annotations
@@ -45,7 +41,7 @@ __all__ = [
 COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le")
 
 
-class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """``[URI ":"] ATTRNAME ["." subAttr]``; names keep the case they were written in."""
 
     name: str
@@ -60,7 +56,7 @@ class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc
 
 # msgspec applies ``kw_only=True`` only to the fields the class itself defines, so each node class repeats
 # it (``_Node`` has no fields): every node is built with keywords, e.g. ``Compare(path=..., op=..., value=...)``.
-class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node", gc=False):
+class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node"):
     def __str__(self) -> str:
         from .printer import render_filter
 

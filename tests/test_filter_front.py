@@ -65,8 +65,8 @@ def _fake_native_parser(error):
 
     calls = []
 
-    def parse_any(text, max_length, max_depth, max_comparisons):
-        calls.append((text, max_length, max_depth, max_comparisons))
+    def parse_any(text, limits):
+        calls.append((text, *limits))
         raise FilterSyntaxError(*error)
 
     return types.SimpleNamespace(parse_filter=parse_any, parse_path=parse_any), FilterSyntaxError, calls
@@ -184,3 +184,10 @@ def test_parsing_from_several_threads_is_safe():
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+@pytest.mark.skipif(parse._native is None, reason="scimcore._native is not built")
+def test_native_default_limits_are_the_python_defaults():
+    """The default call passes no limits: the native parser's own defaults must be DEFAULT_LIMITS."""
+    defaults = parse.DEFAULT_LIMITS
+    assert parse._native.DEFAULT_LIMITS == (defaults.max_length, defaults.max_depth, defaults.max_comparisons)

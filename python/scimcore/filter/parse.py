@@ -43,13 +43,10 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # The native parser (builds the AST Structs itself) and its error, or None without the compiled module.
 _native_parser = None if _native is None else _native.AstParser(construct)
 _NativeSyntaxError = None if _native is None else _native.FilterSyntaxError
-# The default call goes straight to the native parser when that is the default backend.
-_default_native = _native_parser if BACKEND == "native" else None
-_MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS = (
-    DEFAULT_LIMITS.max_length,
-    DEFAULT_LIMITS.max_depth,
-    DEFAULT_LIMITS.max_comparisons,
-)
+# The default call goes straight to the native parser (with its own default limits, the same as
+# DEFAULT_LIMITS: a test checks) when that is the default backend.
+_default_parse_filter = _native_parser.parse_filter if BACKEND == "native" else None
+_default_parse_path = _native_parser.parse_path if BACKEND == "native" else None
 
 
 def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | None = None) -> Filter:
@@ -58,9 +55,9 @@ def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | N
     ``backend`` is ``"native"``, ``"python"`` or ``None`` (:data:`BACKEND`); ``limits`` defaults to
     :class:`FilterLimits` ``()``.
     """
-    if backend is None and limits is None and _default_native is not None:
+    if backend is None and limits is None and _default_parse_filter is not None:
         try:
-            return _default_native.parse_filter(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
+            return _default_parse_filter(text)
         except _NativeSyntaxError as failure:
             raise _native_error(failure, text, DEFAULT_LIMITS, False) from None
     return _parse(text, backend, limits or DEFAULT_LIMITS, path=False)
@@ -68,9 +65,9 @@ def parse_filter(text: str, backend: str | None = None, limits: FilterLimits | N
 
 def parse_path(text: str, backend: str | None = None, limits: FilterLimits | None = None) -> PatchPath:
     """Parse a PATCH operation's ``path`` (RFC 7644 §3.5.2); syntax errors raise ``InvalidPath``."""
-    if backend is None and limits is None and _default_native is not None:
+    if backend is None and limits is None and _default_parse_path is not None:
         try:
-            return _default_native.parse_path(text, _MAX_LENGTH, _MAX_DEPTH, _MAX_COMPARISONS)
+            return _default_parse_path(text)
         except _NativeSyntaxError as failure:
             raise _native_error(failure, text, DEFAULT_LIMITS, True) from None
     return _parse(text, backend, limits or DEFAULT_LIMITS, path=True)
@@ -127,6 +124,6 @@ def _parse_native(text, limits: FilterLimits, path: bool):
         )
     parse = _native_parser.parse_path if path else _native_parser.parse_filter
     try:
-        return parse(text, limits.max_length, limits.max_depth, limits.max_comparisons)
+        return parse(text, (limits.max_length, limits.max_depth, limits.max_comparisons))
     except _NativeSyntaxError as failure:
         raise _native_error(failure, text, limits, path) from None

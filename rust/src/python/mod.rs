@@ -85,36 +85,45 @@ impl AstParser {
         Ok(Self { constructors: AstConstructors::new(constructors)? })
     }
 
-    /// `parse_filter(text, max_length, max_depth, max_comparisons)`: a filter's AST as Structs.
+    /// `parse_filter(text, limits=None)`: a filter's AST as Structs; `limits` is `(max_length, max_depth,
+    /// max_comparisons)`, by default `DEFAULT_LIMITS`.
+    #[pyo3(signature = (text, limits=None))]
     fn parse_filter<'py>(
         &self,
         text: &Bound<'py, PyAny>,
-        max_length: usize,
-        max_depth: usize,
-        max_comparisons: usize,
+        limits: Option<(usize, usize, usize)>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = Limits { max_length, max_depth, max_comparisons };
+        let limits = limits_of(limits);
         let mut builder = self.constructors.builder(text.py());
         parse_with(text, |text| parser::build_filter(text, &limits, &mut builder))
     }
 
-    /// `parse_path(text, max_length, max_depth, max_comparisons)`: a PATCH path's AST as a `PatchPath`.
+    /// `parse_path(text, limits=None)`: a PATCH path's AST as a `PatchPath`; `limits` as for `parse_filter`.
+    #[pyo3(signature = (text, limits=None))]
     fn parse_path<'py>(
         &self,
         text: &Bound<'py, PyAny>,
-        max_length: usize,
-        max_depth: usize,
-        max_comparisons: usize,
+        limits: Option<(usize, usize, usize)>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = Limits { max_length, max_depth, max_comparisons };
+        let limits = limits_of(limits);
         let mut builder = self.constructors.builder(text.py());
         parse_with(text, |text| parser::build_path(text, &limits, &mut builder))
     }
 }
 
+fn limits_of(limits: Option<(usize, usize, usize)>) -> Limits {
+    limits.map_or_else(Limits::default, |(max_length, max_depth, max_comparisons)| Limits {
+        max_length,
+        max_depth,
+        max_comparisons,
+    })
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FilterSyntaxError", m.py().get_type::<FilterSyntaxError>())?;
+    let Limits { max_length, max_depth, max_comparisons } = Limits::default();
+    m.add("DEFAULT_LIMITS", (max_length, max_depth, max_comparisons))?;
     m.add_class::<AstParser>()?;
     directory::register(m)?;
     Ok(())

@@ -171,6 +171,9 @@ impl<N> Chain<N> {
 
     /// The level's expression, `last` being its final operand: an n-ary `Or` of `And` chains.
     fn finish<B: Builder<Node = N>>(mut self, last: N, builder: &mut B) -> Result<N, B::Error> {
+        if self.ors.is_empty() && self.ands.is_empty() {
+            return Ok(last);
+        }
         self.end_and(last, builder)?;
         match self.ors.len() {
             1 => Ok(self.ors.pop().expect("one term")),

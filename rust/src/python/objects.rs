@@ -185,18 +185,21 @@ const PATH_CACHE_SIZE: usize = 256;
 /// The path grammar splits a word at its last `:` and then at the first `.` (a name has neither), so
 /// different paths have different texts.
 fn path_key<'b>(path: RawPath<'_>, buffer: &'b mut [u8; PATH_KEY_MAX]) -> Option<&'b [u8]> {
-    let parts: [(&[u8], Option<&str>); 3] = [(b"", path.uri), (b":", Some(path.name)), (b".", path.sub)];
     let mut len = 0;
-    for (separator, part) in parts {
-        let Some(part) = part else { continue };
-        let separator = if len == 0 { &b""[..] } else { separator };
-        let end = len + separator.len() + part.len();
-        if end > PATH_KEY_MAX {
-            return None;
-        }
-        buffer[len..len + separator.len()].copy_from_slice(separator);
-        buffer[end - part.len()..end].copy_from_slice(part.as_bytes());
+    let mut push = |bytes: &[u8]| {
+        let end = len + bytes.len();
+        buffer.get_mut(len..end)?.copy_from_slice(bytes);
         len = end;
+        Some(())
+    };
+    if let Some(uri) = path.uri {
+        push(uri.as_bytes())?;
+        push(b":")?;
+    }
+    push(path.name.as_bytes())?;
+    if let Some(sub) = path.sub {
+        push(b".")?;
+        push(sub.as_bytes())?;
     }
     Some(&buffer[..len])
 }

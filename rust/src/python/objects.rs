@@ -79,7 +79,7 @@ impl AstConstructors {
             decimal: get("decimal")?,
             int: py.get_type::<PyInt>().into_any().unbind(),
             ops: OPS.map(|op| PyString::intern(py, op.as_str()).unbind()),
-            paths: PathCache::default(),
+            paths: PathCache::new(),
         })
     }
 
@@ -211,7 +211,6 @@ fn path_key<'b>(path: RawPath<'_>, buffer: &'b mut [u8; PATH_KEY_MAX]) -> Option
 /// locked goes without. Entries dropped when it starts afresh are released after the lock. Keys are hashed
 /// with FNV-1a, not a keyed hash: colliding keys chosen by a caller can only slow look-ups in a map of at
 /// most [`PATH_CACHE_SIZE`] entries.
-#[derive(Default)]
 struct PathCache(Mutex<PathMap>);
 
 type PathMap = HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<Fnv1a>>;
@@ -238,6 +237,15 @@ impl Hasher for Fnv1a {
 }
 
 impl PathCache {
+    fn new() -> Self {
+        Self(Mutex::new(Self::empty()))
+    }
+
+    /// An empty map with room for every entry the cache keeps.
+    fn empty() -> PathMap {
+        PathMap::with_capacity_and_hasher(PATH_CACHE_SIZE, BuildHasherDefault::default())
+    }
+
     fn get<'py>(&self, py: Python<'py>, key: &[u8]) -> Option<Bound<'py, PyAny>> {
         let map = self.0.try_lock().ok()?;
         map.get(key).map(|path| path.bind(py).clone())
@@ -247,7 +255,7 @@ impl PathCache {
         let Ok(mut map) = self.0.try_lock() else {
             return;
         };
-        let old = if map.len() >= PATH_CACHE_SIZE { std::mem::take(&mut *map) } else { PathMap::default() };
+        let old = (map.len() >= PATH_CACHE_SIZE).then(|| std::mem::replace(&mut *map, Self::empty()));
         map.insert(key.into(), path.clone().unbind());
         drop(map);
         drop(old);

@@ -11,8 +11,9 @@ Both backends are given the same input and report errors as ``(code, position)``
 by :func:`scimcore.filter.errors.syntax_error`, so the two agree to the letter. The input checks that come
 first (not a ``str``: ``expected_filter`` at 0; ``invalid_character`` for a lone surrogate; ``too_long`` in
 UTF-8 bytes) run here for the Lark parser. The native parser (``_native.AstParser``, which builds the AST
-Structs while parsing, with the constructors of :mod:`.construct`) makes the same checks with the same results, so its calls go straight to it: the default
-call ``parse_filter(text)`` is one Python frame around one native call. The native parser reuses the
+Structs while parsing, with the constructors of :mod:`.construct`) makes the same checks with the same
+results, so its calls go straight to it: the default call ``parse_filter(text)`` is one Python frame around
+one native call. The native parser reuses the
 ``AttrPath`` objects it built recently (a bounded cache keyed by the path text; see :mod:`.ast`); the
 results are otherwise new objects on every call, and parse results are never cached.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+
 from ..errors import ScimError
 from . import construct, lark_parser
 from .ast import Filter, PatchPath
@@ -40,7 +42,7 @@ BACKEND: str = _requested if _requested in BACKENDS else ("native" if _native is
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
-# The native parser (builds the AST Structs itself) and its error, or None without the compiled module.
+# The native parser (it builds the AST Structs while parsing) and its error, or None without the compiled module.
 _native_parser = None if _native is None else _native.AstParser(construct)
 _NativeSyntaxError = None if _native is None else _native.FilterSyntaxError
 # The default call goes straight to the native parser (with its own default limits, the same as

@@ -2,6 +2,8 @@
 //!
 //! Recursive descent over the contract's grammar, with the recursion kept on an explicit stack of open
 //! groups (`(`, `not (`, `[`): nesting is bounded only by `Limits::max_depth`, never by the call stack.
+//! Each node is made by a [`Builder`] as it completes: [`parse_filter`] and [`parse_path`] give the Rust AST,
+//! [`build_filter`] and [`build_path`] whatever the builder makes (the Python binding: the Python AST).
 //!
 //! ```text
 //! filter      := or_expr

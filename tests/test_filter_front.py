@@ -191,3 +191,27 @@ def test_native_default_limits_are_the_python_defaults():
     """The default call passes no limits: the native parser's own defaults must be DEFAULT_LIMITS."""
     defaults = parse.DEFAULT_LIMITS
     assert parse._native.DEFAULT_LIMITS == (defaults.max_length, defaults.max_depth, defaults.max_comparisons)
+
+
+@pytest.mark.skipif(parse._native is None, reason="scimcore._native is not built")
+def test_native_constructor_errors_propagate_unchanged():
+    """An exception raised by a node constructor stops the native parse and reaches the caller as it is
+    (only syntax errors become FilterSyntaxError), leaving the parser usable."""
+    from scimcore.filter import construct
+
+    class Refused(Exception):
+        pass
+
+    def refuse(*args):
+        raise Refused(args)
+
+    failing = types.SimpleNamespace(**{name: getattr(construct, name) for name in dir(construct)})
+    failing.compare = refuse
+    parser = parse._native.AstParser(failing)
+    with pytest.raises(Refused):
+        parser.parse_filter("a pr and b eq 1")
+    assert parser.parse_filter("a pr") == parse.parse_filter("a pr", backend="python")
+    with pytest.raises(parse._native.FilterSyntaxError):
+        parser.parse_filter("a pr and")
+    with pytest.raises(AttributeError):
+        parse._native.AstParser(types.SimpleNamespace())

@@ -390,6 +390,7 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ast::CompareOp;
     use crate::json::ToJson;
 
     fn json(text: &str) -> String {
@@ -491,6 +492,60 @@ mod tests {
         assert!(out.ends_with(&vec![b'}'; n + 2]));
         let text = format!("x[{}a pr{}]", "(".repeat(n), ")".repeat(n));
         assert!(parse_path(&text, &limits).is_ok());
+    }
+
+    /// Makes nothing, and fails on the comparison after `compares_left` others.
+    struct FailingBuilder {
+        compares_left: usize,
+    }
+
+    impl Builder for FailingBuilder {
+        type Path = ();
+        type Node = ();
+        type PatchPath = ();
+        type Error = &'static str;
+
+        fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), &'static str> {
+            Ok(())
+        }
+        fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>) -> Result<(), &'static str> {
+            self.compares_left = self.compares_left.checked_sub(1).ok_or("builder failed")?;
+            Ok(())
+        }
+        fn present(&mut self, (): ()) -> Result<(), &'static str> {
+            Ok(())
+        }
+        fn and(&mut self, _: Vec<()>) -> Result<(), &'static str> {
+            Ok(())
+        }
+        fn or(&mut self, _: Vec<()>) -> Result<(), &'static str> {
+            Ok(())
+        }
+        fn not(&mut self, (): ()) -> Result<(), &'static str> {
+            Ok(())
+        }
+        fn value_path(&mut self, (): (), (): ()) -> Result<(), &'static str> {
+            Ok(())
+        }
+        fn and_also(&mut self, (): (), (): ()) -> Result<(), &'static str> {
+            Ok(())
+        }
+        fn patch_path(&mut self, (): (), _: Option<()>, _: Option<&str>) -> Result<(), &'static str> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_builder_error_stops_the_parse_and_is_returned_as_is() {
+        let limits = Limits::default();
+        let build = |text: &str, compares_left| build_filter(text, &limits, &mut FailingBuilder { compares_left });
+        assert_eq!(build("a eq 1 and b pr", 1), Ok(()));
+        assert_eq!(build("a eq 1 and b eq 2", 1), Err(Failure::Build("builder failed")));
+        // A syntax error before the failing comparison wins; one after it is never reached.
+        assert!(matches!(build("a eq 1 and (", 0), Err(Failure::Build(_))));
+        assert!(matches!(build("a eq and b eq 1", 0), Err(Failure::Syntax(e)) if e.code() == "expected_value"));
+        let path = build_path("x[a eq 1]", &limits, &mut FailingBuilder { compares_left: 0 });
+        assert_eq!(path, Err(Failure::Build("builder failed")));
     }
 
     #[test]

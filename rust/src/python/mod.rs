@@ -17,7 +17,7 @@ use pyo3::types::{PyBytes, PyString};
 
 use crate::error::ErrorKind;
 use crate::parser::{self, Failure, Limits};
-use objects::AstConstructors;
+use objects::{AstConstructors, PyBuilder};
 
 create_exception!(
     scimcore._native,
@@ -63,18 +63,32 @@ fn catching<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         .unwrap_or_else(|_| Err(syntax_error(ErrorKind::InternalError.code(), 0)))
 }
 
-/// Runs `parse` on the text of `text`; syntax errors as `FilterSyntaxError`, builder errors as they are.
-fn parse_with<'py>(
-    text: &Bound<'py, PyAny>,
-    parse: impl FnOnce(&str) -> Result<Bound<'py, PyAny>, Failure<PyErr>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let text = checked_text(text)?;
-    catching(|| {
-        parse(text).map_err(|failure| match failure {
-            Failure::Syntax(error) => syntax_error(error.code(), error.position),
-            Failure::Build(error) => error,
+/// What [`AstParser::parse`] runs: `parser::build_filter` or `parser::build_path` with the Python builder.
+type Build<'s, 'py> = fn(&str, &Limits, &mut PyBuilder<'s, 'py>) -> Result<Bound<'py, PyAny>, Failure<PyErr>>;
+
+impl AstParser {
+    /// Runs `build` on the text of `text` with `limits` (`(max_length, max_depth, max_comparisons)`, by
+    /// default `DEFAULT_LIMITS`); syntax errors as `FilterSyntaxError`, builder errors as they are.
+    fn parse<'s, 'py>(
+        &'s self,
+        text: &Bound<'py, PyAny>,
+        limits: Option<(usize, usize, usize)>,
+        build: Build<'s, 'py>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let limits = limits.map_or_else(Limits::default, |(max_length, max_depth, max_comparisons)| Limits {
+            max_length,
+            max_depth,
+            max_comparisons,
+        });
+        let mut builder = self.constructors.builder(text.py());
+        let text = checked_text(text)?;
+        catching(|| {
+            build(text, &limits, &mut builder).map_err(|failure| match failure {
+                Failure::Syntax(error) => syntax_error(error.code(), error.position),
+                Failure::Build(error) => error,
+            })
         })
-    })
+    }
 }
 
 #[pymethods]
@@ -93,9 +107,7 @@ impl AstParser {
         text: &Bound<'py, PyAny>,
         limits: Option<(usize, usize, usize)>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = limits_of(limits);
-        let mut builder = self.constructors.builder(text.py());
-        parse_with(text, |text| parser::build_filter(text, &limits, &mut builder))
+        self.parse(text, limits, parser::build_filter)
     }
 
     /// `parse_path(text, limits=None)`: a PATCH path's AST as a `PatchPath`; `limits` as for `parse_filter`.
@@ -105,18 +117,8 @@ impl AstParser {
         text: &Bound<'py, PyAny>,
         limits: Option<(usize, usize, usize)>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = limits_of(limits);
-        let mut builder = self.constructors.builder(text.py());
-        parse_with(text, |text| parser::build_path(text, &limits, &mut builder))
+        self.parse(text, limits, parser::build_path)
     }
-}
-
-fn limits_of(limits: Option<(usize, usize, usize)>) -> Limits {
-    limits.map_or_else(Limits::default, |(max_length, max_depth, max_comparisons)| Limits {
-        max_length,
-        max_depth,
-        max_comparisons,
-    })
 }
 
 #[pymodule]

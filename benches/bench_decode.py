@@ -90,12 +90,26 @@ def user_documents(count: int) -> list[bytes]:
                 {"value": f"user{i}@home.example.org", "type": "home"},
             ],
             "phoneNumbers": [{"value": f"555-555-{i % 10000:04d}", "type": "mobile"}],
-            "addresses": [{"streetAddress": f"{i} Main St", "locality": "Hollywood", "postalCode": "91608",
-                           "country": "US", "type": "work"}],
-            ENTERPRISE: {"employeeNumber": str(i), "department": "Tour Operations",
-                         "manager": {"value": f"{i // 10:08x}-6090-4610-87e4-49d8ca9f808d"}},
-            "meta": {"resourceType": "User", "created": "2010-01-23T04:56:22Z",
-                     "lastModified": "2011-05-13T04:42:34Z", "version": f'W/"{i:x}"'},
+            "addresses": [
+                {
+                    "streetAddress": f"{i} Main St",
+                    "locality": "Hollywood",
+                    "postalCode": "91608",
+                    "country": "US",
+                    "type": "work",
+                }
+            ],
+            ENTERPRISE: {
+                "employeeNumber": str(i),
+                "department": "Tour Operations",
+                "manager": {"value": f"{i // 10:08x}-6090-4610-87e4-49d8ca9f808d"},
+            },
+            "meta": {
+                "resourceType": "User",
+                "created": "2010-01-23T04:56:22Z",
+                "lastModified": "2011-05-13T04:42:34Z",
+                "version": f'W/"{i:x}"',
+            },
         }
         documents.append(json.dumps(doc).encode())
     return documents
@@ -115,13 +129,14 @@ def test_decode_within_3x_of_bare_msgspec():
             scimcore.decode(doc, resource_type="User", registry=registry)
 
     decoded = [scimcore.decode(doc, registry=registry) for doc in documents[:50]]
-    assert all(isinstance(u, scimcore.User) and u.enterprise_user.department == "Tour Operations"
-               for u in decoded)
+    assert all(isinstance(u, scimcore.User) and u.enterprise_user.department == "Tour Operations" for u in decoded)
     run_bare(), run_scimcore()  # warm up: plans and decoders are built once
     bare_time, scim_time = best_interleaved(9, run_bare, run_scimcore)
     ratio = scim_time / bare_time
-    print(f"\nscimcore.decode: {DOCUMENTS} Users in {scim_time * 1e3:.1f} ms; bare msgspec: "
-          f"{bare_time * 1e3:.1f} ms; ratio {ratio:.2f}x (limit {MAX_RATIO}x)")
+    print(
+        f"\nscimcore.decode: {DOCUMENTS} Users in {scim_time * 1e3:.1f} ms; bare msgspec: "
+        f"{bare_time * 1e3:.1f} ms; ratio {ratio:.2f}x (limit {MAX_RATIO}x)"
+    )
     assert ratio <= MAX_RATIO
 
 

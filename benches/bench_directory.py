@@ -33,8 +33,9 @@ from scimcore.directory import _native_module
 
 USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", "20000"))
 FULL_SIZE = USERS >= 300_000
-THRESHOLDS = {"scan": 20.0, "indexed": 1000.0, "memory": 1.0} if FULL_SIZE else \
-    {"scan": 3.0, "indexed": 40.0, "memory": 1.0}
+THRESHOLDS = (
+    {"scan": 20.0, "indexed": 1000.0, "memory": 1.0} if FULL_SIZE else {"scan": 3.0, "indexed": 40.0, "memory": 1.0}
+)
 RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
 
 
@@ -60,8 +61,9 @@ def test_answers_agree(world, directory):
         python = scimcore.search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_count=None)
         total, page = lambda_search(users, case)
         assert native.total_results == python.total_results == total, case["name"]
-        assert [r["id"] for r in native.resources] == [r["id"] for r in python.resources] == \
-            [u["id"] for u in page], case["name"]
+        assert [r["id"] for r in native.resources] == [r["id"] for r in python.resources] == [u["id"] for u in page], (
+            case["name"]
+        )
         assert total > 0, case["name"]
 
 
@@ -72,12 +74,15 @@ def test_directory_ratios(world, directory):
     print("\n" + markdown(summary))
     assert summary["min_scan_ratio"] >= THRESHOLDS["scan"], (
         f"a full-scan Directory.search is only {summary['min_scan_ratio']:.1f}x the lambda scan "
-        f"(required >= {THRESHOLDS['scan']}x at {USERS} users)")
+        f"(required >= {THRESHOLDS['scan']}x at {USERS} users)"
+    )
     assert summary["indexed_ratio"] >= THRESHOLDS["indexed"], (
         f"the indexed userName eq lookup is only {summary['indexed_ratio']:.0f}x the scan "
-        f"(required >= {THRESHOLDS['indexed']}x at {USERS} users)")
+        f"(required >= {THRESHOLDS['indexed']}x at {USERS} users)"
+    )
     assert summary["memory"]["ratio"] <= THRESHOLDS["memory"], (
-        f"native memory per resource is {summary['memory']['ratio']:.2f}x the Python dicts' (required <= 1)")
+        f"native memory per resource is {summary['memory']['ratio']:.2f}x the Python dicts' (required <= 1)"
+    )
 
 
 def _write(summary: dict) -> None:

@@ -38,8 +38,12 @@ def main_lambda(user) -> bool:
         if type(email) is dict:
             kind = email.get("type")
             value = email.get("value")
-            if (type(kind) is str and kind.casefold() == "work"
-                    and type(value) is str and value.casefold().endswith("@example.com")):
+            if (
+                type(kind) is str
+                and kind.casefold() == "work"
+                and type(value) is str
+                and value.casefold().endswith("@example.com")
+            ):
                 return user.get("active") is True
     return False
 
@@ -89,8 +93,12 @@ def value_path_lambda(user) -> bool:
         if type(email) is dict:
             kind = email.get("type")
             value = email.get("value")
-            if (type(kind) is str and kind.casefold() == "work"
-                    and type(value) is str and value.casefold().endswith("@example.com")):
+            if (
+                type(kind) is str
+                and kind.casefold() == "work"
+                and type(value) is str
+                and value.casefold().endswith("@example.com")
+            ):
                 return True
     return False
 
@@ -138,7 +146,7 @@ def timed_ratio(compiled, baseline, users, rounds: int) -> tuple[float, float, f
     best_compiled = best_baseline = float("inf")
     for round_number in range(rounds):
         pair = {}
-        for side in (("compiled", "baseline") if round_number % 2 == 0 else ("baseline", "compiled")):
+        for side in ("compiled", "baseline") if round_number % 2 == 0 else ("baseline", "compiled"):
             start = time.perf_counter()
             if side == "compiled":
                 compiled.filter(users)
@@ -157,9 +165,11 @@ def test_main_filter_within_ratio_of_hand_written_lambda(benchmark, users):
     assert benchmark(predicate.filter, users) == expected
     assert 0 < len(expected) < len(users)  # the filter discriminates: neither nothing nor everything
     ratio, compiled, baseline = timed_ratio(predicate, main_lambda, users, rounds=9)
-    print(f"\n{MAIN_FILTER}\n  over {len(users):,} users: compiled {compiled * 1e3:.1f} ms, "
-          f"hand-written lambda {baseline * 1e3:.1f} ms (best of 9); median ratio {ratio:.2f}x "
-          f"(limit {MAX_RATIO}x)")
+    print(
+        f"\n{MAIN_FILTER}\n  over {len(users):,} users: compiled {compiled * 1e3:.1f} ms, "
+        f"hand-written lambda {baseline * 1e3:.1f} ms (best of 9); median ratio {ratio:.2f}x "
+        f"(limit {MAX_RATIO}x)"
+    )
     assert ratio <= MAX_RATIO
 
 

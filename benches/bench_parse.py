@@ -35,7 +35,7 @@ FILTERS = [
     'userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")',
     'emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]',
     'emails[type eq "work"].value eq "bjensen@example.com" and active eq true',
-    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber ge 1000 and meta.version ne null',
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber ge 1000 and meta.version ne null",
 ]
 
 
@@ -181,8 +181,13 @@ def test_speedup_with_new_paths():
         pytest.skip("scimcore._native is not built")
     texts = _with_new_paths(300)
     assert [filter_to_json(_native(t)) for t in texts[-10:]] == [filter_to_json(_python(t)) for t in texts[-10:]]
-    runs = {"native": _loop(parse_filter, texts, backend="native"), "lark": _loop(parse_filter, texts, backend="python")}
+    runs = {
+        "native": _loop(parse_filter, texts, backend="native"),
+        "lark": _loop(parse_filter, texts, backend="python"),
+    }
     times = _per_filter_seconds(runs, {"native": 3, "lark": 1}, texts, repeats=5)
     ratio = times["lark"] / times["native"]
-    print(f"\nnew paths, per filter: native {times['native'] * 1e6:.2f} us, lark {times['lark'] * 1e6:.2f} us; {ratio:.1f}x")
+    print(
+        f"\nnew paths, per filter: native {times['native'] * 1e6:.2f} us, lark {times['lark'] * 1e6:.2f} us; {ratio:.1f}x"
+    )
     assert ratio >= 25, f"native is {ratio:.1f}x Lark with new attribute paths (floor 25x)"

@@ -62,8 +62,10 @@ def test_patch_within_5x_of_deepcopy_and_assign():
     assert run_scimcore() == run_baseline()  # the same effect on every user
     baseline_time, scim_time = best_interleaved(7, run_baseline, run_scimcore)
     ratio = scim_time / baseline_time
-    print(f"\nscimcore.apply_patch: {USERS} Users x 3 operations in {scim_time * 1e3:.1f} ms; "
-          f"deepcopy-and-assign: {baseline_time * 1e3:.1f} ms; ratio {ratio:.2f}x (limit {MAX_RATIO}x)")
+    print(
+        f"\nscimcore.apply_patch: {USERS} Users x 3 operations in {scim_time * 1e3:.1f} ms; "
+        f"deepcopy-and-assign: {baseline_time * 1e3:.1f} ms; ratio {ratio:.2f}x (limit {MAX_RATIO}x)"
+    )
     assert ratio <= MAX_RATIO
 
 

@@ -22,8 +22,17 @@ RESULTS = ROOT / "bench-results"
 def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     raw = RESULTS / "benchmarks.json"
-    command = [sys.executable, "-m", "pytest", "benches", "--benchmark-enable", f"--benchmark-json={raw}",
-               "-q", "-s", *argv]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "benches",
+        "--benchmark-enable",
+        f"--benchmark-json={raw}",
+        "-q",
+        "-s",
+        *argv,
+    ]
     status = subprocess.call(command, cwd=ROOT)
     if raw.exists():
         (RESULTS / "benchmarks.md").write_text(markdown(json.loads(raw.read_text())) + "\n")
@@ -44,12 +53,19 @@ def markdown(data: dict) -> str:
         groups[bench.get("group") or bench.get("fullname", "").split("::")[0]].append(bench)
     for group, benches in sorted(groups.items()):
         fastest = min(b["stats"]["min"] for b in benches)
-        lines += ["", f"#### {group}", "", "| benchmark | min (ms) | mean (ms) | rounds | relative |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"#### {group}",
+            "",
+            "| benchmark | min (ms) | mean (ms) | rounds | relative |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for b in sorted(benches, key=lambda b: b["stats"]["min"]):
             s = b["stats"]
-            lines.append(f"| {b['name']} | {s['min'] * 1000:.3f} | {s['mean'] * 1000:.3f} | {s['rounds']} "
-                         f"| {s['min'] / fastest:.1f}x |")
+            lines.append(
+                f"| {b['name']} | {s['min'] * 1000:.3f} | {s['mean'] * 1000:.3f} | {s['rounds']} "
+                f"| {s['min'] / fastest:.1f}x |"
+            )
     return "\n".join(lines)
 
 

@@ -28,9 +28,7 @@ def _script() -> str:
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run(
-        [_script(), *args], input=stdin, capture_output=True, text=True, timeout=120, env=env
-    )
+    return subprocess.run([_script(), *args], input=stdin, capture_output=True, text=True, timeout=120, env=env)
 
 
 def ok_json(*args: str, stdin: str | None = None):
@@ -84,8 +82,20 @@ def test_query_demo_directory_matches_library_search():
 
 def test_query_sort_page_and_projection():
     body = ok_json(
-        "query", "userName pr", "--demo-size", "50", "--sort-by", "userName", "--sort-order", "descending",
-        "--start-index", "3", "--count", "4", "--attributes", "userName,name.familyName",
+        "query",
+        "userName pr",
+        "--demo-size",
+        "50",
+        "--sort-by",
+        "userName",
+        "--sort-order",
+        "descending",
+        "--start-index",
+        "3",
+        "--count",
+        "4",
+        "--attributes",
+        "userName,name.familyName",
     )
     names = [r["userName"] for r in body["Resources"]]
     all_names = sorted((u["userName"] for u in generate_users(50)), key=str.casefold, reverse=True)
@@ -235,8 +245,9 @@ def test_validate_valid_and_invalid(tmp_path):
 
 def test_validate_group(tmp_path):
     group = tmp_path / "group.json"
-    group.write_text(json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                                 "displayName": "Tour Guides"}))
+    group.write_text(
+        json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Tour Guides"})
+    )
     result = run("validate", str(group), "--resource-type", "Group")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "valid Group Tour Guides"
@@ -264,8 +275,13 @@ def test_bench_prints_the_table_with_progress():
     assert lines[0] == "### Directory benchmark: 2,000 generated users"
     rows = [line for line in lines if line.startswith("| ") and "Directory.search" not in line]
     assert [row.split(" | ")[0][2:] for row in rows] == [
-        "indexed userName eq", "sw + sortBy userName", "pr + sortBy meta.created", "value path + sortBy userName",
-        "dateTime range + sortBy familyName", "and/or/not mix + sortBy displayName"]
+        "indexed userName eq",
+        "sw + sortBy userName",
+        "pr + sortBy meta.created",
+        "value path + sortBy userName",
+        "dateTime range + sortBy familyName",
+        "and/or/not mix + sortBy displayName",
+    ]
     assert all(row.rstrip(" |").endswith("x") for row in rows)
     progress = result.stderr.replace("\r", "\n")
     for stage in ("generating 2,000 users", "encoding NDJSON", "loading the directory", "measuring"):

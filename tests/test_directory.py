@@ -67,7 +67,9 @@ def test_eval_corpus(case, backend):
     assert _ids(page) == expected
     assert page.total_results == len(expected)
     # and the same as the in-memory evaluator, resource for resource
-    assert _ids(page) == [r["id"] for r in scimcore.compile_filter(case["filter"], case["resource_type"]).filter(resources)]
+    assert _ids(page) == [
+        r["id"] for r in scimcore.compile_filter(case["filter"], case["resource_type"]).filter(resources)
+    ]
 
 
 def _query_cases():
@@ -86,10 +88,15 @@ def test_query_corpus_exists():
 def test_query_corpus(case, backend):
     directory, resources = _corpus_directory(case["resource_type"], backend)
     params = case["params"]
-    kwargs = dict(filter=params.get("filter"), sort_by=params.get("sortBy"),
-                  sort_order=params.get("sortOrder", "ascending"), start_index=params.get("startIndex", 1),
-                  count=params.get("count"), attributes=params.get("attributes"),
-                  excluded_attributes=params.get("excludedAttributes"))
+    kwargs = dict(
+        filter=params.get("filter"),
+        sort_by=params.get("sortBy"),
+        sort_order=params.get("sortOrder", "ascending"),
+        start_index=params.get("startIndex", 1),
+        count=params.get("count"),
+        attributes=params.get("attributes"),
+        excluded_attributes=params.get("excludedAttributes"),
+    )
     if "error" in case:
         with pytest.raises(scimcore.ScimError) as info:
             directory.search(**kwargs)
@@ -116,32 +123,42 @@ FILTERS = [
     'userName co "son"',
     'name.familyName sw "S"',
     'name.givenName ew "a"',
-    'title pr',
-    'not (title pr)',
-    'title eq null',
+    "title pr",
+    "not (title pr)",
+    "title eq null",
     'emails[type eq "work" and value ew "@example.com"]',
     'emails.type eq "work" and emails.value co "corp"',
     'emails co "example"',
-    'emails[primary eq true]',
-    'emails.primary ne true',
-    'phoneNumbers pr',
+    "emails[primary eq true]",
+    "emails.primary ne true",
+    "phoneNumbers pr",
     'phoneNumbers[type eq "mobile"]',
     'active eq true and userType eq "Employee"',
-    'active ne true',
+    "active ne true",
     'meta.created gt "2015-01-01T00:00:00Z"',
     'meta.lastModified le "2016-06-01T00:00:00+02:00" and meta.lastModified ge "2014-01-01T00:00:00Z"',
     'meta.created lt "2014-06-01T00:00:00Z" or title sw "Sen"',
     'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Engineering"',
-    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User pr',
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User pr",
     'employeeNumber gt "5"',
-    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value pr',
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value pr",
     'externalId eq "{external}" or userName eq "{user}"',
     'id eq "{id}" and active eq true',
     'displayName ge "M" and not (displayName ge "P")',
     '(userName sw "b" or userName sw "c") and not (emails[type eq "home"])',
 ]
-SORTS = [None, "userName", "name.familyName", "meta.created", "emails", "emails.value", "title", "active",
-         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "displayName"]
+SORTS = [
+    None,
+    "userName",
+    "name.familyName",
+    "meta.created",
+    "emails",
+    "emails.value",
+    "title",
+    "active",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    "displayName",
+]
 
 
 @pytest.fixture(scope="module")
@@ -171,8 +188,12 @@ def test_randomized_differential(users, native_directory, python_directory):
     for template in FILTERS:
         for _ in range(3):
             sample = rng.choice(users)
-            text = template.format(user=sample["userName"], USER=sample["userName"].upper(),
-                                   external=sample.get("externalId", "x"), id=sample["id"])
+            text = template.format(
+                user=sample["userName"],
+                USER=sample["userName"].upper(),
+                external=sample.get("externalId", "x"),
+                id=sample["id"],
+            )
             sort_by = rng.choice(SORTS)
             order = rng.choice(["ascending", "descending"])
             start = rng.choice([1, 1, 2, 17])
@@ -245,8 +266,12 @@ def test_replace_patch_delete(backend):
     # insertion order survives replace
     assert _ids(directory.search()) == [rid, b["id"]]
     directory.delete(rid)
-    for call in (lambda: directory.get(rid), lambda: directory.delete(rid),
-                 lambda: directory.replace(rid, {"userName": "z"}), lambda: directory.patch(rid, [])):
+    for call in (
+        lambda: directory.get(rid),
+        lambda: directory.delete(rid),
+        lambda: directory.replace(rid, {"userName": "z"}),
+        lambda: directory.patch(rid, []),
+    ):
         with pytest.raises(scimcore.NotFound):
             call()
     assert len(directory) == 1 and directory.search(filter='userName eq "a2"').total_results == 0
@@ -254,8 +279,12 @@ def test_replace_patch_delete(backend):
 
 def test_indexed_lookups_follow_case_rules(backend):
     directory = Directory(backend=backend, manage_meta=False)
-    directory.extend([{"id": "ID-1", "userName": "Mixed@Example.com", "externalId": "Ext"},
-                      {"id": "id-2", "userName": "other", "externalId": "ext"}])
+    directory.extend(
+        [
+            {"id": "ID-1", "userName": "Mixed@Example.com", "externalId": "Ext"},
+            {"id": "id-2", "userName": "other", "externalId": "ext"},
+        ]
+    )
     assert _ids(directory.search(filter='userName eq "mixed@example.COM"')) == ["ID-1"]
     assert _ids(directory.search(filter='externalId eq "ext"')) == ["id-2"]  # caseExact
     assert _ids(directory.search(filter='id eq "id-1"')) == []  # caseExact
@@ -303,8 +332,9 @@ def test_load_ndjson(backend, tmp_path):
 def test_paging_and_projection(backend):
     directory = Directory(backend=backend, max_results=3)
     directory.extend({"userName": f"u{i:02d}", "password": "secret", "title": "t"} for i in range(10))
-    page = directory.search(sort_by="userName", sort_order="descending", start_index=0, count=50,
-                            attributes=["userName"])
+    page = directory.search(
+        sort_by="userName", sort_order="descending", start_index=0, count=50, attributes=["userName"]
+    )
     assert (page.total_results, page.start_index, page.items_per_page) == (10, 1, 3)
     assert [r["userName"] for r in page.resources] == ["u09", "u08", "u07"]
     assert all("password" not in r and "title" not in r and "id" in r for r in page.resources)
@@ -353,8 +383,7 @@ def test_concurrent_searches_and_writes(backend):
     def emailer(n: int):
         try:
             for i in range(50):
-                directory.patch(shared["id"], [{"op": "add", "path": "emails",
-                                                "value": [{"value": f"{n}-{i}@x.org"}]}])
+                directory.patch(shared["id"], [{"op": "add", "path": "emails", "value": [{"value": f"{n}-{i}@x.org"}]}])
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -376,8 +405,11 @@ def test_concurrent_searches_and_writes(backend):
     assert len(directory.get(shared["id"])["emails"]) == 100  # no lost update between patches
 
 
-@pytest.mark.parametrize("bad", ["\ud800", {"\ud800": 1}, "[" * 100_000, {"userName": "a\ud800"}, {"userName": object()}],
-                         ids=["surrogate-text", "surrogate-key", "deep-json", "surrogate-value", "not-json"])
+@pytest.mark.parametrize(
+    "bad",
+    ["\ud800", {"\ud800": 1}, "[" * 100_000, {"userName": "a\ud800"}, {"userName": object()}],
+    ids=["surrogate-text", "surrogate-key", "deep-json", "surrogate-value", "not-json"],
+)
 def test_hostile_resources_are_clean_errors(backend, bad):
     """Documents that are no JSON (lone surrogates, Python objects, 100,000-deep nesting) are ScimErrors, never crashes."""
     directory = scimcore.Directory(backend=backend)

@@ -45,8 +45,13 @@ def test_casefold_random_text(text):
 
 DATETIMES = st.builds(
     lambda y, mo, d, h, mi, s, frac, off: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{frac}{off}",
-    st.sampled_from([0, 2, 1970, 2011, 2024, 2100, 9998]), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25), st.integers(0, 60),
-    st.integers(0, 60), st.sampled_from(["", ".0", ".123", ".1234567", "."]),
+    st.sampled_from([0, 2, 1970, 2011, 2024, 2100, 9998]),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.sampled_from(["", ".0", ".123", ".1234567", "."]),
     st.sampled_from(["", "Z", "+00:00", "-05:30", "+14:00", "+14:59", "+15:00", "-23:59", "z"]),
 )
 

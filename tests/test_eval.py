@@ -86,17 +86,30 @@ OTHER_EXT = "urn:example:params:scim:schemas:extension:other:2.0:User"
 @pytest.fixture(scope="module")
 def registry():
     reg = scimcore.SchemaRegistry.default()
-    reg.register_schema({"id": TEST_EXT, "name": "Test", "attributes": [
-        {"name": "level", "type": "integer"},
-        {"name": "score", "type": "decimal"},
-        {"name": "tags", "type": "string", "multiValued": True},
-        {"name": "code", "type": "string", "caseExact": True},
-        {"name": "secret", "type": "string", "returned": "never"},
-        {"name": "shared", "type": "string"},
-        {"name": "badges", "type": "complex", "multiValued": True, "subAttributes": [
-            {"name": "value", "type": "integer"}, {"name": "label", "type": "string"},
-            {"name": "pin", "type": "string", "returned": "never"}]},
-    ]})
+    reg.register_schema(
+        {
+            "id": TEST_EXT,
+            "name": "Test",
+            "attributes": [
+                {"name": "level", "type": "integer"},
+                {"name": "score", "type": "decimal"},
+                {"name": "tags", "type": "string", "multiValued": True},
+                {"name": "code", "type": "string", "caseExact": True},
+                {"name": "secret", "type": "string", "returned": "never"},
+                {"name": "shared", "type": "string"},
+                {
+                    "name": "badges",
+                    "type": "complex",
+                    "multiValued": True,
+                    "subAttributes": [
+                        {"name": "value", "type": "integer"},
+                        {"name": "label", "type": "string"},
+                        {"name": "pin", "type": "string", "returned": "never"},
+                    ],
+                },
+            ],
+        }
+    )
     reg.register_schema({"id": OTHER_EXT, "name": "Other", "attributes": [{"name": "shared", "type": "string"}]})
     reg.register_extension("User", TEST_EXT)
     reg.register_extension("User", OTHER_EXT)
@@ -104,8 +117,16 @@ def registry():
 
 
 NUMBER_USERS = [
-    {"id": "n1", TEST_EXT: {"level": 3, "score": 2.5, "tags": ["Blue", "Green"], "code": "AbC",
-                            "badges": [{"value": 1, "label": "one"}, {"value": 10, "label": "ten"}]}},
+    {
+        "id": "n1",
+        TEST_EXT: {
+            "level": 3,
+            "score": 2.5,
+            "tags": ["Blue", "Green"],
+            "code": "AbC",
+            "badges": [{"value": 1, "label": "one"}, {"value": 10, "label": "ten"}],
+        },
+    },
     {"id": "n2", TEST_EXT: {"level": 10, "score": 3, "tags": [], "code": "abc"}},
     {"id": "n3", TEST_EXT: {"level": True, "score": "3", "tags": "Blue", "code": 7, "badges": {"value": 1}}},
     {"id": "n4"},
@@ -113,28 +134,28 @@ NUMBER_USERS = [
 
 CUSTOM_CASES = [
     ("level eq 3", ["n1"]),
-    ("level eq 3.0", ["n1"]),                    # integer attribute, decimal literal
+    ("level eq 3.0", ["n1"]),  # integer attribute, decimal literal
     ("level gt 2.5", ["n1", "n2"]),
     ("level ge 10", ["n2"]),
-    ("level lt 1e1", ["n1"]),                    # exponent literal
-    ("score eq 3", ["n2"]),                      # decimal attribute, integer literal; "3" (a string) never
+    ("level lt 1e1", ["n1"]),  # exponent literal
+    ("score eq 3", ["n2"]),  # decimal attribute, integer literal; "3" (a string) never
     ("score le 2.5", ["n1"]),
     ("score gt 2.4999999999999999999", ["n1", "n2"]),  # exact decimal literal vs float value
-    ("level ne 3", ["n2", "n3", "n4"]),          # true is no number: n3 does not equal 3
+    ("level ne 3", ["n2", "n3", "n4"]),  # true is no number: n3 does not equal 3
     ("level pr", ["n1", "n2", "n3"]),
-    ("tags eq \"blue\"", ["n1"]),                # multi-valued simple: any value; a bare string is no list
-    ("tags sw \"GR\"", ["n1"]),
+    ('tags eq "blue"', ["n1"]),  # multi-valued simple: any value; a bare string is no list
+    ('tags sw "GR"', ["n1"]),
     ("tags pr", ["n1"]),
-    ("tags ne \"green\"", ["n2", "n3", "n4"]),
-    ("code eq \"AbC\"", ["n1"]),                 # caseExact
-    ("code eq \"abc\"", ["n2"]),
-    ("code gt \"B\"", ["n2"]),                   # caseExact: code points, "a" > "B"
-    ("badges eq 10", ["n1"]),                    # complex -> value, integer
-    ("badges[value lt 5 and label eq \"ONE\"]", ["n1"]),
-    ("badges[value gt 5 and label eq \"one\"]", []),
+    ('tags ne "green"', ["n2", "n3", "n4"]),
+    ('code eq "AbC"', ["n1"]),  # caseExact
+    ('code eq "abc"', ["n2"]),
+    ('code gt "B"', ["n2"]),  # caseExact: code points, "a" > "B"
+    ("badges eq 10", ["n1"]),  # complex -> value, integer
+    ('badges[value lt 5 and label eq "ONE"]', ["n1"]),
+    ('badges[value gt 5 and label eq "one"]', []),
     ("badges.value ge 10", ["n1"]),
     (f"{TEST_EXT}:shared pr", []),
-    (f"{OTHER_EXT}:shared eq \"x\"", []),
+    (f'{OTHER_EXT}:shared eq "x"', []),
 ]
 
 
@@ -144,17 +165,20 @@ def test_custom_schema_rules(registry, text, expected, backend):
     assert [u["id"] for u in predicate.filter(NUMBER_USERS)] == expected
 
 
-@pytest.mark.parametrize("text", [
-    "shared eq \"x\"",                  # defined by two extensions: ambiguous (J15)
-    "secret eq \"x\"",                  # returned: never (J16)
-    "badges[pin eq \"1\"]",             # returned: never sub-attribute
-    "level eq \"3\"",                   # string literal for an integer
-    "level eq true",
-    "level co \"3\"",                   # substring operator on a number
-    "score sw 1",
-    "tags[value eq \"x\"]",             # brackets on a simple attribute
-    "badges[value eq \"1\"]",           # string literal for the integer sub-attribute
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'shared eq "x"',  # defined by two extensions: ambiguous (J15)
+        'secret eq "x"',  # returned: never (J16)
+        'badges[pin eq "1"]',  # returned: never sub-attribute
+        'level eq "3"',  # string literal for an integer
+        "level eq true",
+        'level co "3"',  # substring operator on a number
+        "score sw 1",
+        'tags[value eq "x"]',  # brackets on a simple attribute
+        'badges[value eq "1"]',  # string literal for the integer sub-attribute
+    ],
+)
 def test_custom_schema_errors(registry, text):
     with pytest.raises(scimcore.InvalidFilter):
         compile_filter(text, "User", registry)
@@ -163,36 +187,45 @@ def test_custom_schema_errors(registry, text):
 # -- schemaless evaluation (resource_type=None) ---------------------------------------------------------------
 
 SCHEMALESS = [
-    {"id": "s1", "UserName": "Straße", "count": 5, "flag": True, "when": "2011-05-13T06:42:34+02:00",
-     "emails": [{"Value": "a@example.com", "type": "work"}, {"value": "b@example.org", "type": "home"}],
-     "urn:x:ext": {"dept": "Ops"}},
+    {
+        "id": "s1",
+        "UserName": "Straße",
+        "count": 5,
+        "flag": True,
+        "when": "2011-05-13T06:42:34+02:00",
+        "emails": [{"Value": "a@example.com", "type": "work"}, {"value": "b@example.org", "type": "home"}],
+        "urn:x:ext": {"dept": "Ops"},
+    },
     {"id": "s2", "userName": "other", "count": 5.5, "flag": False, "when": "not a date", "emails": []},
     {"id": "s3", "count": "5", "manager": {"value": "s1"}},
 ]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('username eq "STRASSE"', ["s1"]),          # names in any case, strings folded
-    ("unknown eq \"x\"", []),                   # unknown: absent, not an error
-    ("unknown ne \"x\"", ["s1", "s2", "s3"]),
-    ("unknown pr", []),
-    ("count eq 5", ["s1"]),                     # types from the values: "5" is a string
-    ("count gt 5", ["s2"]),
-    ("count eq \"5\"", ["s3"]),
-    ("flag eq false", ["s2"]),
-    ('when eq "2011-05-13T04:42:34Z"', ["s1"]),  # instants when both sides are dateTimes
-    ('when gt "2000-01-01T00:00:00Z"', ["s1"]),
-    ('when eq "NOT A DATE"', ["s2"]),
-    ('emails co "example.org"', ["s1"]),        # objects compare their value
-    ('emails.value ew ".COM"', ["s1"]),
-    ('emails[type eq "work" and value ew ".com"]', ["s1"]),
-    ('emails[type eq "home" and value ew ".com"]', []),
-    ('manager eq "S1"', ["s3"]),
-    ("manager[value pr]", ["s3"]),
-    ("emails pr", ["s1"]),
-    ('urn:x:ext:dept eq "ops"', ["s1"]),
-    ("emails eq null", ["s2", "s3"]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('username eq "STRASSE"', ["s1"]),  # names in any case, strings folded
+        ('unknown eq "x"', []),  # unknown: absent, not an error
+        ('unknown ne "x"', ["s1", "s2", "s3"]),
+        ("unknown pr", []),
+        ("count eq 5", ["s1"]),  # types from the values: "5" is a string
+        ("count gt 5", ["s2"]),
+        ('count eq "5"', ["s3"]),
+        ("flag eq false", ["s2"]),
+        ('when eq "2011-05-13T04:42:34Z"', ["s1"]),  # instants when both sides are dateTimes
+        ('when gt "2000-01-01T00:00:00Z"', ["s1"]),
+        ('when eq "NOT A DATE"', ["s2"]),
+        ('emails co "example.org"', ["s1"]),  # objects compare their value
+        ('emails.value ew ".COM"', ["s1"]),
+        ('emails[type eq "work" and value ew ".com"]', ["s1"]),
+        ('emails[type eq "home" and value ew ".com"]', []),
+        ('manager eq "S1"', ["s3"]),
+        ("manager[value pr]", ["s3"]),
+        ("emails pr", ["s1"]),
+        ('urn:x:ext:dept eq "ops"', ["s1"]),
+        ("emails eq null", ["s2", "s3"]),
+    ],
+)
 def test_schemaless(text, expected, backend):
     predicate = compile_filter(parse_filter(text, backend=backend), None)
     assert [r["id"] for r in predicate.filter(SCHEMALESS)] == expected
@@ -208,18 +241,34 @@ def test_schemaless_errors(text):
 
 HOSTILE = [
     {},
-    {"userName": 42, "active": "true", "title": ["a"], "name": "Barbara", "emails": {"value": "x"},
-     "meta": "2011-05-13T04:42:34Z", ENTERPRISE: ["not", "an", "object"]},
-    {"userName": None, "emails": [None, 1, "str", [], {"value": 5, "type": None, "primary": "yes"}],
-     "meta": {"created": 20110513, "lastModified": "2011-13-45T99:99:99Z"}, "x509Certificates": [{"value": b"x"}]},
-    {"name": {"givenName": {"nested": "dict"}}, "groups": [[{"value": "x"}]], "active": 1,
-     ENTERPRISE: {"manager": ["x"], "employeeNumber": 701984}},
+    {
+        "userName": 42,
+        "active": "true",
+        "title": ["a"],
+        "name": "Barbara",
+        "emails": {"value": "x"},
+        "meta": "2011-05-13T04:42:34Z",
+        ENTERPRISE: ["not", "an", "object"],
+    },
+    {
+        "userName": None,
+        "emails": [None, 1, "str", [], {"value": 5, "type": None, "primary": "yes"}],
+        "meta": {"created": 20110513, "lastModified": "2011-13-45T99:99:99Z"},
+        "x509Certificates": [{"value": b"x"}],
+    },
+    {
+        "name": {"givenName": {"nested": "dict"}},
+        "groups": [[{"value": "x"}]],
+        "active": 1,
+        ENTERPRISE: {"manager": ["x"], "employeeNumber": 701984},
+    },
     {"emails": [{"value": "x" * 10_000 + "@example.com", "type": "WORK"}], "meta": {"lastModified": "x" * 100}},
 ]
 
 
-@pytest.mark.parametrize("case", [c for c in EVAL_CASES if c["resource_type"] == "User" and "matches" in c],
-                         ids=lambda c: c["id"])
+@pytest.mark.parametrize(
+    "case", [c for c in EVAL_CASES if c["resource_type"] == "User" and "matches" in c], ids=lambda c: c["id"]
+)
 def test_hostile_values_do_not_raise(case):
     predicate = compile_filter(case["filter"], "User")
     results = [predicate(resource) for resource in HOSTILE]
@@ -227,9 +276,17 @@ def test_hostile_values_do_not_raise(case):
 
 
 def test_hostile_values_do_not_match_comparisons():
-    for text in ['userName eq "42"', "active eq true", 'title eq "a"', 'name.givenName eq "Barbara"',
-                 'emails.value eq "x"', 'meta.created gt "2000-01-01T00:00:00Z"', 'emails.value eq "5"',
-                 'employeeNumber eq "701984"', 'manager eq "x"']:
+    for text in [
+        'userName eq "42"',
+        "active eq true",
+        'title eq "a"',
+        'name.givenName eq "Barbara"',
+        'emails.value eq "x"',
+        'meta.created gt "2000-01-01T00:00:00Z"',
+        'emails.value eq "5"',
+        'employeeNumber eq "701984"',
+        'manager eq "x"',
+    ]:
         assert compile_filter(text).filter(HOSTILE) == [], text
     matching = compile_filter('emails[type eq "work" and value ew "@EXAMPLE.com"]').filter(HOSTILE)
     assert matching == [HOSTILE[4]]
@@ -256,8 +313,9 @@ def test_filter_accepts_any_iterable_and_mixed_items():
 
 # -- compile time: errors, literals, generated source, cache ------------------------------------------------
 
+
 def test_literals_cannot_inject_code():
-    nasty = 'x" ) or True or ( "\\n__import__(\'os\').system(\'false\')\\\\'
+    nasty = "x\" ) or True or ( \"\\n__import__('os').system('false')\\\\"
     text = f'userName eq "{nasty.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
     predicate = compile_filter(text)
     value = parse_filter(text).value
@@ -278,15 +336,19 @@ def test_deep_and_wide_hand_built_asts_are_invalid_filter_not_crashes():
     with pytest.raises(scimcore.InvalidFilter):
         compile_filter(Compare(path=AttrPath(name="userName"), op="regex", value="x"))
     with pytest.raises(scimcore.InvalidFilter):
-        compile_filter(ValuePath(path=AttrPath(name="emails"),
-                                 filter=ValuePath(path=AttrPath(name="value"), filter=Present(path=AttrPath(name="x")))))
+        compile_filter(
+            ValuePath(
+                path=AttrPath(name="emails"),
+                filter=ValuePath(path=AttrPath(name="value"), filter=Present(path=AttrPath(name="x"))),
+            )
+        )
     for bad in (None, 5, b"userName pr", AttrPath(name="userName")):
         with pytest.raises(scimcore.InvalidFilter):
             compile_filter(bad)
 
 
 def test_deepest_parseable_filter_compiles_and_evaluates():
-    text = "not (" * 63 + "userName eq \"a\"" + ")" * 63
+    text = "not (" * 63 + 'userName eq "a"' + ")" * 63
     predicate = compile_filter(text)
     assert predicate({"userName": "A"}) is False and predicate({"userName": "b"}) is True
     wide = " or ".join(f'userName eq "{i}"' for i in range(1000))
@@ -332,11 +394,13 @@ def test_public_names():
 
 # -- element matchers (PATCH value paths) -------------------------------------------------------------------------
 
+
 def test_element_matcher_on_emails():
     reg = scimcore.registry
     resolved = reg.resolve("User", "emails")
-    match = element_matcher(parse_filter('type eq "WORK" and not (primary eq true) or value ew ".ORG"'),
-                            "User", resolved)
+    match = element_matcher(
+        parse_filter('type eq "WORK" and not (primary eq true) or value ew ".ORG"'), "User", resolved
+    )
     assert match({"type": "work", "value": "a@b.com"}) is True
     assert match({"type": "work", "primary": True, "value": "a@b.com"}) is False
     assert match({"type": "home", "value": "a@b.org"}) is True
@@ -352,8 +416,17 @@ def test_element_matcher_on_members_and_extension_complex():
     assert element_matcher(parse_filter('displayName sw "john"'), "User", manager)({"displayName": "John Smith"})
 
 
-@pytest.mark.parametrize("text", ['nope eq "x"', 'emails.value eq "x"', 'value eq 1', 'primary gt true',
-                                  f'{ENTERPRISE}:manager eq "x"', 'value[type eq "x"]'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'nope eq "x"',
+        'emails.value eq "x"',
+        "value eq 1",
+        "primary gt true",
+        f'{ENTERPRISE}:manager eq "x"',
+        'value[type eq "x"]',
+    ],
+)
 def test_element_matcher_errors(text):
     resolved = scimcore.registry.resolve("User", "emails")
     with pytest.raises(scimcore.InvalidFilter):
@@ -369,6 +442,7 @@ def test_element_matcher_needs_a_complex_attribute_and_may_be_schemaless():
 
 # -- the runtime helpers ---------------------------------------------------------------------------------------
 
+
 def test_instant_agrees_with_parse_datetime():
     from hypothesis import given, settings
     from hypothesis import strategies as st
@@ -376,8 +450,34 @@ def test_instant_agrees_with_parse_datetime():
     from scimcore.datetimes import parse_datetime
     from scimcore.filter.runtime import instant
 
-    pieces = st.sampled_from(["2011", "-", "05", "13", "T", "04", ":", "42", "34", ".", "5", "000", "Z", "+",
-                              "02:00", "-14:59", "+15:00", "+02:60", "24:00:00", "00", "7", " ", "t", "z"])
+    pieces = st.sampled_from(
+        [
+            "2011",
+            "-",
+            "05",
+            "13",
+            "T",
+            "04",
+            ":",
+            "42",
+            "34",
+            ".",
+            "5",
+            "000",
+            "Z",
+            "+",
+            "02:00",
+            "-14:59",
+            "+15:00",
+            "+02:60",
+            "24:00:00",
+            "00",
+            "7",
+            " ",
+            "t",
+            "z",
+        ]
+    )
 
     @settings(max_examples=3000, deadline=None)
     @given(st.lists(pieces, max_size=14).map("".join) | st.text(max_size=30))
@@ -396,6 +496,7 @@ def test_present_rule():
 
 
 # -- and/or/not built by hand (n-ary with one term, nesting) --------------------------------------------------------
+
 
 def test_hand_built_boolean_nodes():
     a = Compare(path=AttrPath(name="userName"), op="eq", value="a")

@@ -70,7 +70,8 @@ def combine(children):
 inner_filters = st.recursive(leaf(EMAIL_PATHS), combine, max_leaves=4)
 filters = st.recursive(
     st.one_of(leaf(), inner_filters.map(lambda f: ValuePath(path=AttrPath(name="emails"), filter=f))),
-    combine, max_leaves=6,
+    combine,
+    max_leaves=6,
 )
 
 DAMAGE = [None, "", [], {}, 7, True, "x", [None], [{"value": None}], [{"type": 3, "value": ["a"]}], {"value": "v"}]
@@ -79,8 +80,9 @@ DAMAGE = [None, "", [], {}, 7, True, "x", [None], [{"value": None}], [{"type": 3
 @st.composite
 def users(draw):
     user = dict(draw(st.sampled_from(BASE_USERS)))
-    for key in draw(st.lists(st.sampled_from(["userName", "title", "active", "emails", "meta", "name", ENTERPRISE]),
-                             max_size=3)):
+    for key in draw(
+        st.lists(st.sampled_from(["userName", "title", "active", "emails", "meta", "name", ENTERPRISE]), max_size=3)
+    ):
         user[key] = draw(st.sampled_from(DAMAGE))
     return user
 
@@ -100,8 +102,11 @@ def raw_values(resource, found):
     if not isinstance(holder, dict):
         return []
     value = holder.get(found.attribute.name)
-    items = value if found.attribute.multi_valued and isinstance(value, list) else (
-        [] if found.attribute.multi_valued else [value])
+    items = (
+        value
+        if found.attribute.multi_valued and isinstance(value, list)
+        else ([] if found.attribute.multi_valued else [value])
+    )
     if found.sub is None:
         return items
     return [item.get(found.sub.name) for item in items if isinstance(item, dict)]
@@ -118,9 +123,16 @@ def scalar_matches(definition, op, literal, value):
         return False
     if not definition.case_exact:
         value, literal = value.casefold(), literal.casefold()
-    return {"eq": value == literal, "co": literal in value, "sw": value.startswith(literal),
-            "ew": value.endswith(literal), "gt": value > literal, "ge": value >= literal,
-            "lt": value < literal, "le": value <= literal}[op]
+    return {
+        "eq": value == literal,
+        "co": literal in value,
+        "sw": value.startswith(literal),
+        "ew": value.endswith(literal),
+        "gt": value > literal,
+        "ge": value >= literal,
+        "lt": value < literal,
+        "le": value <= literal,
+    }[op]
 
 
 def reference(node, resource, parent=None) -> bool:
@@ -135,8 +147,9 @@ def reference(node, resource, parent=None) -> bool:
         values = [resource.get(definition.name)]
     elif isinstance(node, ValuePath):
         found = REGISTRY.resolve("User", node.path.name)
-        return any(isinstance(e, dict) and reference(node.filter, e, found.attribute)
-                   for e in raw_values(resource, found))
+        return any(
+            isinstance(e, dict) and reference(node.filter, e, found.attribute) for e in raw_values(resource, found)
+        )
     else:
         found, definition = definition_of(node.path)
         if definition.is_complex and isinstance(node, Compare) and node.value is not None:

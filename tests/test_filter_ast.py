@@ -84,7 +84,7 @@ def test_parsers_build_the_same_keyword_only_structs(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_repeated_parses_give_equal_independent_trees(backend):
     """Shared ``AttrPath`` objects (the native parser's small cache) are invisible: equal, frozen, hashable."""
-    texts = [f'a{i % 7}.b eq {i} and urn:u:a{i % 5} pr' for i in range(600)]
+    texts = [f"a{i % 7}.b eq {i} and urn:u:a{i % 5} pr" for i in range(600)]
     first = [parse_filter(text, backend=backend) for text in texts]
     again = [parse_filter(text, backend=backend) for text in texts]
     assert first == again

@@ -26,7 +26,9 @@ def _backend_in_subprocess(value: str | None) -> str:
     if value is not None:
         env["SCIMCORE_BACKEND"] = value
     code = "import scimcore; print(scimcore.BACKEND)"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_default_backend_follows_the_native_module():

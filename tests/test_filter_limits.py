@@ -211,7 +211,6 @@ def test_depth_limit_lifted_needs_no_recursion(backend):
     assert done.stdout.split() == ["expected_filter", "200000"]
 
 
-
 _DEEP_TREE_SCRIPT = """
 import sys
 from scimcore.filter.limits import FilterLimits

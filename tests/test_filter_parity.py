@@ -16,14 +16,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scimcore.errors import InvalidFilter, InvalidPath
-from scimcore.filter.ast import COMPARE_OPS, And, AttrPath, Compare, Not, Or, PatchPath, Present, ValuePath, filter_to_json
+from scimcore.filter.ast import (
+    COMPARE_OPS,
+    And,
+    AttrPath,
+    Compare,
+    Not,
+    Or,
+    PatchPath,
+    Present,
+    ValuePath,
+    filter_to_json,
+)
 from scimcore.filter.errors import MESSAGES
 from scimcore.filter.parse import parse_filter, parse_path
 
 from conftest import require_native
 
 EXAMPLES = int(os.environ.get("SCIMCORE_PARITY_EXAMPLES", "300"))
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 # --- random ASTs ----------------------------------------------------------------------------------------------
 
@@ -38,7 +53,9 @@ uris = st.sampled_from(
 )
 paths = st.builds(AttrPath, name=names, uri=st.none() | uris, sub=st.none() | names)
 simple_paths = st.builds(AttrPath, name=names)
-decimals = st.builds(lambda digits, exponent: Decimal(digits).scaleb(exponent), st.integers(-(10**20), 10**20), st.integers(-30, 30))
+decimals = st.builds(
+    lambda digits, exponent: Decimal(digits).scaleb(exponent), st.integers(-(10**20), 10**20), st.integers(-30, 30)
+)
 values = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
     st.integers(min_value=-(10**30), max_value=10**30),
@@ -180,7 +197,9 @@ def rendered_paths(draw):
     return ast, Renderer(draw).ws() + Renderer(draw).patch_path(ast) + Renderer(draw).ws()
 
 
-GARBAGE = st.sampled_from(list('()[]"\\.:-$ \t01e+aZ_é😀\x00\u00a0') + ["and", "or", "not", "pr", "eq", "not (", "\\u", "\\ud800"])
+GARBAGE = st.sampled_from(
+    list('()[]"\\.:-$ \t01e+aZ_é😀\x00\u00a0') + ["and", "or", "not", "pr", "eq", "not (", "\\u", "\\ud800"]
+)
 
 
 @st.composite
@@ -192,9 +211,9 @@ def garbled(draw, rendered):
         if action == "insert":
             text = text[:where] + draw(GARBAGE) + text[where:]
         elif action == "delete":
-            text = text[:where] + text[where + draw(st.integers(1, 4)):]
+            text = text[:where] + text[where + draw(st.integers(1, 4)) :]
         elif action == "replace":
-            text = text[:where] + draw(st.characters(blacklist_categories=("Cs",))) + text[where + 1:]
+            text = text[:where] + draw(st.characters(blacklist_categories=("Cs",))) + text[where + 1 :]
         elif action == "truncate":
             text = text[:where]
         else:
@@ -252,4 +271,3 @@ def test_filter_parity(native, text):
 @given(text=st.one_of(rendered_paths().map(lambda case: case[1]), garbled(rendered_paths())))
 def test_path_parity(native, text):
     assert _outcome(parse_path, text, "native") == _outcome(parse_path, text, "python"), text
-

@@ -42,6 +42,7 @@ REPLACE_NICK = [{"op": "replace", "path": "nickName", "value": "Barbie"}]
 
 # -- message shapes (RFC 7644 §3.5.2) ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", ["list", "dict", "bytes", "str", "struct", "lowercase-key"])
 def test_message_shapes(user, shape):
     message = {"schemas": [PATCH_OP], "Operations": REPLACE_NICK}
@@ -56,21 +57,25 @@ def test_message_shapes(user, shape):
     assert apply_patch(user, patch)["nickName"] == "Barbie"
 
 
-@pytest.mark.parametrize("patch", [
-    b"{not json",
-    "[",
-    42,
-    None,
-    {"schemas": [PATCH_OP]},
-    {"schemas": [PATCH_OP], "Operations": {"op": "add"}},
-    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "Operations": REPLACE_NICK},
-    {"schemas": "nope", "Operations": REPLACE_NICK},
-    [["add"]],
-    [{"path": "nickName", "value": "x"}],
-    [{"op": 3, "path": "nickName", "value": "x"}],
-    [{"op": "test", "path": "nickName", "value": "x"}],
-    [{"op": "move", "from": "nickName", "path": "title"}],
-], ids=repr)
+@pytest.mark.parametrize(
+    "patch",
+    [
+        b"{not json",
+        "[",
+        42,
+        None,
+        {"schemas": [PATCH_OP]},
+        {"schemas": [PATCH_OP], "Operations": {"op": "add"}},
+        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "Operations": REPLACE_NICK},
+        {"schemas": "nope", "Operations": REPLACE_NICK},
+        [["add"]],
+        [{"path": "nickName", "value": "x"}],
+        [{"op": 3, "path": "nickName", "value": "x"}],
+        [{"op": "test", "path": "nickName", "value": "x"}],
+        [{"op": "move", "from": "nickName", "path": "title"}],
+    ],
+    ids=repr,
+)
 def test_malformed_messages_are_invalid_syntax(user, patch):
     with pytest.raises(scimcore.InvalidSyntax):
         apply_patch(user, patch)
@@ -114,30 +119,34 @@ def test_a_request_may_not_leave_two_primaries(user):
     with pytest.raises(scimcore.InvalidValue):
         apply_patch(dirty, [{"op": "add", "path": "emails", "value": [{"value": "z@example.com"}]}])
     assert apply_patch(dirty, [{"op": "replace", "path": "nickName", "value": "x"}])["nickName"] == "x"
-    fixed = apply_patch(dirty, [{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": True}])
+    fixed = apply_patch(dirty, [{"op": "replace", "path": 'emails[type eq "home"].primary', "value": True}])
     assert [e.get("primary") for e in fixed["emails"]] == [False, True]
 
 
 # -- atomicity and copy-on-write ---------------------------------------------------------------------------
 
 ATOMIC_PREFIX = [
-    {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "changed@example.com"},
+    {"op": "replace", "path": 'emails[type eq "work"].value', "value": "changed@example.com"},
     {"op": "add", "value": {"name.givenName": "X", f"{ENT}:employeeNumber": "1"}},
-    {"op": "remove", "path": "addresses[type eq \"home\"]"},
+    {"op": "remove", "path": 'addresses[type eq "home"]'},
     {"op": "replace", "path": "phoneNumbers", "value": [{"value": "1"}]},
     {"op": "add", "path": "emails", "value": [{"value": "p@example.com", "primary": True}]},
 ]
 
 
-@pytest.mark.parametrize("failing", [
-    {"op": "remove", "path": "userName"},                                          # mutability
-    {"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x"},     # noTarget
-    {"op": "replace", "path": "emails[type eq].value", "value": "x"},               # invalidFilter
-    {"op": "add", "path": "bogus", "value": 1},                                     # invalidPath
-    {"op": "replace", "path": "active", "value": "maybe"},                          # invalidValue
-    {"op": "remove"},                                                               # noTarget
-    {"op": "jump", "path": "active"},                                               # invalidSyntax
-], ids=lambda o: json.dumps(o))
+@pytest.mark.parametrize(
+    "failing",
+    [
+        {"op": "remove", "path": "userName"},  # mutability
+        {"op": "replace", "path": 'emails[type eq "other"].value', "value": "x"},  # noTarget
+        {"op": "replace", "path": "emails[type eq].value", "value": "x"},  # invalidFilter
+        {"op": "add", "path": "bogus", "value": 1},  # invalidPath
+        {"op": "replace", "path": "active", "value": "maybe"},  # invalidValue
+        {"op": "remove"},  # noTarget
+        {"op": "jump", "path": "active"},  # invalidSyntax
+    ],
+    ids=lambda o: json.dumps(o),
+)
 def test_a_failing_last_operation_leaves_the_input_unchanged(user, failing):
     before = msgspec.json.encode(user)
     snapshot = copy.deepcopy(user)
@@ -163,8 +172,9 @@ def test_the_input_is_never_modified_and_changed_containers_are_copies(user):
 def test_the_result_does_not_alias_the_patch_value(user):
     value = [{"value": "new@example.com", "type": "other"}]
     name = {"givenName": "Alias"}
-    new = apply_patch(user, [{"op": "add", "path": "emails", "value": value},
-                             {"op": "replace", "path": "name", "value": name}])
+    new = apply_patch(
+        user, [{"op": "add", "path": "emails", "value": value}, {"op": "replace", "path": "name", "value": name}]
+    )
     value[0]["value"] = "mutated"
     name["givenName"] = "mutated"
     assert new["emails"][-1]["value"] == "new@example.com"
@@ -183,27 +193,37 @@ def test_report_says_whether_anything_changed(user):
 def test_structs_in_structs_out(user, group):
     struct = scimcore.decode(user, resource_type="User")
     before = msgspec.json.encode(struct)
-    new = apply_patch(struct, [{"op": "replace", "path": "name.givenName", "value": "Struct"},
-                               {"op": "add", "path": f"{ENT}:employeeNumber", "value": "7"}])
+    new = apply_patch(
+        struct,
+        [
+            {"op": "replace", "path": "name.givenName", "value": "Struct"},
+            {"op": "add", "path": f"{ENT}:employeeNumber", "value": "7"},
+        ],
+    )
     assert type(new) is scimcore.User
     assert new.name.given_name == "Struct" and new.enterprise_user.employee_number == "7"
     assert msgspec.json.encode(struct) == before and struct.name.given_name == "Barbara"
     group_struct = scimcore.decode(group, resource_type="Group")
-    new_group = apply_patch(group_struct, [{"op": "remove", "path": "members[display eq \"Babs Jensen\"]"}],
-                            resource_type="Group")
+    new_group = apply_patch(
+        group_struct, [{"op": "remove", "path": 'members[display eq "Babs Jensen"]'}], resource_type="Group"
+    )
     assert type(new_group) is scimcore.Group
     assert [m.display for m in new_group.members] == ["Mandy Pepperidge"]
-    result = apply_patch(group_struct, [{"op": "replace", "path": "displayName", "value": "Tour Guides"}],
-                         resource_type="Group", report=True)
+    result = apply_patch(
+        group_struct,
+        [{"op": "replace", "path": "displayName", "value": "Tour Guides"}],
+        resource_type="Group",
+        report=True,
+    )
     assert result.changed is False and type(result.resource) is scimcore.Group
 
 
 # -- error details name the operation ----------------------------------------------------------------------
 
+
 def test_error_detail_names_the_operation(user):
     with pytest.raises(scimcore.NoTarget) as caught:
-        apply_patch(user, [REPLACE_NICK[0], {"op": "Replace", "path": "emails[type eq \"other\"].value",
-                                             "value": "x"}])
+        apply_patch(user, [REPLACE_NICK[0], {"op": "Replace", "path": 'emails[type eq "other"].value', "value": "x"}])
     assert caught.value.detail.startswith("Operations[1] (replace 'emails[type eq \"other\"].value'): ")
     assert caught.value.to_error().scim_type == "noTarget"
     with pytest.raises(scimcore.InvalidPath) as caught:
@@ -216,25 +236,29 @@ def test_filter_syntax_error_keeps_its_position(user):
         apply_patch(user, [{"op": "replace", "path": "emails[type eq].value", "value": "x"}])
     assert caught.value.position == len("emails[type eq")
     with pytest.raises(scimcore.InvalidPath) as caught:
-        apply_patch(user, [{"op": "replace", "path": "emails[value eq \"]\"]x", "value": "x"}])
-    assert caught.value.position == len("emails[value eq \"]\"]")
+        apply_patch(user, [{"op": "replace", "path": 'emails[value eq "]"]x', "value": "x"}])
+    assert caught.value.position == len('emails[value eq "]"]')
 
 
 # -- policies ---------------------------------------------------------------------------------------------
 
+
 def test_policies_are_named_fields():
-    assert Policy.ENTRA == dataclasses.replace(Policy(), upsert_filtered=True, remove_by_value=True,
-                                               bare_string_complex=True)
-    assert not any(getattr(Policy.STRICT, f.name) for f in dataclasses.fields(Policy)
-                   if f.name not in ("check_canonical_values",))
+    assert Policy.ENTRA == dataclasses.replace(
+        Policy(), upsert_filtered=True, remove_by_value=True, bare_string_complex=True
+    )
+    assert not any(
+        getattr(Policy.STRICT, f.name) for f in dataclasses.fields(Policy) if f.name not in ("check_canonical_values",)
+    )
     assert Policy().remove_missing_is_noop and not Policy().upsert_filtered
 
 
 def test_each_entra_tolerance_switches_on_alone():
     minimal = fixture("user-minimal")
-    upsert = [{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@example.com"}]
+    upsert = [{"op": "replace", "path": 'emails[type eq "work"].value', "value": "a@example.com"}]
     assert apply_patch(minimal, upsert, policy=Policy(upsert_filtered=True))["emails"] == [
-        {"type": "work", "value": "a@example.com"}]
+        {"type": "work", "value": "a@example.com"}
+    ]
     entra_group = fixture("group-entra")
     by_value = [{"op": "remove", "path": "members", "value": [{"value": "f648f8d5ea4e4cd38e9c"}]}]
     with pytest.raises(scimcore.InvalidValue):
@@ -258,8 +282,7 @@ def test_null_ref_matching_without_the_tolerance():
 
 def test_remove_by_value_on_a_simple_multi_valued_attribute(user):
     with_ent = apply_patch(user, [{"op": "add", "path": "schemas", "value": [ENT]}])
-    new = apply_patch(with_ent, [{"op": "remove", "path": "schemas", "value": [ENT.upper()]}],
-                      policy=Policy.ENTRA)
+    new = apply_patch(with_ent, [{"op": "remove", "path": "schemas", "value": [ENT.upper()]}], policy=Policy.ENTRA)
     assert new["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:User"]
 
 
@@ -273,23 +296,32 @@ def test_extension_keys_match_any_case_and_are_rewritten_canonically(user):
 
 
 def test_foreign_malformed_resources_are_invalid_value():
-    broken = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x", "emails": "a@b.c",
-              "name": "Just A String", ENT: "nope"}
-    for operation in ({"op": "add", "path": "emails", "value": [{"value": "x@example.com"}]},
-                      {"op": "replace", "path": "name.givenName", "value": "x"},
-                      {"op": "add", "path": f"{ENT}:employeeNumber", "value": "1"}):
+    broken = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "x",
+        "emails": "a@b.c",
+        "name": "Just A String",
+        ENT: "nope",
+    }
+    for operation in (
+        {"op": "add", "path": "emails", "value": [{"value": "x@example.com"}]},
+        {"op": "replace", "path": "name.givenName", "value": "x"},
+        {"op": "add", "path": f"{ENT}:employeeNumber", "value": "1"},
+    ):
         with pytest.raises(scimcore.InvalidValue):
             apply_patch(broken, [operation])
     # a replace does not need the old value
     assert apply_patch(broken, [{"op": "replace", "path": "emails", "value": [{"value": "x@example.com"}]}])[
-        "emails"] == [{"value": "x@example.com"}]
+        "emails"
+    ] == [{"value": "x@example.com"}]
 
 
 # -- registries ---------------------------------------------------------------------------------------------
 
 BADGE = "urn:example:params:scim:schemas:extension:badge:2.0:User"
 BADGE_SCHEMA = {
-    "id": BADGE, "name": "Badge",
+    "id": BADGE,
+    "name": "Badge",
     "attributes": [
         {"name": "badgeId", "type": "string", "required": True, "mutability": "immutable"},
         {"name": "floors", "type": "integer", "multiValued": True},
@@ -304,8 +336,14 @@ def test_custom_extension_in_own_registry(user):
         apply_patch(user, [{"op": "add", "path": f"{BADGE}:floors", "value": [1]}], registry=registry)
     registry.register_schema(BADGE_SCHEMA)
     registry.register_extension("User", BADGE, required=False)
-    new = apply_patch(user, [{"op": "add", "value": {f"{BADGE}:badgeId": "B-1", f"{BADGE}:floors": [3, 4]}},
-                             {"op": "add", "path": f"{BADGE}:floors", "value": [4, 5]}], registry=registry)
+    new = apply_patch(
+        user,
+        [
+            {"op": "add", "value": {f"{BADGE}:badgeId": "B-1", f"{BADGE}:floors": [3, 4]}},
+            {"op": "add", "path": f"{BADGE}:floors", "value": [4, 5]},
+        ],
+        registry=registry,
+    )
     assert new[BADGE] == {"badgeId": "B-1", "floors": [3, 4, 5]} and BADGE in new["schemas"]
     with pytest.raises(scimcore.Mutability):  # immutable with a value
         apply_patch(new, [{"op": "replace", "path": f"{BADGE}:badgeId", "value": "B-2"}], registry=registry)
@@ -328,7 +366,8 @@ def test_required_extension_cannot_go(user):
         with pytest.raises(scimcore.Mutability):
             apply_patch(badged, [operation], registry=registry)
     assert apply_patch(badged, [{"op": "remove", "path": f"{BADGE}:floors"}], registry=registry)[BADGE] == {
-        "badgeId": "B-1"}
+        "badgeId": "B-1"
+    }
 
 
 def test_simple_multi_valued_filter(user):
@@ -338,8 +377,9 @@ def test_simple_multi_valued_filter(user):
     badged = apply_patch(user, [{"op": "add", "path": f"{BADGE}:floors", "value": [1, 2, 3, 10]}], registry=registry)
     new = apply_patch(badged, [{"op": "remove", "path": f"{BADGE}:floors[value ge 3]"}], registry=registry)
     assert new[BADGE]["floors"] == [1, 2]
-    new = apply_patch(badged, [{"op": "replace", "path": f"{BADGE}:floors[value eq 2]", "value": 20}],
-                      registry=registry)
+    new = apply_patch(
+        badged, [{"op": "replace", "path": f"{BADGE}:floors[value eq 2]", "value": 20}], registry=registry
+    )
     assert new[BADGE]["floors"] == [1, 20, 3, 10]
 
 

@@ -45,8 +45,7 @@ def test_case(case, as_message):
         assert caught.value.scim_type == case["error"], caught.value.detail
         assert caught.value.status == 400
     else:
-        result = scimcore.apply_patch(resource, patch, resource_type=case["resource_type"], policy=policy,
-                                      report=True)
+        result = scimcore.apply_patch(resource, patch, resource_type=case["resource_type"], policy=policy, report=True)
         assert result.resource == case["expect"]
         assert result.changed is case["changed"]
         assert result.resource is not resource
@@ -70,8 +69,9 @@ def test_corpus_file_is_built_from_the_builder():
         import build_cases
     finally:
         sys.path.pop(0)
-    assert build_cases.render() == (CORPUS / "patch_cases.json").read_text("utf-8"), \
+    assert build_cases.render() == (CORPUS / "patch_cases.json").read_text("utf-8"), (
         "run python tests/corpus/patch/build_cases.py"
+    )
 
 
 def test_corpus_covers_every_outcome():

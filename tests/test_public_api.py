@@ -37,8 +37,10 @@ def test_errors_take_detail_first_and_render_the_rfc_message(cls, status, scim_t
     assert isinstance(error, scimcore.ScimError)
     assert (error.status, error.scim_type, error.detail) == (status, scim_type, "what went wrong")
     body = scimcore.encode(error.to_error())
-    assert body == (b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"%d","scimType":"%s",'
-                    b'"detail":"what went wrong"}' % (status, scim_type.encode()))
+    assert body == (
+        b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"%d","scimType":"%s",'
+        b'"detail":"what went wrong"}' % (status, scim_type.encode())
+    )
 
 
 def test_policies_and_backend():
@@ -49,7 +51,9 @@ def test_policies_and_backend():
 
 def test_import_builds_nothing_heavy():
     """``import scimcore`` loads no grammar, schema, native module or msgspec decoder."""
-    code = ("import sys, scimcore; heavy = [m for m in ('lark', 'scimcore._native', 'scimcore.schema.default', "
-            "'scimcore.filter.lark_parser', 'msgspec') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, scimcore; heavy = [m for m in ('lark', 'scimcore._native', 'scimcore.schema.default', "
+        "'scimcore.filter.lark_parser', 'msgspec') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

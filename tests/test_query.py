@@ -30,11 +30,16 @@ def by_id(resource_id: str) -> dict:
 def run(case, **extra):
     params = case["params"]
     return search(
-        resources_of(case["resource_type"]), case["resource_type"],
-        filter=params.get("filter"), sort_by=params.get("sortBy"),
-        sort_order=params.get("sortOrder", "ascending"), start_index=params.get("startIndex", 1),
-        count=params.get("count"), attributes=params.get("attributes"),
-        excluded_attributes=params.get("excludedAttributes"), **extra,
+        resources_of(case["resource_type"]),
+        case["resource_type"],
+        filter=params.get("filter"),
+        sort_by=params.get("sortBy"),
+        sort_order=params.get("sortOrder", "ascending"),
+        start_index=params.get("startIndex", 1),
+        count=params.get("count"),
+        attributes=params.get("attributes"),
+        excluded_attributes=params.get("excludedAttributes"),
+        **extra,
     )
 
 
@@ -66,14 +71,20 @@ def test_query_case_search_request(case):
     check(case, search(pool, case["resource_type"], request=scimcore.SearchRequest.from_json(body)))
 
 
-@pytest.mark.parametrize("case", [c for c in QUERY_CASES if c["resource_type"] == "User"][:12],
-                         ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", [c for c in QUERY_CASES if c["resource_type"] == "User"][:12], ids=lambda c: c["id"])
 def test_query_case_on_structs(case):
     structs = [scimcore.decode(r, resource_type="User") for r in resources_of("User")]
     params = case["params"]
-    page = search(structs, "User", filter=params.get("filter"), sort_by=params.get("sortBy"),
-                  sort_order=params.get("sortOrder", "ascending"), start_index=params.get("startIndex", 1),
-                  count=params.get("count"), attributes=params.get("attributes"))
+    page = search(
+        structs,
+        "User",
+        filter=params.get("filter"),
+        sort_by=params.get("sortBy"),
+        sort_order=params.get("sortOrder", "ascending"),
+        start_index=params.get("startIndex", 1),
+        count=params.get("count"),
+        attributes=params.get("attributes"),
+    )
     assert [r["id"] for r in page.resources] == case["expect"]["ids"]
     assert page.total_results == case["expect"]["totalResults"]
 
@@ -92,10 +103,17 @@ def test_comma_separated_string_equals_list():
     full = by_id("6c5bb468-14b2-4183-baf2-06d523e03bd3")
     as_list = project(full, attributes=["userName", "name.givenName", f"{ENTERPRISE}:manager"])
     as_text = project(full, attributes=f" userName ,NAME.GIVENNAME,{ENTERPRISE.upper()}:MANAGER ")
-    assert as_list == as_text == {
-        "schemas": full["schemas"], "id": full["id"], "userName": full["userName"],
-        "name": {"givenName": "Barbara"}, ENTERPRISE: {"manager": full[ENTERPRISE]["manager"]},
-    }
+    assert (
+        as_list
+        == as_text
+        == {
+            "schemas": full["schemas"],
+            "id": full["id"],
+            "userName": full["userName"],
+            "name": {"givenName": "Barbara"},
+            ENTERPRISE: {"manager": full[ENTERPRISE]["manager"]},
+        }
+    )
 
 
 def test_unqualified_extension_name_and_excluded_extension():
@@ -104,27 +122,48 @@ def test_unqualified_extension_name_and_excluded_extension():
     excluded = project(full, excluded_attributes=[ENTERPRISE])
     assert ENTERPRISE not in excluded and excluded["userName"] == full["userName"]
     partly = project(full, excluded_attributes=["manager.displayName", "costCenter"])
-    assert partly[ENTERPRISE]["manager"] == {"value": full[ENTERPRISE]["manager"]["value"],
-                                             "$ref": full[ENTERPRISE]["manager"]["$ref"]}
+    assert partly[ENTERPRISE]["manager"] == {
+        "value": full[ENTERPRISE]["manager"]["value"],
+        "$ref": full[ENTERPRISE]["manager"]["$ref"],
+    }
     assert "costCenter" not in partly[ENTERPRISE] and "division" in partly[ENTERPRISE]
 
 
 def test_returned_request_and_always_on_a_custom_schema():
     reg = scimcore.SchemaRegistry.default()
     urn = "urn:example:params:scim:schemas:extension:q:2.0:User"
-    reg.register_schema({"id": urn, "attributes": [
-        {"name": "audit", "returned": "request"},
-        {"name": "badge", "returned": "always"},
-        {"name": "card", "type": "complex", "subAttributes": [
-            {"name": "number", "returned": "request"}, {"name": "holder"}, {"name": "pin", "returned": "never"}]},
-    ]})
+    reg.register_schema(
+        {
+            "id": urn,
+            "attributes": [
+                {"name": "audit", "returned": "request"},
+                {"name": "badge", "returned": "always"},
+                {
+                    "name": "card",
+                    "type": "complex",
+                    "subAttributes": [
+                        {"name": "number", "returned": "request"},
+                        {"name": "holder"},
+                        {"name": "pin", "returned": "never"},
+                    ],
+                },
+            ],
+        }
+    )
     reg.register_extension("User", urn)
-    user = {"schemas": [USER, urn], "id": "1", "userName": "u",
-            urn: {"audit": "a", "badge": "b", "card": {"number": "42", "holder": "h", "pin": "0000"}}}
+    user = {
+        "schemas": [USER, urn],
+        "id": "1",
+        "userName": "u",
+        urn: {"audit": "a", "badge": "b", "card": {"number": "42", "holder": "h", "pin": "0000"}},
+    }
     assert project(user, registry=reg)[urn] == {"badge": "b", "card": {"holder": "h"}}
     assert project(user, registry=reg, attributes="userName")[urn] == {"badge": "b"}
     assert project(user, registry=reg, attributes="audit,card.number")[urn] == {
-        "audit": "a", "badge": "b", "card": {"number": "42"}}
+        "audit": "a",
+        "badge": "b",
+        "card": {"number": "42"},
+    }
     assert project(user, registry=reg, attributes="card")[urn] == {"badge": "b", "card": {"holder": "h"}}
     assert project(user, registry=reg, excluded_attributes="badge,audit,card.holder")[urn] == {"badge": "b"}
     assert project(user, registry=reg, attributes=urn)[urn] == {"badge": "b", "card": {"holder": "h"}}
@@ -155,12 +194,18 @@ def test_malformed_attribute_names_are_invalid_value(bad):
 def test_project_struct_and_group():
     struct = scimcore.decode(by_id("u-enterprise"), resource_type="User")
     assert project(struct, attributes="manager.value") == {
-        "schemas": [USER, ENTERPRISE], "id": "u-enterprise",
-        ENTERPRISE: {"manager": {"value": "2819c223-7f76-453a-919d-413861904646"}}}
+        "schemas": [USER, ENTERPRISE],
+        "id": "u-enterprise",
+        ENTERPRISE: {"manager": {"value": "2819c223-7f76-453a-919d-413861904646"}},
+    }
     group = by_id("g-unicode")
     assert project(group, "Group", excluded_attributes="members.display,meta") == {
-        "schemas": group["schemas"], "id": "g-unicode", "displayName": "Équipe Straße", "externalId": "EQ-1",
-        "members": [{"value": "u-strasse", "type": "User"}, {"value": "g-empty", "type": "Group"}]}
+        "schemas": group["schemas"],
+        "id": "g-unicode",
+        "displayName": "Équipe Straße",
+        "externalId": "EQ-1",
+        "members": [{"value": "u-strasse", "type": "User"}, {"value": "g-empty", "type": "Group"}],
+    }
 
 
 # -- sorting and paging -------------------------------------------------------------------------------------
@@ -175,8 +220,9 @@ def test_sort_is_stable_by_id_whatever_the_input_order():
 
 def test_no_sort_keeps_input_order():
     users = resources_of("User")
-    assert [r["id"] for r in search(list(reversed(users)), attributes="id").resources] == \
-        [r["id"] for r in reversed(users)]
+    assert [r["id"] for r in search(list(reversed(users)), attributes="id").resources] == [
+        r["id"] for r in reversed(users)
+    ]
 
 
 def test_sort_numbers_and_strict_unknown_sort_by():
@@ -211,19 +257,35 @@ def test_string_parameters_from_a_query_string():
     assert [r["id"] for r in page.resources] == ["u-primary2", "u-offsets", "u-nulls"]
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"start_index": "one"}, {"count": 1.5}, {"count": True}, {"start_index": [1]},
-    {"sort_by": "userName", "sort_order": "up"}, {"sort_by": 5},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"start_index": "one"},
+        {"count": 1.5},
+        {"count": True},
+        {"start_index": [1]},
+        {"sort_by": "userName", "sort_order": "up"},
+        {"sort_by": 5},
+    ],
+)
 def test_bad_parameters_are_invalid_value(kwargs):
     with pytest.raises(scimcore.InvalidValue):
         search(resources_of("User"), **kwargs)
 
 
-@pytest.mark.parametrize("body", [
-    {"startIndex": "x"}, {"count": [1]}, {"filter": 5, "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]},
-    {"schemas": ["urn:wrong"]}, {"sortOrder": "sideways"}, {"unknownMember": 1}, "not json", b"[1,2]",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"startIndex": "x"},
+        {"count": [1]},
+        {"filter": 5, "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]},
+        {"schemas": ["urn:wrong"]},
+        {"sortOrder": "sideways"},
+        {"unknownMember": 1},
+        "not json",
+        b"[1,2]",
+    ],
+)
 def test_bad_search_request_is_a_scim_error(body):
     with pytest.raises(scimcore.ScimError) as raised:
         search(resources_of("User"), request=body)
@@ -243,12 +305,21 @@ def test_search_with_generator_and_filter_over_demo_users():
     from scimcore.demo import generate_users
 
     users = generate_users(500, seed=7)
-    page = search((u for u in users), filter='emails[type eq "work" and value ew "@example.com"] and active eq true',
-                  sort_by="meta.created", sort_order="descending", count=20, attributes="meta.created")
+    page = search(
+        (u for u in users),
+        filter='emails[type eq "work" and value ew "@example.com"] and active eq true',
+        sort_by="meta.created",
+        sort_order="descending",
+        count=20,
+        attributes="meta.created",
+    )
     created = [scimcore.filter.runtime.instant(r["meta"]["created"]) for r in page.resources]
     assert created == sorted(created, reverse=True) and len(created) == 20
-    expected = sum(1 for u in users if u["active"] and any(
-        e["type"] == "work" and e["value"].endswith("@example.com") for e in u["emails"]))
+    expected = sum(
+        1
+        for u in users
+        if u["active"] and any(e["type"] == "work" and e["value"].endswith("@example.com") for e in u["emails"])
+    )
     assert page.total_results == expected
 
 

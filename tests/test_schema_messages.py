@@ -13,21 +13,34 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 def test_patch_op_reading_is_tolerant_by_default():
-    body = {"schemas": [PATCH], "operations": [{"OP": "Replace", "Path": "active", "value": "False"},
-                                               {"op": "remove", "path": "emails"}]}
+    body = {
+        "schemas": [PATCH],
+        "operations": [{"OP": "Replace", "Path": "active", "value": "False"}, {"op": "remove", "path": "emails"}],
+    }
     patch = scimcore.PatchOp.from_json(json.dumps(body))
     assert [o.op for o in patch.operations] == ["replace", "remove"]
     assert patch.operations[0].value == "False"
     assert patch.operations[1].value is msgspec.UNSET  # no value member
-    assert json.loads(scimcore.encode(patch)) == {"schemas": [PATCH], "Operations": [
-        {"op": "replace", "path": "active", "value": "False"}, {"op": "remove", "path": "emails"}]}
+    assert json.loads(scimcore.encode(patch)) == {
+        "schemas": [PATCH],
+        "Operations": [{"op": "replace", "path": "active", "value": "False"}, {"op": "remove", "path": "emails"}],
+    }
 
 
-@pytest.mark.parametrize("body", [b"{", {"schemas": [PATCH], "Operations": []}, {"schemas": [PATCH]},
-                                  {"schemas": [PATCH], "Operations": [{"op": "move", "path": "a"}]},
-                                  {"schemas": ["urn:x"], "Operations": [{"op": "add", "value": {}}]},
-                                  {"schemas": [PATCH], "Operations": [{"op": "add", "bogus": 1}]},
-                                  {"schemas": [PATCH], "Operations": "add"}, [], b"\xff"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        {"schemas": [PATCH], "Operations": []},
+        {"schemas": [PATCH]},
+        {"schemas": [PATCH], "Operations": [{"op": "move", "path": "a"}]},
+        {"schemas": ["urn:x"], "Operations": [{"op": "add", "value": {}}]},
+        {"schemas": [PATCH], "Operations": [{"op": "add", "bogus": 1}]},
+        {"schemas": [PATCH], "Operations": "add"},
+        [],
+        b"\xff",
+    ],
+)
 def test_malformed_patch_op_is_invalid_syntax(body):
     with pytest.raises(scimcore.InvalidSyntax):
         scimcore.PatchOp.from_json(body)
@@ -35,17 +48,23 @@ def test_malformed_patch_op_is_invalid_syntax(body):
 
 def test_strict_patch_op_names():
     with pytest.raises(scimcore.InvalidSyntax):
-        scimcore.PatchOp.from_json({"schemas": [PATCH], "operations": [{"op": "add", "value": {}}]},
-                                   policy=scimcore.Policy.STRICT)
+        scimcore.PatchOp.from_json(
+            {"schemas": [PATCH], "operations": [{"op": "add", "value": {}}]}, policy=scimcore.Policy.STRICT
+        )
     with pytest.raises(scimcore.InvalidSyntax):
-        scimcore.PatchOp.from_json({"schemas": [PATCH], "Operations": [{"op": "Add", "value": {}}]},
-                                   policy=scimcore.Policy.STRICT)
+        scimcore.PatchOp.from_json(
+            {"schemas": [PATCH], "Operations": [{"op": "Add", "value": {}}]}, policy=scimcore.Policy.STRICT
+        )
 
 
 def test_list_response_always_has_paging_members_and_hides_never_attributes():
     assert json.loads(scimcore.encode(scimcore.ListResponse())) == {
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "startIndex": 1,
-        "itemsPerPage": 0, "Resources": []}
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 0,
+        "startIndex": 1,
+        "itemsPerPage": 0,
+        "Resources": [],
+    }
     user = scimcore.User(user_name="b", password="secret")
     page = scimcore.ListResponse(total_results=1, items_per_page=1, resources=[user])
     body = json.loads(scimcore.encode(page))
@@ -55,9 +74,16 @@ def test_list_response_always_has_paging_members_and_hides_never_attributes():
 
 
 def test_search_request():
-    request = scimcore.SearchRequest.from_json({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-                                                "attributes": ["displayName"], "filter": 'userName sw "j"',
-                                                "sortOrder": "Descending", "startIndex": 1, "count": 10})
+    request = scimcore.SearchRequest.from_json(
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "attributes": ["displayName"],
+            "filter": 'userName sw "j"',
+            "sortOrder": "Descending",
+            "startIndex": 1,
+            "count": 10,
+        }
+    )
     assert (request.sort_order, request.count, request.filter) == ("descending", 10, 'userName sw "j"')
     with pytest.raises(scimcore.InvalidSyntax):
         scimcore.SearchRequest.from_json({"count": "ten"})
@@ -66,14 +92,28 @@ def test_search_request():
 
 
 def test_bulk_status_shapes_and_error_status():
-    response = scimcore.BulkResponse.from_json({"Operations": [
-        {"method": "POST", "bulkId": "q1", "status": {"code": "201"}, "location": "/Users/1"},
-        {"method": "put", "status": 200}, {"method": "DELETE", "status": "204"}]})
+    response = scimcore.BulkResponse.from_json(
+        {
+            "Operations": [
+                {"method": "POST", "bulkId": "q1", "status": {"code": "201"}, "location": "/Users/1"},
+                {"method": "put", "status": 200},
+                {"method": "DELETE", "status": "204"},
+            ]
+        }
+    )
     assert [o.status for o in response.operations] == ["201", "200", "204"]
     assert json.loads(scimcore.encode(response))["Operations"][0] == {
-        "method": "POST", "bulkId": "q1", "location": "/Users/1", "status": "201"}
-    request = scimcore.BulkRequest.from_json({"failOnErrors": 1, "Operations": [
-        {"method": "POST", "path": "/Users", "bulkId": "a", "data": {"userName": "x"}}]})
+        "method": "POST",
+        "bulkId": "q1",
+        "location": "/Users/1",
+        "status": "201",
+    }
+    request = scimcore.BulkRequest.from_json(
+        {
+            "failOnErrors": 1,
+            "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a", "data": {"userName": "x"}}],
+        }
+    )
     assert request.fail_on_errors == 1 and request.operations[0].data == {"userName": "x"}
     assert scimcore.Error.from_json({"status": 409, "scimType": "uniqueness"}).status == "409"
     with pytest.raises(scimcore.InvalidSyntax):

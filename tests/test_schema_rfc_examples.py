@@ -63,7 +63,9 @@ def test_other_case_names_decode_to_the_same_struct(name, resource_type, struct)
     """Attribute names are case-insensitive (RFC 7643 §2.1): the general path gives the direct path's Struct."""
     document = load(name)
     shouted = {key.upper() if not key.startswith("urn:") else key.lower(): value for key, value in document.items()}
-    assert scimcore.decode(shouted, resource_type=resource_type) == scimcore.decode(document, resource_type=resource_type)
+    assert scimcore.decode(shouted, resource_type=resource_type) == scimcore.decode(
+        document, resource_type=resource_type
+    )
     assert scimcore.normalize(shouted, resource_type=resource_type) == document
 
 
@@ -98,9 +100,11 @@ def test_resource_types_example():
     assert user_rt.schema_extensions[0].required is True
 
 
-SCHEMA_DOCUMENTS = [(name, i) for name, count in [("rfc7643-8.7.1-resource-schemas.json", 3),
-                                                   ("rfc7643-8.7.2-service-provider-schemas.json", 2)]
-                    for i in range(count)]
+SCHEMA_DOCUMENTS = [
+    (name, i)
+    for name, count in [("rfc7643-8.7.1-resource-schemas.json", 3), ("rfc7643-8.7.2-service-provider-schemas.json", 2)]
+    for i in range(count)
+]
 
 
 @pytest.mark.parametrize("name,index", SCHEMA_DOCUMENTS)

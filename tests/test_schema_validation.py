@@ -27,29 +27,32 @@ def both_inputs(document):
     return [document, json.dumps(document).encode()]
 
 
-@pytest.mark.parametrize("document,message", [
-    (user(active="yes"), "active"),
-    (user(active=1), "active"),
-    (user(userName=5), "userName"),
-    (user(emails={"value": "x"}), "multi-valued"),
-    (user(emails=["x@example.com"]), "complex"),
-    (user(name="Babs"), "complex"),
-    ({"schemas": [USER]}, "userName"),
-    (user(userName=""), "userName"),
-    (user(emails=[{"value": "a", "primary": True}, {"value": "b", "primary": True}]), "primary"),
-    (user(emails=[{"value": "a", "type": "office"}]), "work, home, other"),
-    (user(meta={"created": "yesterday"}), "dateTime"),
-    (user(meta={"created": "2011-05-13"}), "dateTime"),
-    (user(nickname="x", nickName="y"), "twice"),
-    (user(shoeSize=42), "shoeSize"),
-    (user(**{"urn:example:unknown:1.0:User": {"a": 1}}), "not a schema extension"),
-    (user(**{ENTERPRISE: {"employeeNumber": 7}}), "employeeNumber"),
-    (user(**{ENTERPRISE: {"badge": "7"}}), "badge"),
-    (user(**{ENTERPRISE: "701984"}), "JSON object"),
-    ({"schemas": [ENTERPRISE], "userName": "x"}, "base schema"),
-    ({"schemas": [USER, "urn:example:unknown:1.0:User"], "userName": "x"}, "not a schema"),
-    ({"schemas": "urn:ietf:params:scim:schemas:core:2.0:User", "userName": "x"}, "schemas"),
-])
+@pytest.mark.parametrize(
+    "document,message",
+    [
+        (user(active="yes"), "active"),
+        (user(active=1), "active"),
+        (user(userName=5), "userName"),
+        (user(emails={"value": "x"}), "multi-valued"),
+        (user(emails=["x@example.com"]), "complex"),
+        (user(name="Babs"), "complex"),
+        ({"schemas": [USER]}, "userName"),
+        (user(userName=""), "userName"),
+        (user(emails=[{"value": "a", "primary": True}, {"value": "b", "primary": True}]), "primary"),
+        (user(emails=[{"value": "a", "type": "office"}]), "work, home, other"),
+        (user(meta={"created": "yesterday"}), "dateTime"),
+        (user(meta={"created": "2011-05-13"}), "dateTime"),
+        (user(nickname="x", nickName="y"), "twice"),
+        (user(shoeSize=42), "shoeSize"),
+        (user(**{"urn:example:unknown:1.0:User": {"a": 1}}), "not a schema extension"),
+        (user(**{ENTERPRISE: {"employeeNumber": 7}}), "employeeNumber"),
+        (user(**{ENTERPRISE: {"badge": "7"}}), "badge"),
+        (user(**{ENTERPRISE: "701984"}), "JSON object"),
+        ({"schemas": [ENTERPRISE], "userName": "x"}, "base schema"),
+        ({"schemas": [USER, "urn:example:unknown:1.0:User"], "userName": "x"}, "not a schema"),
+        ({"schemas": "urn:ietf:params:scim:schemas:core:2.0:User", "userName": "x"}, "schemas"),
+    ],
+)
 def test_invalid_value(document, message):
     for data in both_inputs(document):
         with pytest.raises(scimcore.InvalidValue, match=message) as info:
@@ -59,8 +62,21 @@ def test_invalid_value(document, message):
         scimcore.normalize(document)
 
 
-@pytest.mark.parametrize("data", [b"{", b"", b"[1, 2", b"{'userName': 'x'}", "{\"userName\": tru}", b"\xff\xfe{}",
-                                  b'{"userName": "\xc3\x28"}', b"null", b"[]", b"42"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"{",
+        b"",
+        b"[1, 2",
+        b"{'userName': 'x'}",
+        '{"userName": tru}',
+        b"\xff\xfe{}",
+        b'{"userName": "\xc3\x28"}',
+        b"null",
+        b"[]",
+        b"42",
+    ],
+)
 def test_invalid_syntax(data):
     with pytest.raises(scimcore.InvalidSyntax) as info:
         scimcore.decode(data)
@@ -72,17 +88,25 @@ def test_error_message_of_a_failure():
     with pytest.raises(scimcore.ScimError) as info:
         scimcore.decode(user(active="maybe"))
     body = json.loads(scimcore.encode(info.value.to_error()))
-    assert body == {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400",
-                    "scimType": "invalidValue", "detail": info.value.detail}
+    assert body == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": "400",
+        "scimType": "invalidValue",
+        "detail": info.value.detail,
+    }
 
 
 # -- policy tolerances --------------------------------------------------------------------------------------
 
 
 def test_default_policy_tolerances():
-    document = {"Schemas": [USER.upper()], "UserName": "bjensen", "ACTIVE": "True",
-                "Emails": [{"Value": "b@example.com", "Primary": "False", "TYPE": "Work"}],
-                ENTERPRISE.lower(): {"EmployeeNumber": "1", "manager": {"VALUE": "42"}}}
+    document = {
+        "Schemas": [USER.upper()],
+        "UserName": "bjensen",
+        "ACTIVE": "True",
+        "Emails": [{"Value": "b@example.com", "Primary": "False", "TYPE": "Work"}],
+        ENTERPRISE.lower(): {"EmployeeNumber": "1", "manager": {"VALUE": "42"}},
+    }
     original = copy.deepcopy(document)
     for data in both_inputs(document):
         u = scimcore.decode(data)
@@ -91,7 +115,9 @@ def test_default_policy_tolerances():
         assert u.enterprise_user.manager.value == "42"
         assert u.schemas == [USER, ENTERPRISE]
     assert scimcore.normalize(document) == {
-        "schemas": [USER, ENTERPRISE], "userName": "bjensen", "active": True,
+        "schemas": [USER, ENTERPRISE],
+        "userName": "bjensen",
+        "active": True,
         "emails": [{"value": "b@example.com", "primary": False, "type": "Work"}],
         ENTERPRISE: {"employeeNumber": "1", "manager": {"value": "42"}},
     }
@@ -115,8 +141,9 @@ def test_canonical_values_can_be_switched_off():
 
 
 def test_unassigned_values_are_dropped():
-    document = user(displayName=None, emails=[], phoneNumbers=[None], name={}, addresses=[{}],
-                    **{ENTERPRISE: {"manager": None}})
+    document = user(
+        displayName=None, emails=[], phoneNumbers=[None], name={}, addresses=[{}], **{ENTERPRISE: {"manager": None}}
+    )
     assert scimcore.normalize(document) == {"schemas": [USER], "userName": "bjensen"}
     for data in both_inputs(document):
         u = scimcore.decode(data)
@@ -152,10 +179,16 @@ def test_paths_agree_on_a_sample_of_documents():
     default = codec._DEFAULT_POLICY
     plan = codec._plan(scimcore.registry, "User", default)
     documents = [
-        user(), user(emails=[{"value": "a", "type": "home", "primary": True}, {"value": "b", "primary": False}]),
-        user(name={"givenName": "B"}, meta={"created": "2011-05-13T04:42:34", "lastModified": "2011-05-13T04:42:34+02:00"}),
+        user(),
+        user(emails=[{"value": "a", "type": "home", "primary": True}, {"value": "b", "primary": False}]),
+        user(
+            name={"givenName": "B"},
+            meta={"created": "2011-05-13T04:42:34", "lastModified": "2011-05-13T04:42:34+02:00"},
+        ),
         user(emails=[{"value": "a", "primary": True}, {"value": "b", "primary": True}]),
-        user(emails=[{"value": "a", "type": "pager"}]), user(userName=""), user(**{ENTERPRISE: {}}),
+        user(emails=[{"value": "a", "type": "pager"}]),
+        user(userName=""),
+        user(**{ENTERPRISE: {}}),
         user(groups=[{"value": "g", "$ref": "../Groups/g", "type": "direct"}], x509Certificates=[{"value": "TUlJ"}]),
     ]
     for document in documents:
@@ -241,13 +274,20 @@ def test_lone_surrogates_and_nul():
 
 
 def test_import_is_cheap_and_builds_nothing():
-    code = ("import sys, time; t = time.perf_counter(); import scimcore; t = time.perf_counter() - t; "
-            "loaded = [m for m in ('scimcore.schema.default', 'scimcore.schema.codec', 'lark', 'msgspec', "
-            "'scimcore.filter.lark_parser') if m in sys.modules]; print(t, loaded)")
+    code = (
+        "import sys, time; t = time.perf_counter(); import scimcore; t = time.perf_counter() - t; "
+        "loaded = [m for m in ('scimcore.schema.default', 'scimcore.schema.codec', 'lark', 'msgspec', "
+        "'scimcore.filter.lark_parser') if m in sys.modules]; print(t, loaded)"
+    )
     best = None
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                             env={"PYTHONPATH": str(__import__("pathlib").Path(scimcore.__file__).parents[1])})
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": str(__import__("pathlib").Path(scimcore.__file__).parents[1])},
+        )
         seconds, loaded = out.stdout.split(" ", 1)
         best = min(best or 1e9, float(seconds))
         assert loaded.strip() == "[]"

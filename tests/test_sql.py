@@ -79,8 +79,9 @@ def _raw_table(connection, backend: str, table: str, resources: list[dict]) -> N
     connection.execute(f"CREATE TABLE {table} (id text, doc {kind}, search {kind})")
     for resource in resources:
         search = search_document(resource, scimcore.registry, resource["meta"]["resourceType"])
-        connection.execute(f"INSERT INTO {table} VALUES ({p}, {p}, {p})",
-                           (resource["id"], json.dumps(resource), json.dumps(search)))
+        connection.execute(
+            f"INSERT INTO {table} VALUES ({p}, {p}, {p})", (resource["id"], json.dumps(resource), json.dumps(search))
+        )
     connection.commit()
 
 
@@ -137,8 +138,9 @@ def test_eval_case_in_memory_and_sql(case, corpus_store):
             directory.search(filter=case["filter"])
         return
     expected = sorted(case["matches"])
-    in_memory = _ids(scimcore.compile_filter(case["filter"], resource_type=resource_type).filter(
-        RESOURCES[resource_type]))
+    in_memory = _ids(
+        scimcore.compile_filter(case["filter"], resource_type=resource_type).filter(RESOURCES[resource_type])
+    )
     assert in_memory == expected
     # to_sql over the corpus resources exactly as they are, with their search documents: the expected ids
     where, params = to_sql(case["filter"], resource_type, backend, "search", folded=True)
@@ -168,8 +170,9 @@ def _lower_is_casefold(value) -> bool:
 # The raw-document difference concerns PostgreSQL only (SQLite registers scim_fold), and only filters whose
 # text has lower() == casefold() can agree.
 @pytest.mark.parametrize("corpus_store", ["postgresql"], indirect=True)
-@pytest.mark.parametrize("case", [c for c in EVAL_CASES if "error" not in c and _lower_is_casefold(c["filter"])],
-                         ids=lambda c: c["id"])
+@pytest.mark.parametrize(
+    "case", [c for c in EVAL_CASES if "error" not in c and _lower_is_casefold(c["filter"])], ids=lambda c: c["id"]
+)
 def test_postgresql_raw_documents_agree_where_lower_is_casefold(case, corpus_store):
     """Raw jsonb + lower(): the documented difference is the only one (strings where lower() != casefold())."""
     backend, connection, _, raw_tables = corpus_store
@@ -198,7 +201,7 @@ def test_postgresql_raw_documents_differ_on_sharp_s(corpus_store):
 @pytest.mark.parametrize("dialect", BACKENDS)
 def test_every_literal_is_a_bound_parameter(dialect):
     hostile = "x'); DROP TABLE users; -- /* \" %_\\"
-    sql, params = to_sql(f'userName eq {json.dumps(hostile)} or title co {json.dumps(hostile)}', "User", dialect)
+    sql, params = to_sql(f"userName eq {json.dumps(hostile)} or title co {json.dumps(hostile)}", "User", dialect)
     assert "DROP" not in sql and "x'" not in sql and "/*" not in sql
     assert hostile.casefold() in params
 
@@ -260,15 +263,40 @@ def test_attribute_names_outside_the_safe_set_are_refused():
 # -- injection attempts against a live database ---------------------------------------------------------------
 
 HOSTILE_NAMES = [
-    "o'malley", "robert'); DROP TABLE students; --", "a%b", "a_b", "ab", "axb", "back\\slash", "50%",
-    "_under", "/* comment */", "semi;colon", '"quoted"', "percent%%", "plain",
+    "o'malley",
+    "robert'); DROP TABLE students; --",
+    "a%b",
+    "a_b",
+    "ab",
+    "axb",
+    "back\\slash",
+    "50%",
+    "_under",
+    "/* comment */",
+    "semi;colon",
+    '"quoted"',
+    "percent%%",
+    "plain",
 ]
 
 HOSTILE_FILTERS = [
-    'userName eq "robert\'); DROP TABLE students; --"', 'userName co "%"', 'userName co "_"', 'userName sw "_"',
-    'userName ew "%"', 'userName co "\\\\"', 'userName eq "a_b"', 'userName co "a%b"', 'userName co "%%"',
-    'userName co "/*"', 'userName co "\'"', 'userName co "\\""', 'userName ew "slash"', 'userName gt "a%"',
-    'userName co ";"', "userName eq \"' OR 1=1 --\"", 'userName co ""',
+    'userName eq "robert\'); DROP TABLE students; --"',
+    'userName co "%"',
+    'userName co "_"',
+    'userName sw "_"',
+    'userName ew "%"',
+    'userName co "\\\\"',
+    'userName eq "a_b"',
+    'userName co "a%b"',
+    'userName co "%%"',
+    'userName co "/*"',
+    'userName co "\'"',
+    'userName co "\\""',
+    'userName ew "slash"',
+    'userName gt "a%"',
+    'userName co ";"',
+    'userName eq "\' OR 1=1 --"',
+    'userName co ""',
 ]
 
 
@@ -278,8 +306,10 @@ def hostile_directory(request):
     connection = _connect(backend)
     table = _table()
     directory = scimcore.SqlDirectory(connection, table=table)
-    users = [{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": f"id{i}", "userName": name}
-             for i, name in enumerate(HOSTILE_NAMES)]
+    users = [
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": f"id{i}", "userName": name}
+        for i, name in enumerate(HOSTILE_NAMES)
+    ]
     directory.extend(users)
     yield directory, users
     _drop(connection, backend, table)
@@ -295,8 +325,11 @@ def test_injection_attempts_match_like_memory(hostile_directory, text):
 
 def test_wildcards_are_literal(hostile_directory):
     directory, _ = hostile_directory
-    assert [r["userName"] for r in directory.search(filter='userName co "%"', sort_by="userName").resources] == \
-        ["50%", "a%b", "percent%%"]
+    assert [r["userName"] for r in directory.search(filter='userName co "%"', sort_by="userName").resources] == [
+        "50%",
+        "a%b",
+        "percent%%",
+    ]
     assert _ids(directory.search(filter='userName eq "a_b"').resources) == ["id3"]
     assert _ids(directory.search(filter='userName co "\\\\"').resources) == ["id6"]
 
@@ -313,9 +346,12 @@ def backend_directory(request):
     _drop(connection, backend, table)
 
 
-USER = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen",
-        "name": {"familyName": "Jensen", "givenName": "Barbara"},
-        "emails": [{"value": "bjensen@example.com", "type": "work", "primary": True}]}
+USER = {
+    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    "userName": "bjensen",
+    "name": {"familyName": "Jensen", "givenName": "Barbara"},
+    "emails": [{"value": "bjensen@example.com", "type": "work", "primary": True}],
+}
 
 
 def test_directory_crud(backend_directory):
@@ -329,8 +365,13 @@ def test_directory_crud(backend_directory):
     assert directory.version(rid) == 1
     replaced = directory.replace(rid, {**USER, "userName": "bjensen2", "title": "Guide"})
     assert directory.get(rid)["title"] == "Guide" and replaced["id"] == rid and directory.version(rid) == 2
-    patched = directory.patch(rid, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                                    "Operations": [{"op": "replace", "path": "title", "value": "Boss"}]})
+    patched = directory.patch(
+        rid,
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "title", "value": "Boss"}],
+        },
+    )
     assert patched["title"] == "Boss" and directory.get(rid)["title"] == "Boss" and directory.version(rid) == 3
     unchanged = directory.patch(rid, [{"op": "replace", "path": "title", "value": "Boss"}])
     assert unchanged == patched and directory.version(rid) == 3  # nothing changed: the version is kept
@@ -340,8 +381,12 @@ def test_directory_crud(backend_directory):
         directory.delete(rid, version=2)
     directory.delete(rid)
     assert len(directory) == 0
-    for call in (lambda: directory.get(rid), lambda: directory.delete(rid), lambda: directory.patch(rid, []),
-                 lambda: directory.get(42)):
+    for call in (
+        lambda: directory.get(rid),
+        lambda: directory.delete(rid),
+        lambda: directory.patch(rid, []),
+        lambda: directory.get(42),
+    ):
         with pytest.raises(NotFound):
             call()
 
@@ -380,9 +425,20 @@ def test_directory_accepts_structs_and_json(backend_directory):
     assert directory.get(from_struct["id"])["userName"] == "struct"
 
 
-@pytest.mark.parametrize("sort_by", ["userName", "name.familyName", "emails", "emails.value", "meta.created",
-                                     "title", "active", "id", "urn:ietf:params:scim:schemas:extension:"
-                                     "enterprise:2.0:User:employeeNumber"])
+@pytest.mark.parametrize(
+    "sort_by",
+    [
+        "userName",
+        "name.familyName",
+        "emails",
+        "emails.value",
+        "meta.created",
+        "title",
+        "active",
+        "id",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    ],
+)
 @pytest.mark.parametrize("order", ["ascending", "descending"])
 def test_sorting_and_paging_in_sql_match_memory(backend_directory, sort_by, order):
     _, _, directory, _ = backend_directory
@@ -394,10 +450,24 @@ def test_sorting_and_paging_in_sql_match_memory(backend_directory, sort_by, orde
     users[6]["name"]["familyName"] = "STRASSE"
     directory.extend(users)
     for start, count in [(1, None), (1, 10), (11, 10), (55, 10), (100, 5), (0, 3), (1, 0), (2, -1)]:
-        page = directory.search(filter='userName pr', sort_by=sort_by, sort_order=order, start_index=start,
-                                count=count, attributes=["userName"])
-        expected = scimcore.search(users, resource_type="User", filter="userName pr", sort_by=sort_by,
-                                   sort_order=order, start_index=start, count=count, attributes=["userName"])
+        page = directory.search(
+            filter="userName pr",
+            sort_by=sort_by,
+            sort_order=order,
+            start_index=start,
+            count=count,
+            attributes=["userName"],
+        )
+        expected = scimcore.search(
+            users,
+            resource_type="User",
+            filter="userName pr",
+            sort_by=sort_by,
+            sort_order=order,
+            start_index=start,
+            count=count,
+            attributes=["userName"],
+        )
         assert page.total_results == expected.total_results == 60
         assert page.start_index == expected.start_index and page.items_per_page == expected.items_per_page
         assert [r["id"] for r in page.resources] == [r["id"] for r in expected.resources]
@@ -452,8 +522,9 @@ COUNTER_URN = "urn:example:params:scim:schemas:extension:counter:2.0:User"
 
 def _counter_registry():
     registry = scimcore.SchemaRegistry.default()
-    registry.register_schema({"id": COUNTER_URN, "name": "Counter", "attributes": [
-        {"name": "counter", "type": "integer"}]})
+    registry.register_schema(
+        {"id": COUNTER_URN, "name": "Counter", "attributes": [{"name": "counter", "type": "integer"}]}
+    )
     registry.register_extension("User", COUNTER_URN)
     return registry
 
@@ -476,15 +547,20 @@ def test_concurrent_patches_lose_no_update(backend, tmp_path):
             mine = scimcore.SqlDirectory(connection, registry=registry, table=table)
             for i in range(rounds):
                 # an unconditional PATCH: the directory retries on a version conflict by itself
-                mine.patch(rid, [{"op": "add", "path": "emails",
-                                  "value": [{"value": f"t{n}-{i}@example.com", "type": "other"}]}])
+                mine.patch(
+                    rid,
+                    [{"op": "add", "path": "emails", "value": [{"value": f"t{n}-{i}@example.com", "type": "other"}]}],
+                )
                 # read-modify-write of a counter with the version as ETag: retry on 412
                 while True:
                     version = mine.version(rid)
                     current = mine.get(rid)[COUNTER_URN]["counter"]
                     try:
-                        mine.patch(rid, [{"op": "replace", "path": f"{COUNTER_URN}:counter",
-                                          "value": current + 1}], version=version)
+                        mine.patch(
+                            rid,
+                            [{"op": "replace", "path": f"{COUNTER_URN}:counter", "value": current + 1}],
+                            version=version,
+                        )
                         break
                     except InvalidVersion:
                         conflicts[0] += 1
@@ -512,11 +588,17 @@ def test_concurrent_patches_lose_no_update(backend, tmp_path):
 
 
 def test_search_document_folds_case_insensitive_strings_and_canonicalises_instants():
-    resource = {"id": "AbC", "userName": "Straße", "externalId": "ExT",
-                "meta": {"created": "2011-05-13T04:42:34-07:00", "resourceType": "User"},
-                "emails": [{"value": "X@Example.COM", "type": "Work"}],
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "E1",
-                                                                                "manager": {"value": "M"}}}
+    resource = {
+        "id": "AbC",
+        "userName": "Straße",
+        "externalId": "ExT",
+        "meta": {"created": "2011-05-13T04:42:34-07:00", "resourceType": "User"},
+        "emails": [{"value": "X@Example.COM", "type": "Work"}],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+            "employeeNumber": "E1",
+            "manager": {"value": "M"},
+        },
+    }
     before = msgspec.json.encode(resource)
     doc = search_document(resource, scimcore.registry, "User")
     assert msgspec.json.encode(resource) == before
@@ -542,8 +624,13 @@ def test_unusable_sort_by_is_ignored_like_memory_and_strict_refuses(backend_dire
 
     users = generate_users(12, seed=5)
     directory.extend(users)
-    for sort_by in ["nope", "name", "password", "emails[type eq \"work\"]", "urn:ietf:params:scim:schemas:"
-                    "extension:enterprise:2.0:User"]:
+    for sort_by in [
+        "nope",
+        "name",
+        "password",
+        'emails[type eq "work"]',
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    ]:
         page = directory.search(sort_by=sort_by, sort_order="descending")
         expected = scimcore.search(users, resource_type="User", sort_by=sort_by, sort_order="descending")
         assert [r["id"] for r in page.resources] == [r["id"] for r in expected.resources]
@@ -559,12 +646,23 @@ def test_unusable_sort_by_is_ignored_like_memory_and_strict_refuses(backend_dire
 def test_search_request_in_place_of_keywords(backend_directory):
     """A SearchRequest (dict or Struct, RFC 7644 §3.4.3) gives the same page as the keywords it stands for."""
     _, _, directory, _ = backend_directory
-    directory.extend([{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name,
-                       "title": title} for name, title in [("ann", "Guide"), ("bob", "Guide"), ("cy", "Chef")]])
-    keywords = directory.search(filter='title eq "guide"', sort_by="userName", sort_order="descending",
-                                count=1, attributes=["userName"])
-    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": 'title eq "guide"',
-            "sortBy": "userName", "sortOrder": "descending", "count": 1, "attributes": ["userName"]}
+    directory.extend(
+        [
+            {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "title": title}
+            for name, title in [("ann", "Guide"), ("bob", "Guide"), ("cy", "Chef")]
+        ]
+    )
+    keywords = directory.search(
+        filter='title eq "guide"', sort_by="userName", sort_order="descending", count=1, attributes=["userName"]
+    )
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'title eq "guide"',
+        "sortBy": "userName",
+        "sortOrder": "descending",
+        "count": 1,
+        "attributes": ["userName"],
+    }
     for request in (body, scimcore.SearchRequest.from_json(body)):
         page = directory.search(request=request)
         assert page.total_results == keywords.total_results == 2

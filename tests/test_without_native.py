@@ -46,7 +46,10 @@ SCRIPT = textwrap.dedent(
 
 def _run(mode: str, **env) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", SCRIPT, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, **env},
     )
     assert result.returncode == 0, result.stderr

@@ -85,8 +85,12 @@ def build_layout(registry, resource_type: str) -> Layout:
 
 
 def _attr_json(definition: AttributeDef) -> dict:
-    out = {"name": definition.name, "type": definition.type, "caseExact": definition.case_exact,
-           "multiValued": definition.multi_valued}
+    out = {
+        "name": definition.name,
+        "type": definition.type,
+        "caseExact": definition.case_exact,
+        "multiValued": definition.multi_valued,
+    }
     if definition.sub_attributes:
         out["subs"] = [_attr_json(sub) for sub in definition.sub_attributes.values()]
     return out
@@ -190,9 +194,23 @@ def sort_json(resolved, sub: AttributeDef | None, layout: Layout, descending: bo
     attribute = resolved.attribute
     slot = layout.slots[(resolved.extension, attribute.name.lower())]
     definition = sub or attribute
-    kind = {"string": "text", "reference": "text", "binary": "text", "integer": "number", "decimal": "number",
-            "boolean": "bool"}.get(definition.type, "datetime")
+    kind = {
+        "string": "text",
+        "reference": "text",
+        "binary": "text",
+        "integer": "number",
+        "decimal": "number",
+        "boolean": "bool",
+    }.get(definition.type, "datetime")
     primary = layout.subs[slot].get("primary", -1) if attribute.is_complex else -1
-    return json.dumps({"slot": slot, "sub": -1 if sub is None else layout.subs[slot][sub.name.lower()],
-                       "primary": primary, "multi": attribute.multi_valued, "kind": kind,
-                       "descending": descending, "idsDescending": False})
+    return json.dumps(
+        {
+            "slot": slot,
+            "sub": -1 if sub is None else layout.subs[slot][sub.name.lower()],
+            "primary": primary,
+            "multi": attribute.multi_valued,
+            "kind": kind,
+            "descending": descending,
+            "idsDescending": False,
+        }
+    )

@@ -87,8 +87,9 @@ class PythonStore:
     def _conflict(self, name: str, value: str, except_id: str | None) -> bool:
         key = self._unique_key(name, value)
         for rid in self._indexed.get(name.lower(), {}).get(value.casefold(), ()):
-            if rid != except_id and any(self._unique_key(name, v) == key
-                                        for v in _strings(self._resources[rid].get(name))):
+            if rid != except_id and any(
+                self._unique_key(name, v) == key for v in _strings(self._resources[rid].get(name))
+            ):
                 return True
         return False
 
@@ -129,8 +130,9 @@ class PythonStore:
     def _candidate_ids(self, ast) -> set | None:
         if isinstance(ast, Compare) and ast.op == "eq" and type(ast.value) is str and ast.path.sub is None:
             try:
-                found = self.registry.resolve(self.resource_type, ast.path.name, ast.path.uri, None,
-                                              error=InvalidFilter)
+                found = self.registry.resolve(
+                    self.resource_type, ast.path.name, ast.path.uri, None, error=InvalidFilter
+                )
             except InvalidFilter:
                 return None
             if found.extension is None and found.attribute is not None:

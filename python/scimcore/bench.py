@@ -35,8 +35,17 @@ from .demo import generate_users
 from .directory import Directory
 from .query import search
 
-__all__ = ["World", "build_world", "load_directory", "cases", "lambda_search", "measure", "markdown",
-           "run_directory_benchmark", "COUNT"]
+__all__ = [
+    "World",
+    "build_world",
+    "load_directory",
+    "cases",
+    "lambda_search",
+    "measure",
+    "markdown",
+    "run_directory_benchmark",
+    "COUNT",
+]
 
 COUNT = 100
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -69,7 +78,7 @@ def build_world(users: int, progress: Progress = _quiet) -> World:
     encode = msgspec.json.encode
     step = max(1, users // 100)
     for start in range(0, users, step):
-        lines.extend(encode(u) for u in generated[start:start + step])
+        lines.extend(encode(u) for u in generated[start : start + step])
         progress("encoding NDJSON", min(1.0, (start + step) / users))
     return World(generated, b"\n".join(lines))
 
@@ -80,7 +89,7 @@ def load_directory(world: World, progress: Progress = _quiet) -> Directory:
     lines = world.ndjson.split(b"\n")
     step = max(1, len(lines) // 20)
     for start in range(0, len(lines), step):
-        directory.load_ndjson(b"\n".join(lines[start:start + step]))
+        directory.load_ndjson(b"\n".join(lines[start : start + step]))
         progress("loading the directory", min(1.0, (start + step) / len(lines)))
     return directory
 
@@ -117,8 +126,13 @@ def _key_display(u):
 
 def _work_example(u):
     for e in u.get("emails") or ():
-        if type(e) is dict and type(e.get("type")) is str and e["type"].casefold() == "work" \
-                and type(e.get("value")) is str and e["value"].casefold().endswith("@example.com"):
+        if (
+            type(e) is dict
+            and type(e.get("type")) is str
+            and e["type"].casefold() == "work"
+            and type(e.get("value")) is str
+            and e["value"].casefold().endswith("@example.com")
+        ):
             return True
     return False
 
@@ -132,8 +146,9 @@ def _created_2015(u):
 
 
 def _mix(u):
-    employee = u.get("active") is True and not (type(u.get("userType")) is str
-                                                 and u["userType"].casefold() == "contractor")
+    employee = u.get("active") is True and not (
+        type(u.get("userType")) is str and u["userType"].casefold() == "contractor"
+    )
     title = u.get("title")
     return employee or (type(title) is str and title.casefold().startswith("senior"))
 
@@ -142,21 +157,54 @@ def cases(sample: dict) -> list[dict]:
     """(name, filter, sortBy, lambda predicate, lambda sort key, indexed?)"""
     wanted = sample["userName"].casefold()
     return [
-        dict(name="indexed userName eq", filter=f'userName eq "{sample["userName"].upper()}"', sort=None,
-             pred=lambda u: type(u.get("userName")) is str and u["userName"].casefold() == wanted,
-             key=None, indexed=True),
-        dict(name="sw + sortBy userName", filter='name.familyName sw "s"', sort="userName",
-             pred=lambda u: (_key_family(u) or "").startswith("s"), key=_key_user_name, indexed=False),
-        dict(name="pr + sortBy meta.created", filter="title pr", sort="meta.created",
-             pred=lambda u: type(u.get("title")) is str and u["title"] != "", key=_key_created, indexed=False),
-        dict(name="value path + sortBy userName", filter='emails[type eq "work" and value ew "@example.com"]',
-             sort="userName", pred=_work_example, key=_key_user_name, indexed=False),
-        dict(name="dateTime range + sortBy familyName",
-             filter='meta.created ge "2015-01-01T00:00:00Z" and meta.created lt "2016-01-01T00:00:00Z"',
-             sort="name.familyName", pred=_created_2015, key=_key_family, indexed=False),
-        dict(name="and/or/not mix + sortBy displayName",
-             filter='(active eq true and not (userType eq "Contractor")) or title sw "Senior"',
-             sort="displayName", pred=_mix, key=_key_display, indexed=False),
+        dict(
+            name="indexed userName eq",
+            filter=f'userName eq "{sample["userName"].upper()}"',
+            sort=None,
+            pred=lambda u: type(u.get("userName")) is str and u["userName"].casefold() == wanted,
+            key=None,
+            indexed=True,
+        ),
+        dict(
+            name="sw + sortBy userName",
+            filter='name.familyName sw "s"',
+            sort="userName",
+            pred=lambda u: (_key_family(u) or "").startswith("s"),
+            key=_key_user_name,
+            indexed=False,
+        ),
+        dict(
+            name="pr + sortBy meta.created",
+            filter="title pr",
+            sort="meta.created",
+            pred=lambda u: type(u.get("title")) is str and u["title"] != "",
+            key=_key_created,
+            indexed=False,
+        ),
+        dict(
+            name="value path + sortBy userName",
+            filter='emails[type eq "work" and value ew "@example.com"]',
+            sort="userName",
+            pred=_work_example,
+            key=_key_user_name,
+            indexed=False,
+        ),
+        dict(
+            name="dateTime range + sortBy familyName",
+            filter='meta.created ge "2015-01-01T00:00:00Z" and meta.created lt "2016-01-01T00:00:00Z"',
+            sort="name.familyName",
+            pred=_created_2015,
+            key=_key_family,
+            indexed=False,
+        ),
+        dict(
+            name="and/or/not mix + sortBy displayName",
+            filter='(active eq true and not (userType eq "Contractor")) or title sw "Senior"',
+            sort="displayName",
+            pred=_mix,
+            key=_key_display,
+            indexed=False,
+        ),
     ]
 
 
@@ -166,8 +214,13 @@ def lambda_search(users, case):
     key = case["key"]
     if key is None:
         return len(matched), matched[:COUNT]
-    page = heapq.nsmallest(COUNT, matched, key=lambda u: (k is None, k or "", u["id"]) if not isinstance(
-        k := key(u), datetime) else (False, k.timestamp(), u["id"]))
+    page = heapq.nsmallest(
+        COUNT,
+        matched,
+        key=lambda u: (
+            (k is None, k or "", u["id"]) if not isinstance(k := key(u), datetime) else (False, k.timestamp(), u["id"])
+        ),
+    )
     return len(matched), page
 
 
@@ -201,8 +254,7 @@ def _machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(), "platform": platform.platform()}
 
 
 def measure(world: World, directory: Directory, *, repeats: int = 5, progress: Progress = _quiet) -> dict:
@@ -213,12 +265,24 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     for number, case in enumerate(all_cases):
         progress(f"measuring {case['name']}", number / len(all_cases))
         native = _best(lambda: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats)
-        compiled = _best(lambda: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT,
-                                        max_count=None), max(2, repeats // 2))
+        compiled = _best(
+            lambda: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_count=None),
+            max(2, repeats // 2),
+        )
         scan = _best(lambda: lambda_search(users, case), max(2, repeats // 2))
-        rows.append({"query": case["name"], "filter": case["filter"], "sortBy": case["sort"],
-                     "indexed": case["indexed"], "native_s": native, "compile_filter_s": compiled,
-                     "lambda_s": scan, "vs_lambda": scan / native, "vs_compile_filter": compiled / native})
+        rows.append(
+            {
+                "query": case["name"],
+                "filter": case["filter"],
+                "sortBy": case["sort"],
+                "indexed": case["indexed"],
+                "native_s": native,
+                "compile_filter_s": compiled,
+                "lambda_s": scan,
+                "vs_lambda": scan / native,
+                "vs_compile_filter": compiled / native,
+            }
+        )
 
     progress("measuring load time and memory", None)
 
@@ -251,10 +315,17 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     scans = [r for r in rows if not r["indexed"]]
     indexed = [r for r in rows if r["indexed"]]
     return {
-        "users": len(users), "machine": _machine(), "count": COUNT, "queries": rows,
+        "users": len(users),
+        "machine": _machine(),
+        "count": COUNT,
+        "queries": rows,
         "load": {"native_s": load_s, "msgspec_dicts_s": decode_s, "ratio": load_s / decode_s},
-        "memory": {"native_bytes_per_resource": native_bytes, "native_rss_growth_per_resource": rss_growth,
-                   "python_dict_bytes_per_resource": dict_bytes, "ratio": native_bytes / dict_bytes},
+        "memory": {
+            "native_bytes_per_resource": native_bytes,
+            "native_rss_growth_per_resource": rss_growth,
+            "python_dict_bytes_per_resource": dict_bytes,
+            "ratio": native_bytes / dict_bytes,
+        },
         "min_scan_ratio": min(r["vs_lambda"] for r in scans),
         "indexed_ratio": indexed[0]["vs_lambda"],
     }
@@ -284,8 +355,10 @@ def markdown(summary: dict) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in summary["queries"]:
-        out.append(f"| {r['query']} | {_ms(r['native_s'])} | {_ms(r['compile_filter_s'])} | {_ms(r['lambda_s'])} "
-                   f"| {r['vs_lambda']:.0f}x | {r['vs_compile_filter']:.0f}x |")
+        out.append(
+            f"| {r['query']} | {_ms(r['native_s'])} | {_ms(r['compile_filter_s'])} | {_ms(r['lambda_s'])} "
+            f"| {r['vs_lambda']:.0f}x | {r['vs_compile_filter']:.0f}x |"
+        )
     load, mem = summary["load"], summary["memory"]
     out += [
         "",

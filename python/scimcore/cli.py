@@ -154,9 +154,12 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     query = sub.add_parser("query", help="search a directory and print the ListResponse JSON")
-    query.add_argument("filter", nargs="?", default=None, help='a SCIM filter, e.g. \'userName sw "j"\'')
-    query.add_argument("--input", help="resources as NDJSON or a JSON array ('-' for standard input); "
-                       "default: a built-in demo directory of generated users")
+    query.add_argument("filter", nargs="?", default=None, help="a SCIM filter, e.g. 'userName sw \"j\"'")
+    query.add_argument(
+        "--input",
+        help="resources as NDJSON or a JSON array ('-' for standard input); "
+        "default: a built-in demo directory of generated users",
+    )
     query.add_argument("--demo-size", type=int, default=1000, help="users in the demo directory (default 1000)")
     query.add_argument("--resource-type", default="User")
     query.add_argument("--sort-by")

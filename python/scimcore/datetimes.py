@@ -29,8 +29,16 @@ def parse_datetime(text: object) -> datetime | None:
     if extra_day and (minute != "00" or second != "00" or micro):
         return None
     try:
-        value = datetime(int(year), int(month), int(day), 0 if extra_day else int(hour), int(minute),
-                         int(second), micro, tzinfo=timezone.utc)
+        value = datetime(
+            int(year),
+            int(month),
+            int(day),
+            0 if extra_day else int(hour),
+            int(minute),
+            int(second),
+            micro,
+            tzinfo=timezone.utc,
+        )
     except ValueError:
         return None
     if extra_day:

@@ -20,19 +20,57 @@ ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 # (display form, ASCII form used in user names and addresses)
 _GIVEN = [
-    ("Barbara", "barbara"), ("John", "john"), ("Mandy", "mandy"), ("Jürgen", "juergen"), ("Chloé", "chloe"),
-    ("Søren", "soren"), ("Ana", "ana"), ("Łukasz", "lukasz"), ("Mei", "mei"), ("Olusegun", "olusegun"),
-    ("Priya", "priya"), ("Dmitri", "dmitri"), ("Aoife", "aoife"), ("José", "jose"), ("Fatima", "fatima"),
-    ("Hiroshi", "hiroshi"), ("Ingrid", "ingrid"), ("Kwame", "kwame"), ("Zoë", "zoe"), ("Mateo", "mateo"),
+    ("Barbara", "barbara"),
+    ("John", "john"),
+    ("Mandy", "mandy"),
+    ("Jürgen", "juergen"),
+    ("Chloé", "chloe"),
+    ("Søren", "soren"),
+    ("Ana", "ana"),
+    ("Łukasz", "lukasz"),
+    ("Mei", "mei"),
+    ("Olusegun", "olusegun"),
+    ("Priya", "priya"),
+    ("Dmitri", "dmitri"),
+    ("Aoife", "aoife"),
+    ("José", "jose"),
+    ("Fatima", "fatima"),
+    ("Hiroshi", "hiroshi"),
+    ("Ingrid", "ingrid"),
+    ("Kwame", "kwame"),
+    ("Zoë", "zoe"),
+    ("Mateo", "mateo"),
 ]
 _FAMILY = [
-    ("Jensen", "jensen"), ("Smith", "smith"), ("Pepperidge", "pepperidge"), ("Straße", "strasse"),
-    ("Müller", "mueller"), ("García", "garcia"), ("O'Malley", "omalley"), ("Nguyen", "nguyen"),
-    ("Kowalski", "kowalski"), ("Okafor", "okafor"), ("Sato", "sato"), ("Ivanova", "ivanova"),
-    ("Lindqvist", "lindqvist"), ("Dubois", "dubois"), ("Patel", "patel"), ("Rossi", "rossi"),
+    ("Jensen", "jensen"),
+    ("Smith", "smith"),
+    ("Pepperidge", "pepperidge"),
+    ("Straße", "strasse"),
+    ("Müller", "mueller"),
+    ("García", "garcia"),
+    ("O'Malley", "omalley"),
+    ("Nguyen", "nguyen"),
+    ("Kowalski", "kowalski"),
+    ("Okafor", "okafor"),
+    ("Sato", "sato"),
+    ("Ivanova", "ivanova"),
+    ("Lindqvist", "lindqvist"),
+    ("Dubois", "dubois"),
+    ("Patel", "patel"),
+    ("Rossi", "rossi"),
 ]
-_TITLES = ["Tour Guide", "Engineer", "Senior Engineer", "Accountant", "Sales Representative", "Designer",
-           "Support Specialist", "Product Manager", "Director", "Intern"]
+_TITLES = [
+    "Tour Guide",
+    "Engineer",
+    "Senior Engineer",
+    "Accountant",
+    "Sales Representative",
+    "Designer",
+    "Support Specialist",
+    "Product Manager",
+    "Director",
+    "Intern",
+]
 _USER_TYPES = ["Employee", "Employee", "Employee", "Contractor", "Intern"]
 _WORK_DOMAINS = ["example.com", "example.com", "corp.example.com", "example.org"]
 _HOME_DOMAINS = ["mail.example.net", "example.org", "inbox.example"]
@@ -62,8 +100,11 @@ def _user(rng: random.Random, index: int) -> dict:
     family, family_ascii = _pick(rng, _FAMILY)
     login = f"{given_ascii}.{family_ascii}{index}"
     user_id = "%08x-%04x-4%03x-%04x-%012x" % (
-        rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
-        0x8000 | rng.getrandbits(14), rng.getrandbits(48),
+        rng.getrandbits(32),
+        rng.getrandbits(16),
+        rng.getrandbits(12),
+        0x8000 | rng.getrandbits(14),
+        rng.getrandbits(48),
     )
     created = _EPOCH + timedelta(seconds=_below(rng, 12 * 365 * 86400))
     modified = created + timedelta(seconds=_below(rng, 2 * 365 * 86400))
@@ -108,8 +149,7 @@ def _emails(rng: random.Random, login: str) -> list[dict]:
     emails = []
     for position, kind in enumerate(chosen):
         domains = _WORK_DOMAINS if kind == "work" else _HOME_DOMAINS
-        email = {"value": f"{login}{'' if position == 0 else position}@{_pick(rng, domains)}",
-                 "type": kind}
+        email = {"value": f"{login}{'' if position == 0 else position}@{_pick(rng, domains)}", "type": kind}
         if position == primary:
             email["primary"] = True
         emails.append(email)
@@ -118,10 +158,7 @@ def _emails(rng: random.Random, login: str) -> list[dict]:
 
 def _phones(rng: random.Random) -> list[dict]:
     kinds = ["work", "mobile", "home"]
-    return [
-        {"value": f"+1 555 {_below(rng, 10000):04d}", "type": _pick(rng, kinds)}
-        for _ in range(_below(rng, 3))
-    ]
+    return [{"value": f"+1 555 {_below(rng, 10000):04d}", "type": _pick(rng, kinds)} for _ in range(_below(rng, 3))]
 
 
 def _pick(rng: random.Random, items: list):

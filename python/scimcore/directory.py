@@ -83,9 +83,18 @@ class Directory:
     it. ``threads`` limits the native scan threads (default: every core).
     """
 
-    def __init__(self, resource_type: str = "User", registry=None, policy=None, *, backend: str | None = None,
-                 max_results: int | None = _DEFAULT_MAX, validate: bool = False, manage_meta: bool = True,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self,
+        resource_type: str = "User",
+        registry=None,
+        policy=None,
+        *,
+        backend: str | None = None,
+        max_results: int | None = _DEFAULT_MAX,
+        validate: bool = False,
+        manage_meta: bool = True,
+        threads: int | None = None,
+    ) -> None:
         if registry is None:
             from .schema.default import registry
         from ._directory_plan import build_layout
@@ -181,8 +190,14 @@ class Directory:
 
         with self._write_lock:
             current = self._get_raw(resource_id)
-            patched, changed = apply_patch(current, patch, resource_type=self.resource_type, policy=self.policy,
-                                           registry=self.registry, report=True)
+            patched, changed = apply_patch(
+                current,
+                patch,
+                resource_type=self.resource_type,
+                policy=self.policy,
+                registry=self.registry,
+                report=True,
+            )
             if not changed:
                 return patched
             return self._write(resource_id, patched, current)
@@ -244,9 +259,17 @@ class Directory:
         """Heap bytes held by the native store (its own accounting), ``None`` for the Python store."""
         return self._store.heap_bytes() if self.backend == "native" else None
 
-    def search(self, filter=None, sort_by: str | None = None, sort_order: str | None = "ascending",
-               start_index: int | None = 1, count: int | None = None, attributes=None,
-               excluded_attributes=None, request=None):
+    def search(
+        self,
+        filter=None,
+        sort_by: str | None = None,
+        sort_order: str | None = "ascending",
+        start_index: int | None = 1,
+        count: int | None = None,
+        attributes=None,
+        excluded_attributes=None,
+        request=None,
+    ):
         """Query the directory (RFC 7644 §3.4.2): filter, sort, page, project; returns a ``ListResponse``.
 
         The same answers as :func:`scimcore.search` over the stored resources. ``request`` may be a
@@ -256,29 +279,48 @@ class Directory:
         from .schema.messages import ListResponse
 
         params = query.query_parameters(
-            request=request, filter=filter, sort_by=sort_by, sort_order=sort_order, start_index=start_index,
-            count=count, attributes=attributes, excluded_attributes=excluded_attributes, policy=self.policy,
-            max_count=self.max_results)
+            request=request,
+            filter=filter,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            start_index=start_index,
+            count=count,
+            attributes=attributes,
+            excluded_attributes=excluded_attributes,
+            policy=self.policy,
+            max_count=self.max_results,
+        )
         filter = params.filter
         compiled = None if filter is None else self._compiled(filter)
         if self.backend == "python":
             resources = self._store.all() if compiled is None else self._store.candidates(compiled.ast)
-            page = query.search(resources, resource_type=self.resource_type, filter=compiled and compiled.ast,
-                                sort_by=params.sort_by, sort_order="descending" if params.descending else None,
-                                start_index=params.start, count=params.size, attributes=params.attributes,
-                                excluded_attributes=params.excluded_attributes, registry=self.registry,
-                                policy=self.policy, max_count=self.max_results)
+            page = query.search(
+                resources,
+                resource_type=self.resource_type,
+                filter=compiled and compiled.ast,
+                sort_by=params.sort_by,
+                sort_order="descending" if params.descending else None,
+                start_index=params.start,
+                count=params.size,
+                attributes=params.attributes,
+                excluded_attributes=params.excluded_attributes,
+                registry=self.registry,
+                policy=self.policy,
+                max_count=self.max_results,
+            )
             page.resources = [_copy(r) for r in page.resources]
             return page
-        projection = query._projection(self.registry, self.resource_type, params.attributes,
-                                       params.excluded_attributes, self.policy)
+        projection = query._projection(
+            self.registry, self.resource_type, params.attributes, params.excluded_attributes, self.policy
+        )
         self._refresh_layout()
         plan = self._plan(filter, compiled)
         sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
         total, docs = self._store.search(plan, sort, params.start - 1, params.size)
         resources = [projection.apply(_decoder.decode(d)) for d in docs]
-        return ListResponse(total_results=total, start_index=params.start, items_per_page=len(resources),
-                            resources=resources)
+        return ListResponse(
+            total_results=total, start_index=params.start, items_per_page=len(resources), resources=resources
+        )
 
     # -- helpers ------------------------------------------------------------------------------------------
 
@@ -298,8 +340,11 @@ class Directory:
             if plan is not None:
                 self._plans.move_to_end(key)
                 return plan
-        text = '["const",true]' if compiled is None else plan_json(compiled.ast, self._layout, self.registry,
-                                                                 self.resource_type)
+        text = (
+            '["const",true]'
+            if compiled is None
+            else plan_json(compiled.ast, self._layout, self.registry, self.resource_type)
+        )
         plan = self._store.plan(text)
         with self._plans_lock:
             self._plans[key] = plan
@@ -317,8 +362,11 @@ class Directory:
             if key in self._plans:
                 return self._plans[key]
         found = resolve_sort(self.registry, self.resource_type, sort_by, self.policy)
-        plan = None if found is None else _native_module().SortPlan(
-            sort_json(found[0], found[1], self._layout, descending))
+        plan = (
+            None
+            if found is None
+            else _native_module().SortPlan(sort_json(found[0], found[1], self._layout, descending))
+        )
         with self._plans_lock:
             self._plans[key] = plan
             while len(self._plans) > _PLAN_CACHE_SIZE:
@@ -328,8 +376,14 @@ class Directory:
     def _project(self, resource: dict, attributes, excluded_attributes) -> dict:
         from .query import project
 
-        return project(resource, resource_type=self.resource_type, attributes=attributes,
-                       excluded_attributes=excluded_attributes, registry=self.registry, policy=self.policy)
+        return project(
+            resource,
+            resource_type=self.resource_type,
+            attributes=attributes,
+            excluded_attributes=excluded_attributes,
+            registry=self.registry,
+            policy=self.policy,
+        )
 
     def _as_dict(self, resource) -> dict:
         if isinstance(resource, (bytes, bytearray, str)):
@@ -410,8 +464,13 @@ def _complete_head(head: _Head, manage_meta: bool) -> bool:
     if not manage_meta:
         return True
     meta = head.meta
-    return (meta is not None and meta.resourceType is not None
-            and meta.created is not None and meta.lastModified is not None and meta.version is not None)
+    return (
+        meta is not None
+        and meta.resourceType is not None
+        and meta.created is not None
+        and meta.lastModified is not None
+        and meta.version is not None
+    )
 
 
 def _decode(data) -> dict:

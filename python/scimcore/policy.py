@@ -54,8 +54,7 @@ class Policy:
     DEFAULT: ClassVar["Policy"]
 
     def __repr__(self) -> str:
-        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
-                   if getattr(self, f.name) != f.default]
+        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if getattr(self, f.name) != f.default]
         return f"Policy({', '.join(changed)})"
 
 

@@ -385,9 +385,18 @@ def search(
 
     policy = policy or _DEFAULT_POLICY
     registry = _registry(registry)
-    params = query_parameters(request=request, filter=filter, sort_by=sort_by, sort_order=sort_order,
-                              start_index=start_index, count=count, attributes=attributes,
-                              excluded_attributes=excluded_attributes, policy=policy, max_count=max_count)
+    params = query_parameters(
+        request=request,
+        filter=filter,
+        sort_by=sort_by,
+        sort_order=sort_order,
+        start_index=start_index,
+        count=count,
+        attributes=attributes,
+        excluded_attributes=excluded_attributes,
+        policy=policy,
+        max_count=max_count,
+    )
     filter, sort_by, start, size = params.filter, params.sort_by, params.start, params.size
     projection = _projection(registry, resource_type, params.attributes, params.excluded_attributes, policy)
     if filter is not None:
@@ -399,7 +408,7 @@ def search(
         key = _sort_key(registry, resource_type, sort_by, policy)
         if key is not None:
             matched = _sorted(matched, key, params.descending)
-    page = matched[start - 1:] if size is None else matched[start - 1:start - 1 + size]
+    page = matched[start - 1 :] if size is None else matched[start - 1 : start - 1 + size]
     return ListResponse(
         total_results=len(matched),
         start_index=start,
@@ -422,9 +431,19 @@ class QueryParameters:
     excluded_attributes: Any
 
 
-def query_parameters(*, request=None, filter=None, sort_by=None, sort_order="ascending", start_index=1,
-                     count=None, attributes=None, excluded_attributes=None, policy: Policy | None = None,
-                     max_count: int | None = DEFAULT_MAX_COUNT) -> QueryParameters:
+def query_parameters(
+    *,
+    request=None,
+    filter=None,
+    sort_by=None,
+    sort_order="ascending",
+    start_index=1,
+    count=None,
+    attributes=None,
+    excluded_attributes=None,
+    policy: Policy | None = None,
+    max_count: int | None = DEFAULT_MAX_COUNT,
+) -> QueryParameters:
     """The query parameters from keywords, or from a ``SearchRequest`` (Struct or dict, RFC 7644 §3.4.3) whose
     fields take the place of the keywords they set. Shared by every store, so that they read queries alike."""
     from .schema.messages import SearchRequest

@@ -15,7 +15,11 @@ impl AttrPath {
     /// A plain attribute name without URN or sub-attribute.
     #[must_use]
     pub fn named(name: &str) -> Self {
-        Self { uri: None, name: name.to_owned(), sub: None }
+        Self {
+            uri: None,
+            name: name.to_owned(),
+            sub: None,
+        }
     }
 }
 

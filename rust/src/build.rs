@@ -68,7 +68,11 @@ impl Builder for AstBuilder {
     type Error = Infallible;
 
     fn attr_path(&mut self, path: RawPath<'_>) -> Result<AttrPath, Infallible> {
-        Ok(AttrPath { uri: path.uri.map(str::to_owned), name: path.name.to_owned(), sub: path.sub.map(str::to_owned) })
+        Ok(AttrPath {
+            uri: path.uri.map(str::to_owned),
+            name: path.name.to_owned(),
+            sub: path.sub.map(str::to_owned),
+        })
     }
 
     fn compare(&mut self, path: AttrPath, op: CompareOp, value: Literal<'_>) -> Result<Filter, Infallible> {
@@ -98,7 +102,10 @@ impl Builder for AstBuilder {
     }
 
     fn value_path(&mut self, path: AttrPath, filter: Filter) -> Result<Filter, Infallible> {
-        Ok(Filter::ValuePath(ValuePath { path, filter: Box::new(filter) }))
+        Ok(Filter::ValuePath(ValuePath {
+            path,
+            filter: Box::new(filter),
+        }))
     }
 
     fn and_also(&mut self, mut filter: Filter, trailing: Filter) -> Result<Filter, Infallible> {
@@ -115,6 +122,10 @@ impl Builder for AstBuilder {
         filter: Option<Filter>,
         sub: Option<&str>,
     ) -> Result<PatchPath, Infallible> {
-        Ok(PatchPath { path, filter, sub: sub.map(str::to_owned) })
+        Ok(PatchPath {
+            path,
+            filter,
+            sub: sub.map(str::to_owned),
+        })
     }
 }

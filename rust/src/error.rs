@@ -76,7 +76,11 @@ impl ParseError {
     /// An error at a byte span; `position` is filled in by [`ParseError::located`] at the API boundary.
     #[must_use]
     pub(crate) const fn new(kind: ErrorKind, span: Span) -> Self {
-        Self { kind, span, position: 0 }
+        Self {
+            kind,
+            span,
+            position: 0,
+        }
     }
 
     /// Converts the byte span into the character `position` within `text`.

@@ -32,7 +32,14 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0C => b"\\f",
-            0..=0x1F => &[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]],
+            0..=0x1F => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xF)],
+            ],
             _ => continue,
         };
         out.extend_from_slice(&bytes[run..i]);
@@ -167,11 +174,22 @@ mod tests {
 
     #[test]
     fn nodes_have_the_python_shape() {
-        let path = AttrPath { uri: Some("urn:x".into()), name: "emails".into(), sub: None };
-        let cmp = Filter::Compare(Compare { path: AttrPath::named("type"), op: CompareOp::Eq, value: Value::Null });
+        let path = AttrPath {
+            uri: Some("urn:x".into()),
+            name: "emails".into(),
+            sub: None,
+        };
+        let cmp = Filter::Compare(Compare {
+            path: AttrPath::named("type"),
+            op: CompareOp::Eq,
+            value: Value::Null,
+        });
         let filter = Filter::Or(vec![
             Filter::Not(Box::new(Filter::Present(AttrPath::named("a")))),
-            Filter::ValuePath(crate::ast::ValuePath { path, filter: Box::new(cmp) }),
+            Filter::ValuePath(crate::ast::ValuePath {
+                path,
+                filter: Box::new(cmp),
+            }),
         ]);
         assert_eq!(
             text(&filter),
@@ -181,7 +199,11 @@ mod tests {
                 r#""filter":{"node":"compare","path":{"name":"type"},"op":"eq","value":null}}]}"#
             )
         );
-        let patch_path = PatchPath { path: AttrPath::named("members"), filter: None, sub: Some("display".into()) };
+        let patch_path = PatchPath {
+            path: AttrPath::named("members"),
+            filter: None,
+            sub: Some("display".into()),
+        };
         assert_eq!(text(&patch_path), r#"{"path":{"name":"members"},"sub":"display"}"#);
     }
 

@@ -50,9 +50,9 @@ const fn is_ws(b: u8) -> bool {
 /// `name := "$ref" (any case) / [A-Za-z] *[A-Za-z0-9_-]`.
 fn is_name(s: &str) -> bool {
     match s.as_bytes() {
-        [first, rest @ ..] if first.is_ascii_alphabetic() => {
-            rest.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        }
+        [first, rest @ ..] if first.is_ascii_alphabetic() => rest
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
         _ => s.eq_ignore_ascii_case("$ref"),
     }
 }
@@ -135,7 +135,9 @@ fn keyword(word: &str, followed_by_lpar: impl FnOnce() -> bool) -> Option<Tok<'s
 }
 
 fn hex4(digits: &[u8]) -> Option<u32> {
-    digits.iter().try_fold(0u32, |acc, &b| Some(acc << 4 | char::from(b).to_digit(16)?))
+    digits
+        .iter()
+        .try_fold(0u32, |acc, &b| Some(acc << 4 | char::from(b).to_digit(16)?))
 }
 
 /// Lexes one input left to right; tracks the bracket nesting depth.
@@ -149,7 +151,12 @@ pub struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     #[must_use]
     pub fn new(text: &'a str, max_depth: usize) -> Self {
-        Self { text, pos: 0, depth: 0, max_depth }
+        Self {
+            text,
+            pos: 0,
+            depth: 0,
+            max_depth,
+        }
     }
 
     fn byte(&self, at: usize) -> Option<u8> {
@@ -171,7 +178,11 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         let Some(first) = self.byte(start) else {
             let accepted = accept.contains(TokenKind::End);
-            return Ok(Token { tok: Tok::End, span: Span::at(start), accepted });
+            return Ok(Token {
+                tok: Tok::End,
+                span: Span::at(start),
+                accepted,
+            });
         };
         let tok = match first {
             b'(' | b'[' => {
@@ -202,7 +213,11 @@ impl<'a> Lexer<'a> {
             _ => return Err(self.unexpected_character(start)),
         };
         let accepted = accept.contains(tok.kind());
-        Ok(Token { tok, span: Span::new(start, self.pos), accepted })
+        Ok(Token {
+            tok,
+            span: Span::new(start, self.pos),
+            accepted,
+        })
     }
 
     /// The error for a character no token starts with (its full UTF-8 width is the span).
@@ -240,7 +255,11 @@ impl<'a> Lexer<'a> {
         match keyword {
             Some(kw) if accept.contains(kw.kind()) || !accept.contains(TokenKind::AttrPath) => Ok(kw),
             // A plain name (it starts with a letter: `$` would be in `classes`).
-            _ if classes & (DOT | COLON | DOLLAR) == 0 => Ok(Tok::AttrPath(RawPath { uri: None, name: word, sub: None })),
+            _ if classes & (DOT | COLON | DOLLAR) == 0 => Ok(Tok::AttrPath(RawPath {
+                uri: None,
+                name: word,
+                sub: None,
+            })),
             _ => split_path(word)
                 .map(Tok::AttrPath)
                 .ok_or_else(|| Self::error(ErrorKind::InvalidAttributePath, start, end)),
@@ -261,7 +280,10 @@ impl<'a> Lexer<'a> {
     /// `NUMBER`: the longest prefix matching `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
     fn number(&mut self, start: usize) -> Result<Tok<'a>, ParseError> {
         let digits_from = |at: usize| -> usize {
-            at + self.text.as_bytes()[at..].iter().take_while(|b| b.is_ascii_digit()).count()
+            at + self.text.as_bytes()[at..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
         };
         let mut pos = start + usize::from(self.byte(start) == Some(b'-'));
         pos = match self.byte(pos) {
@@ -295,7 +317,10 @@ impl<'a> Lexer<'a> {
         let mut pos = start + 1;
         loop {
             // The next byte that is not plain string content.
-            pos += bytes[pos..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(bytes.len() - pos);
+            pos += bytes[pos..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len() - pos);
             match bytes.get(pos).copied() {
                 None | Some(0..=0x1F) => return Err(fail(pos)),
                 Some(b'"') => break,
@@ -391,7 +416,18 @@ mod tests {
         assert_eq!(path("members.$REF"), Some((None, "members", Some("$REF"))));
         assert_eq!(path("$ref"), Some((None, "$ref", None)));
         assert_eq!(path("a-b_c"), Some((None, "a-b_c", None)));
-        for bad in ["a.b.c", "a.", "urn:", "$x", "a:$y:b", "1a:b", "a::b", "a.b:c.d.e", "a._b", "a.1"] {
+        for bad in [
+            "a.b.c",
+            "a.",
+            "urn:",
+            "$x",
+            "a:$y:b",
+            "1a:b",
+            "a::b",
+            "a.b:c.d.e",
+            "a._b",
+            "a.1",
+        ] {
             assert_eq!(path(bad), None, "{bad}");
         }
     }
@@ -427,14 +463,25 @@ mod tests {
             assert_eq!(keyword(word, lpar), Some(tok), "{word}");
         }
         assert_eq!(keyword("not", || false), None);
-        for word in ["an", "andx", "an_d", "and_", "o_r", "nul", "null_", "tru3", "eq1", "-or", "or.", "falsey"] {
+        for word in [
+            "an", "andx", "an_d", "and_", "o_r", "nul", "null_", "tru3", "eq1", "-or", "or.", "falsey",
+        ] {
             assert_eq!(keyword(word, lpar), None, "{word}");
         }
     }
 
     #[test]
     fn plain_names_and_split_paths_agree() {
-        for word in ["userName", "a-b_c", "x9", "name.givenName", "urn:a:b:c.d", "$ref", "a.$ref", "emails_"] {
+        for word in [
+            "userName",
+            "a-b_c",
+            "x9",
+            "name.givenName",
+            "urn:a:b:c.d",
+            "$ref",
+            "a.$ref",
+            "emails_",
+        ] {
             let Tok::AttrPath(raw) = one(word, Accept::NONE.with(TokenKind::AttrPath)).unwrap().tok else {
                 panic!("{word}")
             };
@@ -444,7 +491,13 @@ mod tests {
 
     #[test]
     fn numbers_take_the_longest_valid_prefix() {
-        for (text, lit) in [("01", "0"), ("1.", "1"), ("-1.5e+3x", "-1.5e+3"), ("2E", "2"), ("3.25E-2", "3.25E-2")] {
+        for (text, lit) in [
+            ("01", "0"),
+            ("1.", "1"),
+            ("-1.5e+3x", "-1.5e+3"),
+            ("2E", "2"),
+            ("3.25E-2", "3.25E-2"),
+        ] {
             assert_eq!(one(text, ANY).unwrap().tok, Tok::Number(lit), "{text}");
         }
         assert_eq!(one("-x", ANY).unwrap_err().kind, ErrorKind::InvalidNumber);
@@ -456,8 +509,19 @@ mod tests {
     fn strings_decode_json_escapes() {
         let t = one(r#""a\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00z""#, ANY).unwrap();
         assert_eq!(t.tok, Tok::String(Cow::Owned("a\"\\/\u{8}\u{c}\n\r\té😀z".to_owned())));
-        assert!(matches!(one("\"plain é\"", ANY).unwrap().tok, Tok::String(Cow::Borrowed("plain é"))));
-        for bad in [r#""\uD83D""#, r#""\uDE00""#, r#""\uD83D\u0041""#, r#""\x""#, "\"a", "\"a\tb\"", r#""\u12""#] {
+        assert!(matches!(
+            one("\"plain é\"", ANY).unwrap().tok,
+            Tok::String(Cow::Borrowed("plain é"))
+        ));
+        for bad in [
+            r#""\uD83D""#,
+            r#""\uDE00""#,
+            r#""\uD83D\u0041""#,
+            r#""\x""#,
+            "\"a",
+            "\"a\tb\"",
+            r#""\u12""#,
+        ] {
             let e = one(bad, ANY).unwrap_err();
             assert_eq!((e.kind, e.span.start), (ErrorKind::InvalidString, 0), "{bad}");
         }

@@ -36,7 +36,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_length: 65_536, max_depth: 64, max_comparisons: 1_000 }
+        Self {
+            max_length: 65_536,
+            max_depth: 64,
+            max_comparisons: 1_000,
+        }
     }
 }
 
@@ -112,7 +116,10 @@ fn syntax_only(failure: Failure<Infallible>) -> ParseError {
     }
 }
 
-const UNARY_START: Accept = Accept::NONE.with(TokenKind::Not).with(TokenKind::LPar).with(TokenKind::AttrPath);
+const UNARY_START: Accept = Accept::NONE
+    .with(TokenKind::Not)
+    .with(TokenKind::LPar)
+    .with(TokenKind::AttrPath);
 const VALUE: Accept = Accept::NONE
     .with(TokenKind::String)
     .with(TokenKind::Number)
@@ -156,7 +163,10 @@ struct Chain<N> {
 
 impl<N> Chain<N> {
     const fn new() -> Self {
-        Self { ors: Vec::new(), ands: Vec::new() }
+        Self {
+            ors: Vec::new(),
+            ands: Vec::new(),
+        }
     }
 
     /// Ends the current `and` chain with `last` and adds it to the `or` terms.
@@ -220,7 +230,9 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
     }
 
     fn check_comparisons(&self) -> Result<(), ParseError> {
-        self.excess.map_or(Ok(()), |at| Err(ParseError::new(ErrorKind::TooManyComparisons, Span::at(at))))
+        self.excess.map_or(Ok(()), |at| {
+            Err(ParseError::new(ErrorKind::TooManyComparisons, Span::at(at)))
+        })
     }
 
     /// `patch_path := ATTRPATH [ LBRACK val_filter RBRACK [ SUBATTR ] ]`.
@@ -230,13 +242,17 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
             return Err(error(ErrorKind::ExpectedFilter, &token).into());
         };
         let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
-        let token = self.lexer.next(Accept::NONE.with(TokenKind::LBrack).with(TokenKind::End))?;
+        let token = self
+            .lexer
+            .next(Accept::NONE.with(TokenKind::LBrack).with(TokenKind::End))?;
         let filter = match token.tok {
             Tok::End => return self.builder.patch_path(path, None, None).map_err(Failure::Build),
             Tok::LBrack => self.expression(Bottom::PathBrackets)?,
             _ => return Err(error(ErrorKind::UnexpectedToken, &token).into()),
         };
-        let token = self.lexer.next(Accept::NONE.with(TokenKind::SubAttr).with(TokenKind::End))?;
+        let token = self
+            .lexer
+            .next(Accept::NONE.with(TokenKind::SubAttr).with(TokenKind::End))?;
         let sub = match token.tok {
             Tok::End => None,
             Tok::SubAttr(sub) => {
@@ -275,7 +291,11 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                     }
                     Tok::LPar => groups.push((Group::Paren, Chain::new())),
                     Tok::AttrPath(raw) => {
-                        let opens = if in_brackets { OPERATOR } else { OPERATOR.with(TokenKind::LBrack) };
+                        let opens = if in_brackets {
+                            OPERATOR
+                        } else {
+                            OPERATOR.with(TokenKind::LBrack)
+                        };
                         let next = self.lexer.next(opens)?;
                         match next.tok {
                             Tok::LBrack if in_brackets => {
@@ -352,7 +372,15 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
     /// `SUBATTR ( PR | OP value )` after the Entra form's `]` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension).
     fn trailing_comparison(&mut self, sub: &'a str, span: Span) -> Result<B::Node, Failure<B::Error>> {
         let token = self.lexer.next(OPERATOR)?;
-        self.operator(&token, RawPath { uri: None, name: sub, sub: None }, span)
+        self.operator(
+            &token,
+            RawPath {
+                uri: None,
+                name: sub,
+                sub: None,
+            },
+            span,
+        )
     }
 
     /// Completes a comparison whose operator token (`PR` or `OP`) is `token`; `span` is the path's.
@@ -424,12 +452,18 @@ mod tests {
         let grouped = json("a pr and (b pr and c pr)");
         assert!(grouped.contains(r#"{"node":"and","terms":[{"node":"present","path":{"name":"a"}},{"node":"and""#));
         assert_eq!(json("((a pr))"), json("a pr"));
-        assert_eq!(json("not(a pr)"), r#"{"node":"not","filter":{"node":"present","path":{"name":"a"}}}"#);
+        assert_eq!(
+            json("not(a pr)"),
+            r#"{"node":"not","filter":{"node":"present","path":{"name":"a"}}}"#
+        );
     }
 
     #[test]
     fn entra_form_extends_the_bracket_filter() {
-        assert_eq!(json(r#"emails[type eq "work"].value eq "x""#), json(r#"emails[type eq "work" and value eq "x"]"#));
+        assert_eq!(
+            json(r#"emails[type eq "work"].value eq "x""#),
+            json(r#"emails[type eq "work" and value eq "x"]"#)
+        );
         assert_eq!(json("x[a pr and b pr].c pr"), json("x[a pr and b pr and c pr]"));
         assert_eq!(json("x[a pr or b pr].c pr"), json("x[(a pr or b pr) and c pr]"));
     }
@@ -437,7 +471,10 @@ mod tests {
     #[test]
     fn keywords_depend_on_the_parser_state() {
         assert_eq!(json("pr pr"), r#"{"node":"present","path":{"name":"pr"}}"#);
-        assert_eq!(json("and EQ TRUE"), r#"{"node":"compare","path":{"name":"and"},"op":"eq","value":true}"#);
+        assert_eq!(
+            json("and EQ TRUE"),
+            r#"{"node":"compare","path":{"name":"and"},"op":"eq","value":true}"#
+        );
         assert_eq!(err("not a eq 1"), ("expected_operator", 4));
         assert_eq!(err("a pr and"), ("expected_filter", 8));
     }
@@ -455,8 +492,21 @@ mod tests {
 
     #[test]
     fn length_depth_and_comparison_limits() {
-        let tight = Limits { max_length: 100, max_depth: 2, max_comparisons: 2 };
-        assert_eq!(fails("a pr and b pr", &Limits { max_length: 12, ..tight }), ("too_long", 0));
+        let tight = Limits {
+            max_length: 100,
+            max_depth: 2,
+            max_comparisons: 2,
+        };
+        assert_eq!(
+            fails(
+                "a pr and b pr",
+                &Limits {
+                    max_length: 12,
+                    ..tight
+                }
+            ),
+            ("too_long", 0)
+        );
         assert!(parse_filter("((a pr))", &tight).is_ok());
         assert!(parse_filter("not ((a pr))", &tight).is_ok());
         assert!(parse_filter("(a[b pr])", &tight).is_ok());
@@ -471,7 +521,10 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused_quickly_without_recursion() {
-        let limits = Limits { max_length: 10_000_000, ..Limits::default() };
+        let limits = Limits {
+            max_length: 10_000_000,
+            ..Limits::default()
+        };
         assert_eq!(fails(&"(".repeat(200_000), &limits), ("too_deep", 64));
         assert_eq!(fails(&"not (".repeat(200_000), &limits), ("too_deep", 64 * 5 + 4));
         assert_eq!(fails(&"[".repeat(200_000), &limits), ("expected_filter", 0));
@@ -484,7 +537,11 @@ mod tests {
 
     #[test]
     fn raised_depth_limits_are_safe_on_the_call_stack() {
-        let limits = Limits { max_length: 10_000_000, max_depth: 1_000_000, max_comparisons: 1_000 };
+        let limits = Limits {
+            max_length: 10_000_000,
+            max_depth: 1_000_000,
+            max_comparisons: 1_000,
+        };
         let n = 200_000;
         let text = format!("{}a pr{}", "not (".repeat(n), ")".repeat(n));
         let filter = parse_filter(&text, &limits).unwrap();

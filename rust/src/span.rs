@@ -16,7 +16,10 @@ impl Span {
     /// The empty span at `offset` (used for the end of the input).
     #[must_use]
     pub const fn at(offset: usize) -> Self {
-        Self { start: offset, end: offset }
+        Self {
+            start: offset,
+            end: offset,
+        }
     }
 }
 

@@ -130,7 +130,10 @@ mod tests {
 
     #[test]
     fn accept_sets() {
-        let set = Accept::NONE.with(TokenKind::And).with_if(false, TokenKind::Or).with_if(true, TokenKind::End);
+        let set = Accept::NONE
+            .with(TokenKind::And)
+            .with_if(false, TokenKind::Or)
+            .with_if(true, TokenKind::End);
         assert!(set.contains(TokenKind::And));
         assert!(set.contains(TokenKind::End));
         assert!(!set.contains(TokenKind::Or));

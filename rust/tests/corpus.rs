@@ -39,7 +39,9 @@ fn normalize(value: &mut Value) {
 /// Runs one case; `None` if it passes, else a description of the difference.
 fn check(case: &Value, is_path: bool) -> Option<String> {
     let key = if is_path { "path" } else { "filter" };
-    let Some(text) = case[key].as_str() else { return Some(format!("no string {key:?}")) };
+    let Some(text) = case[key].as_str() else {
+        return Some(format!("no string {key:?}"));
+    };
     let limits = Limits::default();
     let result: Result<Vec<u8>, ParseError> = if is_path {
         parse_path(text, &limits).map(|p| p.to_json())
@@ -49,7 +51,12 @@ fn check(case: &Value, is_path: bool) -> Option<String> {
     let mut got = match &result {
         Ok(bytes) => match serde_json::from_slice::<Value>(bytes) {
             Ok(ast) => json!({ "ast": ast }),
-            Err(e) => return Some(format!("emitted invalid JSON ({e}): {}", String::from_utf8_lossy(bytes))),
+            Err(e) => {
+                return Some(format!(
+                    "emitted invalid JSON ({e}): {}",
+                    String::from_utf8_lossy(bytes)
+                ))
+            }
         },
         Err(e) => json!({ "error": { "code": e.code(), "position": e.position } }),
     };
@@ -73,7 +80,9 @@ fn corpus() {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let data = fs::read_to_string(file).unwrap_or_else(|e| panic!("{name}: {e}"));
         let parsed: Value = serde_json::from_str(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let Some(list) = parsed.as_array() else { panic!("{name}: not a JSON array") };
+        let Some(list) = parsed.as_array() else {
+            panic!("{name}: not a JSON array")
+        };
         for case in list {
             cases += 1;
             if let Some(problem) = check(case, name.starts_with("paths")) {
@@ -82,5 +91,10 @@ fn corpus() {
         }
     }
     assert!(cases > 0, "the corpus holds no cases");
-    assert!(failures.is_empty(), "{} of {cases} corpus cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} corpus cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

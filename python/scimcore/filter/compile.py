@@ -106,8 +106,12 @@ def compile_filter(text_or_ast: str | Filter, resource_type: str | None = "User"
         key_filter = filter_to_json(text_or_ast)  # Struct equality would confuse `eq true` with `eq 1`
     else:
         raise InvalidFilter("a filter must be a string or a filter AST", code="expected_filter", position=0)
-    key = (key_filter, resource_type if resource_type is None else str(resource_type).lower(),
-           registry, registry.generation)
+    key = (
+        key_filter,
+        resource_type if resource_type is None else str(resource_type).lower(),
+        registry,
+        registry.generation,
+    )
     compiled = _CACHE.get(key)
     if compiled is not None:
         return compiled
@@ -278,8 +282,9 @@ def _prepare_literal(definition: AttributeDef, op: str, value, written: str):
     if kind == "dateTime":
         moment = parse_datetime(value) if type(value) is str else None
         if moment is None:
-            raise InvalidFilter(f"{written!r} is dateTime: {_describe(value)} is not an xsd:dateTime "
-                                "such as \"2011-05-13T04:42:34Z\"")
+            raise InvalidFilter(
+                f'{written!r} is dateTime: {_describe(value)} is not an xsd:dateTime such as "2011-05-13T04:42:34Z"'
+            )
         return moment
     raise InvalidFilter(f"{written!r} has type {kind!r}, which filters cannot compare")
 
@@ -340,8 +345,9 @@ def _check_shape(ast) -> None:
                 raise InvalidFilter("a comparison needs an attribute path")
             comparisons += 1
             if comparisons > limits.max_comparisons:
-                raise InvalidFilter(f"the filter has more than {limits.max_comparisons} comparisons",
-                                    code="too_many_comparisons")
+                raise InvalidFilter(
+                    f"the filter has more than {limits.max_comparisons} comparisons", code="too_many_comparisons"
+                )
         else:
             raise InvalidFilter(f"not a filter node: {type(node).__name__}")
 
@@ -540,8 +546,7 @@ class _Generator:
                 raise InvalidFilter(f"{str(path)!r}: brackets follow an attribute, not a sub-attribute")
             inner_scope = scope.element_scope(None)
             getter = self.literal(_bound(runtime.schemaless_elements, path.uri, path.name))
-            return self.each(f"{getter}({var})", True,
-                             lambda item: self.filter(node.filter, inner_scope, item))
+            return self.each(f"{getter}({var})", True, lambda item: self.filter(node.filter, inner_scope, item))
         if isinstance(node, Present):
             raw = self.literal(_bound(runtime.schemaless_raw, path.uri, path.name, path.sub))
             return f"present({raw}({var}))"

@@ -35,9 +35,7 @@ ABSENT = (None, "", [])
 
 _UTC = timezone.utc
 _MAX_DEPTH = 4  # resource -> attribute -> element -> sub-attribute: deeper values are not SCIM data
-_XSD_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?\Z", re.ASCII
-)
+_XSD_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?\Z", re.ASCII)
 _fromisoformat = datetime.fromisoformat
 _SIGNS = ("+", "-")
 
@@ -71,7 +69,11 @@ def instant(value) -> datetime | None:
         length = len(value)
         if not (
             (length == 20 and value[19] == "Z" or length == 25 and value[22] == ":" and value[19] in _SIGNS)
-            and value[10] == "T" and value[4] == "-" and value[7] == "-" and value[13] == ":" and value[16] == ":"
+            and value[10] == "T"
+            and value[4] == "-"
+            and value[7] == "-"
+            and value[13] == ":"
+            and value[16] == ":"
         ) and (length > 64 or _XSD_DATETIME.match(value) is None):
             return None
         try:

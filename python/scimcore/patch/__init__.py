@@ -62,8 +62,9 @@ class PatchResult(NamedTuple):
     changed: bool
 
 
-def apply_patch(resource, patch, resource_type: str = "User", policy: Policy | None = None,
-                registry=None, *, report: bool = False):
+def apply_patch(
+    resource, patch, resource_type: str = "User", policy: Policy | None = None, registry=None, *, report: bool = False
+):
     """Apply the PATCH request ``patch`` to ``resource`` and return the new resource (RFC 7644 §3.5.2).
 
     ``patch`` is a PatchOp message (dict, JSON bytes/str or ``scimcore.PatchOp``) or a list of operation dicts.
@@ -105,8 +106,9 @@ def _as_dict(resource, registry) -> dict:
         from ..schema.codec import to_dict
 
         return to_dict(resource, registry=registry)
-    raise InvalidValue(f"a resource must be a JSON object (dict) or a scimcore resource Struct, "
-                       f"not {type(resource).__name__}")
+    raise InvalidValue(
+        f"a resource must be a JSON object (dict) or a scimcore resource Struct, not {type(resource).__name__}"
+    )
 
 
 def _as_struct(data: dict, kind: type, resource_type: str, registry, policy: Policy):

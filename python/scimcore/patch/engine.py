@@ -68,12 +68,7 @@ class Patcher:
         if target.dotted and not self.policy.path_keys_in_values:
             raise InvalidPath(f"{key!r} is not an attribute name (dotted keys are paths only with path_keys_in_values)")
         attr = target.attribute
-        if (
-            self.policy.ignore_read_only_echo
-            and attr is not None
-            and attr.schema is None
-            and attr.name in _ECHOED
-        ):
+        if self.policy.ignore_read_only_echo and attr is not None and attr.schema is None and attr.name in _ECHOED:
             return
         self._apply(op, target, item, True)
 
@@ -130,7 +125,7 @@ class Patcher:
             if target.filter is None and target.sub is None and attr.multi_valued and self.policy.remove_by_value:
                 return self._remove_by_value(attr, old, value, target.text), ()
             raise InvalidValue(
-                "remove takes no value; select elements with a filter, as members[value eq \"...\"] "
+                'remove takes no value; select elements with a filter, as members[value eq "..."] '
                 "(a value list is accepted with the remove_by_value policy, J30)"
             )
         if not is_present(old):
@@ -189,13 +184,19 @@ class Patcher:
                     raise InvalidValue(f"{where}: a value to remove needs its 'value' sub-attribute (J30)")
                 wanted[key] = wanted.get(key, True) and null_ref and not self.policy.ignore_null_ref
             kept = [
-                e for e in elements
-                if not (value_identity(attr, e) in wanted
-                        and (not wanted[value_identity(attr, e)] or not is_present(e.get("$ref"))))
+                e
+                for e in elements
+                if not (
+                    value_identity(attr, e) in wanted
+                    and (not wanted[value_identity(attr, e)] or not is_present(e.get("$ref")))
+                )
             ]
         else:
-            wanted_keys = {identity(attr, coerce_element(attr, item, self.policy, where=where))
-                           for item in items if item is not None}
+            wanted_keys = {
+                identity(attr, coerce_element(attr, item, self.policy, where=where))
+                for item in items
+                if item is not None
+            }
             kept = [e for e in elements if identity(attr, e) not in wanted_keys]
         if len(kept) == len(elements):
             self._no_target(f"no value of {attr.name!r} is among those listed")
@@ -328,8 +329,11 @@ class Patcher:
         current = self._complex(attr, old)
         cleared = ()
         if op == "replace" and isinstance(value, dict):
-            cleared = [attr.sub(k).name for k, v in value.items()
-                       if v is None and isinstance(k, str) and attr.sub(k) is not None]
+            cleared = [
+                attr.sub(k).name
+                for k, v in value.items()
+                if v is None and isinstance(k, str) and attr.sub(k) is not None
+            ]
         if all(current.get(k) == v for k, v in incoming.items()) and not any(k in current for k in cleared):
             return old
         fresh = {k: v for k, v in current.items() if k not in cleared}

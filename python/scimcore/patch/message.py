@@ -65,8 +65,9 @@ def _message_operations(message: dict, policy: Policy):
     if schemas is _MISSING:
         if not policy.lenient_patch_message:
             raise InvalidSyntax(f"a PatchOp message must have 'schemas': [{PATCH_OP_URN!r}]")
-    elif not (isinstance(schemas, list)
-              and any(isinstance(s, str) and s.lower() == PATCH_OP_URN.lower() for s in schemas)):
+    elif not (
+        isinstance(schemas, list) and any(isinstance(s, str) and s.lower() == PATCH_OP_URN.lower() for s in schemas)
+    ):
         raise InvalidSyntax(f"the PatchOp 'schemas' must contain {PATCH_OP_URN!r}")
     operations = message.get("Operations", _MISSING)
     if operations is _MISSING and policy.case_insensitive_names:

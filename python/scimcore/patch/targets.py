@@ -98,8 +98,13 @@ def _matcher(filter_ast: Filter, resource_type: str, extension, attr: AttributeD
         return element_matcher(filter_ast, resource_type, ResolvedAttribute(extension, attr), registry)
     element = AttributeDef(name=attr.name, type="complex", multi_valued=True, schema=attr.schema)
     element.sub_attributes["value"] = AttributeDef(
-        name="value", type=attr.type, case_exact=attr.case_exact, mutability=attr.mutability,
-        returned=attr.returned, schema=attr.schema, parent=element,
+        name="value",
+        type=attr.type,
+        case_exact=attr.case_exact,
+        mutability=attr.mutability,
+        returned=attr.returned,
+        schema=attr.schema,
+        parent=element,
     )
     match = element_matcher(filter_ast, resource_type, ResolvedAttribute(extension, element), registry)
     return lambda value: match({"value": value})

@@ -130,8 +130,9 @@ def _never_paths(attributes, extensions) -> list[tuple[str | None, str, str | No
             if attr.returned == "never":
                 paths.append((urn, attr.name, None))
             else:
-                paths.extend((urn, attr.name, sub.name) for sub in attr.sub_attributes.values()
-                             if sub.returned == "never")
+                paths.extend(
+                    (urn, attr.name, sub.name) for sub in attr.sub_attributes.values() if sub.returned == "never"
+                )
     return paths
 
 
@@ -318,9 +319,11 @@ def _direct_checks(plan: _Plan):
     if "extensions" in fields:
         lines += ["    if obj.extensions:", "        raise _Fallback"]
     namespace["_base"], namespace["_known"] = plan.base_urn, frozenset(plan.known_urns)
-    lines += ["    schemas = obj.schemas",
-              "    if _base not in schemas or len(set(schemas)) != len(schemas) or not _known.issuperset(schemas):",
-              "        raise _Fallback"]
+    lines += [
+        "    schemas = obj.schemas",
+        "    if _base not in schemas or len(set(schemas)) != len(schemas) or not _known.issuperset(schemas):",
+        "        raise _Fallback",
+    ]
     for attr in plan.required:
         name = fields[attr.name].name
         lines += [f"    v = obj.{name}", "    if v is None or v == '' or v == []:", "        raise _Fallback"]
@@ -346,8 +349,12 @@ def _direct_checks(plan: _Plan):
             if not attr.multi_valued:
                 lines += [f"{indent}if v is not None and v == {empty}:", f"{indent}    {scope}.{name} = None"]
                 continue
-            lines += [f"{indent}if v is not None:", f"{indent}    if not v:", f"{indent}        {scope}.{name} = None",
-                      f"{indent}    else:"]
+            lines += [
+                f"{indent}if v is not None:",
+                f"{indent}    if not v:",
+                f"{indent}        {scope}.{name} = None",
+                f"{indent}    else:",
+            ]
             body = indent + "        "
             primary = element_fields.get("primary") if attr.sub("primary") is not None else None
             if primary:
@@ -359,9 +366,11 @@ def _direct_checks(plan: _Plan):
                 if sub.canonical_values and policy.check_canonical_values:
                     allowed = f"_allowed_{len(namespace)}"
                     namespace[allowed] = frozenset(c.casefold() for c in sub.canonical_values)
-                    lines += [f"{body}    t = e.{element_fields[sub.name]}",
-                              f"{body}    if t is not None and t.casefold() not in {allowed}:",
-                              f"{body}        raise _Fallback"]
+                    lines += [
+                        f"{body}    t = e.{element_fields[sub.name]}",
+                        f"{body}    if t is not None and t.casefold() not in {allowed}:",
+                        f"{body}        raise _Fallback",
+                    ]
             if primary:
                 lines += [f"{body}if primaries > 1:", f"{body}    raise _Fallback"]
     for ext in plan.extensions.values():
@@ -369,14 +378,21 @@ def _direct_checks(plan: _Plan):
             empty = f"_empty_{len(namespace)}"
             namespace[empty] = _struct_type(fields[ext.urn].type)()
             namespace[f"_urn_{ext.field}"] = ext.urn
-            lines += [f"    v = obj.{ext.field}", "    if v is not None:", f"        if v == {empty}:",
-                      f"            obj.{ext.field} = None", f"        elif _urn_{ext.field} not in schemas:",
-                      "            raise _Fallback"]
+            lines += [
+                f"    v = obj.{ext.field}",
+                "    if v is not None:",
+                f"        if v == {empty}:",
+                f"            obj.{ext.field} = None",
+                f"        elif _urn_{ext.field} not in schemas:",
+                "            raise _Fallback",
+            ]
     if "meta" in fields:
         lines += ["    meta = obj.meta", "    if meta is not None:"]
         for stamp in ("created", "last_modified"):
-            lines += [f"        if meta.{stamp} is not None and meta.{stamp}.tzinfo is None:",
-                      f"            meta.{stamp} = meta.{stamp}.replace(tzinfo=_utc)"]
+            lines += [
+                f"        if meta.{stamp} is not None and meta.{stamp}.tzinfo is None:",
+                f"            meta.{stamp} = meta.{stamp}.replace(tzinfo=_utc)",
+            ]
     lines += ["    return obj"]
     exec(compile("\n".join(lines), f"<scimcore direct check for {plan.name}>", "exec"), namespace)
     return namespace["check"]

@@ -96,8 +96,9 @@ def _canonical_members(cls, data, policy: Policy, where: str) -> dict:
         nested = cls._nested.get(name)
         if nested is not None and value is not None:
             if isinstance(value, list):
-                value = [_canonical_members(nested, item, policy, f"{where}.{name}[{i}]")
-                         for i, item in enumerate(value)]
+                value = [
+                    _canonical_members(nested, item, policy, f"{where}.{name}[{i}]") for i, item in enumerate(value)
+                ]
             elif isinstance(value, dict):
                 value = _canonical_members(nested, value, policy, f"{where}.{name}")
         out[name] = value

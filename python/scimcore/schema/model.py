@@ -176,19 +176,43 @@ class ResourceTypeDef:
 def common_attributes() -> dict[str, AttributeDef]:
     """``id``, ``externalId``, ``meta`` (RFC 7643 §3.1) and ``schemas``: on every resource, in no schema."""
     defs = [
-        {"name": "schemas", "type": "reference", "multiValued": True, "required": True, "caseExact": False,
-         "mutability": "readWrite", "returned": "always", "referenceTypes": ["uri"]},
-        {"name": "id", "type": "string", "caseExact": True, "mutability": "readOnly", "returned": "always",
-         "uniqueness": "server"},
+        {
+            "name": "schemas",
+            "type": "reference",
+            "multiValued": True,
+            "required": True,
+            "caseExact": False,
+            "mutability": "readWrite",
+            "returned": "always",
+            "referenceTypes": ["uri"],
+        },
+        {
+            "name": "id",
+            "type": "string",
+            "caseExact": True,
+            "mutability": "readOnly",
+            "returned": "always",
+            "uniqueness": "server",
+        },
         {"name": "externalId", "type": "string", "caseExact": True, "mutability": "readWrite"},
-        {"name": "meta", "type": "complex", "mutability": "readOnly", "subAttributes": [
-            {"name": "resourceType", "type": "string", "caseExact": True, "mutability": "readOnly"},
-            {"name": "created", "type": "dateTime", "mutability": "readOnly"},
-            {"name": "lastModified", "type": "dateTime", "mutability": "readOnly"},
-            {"name": "location", "type": "reference", "caseExact": True, "mutability": "readOnly",
-             "referenceTypes": ["uri"]},
-            {"name": "version", "type": "string", "caseExact": True, "mutability": "readOnly"},
-        ]},
+        {
+            "name": "meta",
+            "type": "complex",
+            "mutability": "readOnly",
+            "subAttributes": [
+                {"name": "resourceType", "type": "string", "caseExact": True, "mutability": "readOnly"},
+                {"name": "created", "type": "dateTime", "mutability": "readOnly"},
+                {"name": "lastModified", "type": "dateTime", "mutability": "readOnly"},
+                {
+                    "name": "location",
+                    "type": "reference",
+                    "caseExact": True,
+                    "mutability": "readOnly",
+                    "referenceTypes": ["uri"],
+                },
+                {"name": "version", "type": "string", "caseExact": True, "mutability": "readOnly"},
+            ],
+        },
     ]
     return {d["name"].lower(): AttributeDef.from_json(d, schema=None) for d in defs}
 

@@ -320,8 +320,11 @@ class ServiceProviderConfig(ScimStruct, kw_only=True, omit_defaults=False):
         return cls(
             documentation_uri=UNSET if documentation_uri is None else documentation_uri,
             patch=Supported(supported=patch),
-            bulk=BulkConfig(supported=bulk, max_operations=bulk_max_operations if bulk else 0,
-                            max_payload_size=bulk_max_payload_size if bulk else 0),
+            bulk=BulkConfig(
+                supported=bulk,
+                max_operations=bulk_max_operations if bulk else 0,
+                max_payload_size=bulk_max_payload_size if bulk else 0,
+            ),
             filter=FilterConfig(supported=filter, max_results=filter_max_results if filter else 0),
             change_password=Supported(supported=change_password),
             sort=Supported(supported=sort),

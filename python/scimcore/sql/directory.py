@@ -46,8 +46,16 @@ class SqlDirectory:
     connection. The table (default ``scim_<resource type>``) and its indexes are created if missing.
     """
 
-    def __init__(self, connection, resource_type: str = "User", registry=None, policy: Policy | None = None,
-                 table: str | None = None, *, max_results: int | None = None) -> None:
+    def __init__(
+        self,
+        connection,
+        resource_type: str = "User",
+        registry=None,
+        policy: Policy | None = None,
+        table: str | None = None,
+        *,
+        max_results: int | None = None,
+    ) -> None:
         if registry is None:
             from ..schema.default import registry
         self.registry = registry
@@ -63,8 +71,9 @@ class SqlDirectory:
         elif type(connection).__module__.split(".")[0] == "psycopg":
             self.dialect = DIALECTS["postgresql"]
         else:
-            raise ScimError("SqlDirectory needs a sqlite3 connection, a SQLite file path or a psycopg connection",
-                            status=500)
+            raise ScimError(
+                "SqlDirectory needs a sqlite3 connection, a SQLite file path or a psycopg connection", status=500
+            )
         self.table = check_identifier(table or f"scim_{self.resource_type.lower()}", "table")
         self._p = self.dialect.placeholder
         self._create_table()
@@ -72,17 +81,24 @@ class SqlDirectory:
     # -- schema ---------------------------------------------------------------------------------------------
 
     def _unique_attributes(self) -> list[str]:
-        return [a.name for a in self.registry.base_attributes(self.resource_type).values()
-                if a.uniqueness != "none" and not a.multi_valued and not a.is_complex and a.name != "id"]
+        return [
+            a.name
+            for a in self.registry.base_attributes(self.resource_type).values()
+            if a.uniqueness != "none" and not a.multi_valued and not a.is_complex and a.name != "id"
+        ]
 
     def _create_table(self) -> None:
         t = self.table
         if self.dialect.name == "sqlite":
-            columns = "seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, " \
-                      "data TEXT NOT NULL, search TEXT NOT NULL"
+            columns = (
+                "seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, "
+                "data TEXT NOT NULL, search TEXT NOT NULL"
+            )
         else:
-            columns = "seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, version BIGINT NOT NULL, " \
-                      "data JSONB NOT NULL, search JSONB NOT NULL"
+            columns = (
+                "seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, version BIGINT NOT NULL, "
+                "data JSONB NOT NULL, search JSONB NOT NULL"
+            )
         statements = [f"CREATE TABLE IF NOT EXISTS {t} ({columns})"]
         indexed = [(name, True) for name in self._unique_attributes()]
         if self.registry.base_attributes(self.resource_type).get("externalid") is not None:
@@ -199,7 +215,9 @@ class SqlDirectory:
         if not isinstance(resource_id, str) or not is_unicode_text(resource_id):
             raise NotFound(f"resource {resource_id!r} not found")
         data = "data::text" if self.dialect.name == "postgresql" else "data"
-        found = self._execute(f"SELECT {data}, version FROM {self.table} WHERE id = {self._p}", (resource_id,)).fetchone()
+        found = self._execute(
+            f"SELECT {data}, version FROM {self.table} WHERE id = {self._p}", (resource_id,)
+        ).fetchone()
         if found is None:
             raise NotFound(f"resource {resource_id!r} not found")
         return _decoder.decode(found[0]), found[1]
@@ -229,8 +247,10 @@ class SqlDirectory:
         resource = {**resource, "meta": meta}
         cast = "::jsonb" if self.dialect.name == "postgresql" else ""
         p = self._p
-        sql = (f"UPDATE {self.table} SET data = {p}{cast}, search = {p}{cast}, version = version + 1 "
-               f"WHERE id = {p} AND version = {p}")
+        sql = (
+            f"UPDATE {self.table} SET data = {p}{cast}, search = {p}{cast}, version = version + 1 "
+            f"WHERE id = {p} AND version = {p}"
+        )
         try:
             cursor = self._execute(sql, (*self._documents(resource), resource_id, version))
         except self._integrity_errors() as exc:
@@ -265,8 +285,14 @@ class SqlDirectory:
                 resource, current = self._row(resource_id)
                 if version is not None and version != current:
                     raise InvalidVersion(f"resource {resource_id!r} is at version {current}, not {version}")
-                patched, changed = apply_patch(resource, patch, resource_type=self.resource_type,
-                                               policy=self.policy, registry=self.registry, report=True)
+                patched, changed = apply_patch(
+                    resource,
+                    patch,
+                    resource_type=self.resource_type,
+                    policy=self.policy,
+                    registry=self.registry,
+                    report=True,
+                )
                 if not changed:
                     return patched
                 written = self._update(resource_id, patched, current, resource)
@@ -288,9 +314,17 @@ class SqlDirectory:
 
     # -- search ---------------------------------------------------------------------------------------------
 
-    def search(self, filter=None, sort_by: str | None = None, sort_order: str | None = "ascending",
-               start_index: int | None = 1, count: int | None = None, attributes=None,
-               excluded_attributes=None, request=None):
+    def search(
+        self,
+        filter=None,
+        sort_by: str | None = None,
+        sort_order: str | None = "ascending",
+        start_index: int | None = 1,
+        count: int | None = None,
+        attributes=None,
+        excluded_attributes=None,
+        request=None,
+    ):
         """Query the directory (RFC 7644 §3.4.2): filter, sort and page in SQL, project in Python.
 
         Returns a ``ListResponse``; ``totalResults`` counts every match, ``Resources`` holds the page.
@@ -301,12 +335,23 @@ class SqlDirectory:
         from ..schema.messages import ListResponse
 
         query = query_parameters(
-            request=request, filter=filter, sort_by=sort_by, sort_order=sort_order, start_index=start_index,
-            count=count, attributes=attributes, excluded_attributes=excluded_attributes, policy=self.policy,
-            max_count=self.max_results)
+            request=request,
+            filter=filter,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            start_index=start_index,
+            count=count,
+            attributes=attributes,
+            excluded_attributes=excluded_attributes,
+            policy=self.policy,
+            max_count=self.max_results,
+        )
         attributes, excluded_attributes = query.attributes, query.excluded_attributes
-        where, params = ("TRUE", []) if query.filter is None else to_sql(
-            query.filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
+        where, params = (
+            ("TRUE", [])
+            if query.filter is None
+            else to_sql(query.filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
+        )
         order = "seq ASC" if query.sort_by is None else self._order(query.sort_by, query.descending)
         start, limit = query.start, query.size
         data = "data::text" if self.dialect.name == "postgresql" else "data"
@@ -324,15 +369,15 @@ class SqlDirectory:
         resources = [_decoder.decode(row[0]) for row in rows]
         if attributes is not None or excluded_attributes is not None:
             resources = [self._project(r, attributes, excluded_attributes) for r in resources]
-        return ListResponse(total_results=total, start_index=start, items_per_page=len(resources),
-                            resources=resources)
+        return ListResponse(total_results=total, start_index=start, items_per_page=len(resources), resources=resources)
 
     def _order(self, sort_by, descending: bool) -> str:
         """The SQL ``ORDER BY`` of ``sortBy``; one that names no sortable attribute is ignored (J41/J42), as by
         :func:`scimcore.search`, except under ``Policy.STRICT`` (``invalidValue``)."""
         try:
-            return order_by_sql(sort_by, descending, self.resource_type, self.dialect.name, "search",
-                                self.registry, folded=True)
+            return order_by_sql(
+                sort_by, descending, self.resource_type, self.dialect.name, "search", self.registry, folded=True
+            )
         except InvalidFilter as error:
             if self.policy == Policy.STRICT:
                 raise InvalidValue(f"sortBy {sort_by!r}: {error.detail}") from None
@@ -341,8 +386,14 @@ class SqlDirectory:
     def _project(self, resource: dict, attributes, excluded_attributes) -> dict:
         from ..query import project
 
-        return project(resource, resource_type=self.resource_type, attributes=attributes,
-                       excluded_attributes=excluded_attributes, registry=self.registry, policy=self.policy)
+        return project(
+            resource,
+            resource_type=self.resource_type,
+            attributes=attributes,
+            excluded_attributes=excluded_attributes,
+            registry=self.registry,
+            policy=self.policy,
+        )
 
 
 def _now() -> str:

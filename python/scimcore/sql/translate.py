@@ -43,8 +43,15 @@ _STRINGS = ("string", "reference", "binary")
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-def to_sql(filter, resource_type: str | None = "User", dialect: str = "sqlite", column: str = "data",
-           registry=None, *, folded: bool = False) -> tuple[str, list]:
+def to_sql(
+    filter,
+    resource_type: str | None = "User",
+    dialect: str = "sqlite",
+    column: str = "data",
+    registry=None,
+    *,
+    folded: bool = False,
+) -> tuple[str, list]:
     """Translate a filter (text or AST) into ``(where_sql, params)`` for JSON documents in ``column``.
 
     ``dialect`` is ``"sqlite"`` (``?`` placeholders) or ``"postgresql"`` (``%s``, for psycopg). ``folded``:
@@ -60,9 +67,17 @@ def to_sql(filter, resource_type: str | None = "User", dialect: str = "sqlite", 
     return sql, translator.params
 
 
-def order_by_sql(sort_by: str, descending: bool, resource_type: str = "User", dialect: str = "sqlite",
-                 column: str = "data", registry=None, *, folded: bool = False,
-                 id_column: str = "id") -> str:
+def order_by_sql(
+    sort_by: str,
+    descending: bool,
+    resource_type: str = "User",
+    dialect: str = "sqlite",
+    column: str = "data",
+    registry=None,
+    *,
+    folded: bool = False,
+    id_column: str = "id",
+) -> str:
     """The ``ORDER BY`` list for ``sortBy`` (RFC 7644 §3.4.2.3, SEMANTICS "Query", J42).
 
     Missing values (and ``""``) sort last ascending and first descending; a multi-valued attribute sorts by its primary
@@ -171,8 +186,9 @@ class _Translator:
                 steps.append((found.attribute.name, found.attribute))
             if found.sub is not None:
                 steps.append((found.sub.name, found.sub))
-        if target is not None and (target.returned == "never" or any(
-                a is not None and a.returned == "never" for _, a in steps)):
+        if target is not None and (
+            target.returned == "never" or any(a is not None and a.returned == "never" for _, a in steps)
+        ):
             raise InvalidFilter(f"{path} is never returned and cannot be filtered")
         return steps, target
 
@@ -296,8 +312,10 @@ class _Translator:
                 test = f"substr({text}, 1, {self.param(len(literal))}) = {self.param(literal)}"
             else:
                 n = len(literal)
-                test = (f"length({text}) >= {self.param(n)} AND "
-                        f"substr({text}, length({text}) - {self.param(n)} + 1) = {self.param(literal)}")
+                test = (
+                    f"length({text}) >= {self.param(n)} AND "
+                    f"substr({text}, length({text}) - {self.param(n)} + 1) = {self.param(literal)}"
+                )
             return f"({d.is_string(node)} AND {test})"
 
         return leaf
@@ -346,7 +364,7 @@ class _Translator:
         for index, (key, attr) in enumerate(steps):
             node = node.child(key)
             if attr is not None and attr.multi_valued:
-                return self._sort_element(node, attr, steps[index + 1:], target)
+                return self._sort_element(node, attr, steps[index + 1 :], target)
         return self._scalar_key(node, target)
 
     def _sort_element(self, node: Node, attr: AttributeDef, rest, target: AttributeDef) -> str:
@@ -357,8 +375,9 @@ class _Translator:
         element = Node(alias, (), True)
         key = self._sort_reach(element, rest, target)
         primary = d.is_true(element.child("primary")) if attr.is_complex and attr.sub("primary") else "1 = 0"
-        return (f"(SELECT {key} FROM {source} WHERE {d.is_array(node)} "
-                f"ORDER BY ({primary}) IS TRUE DESC, {order} LIMIT 1)")
+        return (
+            f"(SELECT {key} FROM {source} WHERE {d.is_array(node)} ORDER BY ({primary}) IS TRUE DESC, {order} LIMIT 1)"
+        )
 
     def _scalar_key(self, node: Node, target: AttributeDef) -> str:
         d = self.dialect
@@ -371,7 +390,8 @@ class _Translator:
                 text = f"lower({text})" if d.name == "postgresql" else f"scim_fold({text})"
             text_key = d.name == "postgresql" and (kind != "dateTime" or self.folded)
             return f"(CASE WHEN {d.is_string(node)} AND {d.text(node)} <> '' THEN {text} END)" + (
-                ' COLLATE "C"' if text_key else "")
+                ' COLLATE "C"' if text_key else ""
+            )
         if kind in ("integer", "decimal"):
             return f"(CASE WHEN {d.is_number(node)} THEN {d.number(node)} END)"
         if kind == "boolean":
@@ -381,8 +401,10 @@ class _Translator:
 
 def _pg_instant(text: str) -> str:
     """PostgreSQL: an xsd:dateTime text as ``timestamptz`` (no offset: UTC); ``NULL`` if it is no dateTime."""
-    return (f"(CASE WHEN {text} ~ '{_XSD_DATETIME}' THEN (CASE WHEN {text} ~ '(Z|[+-][0-9]{{2}}:[0-9]{{2}})$' "
-            f"THEN {text} ELSE {text} || 'Z' END)::timestamptz END)")
+    return (
+        f"(CASE WHEN {text} ~ '{_XSD_DATETIME}' THEN (CASE WHEN {text} ~ '(Z|[+-][0-9]{{2}}:[0-9]{{2}})$' "
+        f"THEN {text} ELSE {text} || 'Z' END)::timestamptz END)"
+    )
 
 
 _XSD_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$"

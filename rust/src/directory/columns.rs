@@ -35,14 +35,20 @@ pub enum Cell {
     /// A value no literal equals (null, a list, an object); the flag is its `pr`.
     Other(bool),
     /// Text in comparison form: `text[start..start + len]`.
-    Str { start: u32, len: u32 },
+    Str {
+        start: u32,
+        len: u32,
+    },
     Int(i64),
     Float(f64),
     Bool(bool),
     /// A dateTime instant (epoch microseconds).
     Time(i64),
     /// Several values: `extra[start..start + len]`.
-    Many { start: u32, len: u32 },
+    Many {
+        start: u32,
+        len: u32,
+    },
 }
 
 /// What a column holds.
@@ -84,11 +90,16 @@ impl Column {
 
     #[inline]
     fn bytes(&self, start: u32, len: u32) -> &[u8] {
-        self.text.as_bytes().get(start as usize..start as usize + len as usize).unwrap_or_default()
+        self.text
+            .as_bytes()
+            .get(start as usize..start as usize + len as usize)
+            .unwrap_or_default()
     }
 
     fn str(&self, start: u32, len: u32) -> &str {
-        self.text.get(start as usize..start as usize + len as usize).unwrap_or_default()
+        self.text
+            .get(start as usize..start as usize + len as usize)
+            .unwrap_or_default()
     }
 
     /// Store the values `leaves` at `i` (`i` is at most the current length). `None` when the column would
@@ -106,7 +117,10 @@ impl Column {
                     let cell = self.cell(leaf, deep)?;
                     self.extra.push(cell);
                 }
-                Cell::Many { start, len: u32::try_from(many.len()).ok()? }
+                Cell::Many {
+                    start,
+                    len: u32::try_from(many.len()).ok()?,
+                }
             }
         };
         match self.cells.get_mut(i) {
@@ -137,7 +151,10 @@ impl Column {
         match cell {
             Cell::Str { len, .. } => len as usize,
             Cell::Many { start, len } => {
-                let items = self.extra.get(start as usize..start as usize + len as usize).unwrap_or_default();
+                let items = self
+                    .extra
+                    .get(start as usize..start as usize + len as usize)
+                    .unwrap_or_default();
                 items.iter().map(|c| CELL + self.footprint(*c)).sum()
             }
             _ => 0,
@@ -218,7 +235,10 @@ impl Elements {
             Some(Node::Object(_)) if !multi => self.owners.push((row, 0)),
             _ => {}
         }
-        let range = (u32::try_from(start).ok()?, u32::try_from(self.owners.len() - start).ok()?);
+        let range = (
+            u32::try_from(start).ok()?,
+            u32::try_from(self.owners.len() - start).ok()?,
+        );
         match self.ranges.get_mut(pos) {
             Some(old) => {
                 self.garbage += old.1 as usize;
@@ -230,7 +250,9 @@ impl Elements {
     }
 
     fn range(&self, row: usize) -> std::ops::Range<usize> {
-        self.ranges.get(row).map_or(0..0, |&(s, l)| s as usize..s as usize + l as usize)
+        self.ranges
+            .get(row)
+            .map_or(0..0, |&(s, l)| s as usize..s as usize + l as usize)
     }
 
     fn heap_bytes(&self) -> usize {
@@ -262,7 +284,9 @@ impl Cache {
     pub fn update(&mut self, layout: &Layout, rows: &[Option<Row>], positions: std::ops::Range<usize>) {
         let mut new_elements: HashMap<u16, Vec<std::ops::Range<usize>>> = HashMap::new();
         self.elements.retain(|&slot, elements| {
-            let Some(elements) = Arc::get_mut(elements) else { return false };
+            let Some(elements) = Arc::get_mut(elements) else {
+                return false;
+            };
             let multi = layout.attrs[slot as usize].multi;
             let mut added = Vec::new();
             for pos in positions.clone() {
@@ -278,12 +302,18 @@ impl Cache {
         let elements = &self.elements;
         let mut leaves = Vec::new();
         self.columns.retain(|source, column| {
-            let Some(column) = Arc::get_mut(column) else { return false };
+            let Some(column) = Arc::get_mut(column) else {
+                return false;
+            };
             let kept = match source {
                 Source::Element { slot, sub } => {
-                    let (Some(ranges), Some(owners)) = (new_elements.get(slot), elements.get(slot)) else { return false };
+                    let (Some(ranges), Some(owners)) = (new_elements.get(slot), elements.get(slot)) else {
+                        return false;
+                    };
                     ranges.iter().flat_map(Clone::clone).all(|e| {
-                        let Some(&owner) = owners.owners.get(e) else { return false };
+                        let Some(&owner) = owners.owners.get(e) else {
+                            return false;
+                        };
                         let deep = element_leaves(layout, rows, *slot, *sub, owner, &mut leaves);
                         column.set(e, &leaves, deep).is_some()
                     })
@@ -306,7 +336,9 @@ fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &
             let attr = &layout.attrs[*slot as usize];
             let definition = sub.and_then(|k| attr.subs.get(k as usize)).unwrap_or(attr);
             let deep = definition.complex || definition.kind == Kind::Extension;
-            let Some(node) = row.and_then(|r| slot_node(&r.slots, *slot)) else { return deep };
+            let Some(node) = row.and_then(|r| slot_node(&r.slots, *slot)) else {
+                return deep;
+            };
             for element in each(node, attr.multi) {
                 match sub {
                     None => out.push(element),
@@ -338,8 +370,13 @@ fn element_leaves<'a>(
 ) -> bool {
     out.clear();
     let attr = &layout.attrs[slot as usize];
-    let Some(definition) = attr.subs.get(sub as usize) else { return false };
-    let node = rows.get(row as usize).and_then(Option::as_ref).and_then(|r| slot_node(&r.slots, slot));
+    let Some(definition) = attr.subs.get(sub as usize) else {
+        return false;
+    };
+    let node = rows
+        .get(row as usize)
+        .and_then(Option::as_ref)
+        .and_then(|r| slot_node(&r.slots, slot));
     let element = match node {
         Some(Node::List(items)) if attr.multi => items.get(item as usize),
         Some(node) if !attr.multi => Some(node),
@@ -362,7 +399,10 @@ fn each(node: &Node, multi: bool) -> &[Node] {
 
 fn sub_value(element: &Node, sub: u16) -> Option<&Node> {
     match element {
-        Node::Object(entries) => entries.binary_search_by_key(&sub, |(i, _)| *i).ok().map(|i| &entries[i].1),
+        Node::Object(entries) => entries
+            .binary_search_by_key(&sub, |(i, _)| *i)
+            .ok()
+            .map(|i| &entries[i].1),
         _ => None,
     }
 }
@@ -399,7 +439,9 @@ impl Columns<'_> {
         }
         column.shrink();
         let mut cache = self.cache.write().ok()?;
-        Some(Arc::clone(cache.columns.entry(source.clone()).or_insert_with(|| Arc::new(column))))
+        Some(Arc::clone(
+            cache.columns.entry(source.clone()).or_insert_with(|| Arc::new(column)),
+        ))
     }
 
     fn elements(&self, slot: u16) -> Option<Arc<Elements>> {
@@ -414,7 +456,9 @@ impl Columns<'_> {
         }
         elements.owners.shrink_to_fit();
         let mut cache = self.cache.write().ok()?;
-        Some(Arc::clone(cache.elements.entry(slot).or_insert_with(|| Arc::new(elements))))
+        Some(Arc::clone(
+            cache.elements.entry(slot).or_insert_with(|| Arc::new(elements)),
+        ))
     }
 
     /// The plan with its paths bound to columns (`None` if a column cannot be built).
@@ -434,7 +478,11 @@ impl Columns<'_> {
             Plan::And(terms) => Bound::And(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
             Plan::Or(terms) => Bound::Or(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
             Plan::Not(inner) => Bound::Not(Box::new(self.bind_in(inner, element)?)),
-            Plan::Compare { target, op: op @ (Op::Eq | Op::Sw | Op::Ew), literal: Literal::Str(text) } => {
+            Plan::Compare {
+                target,
+                op: op @ (Op::Eq | Op::Sw | Op::Ew),
+                literal: Literal::Str(text),
+            } => {
                 let text = text.as_bytes().into();
                 let column = self.column(&source(target)?)?;
                 match op {
@@ -443,13 +491,16 @@ impl Columns<'_> {
                     _ => Bound::TextEw(column, text),
                 }
             }
-            Plan::Compare { target, op, literal } => {
-                Bound::Compare { column: self.column(&source(target)?)?, op: *op, literal: literal.clone() }
-            }
+            Plan::Compare { target, op, literal } => Bound::Compare {
+                column: self.column(&source(target)?)?,
+                op: *op,
+                literal: literal.clone(),
+            },
             Plan::Present { target, .. } => Bound::Present(self.column(&source(target)?)?),
-            Plan::ValuePath { slot, filter, .. } => {
-                Bound::ValuePath { elements: self.elements(*slot)?, filter: Box::new(self.bind_in(filter, Some(*slot))?) }
-            }
+            Plan::ValuePath { slot, filter, .. } => Bound::ValuePath {
+                elements: self.elements(*slot)?,
+                filter: Box::new(self.bind_in(filter, Some(*slot))?),
+            },
         })
     }
 }
@@ -461,13 +512,20 @@ pub enum Bound {
     And(Vec<Bound>),
     Or(Vec<Bound>),
     Not(Box<Bound>),
-    Compare { column: Arc<Column>, op: Op, literal: Literal },
+    Compare {
+        column: Arc<Column>,
+        op: Op,
+        literal: Literal,
+    },
     /// Text `eq`, `sw`, `ew` (the most common comparisons), on bytes.
     TextEq(Arc<Column>, Box<[u8]>),
     TextSw(Arc<Column>, Box<[u8]>),
     TextEw(Arc<Column>, Box<[u8]>),
     Present(Arc<Column>),
-    ValuePath { elements: Arc<Elements>, filter: Box<Bound> },
+    ValuePath {
+        elements: Arc<Elements>,
+        filter: Box<Bound>,
+    },
 }
 
 impl Bound {
@@ -562,9 +620,18 @@ impl Sorter<'_> {
             _ => Ordering::Equal,
         };
         let by_key = if self.spec.descending { by_key.reverse() } else { by_key };
-        let id = |pos: u32| self.rows.get(pos as usize).and_then(Option::as_ref).map_or("", |r| &*r.id);
+        let id = |pos: u32| {
+            self.rows
+                .get(pos as usize)
+                .and_then(Option::as_ref)
+                .map_or("", |r| &*r.id)
+        };
         let by_id = id(first).cmp(id(second));
-        by_key.then(if self.spec.descending && self.spec.ids_descending { by_id.reverse() } else { by_id })
+        by_key.then(if self.spec.descending && self.spec.ids_descending {
+            by_id.reverse()
+        } else {
+            by_id
+        })
     }
 
     /// `hits` with their ranks, reduced to a superset of the best `k`: every row ranked no worse than the
@@ -608,5 +675,9 @@ impl Sorter<'_> {
 /// An order-preserving 64-bit image of a float (`-0.0` as `0.0`, so that it ties with the integer 0).
 fn float_rank(f: f64) -> u64 {
     let bits = (if f == 0.0 { 0.0 } else { f }).to_bits();
-    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
 }

@@ -43,7 +43,11 @@ fn parse(text: &str, lenient_offset: bool) -> Option<i64> {
             return None;
         }
         for i in 0..6 {
-            let d = if start + i < pos { i64::from(b[start + i] - b'0') } else { 0 };
+            let d = if start + i < pos {
+                i64::from(b[start + i] - b'0')
+            } else {
+                0
+            };
             micro = micro * 10 + d;
         }
     }
@@ -53,12 +57,20 @@ fn parse(text: &str, lenient_offset: bool) -> Option<i64> {
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let hours = digits(&[*h1, *h2], 0, 2)?;
             let minutes = digits(&[*m1, *m2], 0, 2)?;
-            let valid = if lenient_offset && !extra_day { hours * 60 + minutes < 1440 } else { hours <= 14 && minutes <= 59 };
+            let valid = if lenient_offset && !extra_day {
+                hours * 60 + minutes < 1440
+            } else {
+                hours <= 14 && minutes <= 59
+            };
             if !valid {
                 return None;
             }
             let total = hours * 60 + minutes;
-            if *sign == b'+' { total } else { -total }
+            if *sign == b'+' {
+                total
+            } else {
+                -total
+            }
         }
         _ => return None,
     };
@@ -117,8 +129,14 @@ mod tests {
 
     #[test]
     fn resource_values_accept_wider_offsets() {
-        assert_eq!(value_instant("2011-05-13T04:42:34+20:00"), parse_datetime("2011-05-12T08:42:34Z"));
-        assert_eq!(value_instant("2011-05-13T04:42:34+05:75"), parse_datetime("2011-05-12T22:27:34Z"));
+        assert_eq!(
+            value_instant("2011-05-13T04:42:34+20:00"),
+            parse_datetime("2011-05-12T08:42:34Z")
+        );
+        assert_eq!(
+            value_instant("2011-05-13T04:42:34+05:75"),
+            parse_datetime("2011-05-12T22:27:34Z")
+        );
         assert_eq!(value_instant("2011-05-13T04:42:34+24:00"), None);
         assert_eq!(value_instant("2011-05-13T24:00:00+20:00"), None);
         assert_eq!(parse_datetime("2011-05-13T04:42:34+20:00"), None);
@@ -128,19 +146,42 @@ mod tests {
     fn instants() {
         assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_datetime("1970-01-01T00:00:00"), Some(0));
-        assert_eq!(parse_datetime("2011-05-13T04:42:34Z"), parse_datetime("2011-05-13T04:42:34.000Z"));
-        assert_eq!(parse_datetime("2011-05-13T06:42:34+02:00"), parse_datetime("2011-05-13T04:42:34Z"));
-        assert_eq!(parse_datetime("2011-05-12T23:42:34-05:00"), parse_datetime("2011-05-13T04:42:34Z"));
-        assert_eq!(parse_datetime("2000-01-01T24:00:00Z"), parse_datetime("2000-01-02T00:00:00Z"));
+        assert_eq!(
+            parse_datetime("2011-05-13T04:42:34Z"),
+            parse_datetime("2011-05-13T04:42:34.000Z")
+        );
+        assert_eq!(
+            parse_datetime("2011-05-13T06:42:34+02:00"),
+            parse_datetime("2011-05-13T04:42:34Z")
+        );
+        assert_eq!(
+            parse_datetime("2011-05-12T23:42:34-05:00"),
+            parse_datetime("2011-05-13T04:42:34Z")
+        );
+        assert_eq!(
+            parse_datetime("2000-01-01T24:00:00Z"),
+            parse_datetime("2000-01-02T00:00:00Z")
+        );
         assert_eq!(parse_datetime("1970-01-01T00:00:00.1234567Z"), Some(123_456));
         assert_eq!(parse_datetime("2024-02-29T00:00:00Z"), Some(1_709_164_800_000_000));
     }
 
     #[test]
     fn rejects() {
-        for bad in ["", "2011-05-13", "2011-05-13 04:42:34Z", "2011-13-01T00:00:00Z", "2023-02-29T00:00:00Z",
-                    "2011-05-13T04:42:34.Z", "2011-05-13T24:00:01Z", "2011-05-13T04:42:34+15:00",
-                    "0000-01-01T00:00:00Z", "2011-05-13T04:60:00Z", "2011-05-13T04:42:34z", "２011-05-13T04:42:34Z"] {
+        for bad in [
+            "",
+            "2011-05-13",
+            "2011-05-13 04:42:34Z",
+            "2011-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2011-05-13T04:42:34.Z",
+            "2011-05-13T24:00:01Z",
+            "2011-05-13T04:42:34+15:00",
+            "0000-01-01T00:00:00Z",
+            "2011-05-13T04:60:00Z",
+            "2011-05-13T04:42:34z",
+            "２011-05-13T04:42:34Z",
+        ] {
             assert_eq!(parse_datetime(bad), None, "{bad}");
         }
     }

@@ -18,7 +18,10 @@ pub enum DirError {
 impl fmt::Display for DirError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DirError::Syntax(m) | DirError::Uniqueness(m) | DirError::NotFound(m) | DirError::Layout(m)
+            DirError::Syntax(m)
+            | DirError::Uniqueness(m)
+            | DirError::NotFound(m)
+            | DirError::Layout(m)
             | DirError::Plan(m) => f.write_str(m),
         }
     }

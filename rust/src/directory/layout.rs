@@ -59,7 +59,10 @@ impl Layout {
     /// A malformed layout (a bug in the Python side, never user input).
     pub fn from_json(text: &str) -> Result<Self, DirError> {
         let value: Value = serde_json::from_str(text).map_err(|e| DirError::Layout(e.to_string()))?;
-        let attrs_json = value.get("attrs").and_then(Value::as_array).ok_or_else(|| bad("attrs"))?;
+        let attrs_json = value
+            .get("attrs")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("attrs"))?;
         let mut layout = Layout {
             attrs: Vec::new(),
             core: HashMap::new(),
@@ -76,7 +79,11 @@ impl Layout {
                     layout.extension_objects.insert(urn.to_owned(), slot);
                 }
                 Some(urn) => {
-                    layout.extensions.entry(urn.to_owned()).or_default().insert(parsed.name.clone(), slot);
+                    layout
+                        .extensions
+                        .entry(urn.to_owned())
+                        .or_default()
+                        .insert(parsed.name.clone(), slot);
                 }
                 None => {
                     layout.core.insert(parsed.name.clone(), slot);
@@ -100,7 +107,11 @@ fn bad(what: &str) -> DirError {
 }
 
 fn parse_attr(attr: &Value) -> Result<AttrLayout, DirError> {
-    let name = attr.get("name").and_then(Value::as_str).ok_or_else(|| bad("name"))?.to_owned();
+    let name = attr
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("name"))?
+        .to_owned();
     let type_name = attr.get("type").and_then(Value::as_str).ok_or_else(|| bad("type"))?;
     let kind = match type_name {
         "string" | "reference" | "binary" => Kind::Text,
@@ -115,15 +126,28 @@ fn parse_attr(attr: &Value) -> Result<AttrLayout, DirError> {
     if let Some(list) = attr.get("subs").and_then(Value::as_array) {
         for (i, sub) in list.iter().enumerate() {
             let parsed = parse_attr(sub)?;
-            sub_index.insert(parsed.name.clone(), u16::try_from(i).map_err(|_| bad("too many sub-attributes"))?);
+            sub_index.insert(
+                parsed.name.clone(),
+                u16::try_from(i).map_err(|_| bad("too many sub-attributes"))?,
+            );
             subs.push(parsed);
         }
     }
-    Ok(AttrLayout { name, kind, case_exact, complex: type_name == "complex", multi, subs, sub_index })
+    Ok(AttrLayout {
+        name,
+        kind,
+        case_exact,
+        complex: type_name == "complex",
+        multi,
+        subs,
+        sub_index,
+    })
 }
 
 fn slots(value: &Value, key: &str, count: usize) -> Result<Vec<u16>, DirError> {
-    let Some(list) = value.get(key) else { return Ok(Vec::new()) };
+    let Some(list) = value.get(key) else {
+        return Ok(Vec::new());
+    };
     let list = list.as_array().ok_or_else(|| bad(key))?;
     list.iter()
         .map(|v| {

@@ -59,10 +59,21 @@ pub enum Plan {
     And(Vec<Plan>),
     Or(Vec<Plan>),
     Not(Box<Plan>),
-    Compare { target: Target, op: Op, literal: Literal },
+    Compare {
+        target: Target,
+        op: Op,
+        literal: Literal,
+    },
     /// `pr`; `deep` for complex attributes and extension objects (members decide), else shallow.
-    Present { target: Target, deep: bool },
-    ValuePath { slot: u16, multi: bool, filter: Box<Plan> },
+    Present {
+        target: Target,
+        deep: bool,
+    },
+    ValuePath {
+        slot: u16,
+        multi: bool,
+        filter: Box<Plan>,
+    },
 }
 
 const MAX_DEPTH: usize = 256;
@@ -105,14 +116,23 @@ impl Parser<'_> {
             "const" => Plan::Const(arg(1)?.as_bool().ok_or_else(|| bad("const"))?),
             "and" | "or" => {
                 let terms = arg(1)?.as_array().ok_or_else(|| bad("terms"))?;
-                let terms =
-                    terms.iter().map(|t| self.parse(t, element, depth + 1)).collect::<Result<Vec<_>, _>>()?;
-                if tag == "and" { Plan::And(terms) } else { Plan::Or(terms) }
+                let terms = terms
+                    .iter()
+                    .map(|t| self.parse(t, element, depth + 1))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if tag == "and" {
+                    Plan::And(terms)
+                } else {
+                    Plan::Or(terms)
+                }
             }
             "not" => Plan::Not(Box::new(self.parse(arg(1)?, element, depth + 1)?)),
             "pr" => {
                 let (target, definition) = self.target(arg(1)?, arg(2)?, element)?;
-                Plan::Present { target, deep: definition.complex || definition.kind == super::layout::Kind::Extension }
+                Plan::Present {
+                    target,
+                    deep: definition.complex || definition.kind == super::layout::Kind::Extension,
+                }
             }
             "cmp" => {
                 let op = match arg(3)?.as_str().ok_or_else(|| bad("op"))? {
@@ -126,38 +146,80 @@ impl Parser<'_> {
                     "le" => Op::Le,
                     _ => return Err(bad("op")),
                 };
-                Plan::Compare { target: self.target(arg(1)?, arg(2)?, element)?.0, op, literal: literal(arg(4)?)? }
+                Plan::Compare {
+                    target: self.target(arg(1)?, arg(2)?, element)?.0,
+                    op,
+                    literal: literal(arg(4)?)?,
+                }
             }
             "vp" => {
                 let slot = index(arg(1)?)?.ok_or_else(|| bad("value path slot"))?;
-                let attr = self.layout.attrs.get(slot as usize).filter(|a| a.complex).ok_or_else(|| bad("value path"))?;
+                let attr = self
+                    .layout
+                    .attrs
+                    .get(slot as usize)
+                    .filter(|a| a.complex)
+                    .ok_or_else(|| bad("value path"))?;
                 if element.is_some() {
                     return Err(bad("nested value path"));
                 }
-                Plan::ValuePath { slot, multi: attr.multi, filter: Box::new(self.parse(arg(2)?, Some(attr), depth + 1)?) }
+                Plan::ValuePath {
+                    slot,
+                    multi: attr.multi,
+                    filter: Box::new(self.parse(arg(2)?, Some(attr), depth + 1)?),
+                }
             }
             _ => return Err(bad("tag")),
         })
     }
 
     /// The target and the definition of the value it designates.
-    fn target<'b>(&'b self, slot: &Value, sub: &Value, element: Option<&'b AttrLayout>) -> Result<(Target, &'b AttrLayout), DirError> {
+    fn target<'b>(
+        &'b self,
+        slot: &Value,
+        sub: &Value,
+        element: Option<&'b AttrLayout>,
+    ) -> Result<(Target, &'b AttrLayout), DirError> {
         let sub = index(sub)?;
         match (index(slot)?, element) {
             (Some(slot), None) => {
                 let attr = self.layout.attrs.get(slot as usize).ok_or_else(|| bad("slot"))?;
                 match sub {
-                    None => Ok((Target { slot: Some(slot), sub: None, multi: attr.multi, sub_multi: false }, attr)),
+                    None => Ok((
+                        Target {
+                            slot: Some(slot),
+                            sub: None,
+                            multi: attr.multi,
+                            sub_multi: false,
+                        },
+                        attr,
+                    )),
                     Some(k) => {
                         let def = attr.subs.get(k as usize).ok_or_else(|| bad("sub"))?;
-                        Ok((Target { slot: Some(slot), sub: Some(k), multi: attr.multi, sub_multi: def.multi }, def))
+                        Ok((
+                            Target {
+                                slot: Some(slot),
+                                sub: Some(k),
+                                multi: attr.multi,
+                                sub_multi: def.multi,
+                            },
+                            def,
+                        ))
                     }
                 }
             }
             (None, Some(parent)) => {
                 let k = sub.ok_or_else(|| bad("element target needs a sub-attribute"))?;
                 let def = parent.subs.get(k as usize).ok_or_else(|| bad("sub"))?;
-                Ok((Target { slot: None, sub: Some(k), multi: false, sub_multi: def.multi }, def))
+                Ok((
+                    Target {
+                        slot: None,
+                        sub: Some(k),
+                        multi: false,
+                        sub_multi: def.multi,
+                    },
+                    def,
+                ))
             }
             _ => Err(bad("target")),
         }
@@ -173,7 +235,10 @@ fn index(value: &Value) -> Result<Option<u16>, DirError> {
 }
 
 fn literal(value: &Value) -> Result<Literal, DirError> {
-    let map = value.as_object().filter(|m| m.len() == 1).ok_or_else(|| bad("literal"))?;
+    let map = value
+        .as_object()
+        .filter(|m| m.len() == 1)
+        .ok_or_else(|| bad("literal"))?;
     let (key, v) = map.iter().next().ok_or_else(|| bad("literal"))?;
     Ok(match key.as_str() {
         "s" => Literal::Str(v.as_str().ok_or_else(|| bad("s"))?.into()),
@@ -181,7 +246,10 @@ fn literal(value: &Value) -> Result<Literal, DirError> {
         "f" => {
             let pair = v.as_array().filter(|p| p.len() == 2).ok_or_else(|| bad("f"))?;
             let float = pair[0].as_f64().ok_or_else(|| bad("f"))?;
-            let adjust = pair[1].as_i64().filter(|a| (-1..=1).contains(a)).ok_or_else(|| bad("f"))?;
+            let adjust = pair[1]
+                .as_i64()
+                .filter(|a| (-1..=1).contains(a))
+                .ok_or_else(|| bad("f"))?;
             #[allow(clippy::cast_possible_truncation)]
             Literal::Float(float, adjust as i8)
         }
@@ -225,7 +293,9 @@ fn any_value(slots: &[(u16, Node)], element: Option<&Node>, target: Target, test
         None => element,
     };
     let Some(base) = base else { return false };
-    let Some(sub) = target.sub else { return each(base, target.multi, &test) };
+    let Some(sub) = target.sub else {
+        return each(base, target.multi, &test);
+    };
     let in_element = |e: &Node| sub_value(e, sub).is_some_and(|v| each(v, target.sub_multi, &test));
     if target.slot.is_none() {
         return in_element(base);
@@ -235,7 +305,10 @@ fn any_value(slots: &[(u16, Node)], element: Option<&Node>, target: Target, test
 
 fn sub_value(element: &Node, sub: u16) -> Option<&Node> {
     match element {
-        Node::Object(entries) => entries.binary_search_by_key(&sub, |(i, _)| *i).ok().map(|i| &entries[i].1),
+        Node::Object(entries) => entries
+            .binary_search_by_key(&sub, |(i, _)| *i)
+            .ok()
+            .map(|i| &entries[i].1),
         _ => None,
     }
 }

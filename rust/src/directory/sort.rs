@@ -45,7 +45,11 @@ impl SortSpec {
         let bad = |what: &str| DirError::Plan(format!("malformed sort spec: {what}"));
         let index = |key: &str| -> Result<Option<u16>, DirError> {
             let n = value.get(key).and_then(Value::as_i64).ok_or_else(|| bad(key))?;
-            if n < 0 { Ok(None) } else { u16::try_from(n).map(Some).map_err(|_| bad(key)) }
+            if n < 0 {
+                Ok(None)
+            } else {
+                u16::try_from(n).map(Some).map_err(|_| bad(key))
+            }
         };
         let kind = match value.get("kind").and_then(Value::as_str) {
             Some("text") => SortKind::Text,
@@ -68,7 +72,11 @@ impl SortSpec {
     /// The spec without its direction: what identifies a sort key column.
     #[must_use]
     pub fn key_spec(&self) -> SortSpec {
-        SortSpec { descending: false, ids_descending: false, ..self.clone() }
+        SortSpec {
+            descending: false,
+            ids_descending: false,
+            ..self.clone()
+        }
     }
 
     /// The sort key of a resource: a borrowed leaf node of the right kind, or `None` (missing).
@@ -81,7 +89,10 @@ impl SortSpec {
         }
         if let Some(sub) = self.sub {
             let Node::Object(entries) = node else { return None };
-            node = entries.binary_search_by_key(&sub, |(i, _)| *i).ok().map(|i| &entries[i].1)?;
+            node = entries
+                .binary_search_by_key(&sub, |(i, _)| *i)
+                .ok()
+                .map(|i| &entries[i].1)?;
         }
         let fits = match (self.kind, node) {
             (SortKind::Text, Node::Str(s)) => !s.is_empty(),
@@ -117,7 +128,11 @@ impl SortSpec {
         };
         let by_key = if self.descending { by_key.reverse() } else { by_key };
         let by_id = a.1.cmp(b.1);
-        by_key.then(if self.descending && self.ids_descending { by_id.reverse() } else { by_id })
+        by_key.then(if self.descending && self.ids_descending {
+            by_id.reverse()
+        } else {
+            by_id
+        })
     }
 }
 

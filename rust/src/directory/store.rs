@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::{Map, Value};
 
-use super::columns::{Cache, Columns, Source, Sorter};
+use super::columns::{Cache, Columns, Sorter, Source};
 use super::error::DirError;
 use super::fold::fold;
 use super::layout::Layout;
@@ -45,7 +45,11 @@ impl Prepared {
             Some(Value::String(id)) if !id.is_empty() => id.as_str().into(),
             _ => return Err(DirError::Syntax("the resource has no string 'id'".into())),
         };
-        Ok(Prepared(Row { id, json: Arc::from(json), slots: scan_slots(layout, &value) }))
+        Ok(Prepared(Row {
+            id,
+            json: Arc::from(json),
+            slots: scan_slots(layout, &value),
+        }))
     }
 }
 
@@ -80,7 +84,15 @@ impl Store {
     pub fn new(layout: Layout) -> Store {
         let indexes = layout.indexed.iter().map(|_| Index::default()).collect();
         let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        Store { layout, rows: Vec::new(), live: 0, by_id: HashMap::new(), indexes, threads, cache: RwLock::default() }
+        Store {
+            layout,
+            rows: Vec::new(),
+            live: 0,
+            by_id: HashMap::new(),
+            indexes,
+            threads,
+            cache: RwLock::default(),
+        }
     }
 
     #[must_use]
@@ -120,7 +132,10 @@ impl Store {
         let mut batch_unique: Vec<HashSet<&str>> = vec![HashSet::new(); self.layout.unique.len()];
         for Prepared(row) in &batch {
             if self.by_id.contains_key(&row.id) || !batch_ids.insert(&row.id) {
-                return Err(DirError::Uniqueness(format!("a resource with id {:?} already exists", row.id)));
+                return Err(DirError::Uniqueness(format!(
+                    "a resource with id {:?} already exists",
+                    row.id
+                )));
             }
             for (u, &slot) in self.layout.unique.iter().enumerate() {
                 for value in strings(&row.slots, slot) {
@@ -150,7 +165,10 @@ impl Store {
     pub fn replace(&mut self, id: &str, Prepared(row): Prepared) -> Result<(), DirError> {
         let pos = *self.by_id.get(id).ok_or_else(|| not_found(id))?;
         if *row.id != *id {
-            return Err(DirError::Syntax(format!("the replacement has id {:?}, not {id:?}", row.id)));
+            return Err(DirError::Syntax(format!(
+                "the replacement has id {:?}, not {id:?}",
+                row.id
+            )));
         }
         for &slot in &self.layout.unique {
             for value in strings(&row.slots, slot) {
@@ -208,7 +226,10 @@ impl Store {
             None => self.scan(plan, sort, limit),
         };
         if total_only {
-            return Page { total, resources: Vec::new() };
+            return Page {
+                total,
+                resources: Vec::new(),
+            };
         }
         let end = limit.map_or(hits.len(), |k| k.min(hits.len()));
         let resources = hits
@@ -258,17 +279,27 @@ impl Store {
     /// `sort` is given (else in insertion order). Evaluates on the columns (on the trees if one cannot be
     /// built), split over threads for large stores; each chunk keeps only a superset of its best `limit`.
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
-        let columns = Columns { layout: &self.layout, rows: &self.rows, cache: &self.cache };
+        let columns = Columns {
+            layout: &self.layout,
+            rows: &self.rows,
+            cache: &self.cache,
+        };
         let bound = columns.bind(plan);
         let key_column = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
-        let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter { column, spec, rows: &self.rows });
+        let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter {
+            column,
+            spec,
+            rows: &self.rows,
+        });
         let all_live = self.live == self.rows.len();
         let scan = |range: Range<usize>| -> (usize, Vec<u32>) {
             let mut hits = Vec::new();
             #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
             match &bound {
                 Some(bound) => hits.extend(
-                    range.filter(|&pos| bound.test(pos) && (all_live || self.rows[pos].is_some())).map(|p| p as u32),
+                    range
+                        .filter(|&pos| bound.test(pos) && (all_live || self.rows[pos].is_some()))
+                        .map(|p| p as u32),
                 ),
                 None => hits.extend(
                     range
@@ -287,14 +318,19 @@ impl Store {
             (total, hits)
         };
         let n = self.rows.len();
-        let threads = if n >= PARALLEL_THRESHOLD { self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1) } else { 1 };
+        let threads = if n >= PARALLEL_THRESHOLD {
+            self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1)
+        } else {
+            1
+        };
         let (total, mut hits) = if threads == 1 {
             scan(0..n)
         } else {
             let chunk = n.div_ceil(threads);
             let parts: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
-                let handles: Vec<_> =
-                    (0..threads).map(|t| s.spawn(move || scan(t * chunk..((t + 1) * chunk).min(n)))).collect();
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| s.spawn(move || scan(t * chunk..((t + 1) * chunk).min(n))))
+                    .collect();
                 handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
             });
             let total = parts.iter().map(|(t, _)| t).sum();
@@ -341,7 +377,16 @@ impl Store {
     /// A superset is fine: every candidate is checked against the whole plan.
     fn candidates(&self, plan: &Plan) -> Option<Vec<u32>> {
         match plan {
-            Plan::Compare { target: Target { slot: Some(slot), sub: None, .. }, op: Op::Eq, literal: Literal::Str(lit) } => {
+            Plan::Compare {
+                target:
+                    Target {
+                        slot: Some(slot),
+                        sub: None,
+                        ..
+                    },
+                op: Op::Eq,
+                literal: Literal::Str(lit),
+            } => {
                 let i = self.layout.indexed.iter().position(|s| s == slot)?;
                 let mut found = self.indexes[i].map.get(fold(lit).as_str()).cloned().unwrap_or_default();
                 found.sort_unstable();
@@ -390,11 +435,15 @@ impl Store {
 
     /// Does another row (not `except`) hold `value` (comparison form) in the unique `slot`?
     fn unique_conflict(&self, slot: u16, value: &str, except: Option<u32>) -> bool {
-        let Some(i) = self.layout.indexed.iter().position(|s| *s == slot) else { return false };
+        let Some(i) = self.layout.indexed.iter().position(|s| *s == slot) else {
+            return false;
+        };
         self.indexes[i].map.get(fold(value).as_str()).is_some_and(|positions| {
             positions.iter().any(|&p| {
                 Some(p) != except
-                    && self.rows[p as usize].as_ref().is_some_and(|r| strings(&r.slots, slot).any(|v| v == value))
+                    && self.rows[p as usize]
+                        .as_ref()
+                        .is_some_and(|r| strings(&r.slots, slot).any(|v| v == value))
             })
         })
     }

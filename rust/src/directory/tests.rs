@@ -21,7 +21,10 @@ fn store() -> Store {
         r#"{"id":"c","userName":"Carol","emails":[],"age":"old"}"#,
         r#"{"id":"d","userName":"","emails":[{}]}"#,
     ];
-    let batch = docs.iter().map(|d| Prepared::parse(store.layout(), d.as_bytes()).unwrap()).collect();
+    let batch = docs
+        .iter()
+        .map(|d| Prepared::parse(store.layout(), d.as_bytes()).unwrap())
+        .collect();
     store.add_many(batch).unwrap();
     store
 }
@@ -36,7 +39,12 @@ fn ids_sorted(store: &Store, plan: &str, sort: Option<&str>, start: usize, count
     let page = store.search(&plan, sort.as_ref(), start, count);
     page.resources
         .iter()
-        .map(|json| serde_json::from_slice::<serde_json::Value>(json).unwrap()["id"].as_str().unwrap().to_owned())
+        .map(|json| {
+            serde_json::from_slice::<serde_json::Value>(json).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -44,8 +52,20 @@ fn ids_sorted(store: &Store, plan: &str, sort: Option<&str>, start: usize, count
 fn equality_uses_folded_text_and_the_index() {
     let s = store();
     assert_eq!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "strasse"}]"#), ["a"]);
-    assert_eq!(ids(&s, r#"["and", [["cmp", 1, -1, "eq", {"s": "bob"}], ["cmp", 4, -1, "lt", {"i": 30}]]]"#), ["b"]);
-    assert_eq!(ids(&s, r#"["or", [["cmp", 1, -1, "eq", {"s": "bob"}], ["cmp", 1, -1, "eq", {"s": "carol"}]]]"#), ["b", "c"]);
+    assert_eq!(
+        ids(
+            &s,
+            r#"["and", [["cmp", 1, -1, "eq", {"s": "bob"}], ["cmp", 4, -1, "lt", {"i": 30}]]]"#
+        ),
+        ["b"]
+    );
+    assert_eq!(
+        ids(
+            &s,
+            r#"["or", [["cmp", 1, -1, "eq", {"s": "bob"}], ["cmp", 1, -1, "eq", {"s": "carol"}]]]"#
+        ),
+        ["b", "c"]
+    );
     // caseExact id: the case-insensitive index proposes "a", the plan rejects "A".
     assert!(ids(&s, r#"["cmp", 0, -1, "eq", {"s": "A"}]"#).is_empty());
     assert_eq!(ids(&s, r#"["cmp", 5, -1, "eq", {"s": "AbC"}]"#), ["a"]);
@@ -58,7 +78,8 @@ fn any_value_and_value_paths() {
     // emails.type eq work and emails.value ew home.org: different elements may satisfy each part.
     let split = r#"["and", [["cmp", 2, 1, "eq", {"s": "work"}], ["cmp", 2, 0, "ew", {"s": "home.org"}]]]"#;
     assert_eq!(ids(&s, split), ["a", "b"]);
-    let bracket = r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": "home.org"}]]]]"#;
+    let bracket =
+        r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": "home.org"}]]]]"#;
     assert_eq!(ids(&s, bracket), ["b"]);
     assert_eq!(ids(&s, r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#), ["c", "d"]);
 }
@@ -140,7 +161,8 @@ fn parallel_scan_agrees_with_serial() {
         .collect();
     s.add_many(batch).unwrap();
     let plan = Plan::from_json(r#"["cmp", 4, -1, "lt", {"i": 3}]"#, s.layout()).unwrap();
-    let sort = SortSpec::from_json(r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#).unwrap();
+    let sort =
+        SortSpec::from_json(r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#).unwrap();
     s.set_threads(4);
     let parallel = s.search(&plan, Some(&sort), 5, Some(20));
     s.set_threads(1);
@@ -155,7 +177,10 @@ fn parallel_scan_agrees_with_serial() {
 fn malformed_input_is_an_error() {
     let layout = Layout::from_json(LAYOUT).unwrap();
     assert!(matches!(Prepared::parse(&layout, b"[1]"), Err(DirError::Syntax(_))));
-    assert!(matches!(Prepared::parse(&layout, br#"{"id": 5}"#), Err(DirError::Syntax(_))));
+    assert!(matches!(
+        Prepared::parse(&layout, br#"{"id": 5}"#),
+        Err(DirError::Syntax(_))
+    ));
     assert!(Plan::from_json(r#"["cmp", 1]"#, &layout).is_err());
     assert!(Plan::from_json(r#"["bogus"]"#, &layout).is_err());
     assert!(Plan::from_json(r#"["cmp", 99, -1, "eq", {"i": 1}]"#, &layout).is_err());
@@ -186,16 +211,35 @@ fn columns_agree_with_trees_across_writes() {
         let email = match i % 4 {
             0 => String::new(),
             1 => format!(r#","emails":[{{"value":"U{i}@x.org","type":"Work"}}]"#),
-            2 => format!(r#","emails":[{{"value":"u{i}@y.com","type":"work"}},{{"value":"h{v}@x.org","type":"home","primary":true}}]"#),
+            2 => format!(
+                r#","emails":[{{"value":"u{i}@y.com","type":"work"}},{{"value":"h{v}@x.org","type":"home","primary":true}}]"#
+            ),
             _ => r#","emails":[{}, "odd", null]"#.to_owned(),
         };
-        let age = if i.is_multiple_of(5) { r#""old""#.to_owned() } else { format!("{}", (i * 7 + v) % 60) };
-        let ext = if i.is_multiple_of(3) { format!(r#","urn:x:Ext":{{"code":"C{v}"}}"#) } else { String::new() };
-        let meta = if i.is_multiple_of(7) { String::new() } else { format!(r#","meta":{{"created":"20{:02}-01-01T00:00:00Z"}}"#, 10 + (i + v) % 15) };
-        format!(r#"{{"id":"id{i:04}","userName":"User{}"{email},"age":{age}{ext}{meta}}}"#, (i * 31 + v) % 1000)
+        let age = if i.is_multiple_of(5) {
+            r#""old""#.to_owned()
+        } else {
+            format!("{}", (i * 7 + v) % 60)
+        };
+        let ext = if i.is_multiple_of(3) {
+            format!(r#","urn:x:Ext":{{"code":"C{v}"}}"#)
+        } else {
+            String::new()
+        };
+        let meta = if i.is_multiple_of(7) {
+            String::new()
+        } else {
+            format!(r#","meta":{{"created":"20{:02}-01-01T00:00:00Z"}}"#, 10 + (i + v) % 15)
+        };
+        format!(
+            r#"{{"id":"id{i:04}","userName":"User{}"{email},"age":{age}{ext}{meta}}}"#,
+            (i * 31 + v) % 1000
+        )
     };
     let mut s = Store::new(Layout::from_json(LAYOUT).unwrap());
-    let batch = (0..300).map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap()).collect();
+    let batch = (0..300)
+        .map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap())
+        .collect();
     s.add_many(batch).unwrap();
     let check = |s: &Store| {
         for plan in plans {
@@ -216,17 +260,23 @@ fn columns_agree_with_trees_across_writes() {
                     .collect();
                 let mut tree = positions.clone();
                 s.sort_hits(&spec, &mut tree, Some(12));
-                let tree: Vec<String> = tree.iter().map(|&p| s.rows[p as usize].as_ref().unwrap().id.to_string()).collect();
+                let tree: Vec<String> = tree
+                    .iter()
+                    .map(|&p| s.rows[p as usize].as_ref().unwrap().id.to_string())
+                    .collect();
                 assert_eq!(ids_sorted(s, plan, Some(sort), 0, Some(12)), tree, "{plan} {sort}");
             }
         }
     };
     check(&s);
-    let more = (300..340).map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap()).collect();
+    let more = (300..340)
+        .map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap())
+        .collect();
     s.add_many(more).unwrap();
     for i in (0..340).step_by(3) {
         let id = format!("id{i:04}");
-        s.replace(&id, Prepared::parse(s.layout(), doc(i, 1).as_bytes()).unwrap()).unwrap();
+        s.replace(&id, Prepared::parse(s.layout(), doc(i, 1).as_bytes()).unwrap())
+            .unwrap();
     }
     for i in (1..340).step_by(11) {
         s.delete(&format!("id{i:04}")).unwrap();

@@ -64,9 +64,10 @@ impl Node {
         match self {
             Node::Str(s) => s.len(),
             Node::List(items) => items.iter().map(|n| std::mem::size_of::<Node>() + n.heap_bytes()).sum(),
-            Node::Object(entries) => {
-                entries.iter().map(|(_, n)| std::mem::size_of::<(u16, Node)>() + n.heap_bytes()).sum()
-            }
+            Node::Object(entries) => entries
+                .iter()
+                .map(|(_, n)| std::mem::size_of::<(u16, Node)>() + n.heap_bytes())
+                .sum(),
             _ => 0,
         }
     }

@@ -83,11 +83,21 @@ fn parse_all(layout: &Layout, docs: &[Vec<u8>]) -> Result<Vec<Prepared>, DirErro
     std::thread::scope(|s| {
         let handles: Vec<_> = docs
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|d| Prepared::parse(layout, d)).collect::<Result<Vec<_>, _>>()))
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|d| Prepared::parse(layout, d))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
             .collect();
         let mut out = Vec::with_capacity(docs.len());
         for handle in handles {
-            out.extend(handle.join().map_err(|_| DirError::Syntax("a parser thread failed".into()))??);
+            out.extend(
+                handle
+                    .join()
+                    .map_err(|_| DirError::Syntax("a parser thread failed".into()))??,
+            );
         }
         Ok(out)
     })
@@ -103,12 +113,17 @@ impl DirectoryStore {
     #[new]
     fn new(layout_json: &str) -> PyResult<Self> {
         let layout = Layout::from_json(layout_json).map_err(to_py_err)?;
-        Ok(DirectoryStore { store: RwLock::new(Store::new(layout.clone())), layout: Arc::new(layout) })
+        Ok(DirectoryStore {
+            store: RwLock::new(Store::new(layout.clone())),
+            layout: Arc::new(layout),
+        })
     }
 
     /// Parse a filter plan against this store's layout.
     fn plan(&self, plan_json: &str) -> PyResult<FilterPlan> {
-        Plan::from_json(plan_json, &self.layout).map(FilterPlan).map_err(to_py_err)
+        Plan::from_json(plan_json, &self.layout)
+            .map(FilterPlan)
+            .map_err(to_py_err)
     }
 
     /// Add resources (complete JSON objects with an `id`), all or none.
@@ -151,9 +166,8 @@ impl DirectoryStore {
         start: usize,
         count: Option<usize>,
     ) -> PyResult<(usize, Bound<'py, PyList>)> {
-        let page: Page = py.detach(|| -> PyResult<Page> {
-            Ok(self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count))
-        })?;
+        let page: Page =
+            py.detach(|| -> PyResult<Page> { Ok(self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count)) })?;
         Ok((page.total, bytes_list(py, &page.resources)?))
     }
 

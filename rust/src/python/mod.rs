@@ -35,7 +35,10 @@ fn surrogate_position(text: &Bound<'_, PyString>) -> PyResult<usize> {
     let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
     let bytes = encoded.cast::<PyBytes>()?.as_bytes();
     // A surrogate encodes as ED A0..BF xx; count the characters (non-continuation bytes) before it.
-    let at = bytes.windows(2).position(|w| w[0] == 0xED && w[1] >= 0xA0).unwrap_or(bytes.len());
+    let at = bytes
+        .windows(2)
+        .position(|w| w[0] == 0xED && w[1] >= 0xA0)
+        .unwrap_or(bytes.len());
     Ok(bytes[..at].iter().filter(|&&b| (b & 0xC0) != 0x80).count())
 }
 
@@ -53,7 +56,10 @@ fn checked_text<'a>(text: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
     };
     match text.to_str() {
         Ok(utf8) => Ok(utf8),
-        Err(_) => Err(syntax_error(ErrorKind::InvalidCharacter.code(), surrogate_position(text)?)),
+        Err(_) => Err(syntax_error(
+            ErrorKind::InvalidCharacter.code(),
+            surrogate_position(text)?,
+        )),
     }
 }
 
@@ -96,7 +102,9 @@ impl AstParser {
     /// `AstParser(constructors)`, `constructors` being the module `scimcore.filter.construct`.
     #[new]
     fn new(constructors: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(Self { constructors: AstConstructors::new(constructors)? })
+        Ok(Self {
+            constructors: AstConstructors::new(constructors)?,
+        })
     }
 
     /// `parse_filter(text, limits=None)`: a filter's AST as Structs; `limits` is `(max_length, max_depth,
@@ -124,7 +132,11 @@ impl AstParser {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FilterSyntaxError", m.py().get_type::<FilterSyntaxError>())?;
-    let Limits { max_length, max_depth, max_comparisons } = Limits::default();
+    let Limits {
+        max_length,
+        max_depth,
+        max_comparisons,
+    } = Limits::default();
     m.add("DEFAULT_LIMITS", (max_length, max_depth, max_comparisons))?;
     m.add_class::<AstParser>()?;
     directory::register(m)?;

@@ -1,4 +1,4 @@
-"""Limits and hostile input (SEMANTICS "Filters"; ARCHITECTURE habit 8): the same clean error on both backends.
+"""Limits and hostile input (docs/semantics.md §Filters; ARCHITECTURE habit 8): the same clean error on both backends.
 
 Nesting depth (default 64), comparisons (default 1,000), length (65,536 UTF-8 bytes) and lone surrogates.
 Hostile inputs must fail fast with ``InvalidFilter``, never with ``RecursionError`` or a crash.

@@ -72,8 +72,7 @@ def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str 
     if parsed.filter is None:
         if resolved.sub is not None and attr.multi_valued:
             raise InvalidPath(
-                f"{attr.name!r} is multi-valued: select elements with a filter, as "
-                f"{attr.name}[...].{resolved.sub.name}"
+                f"{attr.name!r} is multi-valued: select elements with a filter, as {attr.name}[...].{resolved.sub.name}"
             )
         return Target(text=text, extension=resolved.extension, attribute=attr, sub=resolved.sub, dotted=dotted)
     if not attr.multi_valued:

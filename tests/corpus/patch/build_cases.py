@@ -674,7 +674,12 @@ case(
     source="replacing a member element changes its immutable value",
     error="mutability",
 )
-case("replace-read-only-identical", U, [op("replace", "id", BABS)], source="docs/semantics.md §PATCH: same value, no change")
+case(
+    "replace-read-only-identical",
+    U,
+    [op("replace", "id", BABS)],
+    source="docs/semantics.md §PATCH: same value, no change",
+)
 case("replace-read-only-changed", U, [op("replace", "id", "x")], source="id is readOnly", error="mutability")
 
 
@@ -739,7 +744,14 @@ case(
 
 case("remove-no-path", U, [op("remove")], source="RFC 7644 §3.5.2.2: remove without path", error="noTarget")
 case("remove-absent-noop", UMIN, [op("remove", "title")], source="docs/semantics.md §PATCH: nothing to remove")
-case("remove-absent-strict", UMIN, [op("remove", "title")], source="docs/semantics.md §PATCH strict", policy="strict", error="noTarget")
+case(
+    "remove-absent-strict",
+    UMIN,
+    [op("remove", "title")],
+    source="docs/semantics.md §PATCH strict",
+    policy="strict",
+    error="noTarget",
+)
 case("remove-filter-no-match-noop", U, [op("remove", 'emails[type eq "other"]')], source="docs/semantics.md §PATCH")
 case(
     "remove-filter-no-match-strict",
@@ -776,7 +788,13 @@ case(
     source="remove a sub-attribute",
     edit=lambda d: d["name"].pop("middleName"),
 )
-case("remove-required", U, [op("remove", "userName")], source="docs/semantics.md §PATCH: removing a required attribute", error="mutability")
+case(
+    "remove-required",
+    U,
+    [op("remove", "userName")],
+    source="docs/semantics.md §PATCH: removing a required attribute",
+    error="mutability",
+)
 case("remove-read-only", U, [op("remove", "meta")], source="meta is readOnly", error="mutability")
 case(
     "remove-with-value-default",

@@ -74,7 +74,7 @@ def build_world(users: int, progress: Progress = _quiet) -> World:
         raise ValueError("the benchmark needs at least one user")
     progress(f"generating {users:,} users", None)
     generated = generate_users(users, seed=0)
-    lines = []
+    lines: list[bytes] = []
     encode = msgspec.json.encode
     step = max(1, users // 100)
     for start in range(0, users, step):
@@ -310,7 +310,10 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     rss_growth = (_rss_bytes() - rss_before) / len(users)
     del fresh
     # the directory the queries ran on: its lazily built scan columns are counted
-    native_bytes = directory.memory_bytes() / len(users)
+    held = directory.memory_bytes()
+    if held is None:
+        raise ValueError("the memory figure needs the native Directory")
+    native_bytes = held / len(users)
 
     scans = [r for r in rows if not r["indexed"]]
     indexed = [r for r in rows if r["indexed"]]

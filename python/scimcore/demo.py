@@ -149,7 +149,10 @@ def _emails(rng: random.Random, login: str) -> list[dict]:
     emails = []
     for position, kind in enumerate(chosen):
         domains = _WORK_DOMAINS if kind == "work" else _HOME_DOMAINS
-        email = {"value": f"{login}{'' if position == 0 else position}@{_pick(rng, domains)}", "type": kind}
+        email: dict[str, str | bool] = {
+            "value": f"{login}{'' if position == 0 else position}@{_pick(rng, domains)}",
+            "type": kind,
+        }
         if position == primary:
             email["primary"] = True
         emails.append(email)

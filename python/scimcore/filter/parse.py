@@ -32,7 +32,7 @@ from .limits import DEFAULT_LIMITS, FilterLimits
 try:
     from .. import _native
 except ImportError:  # the compiled module is not built: the Lark parser is the only backend
-    _native = None
+    _native = None  # type: ignore[assignment]  # a module, or None: the stub types the module
 
 __all__ = ["BACKEND", "BACKENDS", "parse_filter", "parse_path"]
 

@@ -7,6 +7,7 @@ schema's spelling, which is the canonical spelling of the attribute in resources
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import InvalidValue
 
@@ -159,7 +160,7 @@ class ResourceTypeDef:
 
     def to_json(self) -> dict:
         """The RFC 7643 §6 ResourceType resource for ``/ResourceTypes``."""
-        out = {
+        out: dict[str, Any] = {
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
             "id": self.name,
             "name": self.name,
@@ -175,7 +176,7 @@ class ResourceTypeDef:
 
 def common_attributes() -> dict[str, AttributeDef]:
     """``id``, ``externalId``, ``meta`` (RFC 7643 §3.1) and ``schemas``: on every resource, in no schema."""
-    defs = [
+    defs: list[dict[str, Any]] = [
         {
             "name": "schemas",
             "type": "reference",

@@ -214,3 +214,15 @@ def test_native_constructor_errors_propagate_unchanged():
         parser.parse_filter("a pr and")
     with pytest.raises(AttributeError):
         parse._native.AstParser(types.SimpleNamespace())
+
+
+def test_a_patch_path_starts_with_an_attribute_path(backend):
+    """A PATCH path never takes '(' or 'not (' where it begins; inside its brackets a filter does."""
+    for text, message in (
+        ("(a pr)", "expected an attribute path at position 0"),
+        ("", "expected an attribute path at position 0 (end of input)"),
+        ("emails[(]", "expected an attribute path, '(' or 'not (' at position 8"),
+    ):
+        with pytest.raises(InvalidPath) as info:
+            parse.parse_path(text, backend=backend)
+        assert (info.value.detail, info.value.code) == (message, "expected_filter")

@@ -15,7 +15,7 @@ import sys
 import unicodedata
 import warnings
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import msgspec
 
@@ -245,7 +245,7 @@ def _read_text(source: str, what: str, *, inline: bool = True) -> str:
         raise CliError(f"{source}: {exc.strerror or exc}") from None
 
 
-def _read_json(source: str, what: str) -> object:
+def _read_json(source: str, what: str) -> Any:
     text = _read_text(source, what)
     try:
         return json.loads(text)

@@ -18,10 +18,10 @@ import sqlite3
 import uuid
 
 import pytest
-from timing import best_interleaved, require, size
 
 import scimcore
 from scimcore.demo import generate_users
+from timing import best_interleaved, require, size
 
 N_USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", size(5_000, 100_000)))
 MIN_INDEX_SPEEDUP = 10.0
@@ -73,12 +73,12 @@ def test_sql_search_against_memory(backend, benchmark):
             expected = len(predicate.filter(USERS))
             assert directory.search(filter=text, count=0).total_results == expected
             repeat = 20 if label.startswith("indexed") else 3
-            memory = _best(lambda: predicate.filter(USERS), repeat)
-            sql = _best(lambda: directory.search(filter=text), repeat)
+            memory = _best(lambda predicate=predicate: predicate.filter(USERS), repeat)
+            sql = _best(lambda text=text: directory.search(filter=text), repeat)
             sql_times[label] = sql
             row = [label, expected, memory * 1e3, sql * 1e3, sql / memory]
             if memory_directory is not None:
-                row.append(_best(lambda: memory_directory.search(filter=text), repeat) / memory)
+                row.append(_best(lambda text=text: memory_directory.search(filter=text), repeat) / memory)
             rows.append(row)
         print(f"\n{backend}: {N_USERS} users; ratio = time / in-memory compile_filter().filter() time")
         header = f"{'query':42} {'hits':>6} {'memory ms':>10} {'sql ms':>9} {'sql/mem':>8}"

@@ -24,10 +24,10 @@ import os
 import platform
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import msgspec
 
@@ -36,15 +36,15 @@ from .directory import Directory
 from .query import search
 
 __all__ = [
+    "COUNT",
     "World",
     "build_world",
-    "load_directory",
     "cases",
     "lambda_search",
-    "measure",
+    "load_directory",
     "markdown",
+    "measure",
     "run_directory_benchmark",
-    "COUNT",
 ]
 
 COUNT = 100
@@ -99,7 +99,7 @@ def _instant(text):
         value = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _folded(value):
@@ -264,12 +264,14 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     all_cases = cases(world.sample)
     for number, case in enumerate(all_cases):
         progress(f"measuring {case['name']}", number / len(all_cases))
-        native = _best(lambda: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats)
+        native = _best(
+            lambda case=case: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats
+        )
         compiled = _best(
-            lambda: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_count=None),
+            lambda case=case: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_count=None),
             max(2, repeats // 2),
         )
-        scan = _best(lambda: lambda_search(users, case), max(2, repeats // 2))
+        scan = _best(lambda case=case: lambda_search(users, case), max(2, repeats // 2))
         rows.append(
             {
                 "query": case["name"],
@@ -354,7 +356,8 @@ def markdown(summary: dict) -> str:
         f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']} ({m['platform']}). "
         f"Each query returns the first {summary['count']} by `sortBy` (best of several runs).",
         "",
-        "| query | Directory.search (ms) | compile_filter + sort (ms) | lambda scan (ms) | vs lambda | vs compile_filter |",
+        "| query | Directory.search (ms) | compile_filter + sort (ms) | lambda scan (ms) | vs lambda "
+        "| vs compile_filter |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in summary["queries"]:

@@ -48,7 +48,7 @@ class ParseFailure(Exception):
 class _State:
     """What one parse needs in its callbacks."""
 
-    __slots__ = ("max_depth", "max_comparisons", "depth", "brackets", "comparisons", "over_limit_at")
+    __slots__ = ("brackets", "comparisons", "depth", "max_comparisons", "max_depth", "over_limit_at")
 
     def __init__(self, limits: FilterLimits) -> None:
         self.max_depth = limits.max_depth

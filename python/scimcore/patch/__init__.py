@@ -53,7 +53,7 @@ from ..schema.registry import SchemaRegistry
 from .engine import Patcher, prefix_detail
 from .message import read_operations
 
-__all__ = ["apply_patch", "PatchResult"]
+__all__ = ["PatchResult", "apply_patch"]
 
 _DEFAULT_POLICY = Policy()
 

@@ -246,7 +246,7 @@ class Patcher:
             raw = dict(terms)
             raw[sub.name] = value
             element = coerce_element(attr, raw, self.policy, where=where)
-            new = elements + [element]
+            new = [*elements, element]
             self._settle_primary(attr, new, [element], where)
             return new, ()
         new = list(elements)
@@ -261,7 +261,7 @@ class Patcher:
             new[index] = fresh
         if sub.name == "primary" and item is True:
             self._settle_primary(attr, new, [new[i] for i in hits], where)
-        if all(a is b for a, b in zip(new, elements)):
+        if all(a is b for a, b in zip(new, elements, strict=True)):
             return old, ()
         return new, pairs
 

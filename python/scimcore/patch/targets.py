@@ -11,8 +11,8 @@ brackets, or a filter that does not fit the schema, is ``invalidFilter`` (a bad 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidFilter, InvalidPath

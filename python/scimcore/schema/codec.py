@@ -26,7 +26,7 @@ space or lower-case ``t`` between date and time.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any, Literal, overload
 
 import msgspec
@@ -42,10 +42,10 @@ from .resources import (
     SCHEMA_SCHEMA,
     SPC_SCHEMA,
     Group,
-    ScimStruct,
     Resource,
     ResourceType,
     Schema,
+    ScimStruct,
     ServiceProviderConfig,
     User,
     _Resource,
@@ -79,7 +79,7 @@ class _Fallback(Exception):
 
 
 class _Extension:
-    __slots__ = ("urn", "attributes", "required", "required_attrs", "field")
+    __slots__ = ("attributes", "field", "required", "required_attrs", "urn")
 
     def __init__(self, urn: str, attributes: dict[str, AttributeDef], required: bool, field: str | None):
         self.urn = urn
@@ -318,7 +318,7 @@ def _direct_checks(plan: _Plan):
             if ext.required_attrs:
                 return None
             scopes.append((f"obj.{ext.field}", ext.attributes, _struct_type(fields[ext.urn].type)))
-    namespace: dict = {"_Fallback": _Fallback, "_utc": timezone.utc}
+    namespace: dict = {"_Fallback": _Fallback, "_utc": UTC}
     lines = ["def check(obj):"]
     if "extensions" in fields:
         lines += ["    if obj.extensions:", "        raise _Fallback"]

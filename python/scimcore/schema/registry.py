@@ -61,7 +61,7 @@ class SchemaRegistry:
         self._compiled: dict = {}  # artefacts built from this registry (decode plans, ...), per generation
 
     @classmethod
-    def default(cls) -> "SchemaRegistry":
+    def default(cls) -> SchemaRegistry:
         """A fresh registry with the core schemas and the User (+ enterprise extension) and Group types."""
         registry = cls()
         for schema in _core_schema_json():

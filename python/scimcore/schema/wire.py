@@ -14,7 +14,7 @@ import msgspec
 
 from ..errors import InvalidSyntax, TooMany
 
-__all__ = ["MAX_DOCUMENT_BYTES", "load_json", "is_unicode_text"]
+__all__ = ["MAX_DOCUMENT_BYTES", "is_unicode_text", "load_json"]
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 """The default maximum size of one JSON document, in bytes (characters for ``str`` input)."""

@@ -58,6 +58,7 @@ _LAZY = {
     "Directory": ".directory",
     "to_sql": ".sql",
     "SqlDirectory": ".sql",
+    "Store": ".store",
 }
 
 __all__ = sorted(
@@ -107,3 +108,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .schema.registry import SchemaRegistry
     from .schema.resources import EnterpriseUser, Group, ResourceType, Schema, ServiceProviderConfig, User
     from .sql import SqlDirectory, to_sql
+    from .store import Store

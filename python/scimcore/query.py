@@ -30,12 +30,10 @@ from .filter.compile import as_json_object, compile_filter
 from .filter.lru import LruCache
 from .policy import Policy
 from .schema.model import AttributeDef
+from .schema.resources import MAX_RESULTS
 
 __all__ = ["MAX_RESULTS", "QueryParameters", "page", "project", "query_parameters", "resolve_sort", "search"]
 
-MAX_RESULTS = 1000
-"""The default result cap of every store and of :func:`search`: the most resources one page returns unless
-``max_results`` says otherwise (reported as ServiceProviderConfig ``filter.maxResults``, docs/semantics.md §Query)."""
 
 _DEFAULT_POLICY = Policy()
 

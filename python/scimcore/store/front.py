@@ -270,7 +270,7 @@ class StoreFront:
         attributes the server wants for its own use (checking a password); nothing else ever returns them."""
         resource = self._current(resource_id)
         out = self._outgoing(resource, attributes, excluded_attributes)
-        for name in reveal:
+        for name in [reveal] if isinstance(reveal, str) else reveal:
             uri, _, short = name.rpartition(":") if isinstance(name, str) else ("", "", "")
             found = self.registry.resolve(self.resource_type, short, uri or None, None, error=InvalidValue)
             if found.attribute is None or found.sub is not None:
@@ -389,8 +389,8 @@ class StoreFront:
         return _ordered(resource_id, resource, meta)
 
     def _replaced(self, current: dict, body: dict) -> dict:
-        """The replacement of ``current`` by ``body`` (readOnly input already dropped): the body, the current
-        readOnly values, and the immutable attributes it may not change (RFC 7644 §3.5.1)."""
+        """The replacement of ``current`` by ``body`` (validated, readOnly input already dropped): the body, the
+        current readOnly values, and the immutable attributes it may not change (RFC 7644 §3.5.1)."""
         definitions = self._definitions()
         new = dict(body)
         for holder, key, value, definition in _attributes(current, definitions):
@@ -402,7 +402,7 @@ class StoreFront:
                     _put(new, holder, key, value)
                 elif sent[1] != value:
                     raise Mutability(f"{definition.name} is immutable: it cannot be changed once set")
-        return self._checked(new)
+        return new
 
     def _keep_read_only(self, current: dict, patched: dict) -> dict:
         """``patched`` with the current ``id`` and readOnly values (PATCH refuses to change them; the front makes
@@ -424,7 +424,7 @@ class StoreFront:
                 raise InvalidValue(
                     f"set_derived: {name!r} is not a derived (readOnly) attribute of {self.resource_type}"
                 )
-            out[definition.name.lower()] = (definition.name, value)
+            out[definition.name.lower()] = (definition.name, _json_value(value))
         return out
 
 
@@ -587,6 +587,14 @@ def _as_dict(resource: Any) -> dict:
         if isinstance(value, dict):
             return value
     raise InvalidSyntax("a resource must be a JSON object")
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` as JSON builtins (a copy), or ``InvalidValue`` when it is not JSON-shaped."""
+    try:
+        return _decoder.decode(_encoder.encode(value))
+    except (TypeError, UnicodeEncodeError, RecursionError, OverflowError) as exc:
+        raise InvalidValue(f"not a JSON value: {exc}") from None
 
 
 def _as_list(resources: Any) -> list:

@@ -121,3 +121,15 @@ def test_import_keeps_ids_meta_and_secrets(make):
     with pytest.raises(scimcore.InvalidValue):
         store.load([{"userName": "x"}], complete_meta=False)  # stored as given needs an id
     assert len(store) == 3
+
+
+def test_encode_leaves_secrets_out_of_resource_dicts(make):
+    """A resource dict names its type (``meta.resourceType`` or ``schemas``), so ``encode`` drops ``password``
+    even from what ``reveal`` returned, without ``resource_type=``."""
+    store = make()
+    created = store.add({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u", "password": "p"})
+    revealed = store.get(created["id"], reveal=["password"])
+    assert revealed["password"] == "p" and b'"password"' not in scimcore.encode(revealed)
+    by_schemas = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u", "password": "p"}
+    assert b'"password"' not in scimcore.encode(by_schemas)
+    assert b'"password"' in scimcore.encode({"password": "p"})  # names no type: written as is

@@ -133,3 +133,14 @@ def test_encode_leaves_secrets_out_of_resource_dicts(make):
     by_schemas = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u", "password": "p"}
     assert b'"password"' not in scimcore.encode(by_schemas)
     assert b'"password"' in scimcore.encode({"password": "p"})  # names no type: written as is
+
+
+def test_a_write_renews_what_an_import_left_out(make):
+    """A resource stored exactly as given (no ``meta``; a ``Directory`` even takes a broken one) gets the store's
+    ``meta`` on its first write."""
+    store = make(base_url="https://example.com/scim/v2")
+    broken = {"meta": "junk"} if isinstance(store, scimcore.Directory) else {}
+    store.load([{"id": "x", "userName": "u", **broken}], complete_meta=False)
+    replaced = store.replace("x", {"userName": "v"})
+    assert replaced["meta"]["version"].startswith('W/"') and replaced["meta"]["lastModified"]
+    assert replaced["meta"]["location"] == "https://example.com/scim/v2/Users/x"

@@ -33,8 +33,11 @@ from typing import Any, Protocol
 import msgspec
 
 from ..errors import InvalidSyntax, InvalidValue, InvalidVersion, Mutability, NotFound, ScimError
+from ..patch import apply_patch
 from ..policy import Policy
 from ..query import QueryParameters, _projection, query_parameters
+from ..schema.codec import normalize
+from ..schema.messages import ListResponse
 from ..schema.model import AttributeDef
 from ..schema.wire import is_unicode_text, load_json
 from .contract import Version
@@ -186,7 +189,6 @@ class StoreFront:
         """Modify (RFC 7644 §3.5.2) with :func:`scimcore.apply_patch`, atomically for the resource. ``check``
         sees the new resource (with its new ``meta``) before it is written and may raise a ``ScimError`` to
         refuse it. A patch that changes nothing writes nothing and keeps ``meta.version``."""
-        from ..patch import apply_patch
 
         def change(current: dict) -> dict:
             patched, _changed = apply_patch(
@@ -245,10 +247,12 @@ class StoreFront:
             new = change(current)
             if _content(new) == _content(current):
                 return current
-            meta = dict(current.get("meta") or {})
+            meta = dict(current["meta"]) if isinstance(current.get("meta"), dict) else {}
             meta["version"] = new_version()
             if touch:
                 meta["lastModified"] = _now()
+            if self.base_url is not None:
+                meta["location"] = self._location(resource_id)
             new = _ordered(resource_id, new, meta)
             if check is not None:
                 check(new)
@@ -298,8 +302,6 @@ class StoreFront:
         """Query (RFC 7644 §3.4.2): a ``ListResponse`` whose ``totalResults`` counts every match and whose page
         holds at most ``max_results`` projected resources. ``request``: a ``SearchRequest`` (Struct or dict)
         instead of the keywords."""
-        from ..schema.messages import ListResponse
-
         params = query_parameters(
             request=request,
             filter=filter,
@@ -342,18 +344,13 @@ class StoreFront:
     def _incoming(self, resource: Any, *, keep_read_only: bool = False) -> dict:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
         the store validates; its readOnly attributes dropped unless ``keep_read_only`` (imports)."""
-        resource = _as_dict(resource)
-        if self.validate:
-            from ..schema.codec import normalize
-
-            resource = normalize(resource, resource_type=self.resource_type, registry=self.registry, policy=self.policy)
+        resource = self._checked(_as_dict(resource))
         return resource if keep_read_only else _without_read_only(resource, self._definitions())
 
     def _checked(self, resource: dict) -> dict:
+        """``resource`` through :func:`scimcore.normalize` when the store validates."""
         if not self.validate:
             return resource
-        from ..schema.codec import normalize
-
         return normalize(resource, resource_type=self.resource_type, registry=self.registry, policy=self.policy)
 
     def _definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
@@ -367,8 +364,12 @@ class StoreFront:
     def _meta(self, resource_id: str, now: str) -> dict:
         meta = {"resourceType": self.resource_type, "created": now, "lastModified": now, "version": new_version()}
         if self.base_url is not None:
-            meta["location"] = f"{self.base_url}/{self._endpoint}/{resource_id}"
+            meta["location"] = self._location(resource_id)
         return meta
+
+    def _location(self, resource_id: str) -> str:
+        """``meta.location`` (RFC 7643 §3.1): the base URL, the resource type's endpoint, the id."""
+        return f"{self.base_url}/{self._endpoint}/{resource_id}"
 
     def _created(self, resource: dict, now: str) -> dict:
         resource_id = str(uuid.uuid4())

@@ -143,4 +143,5 @@ def test_a_write_renews_what_an_import_left_out(make):
     store.load([{"id": "x", "userName": "u", **broken}], complete_meta=False)
     replaced = store.replace("x", {"userName": "v"})
     assert replaced["meta"]["version"].startswith('W/"') and replaced["meta"]["lastModified"]
+    assert replaced["meta"]["resourceType"] == "User"
     assert replaced["meta"]["location"] == "https://example.com/scim/v2/Users/x"

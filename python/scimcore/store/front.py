@@ -248,6 +248,7 @@ class StoreFront:
             if _content(new) == _content(current):
                 return current
             meta = dict(current["meta"]) if isinstance(current.get("meta"), dict) else {}
+            meta.setdefault("resourceType", self.resource_type)
             meta["version"] = new_version()
             if touch:
                 meta["lastModified"] = _now()

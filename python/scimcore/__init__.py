@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _exports: dict[str, str] = {}  # public name -> the module that defines it, read from __init__.pyi on first use
 

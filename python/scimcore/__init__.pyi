@@ -42,6 +42,7 @@ from .query import project as project
 from .query import search as search
 from .sql import SqlDirectory as SqlDirectory
 from .sql import to_sql as to_sql
+from .store import Store as Store
 
 # errors (RFC 7644 §3.12)
 from .errors import InvalidFilter as InvalidFilter

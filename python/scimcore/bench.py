@@ -268,9 +268,7 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
             lambda case=case: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats
         )
         compiled = _best(
-            lambda case=case: search(
-                users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None
-            ),
+            lambda case=case: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None),
             max(2, repeats // 2),
         )
         scan = _best(lambda case=case: lambda_search(users, case), max(2, repeats // 2))

@@ -543,8 +543,7 @@ class _Head(msgspec.Struct):
         meta = self.meta
         return (isinstance(self.id, str) and self.id != "" and is_unicode_text(self.id)) and (
             not complete_meta
-            or (meta is not None
-            and None not in (meta.resourceType, meta.created, meta.lastModified, meta.version))
+            or (meta is not None and None not in (meta.resourceType, meta.created, meta.lastModified, meta.version))
         )
 
 

@@ -16,20 +16,20 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from .errors import InvalidFilter
-from .filter.ast import And, Compare, Not, Or, Present, ValuePath
+from .filter.bind import AllOf, AnyOf, Bound, Comparison, ElementMatch, Negation, Present, Target
 from .schema.model import AttributeDef
 
-__all__ = ["Layout", "build_layout", "plan_json", "sort_json", "INDEXED_ATTRIBUTES"]
+__all__ = ["INDEXED_ATTRIBUTES", "Layout", "build_layout", "plan_json", "sort_json"]
 
 # Attributes identity providers look up on every sync (RFC 7643 §4.1, §4.2): equality-indexed when the
 # resource type has them as single-valued top-level text attributes.
 INDEXED_ATTRIBUTES = ("id", "externalId", "userName", "displayName")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INT64 = (-(2**63), 2**63 - 1)
 _TEXT = ("string", "reference", "binary")
 
@@ -99,70 +99,56 @@ def _attr_json(definition: AttributeDef) -> dict:
 # -- filter plans -------------------------------------------------------------------------------------------
 
 
-def plan_json(ast, layout: Layout, registry, resource_type: str) -> str:
-    """The plan JSON of a filter AST already accepted by ``compile_filter`` (so it is valid for the type)."""
-    return json.dumps(_Planner(layout, registry, resource_type).node(ast, None), separators=(",", ":"))
+def plan_json(bound: Bound, layout: Layout) -> str:
+    """The plan JSON of a filter bound to the layout's resource type (:func:`scimcore.filter.bind.bind`)."""
+    return json.dumps(_Planner(layout).node(bound, None), separators=(",", ":"))
 
 
 class _Planner:
-    def __init__(self, layout: Layout, registry, resource_type: str) -> None:
+    """Lowers a bound filter: targets to slots and sub-attribute indexes, literals to the native forms."""
+
+    def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.registry = registry
-        self.resource_type = resource_type
 
-    def node(self, node, element: AttributeDef | None) -> list:
-        if isinstance(node, And):
+    def node(self, node: Bound, element: AttributeDef | None) -> list:
+        if isinstance(node, AllOf):
             return ["and", [self.node(t, element) for t in node.terms]]
-        if isinstance(node, Or):
+        if isinstance(node, AnyOf):
             return ["or", [self.node(t, element) for t in node.terms]]
-        if isinstance(node, Not):
+        if isinstance(node, Negation):
             return ["not", self.node(node.filter, element)]
-        if isinstance(node, ValuePath):
-            slot, _, attribute, _ = self.target(node.path, None)
-            return ["vp", slot, self.node(node.filter, attribute)]
+        if isinstance(node, ElementMatch):
+            slot, _ = self.target(node.target, None)
+            assert isinstance(node.target, Target)
+            return ["vp", slot, self.node(node.filter, node.target.attribute)]
         if isinstance(node, Present):
-            slot, sub, _, _ = self.target(node.path, element)
-            return ["pr", slot, sub]
-        if isinstance(node, Compare):
-            return self.compare(node, element)
-        raise InvalidFilter(f"not a filter node: {type(node).__name__}")
+            return ["pr", *self.target(node.target, element)]
+        slot, sub = self.target(node.target, element)
+        return ["cmp", slot, sub, node.op, _literal(node)]
 
-    def target(self, path, element: AttributeDef | None):
-        """``(slot, sub, attribute, definition)``: slot -1 is the value-path element, sub -1 none."""
+    def target(self, target, element: AttributeDef | None) -> tuple[int, int]:
+        """``(slot, sub)``: slot -1 is the value-path element, sub -1 none."""
+        if not isinstance(target, Target):
+            raise InvalidFilter("the native directory evaluates filters bound to its resource type")
+        if target.attribute is None:  # a whole extension object
+            assert target.extension is not None
+            return self.layout.extension_slots[target.extension.lower()], -1
         if element is not None:
-            sub_def = element.sub(path.name)
-            return -1, list(element.sub_attributes).index(sub_def.name.lower()), element, sub_def
-        found = self.registry.resolve(self.resource_type, path.name, path.uri, path.sub, error=InvalidFilter)
-        if found.attribute is None:  # a whole extension object
-            return self.layout.extension_slots[found.extension.lower()], -1, None, None
-        slot = self.layout.slots[(found.extension, found.attribute.name.lower())]
-        if found.sub is None:
-            return slot, -1, found.attribute, found.attribute
-        return slot, self.layout.subs[slot][found.sub.name.lower()], found.attribute, found.sub
-
-    def compare(self, node: Compare, element: AttributeDef | None) -> list:
-        slot, sub, attribute, definition = self.target(node.path, element)
-        if node.value is None:  # J8: eq null is absence, ne null presence
-            present = ["pr", slot, sub]
-            return present if node.op == "ne" else ["not", present]
-        if definition.is_complex:  # J5: compare the value sub-attribute
-            definition = definition.sub("value")
-            sub = self.layout.subs[slot][definition.name.lower()]
-        op = "eq" if node.op == "ne" else node.op
-        plan = ["cmp", slot, sub, op, _literal(definition, node.value)]
-        return ["not", plan] if node.op == "ne" else plan
+            return -1, list(element.sub_attributes).index(target.attribute.name.lower())
+        slot = self.layout.slots[(target.extension, target.attribute.name.lower())]
+        if target.sub is None:
+            return slot, -1
+        return slot, self.layout.subs[slot][target.sub.name.lower()]
 
 
-def _literal(definition: AttributeDef, value) -> dict:
-    kind = definition.type
-    if kind in _TEXT:
-        return {"s": value if definition.case_exact else value.casefold()}
+def _literal(node: Comparison) -> dict:
+    kind, value = node.kind, node.value
+    if kind == "string":
+        return {"s": value}
     if kind == "boolean":
         return {"b": value}
     if kind == "dateTime":
-        from .datetimes import parse_datetime
-
-        return {"t": _micros(parse_datetime(value))}
+        return {"t": _micros(value)}
     if type(value) is int and _INT64[0] <= value <= _INT64[1]:
         return {"i": value}
     return {"f": _nearest_float(value)}

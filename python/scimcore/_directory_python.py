@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 
-from .errors import InvalidFilter, NotFound, Uniqueness
-from .filter.ast import And, Compare, Or
+from .errors import NotFound, Uniqueness
+from .filter.bind import AllOf, AnyOf, Comparison, Target
 
 __all__ = ["PythonStore"]
 
@@ -119,33 +119,29 @@ class PythonStore:
         with self._lock:
             return list(self._resources.values())
 
-    def candidates(self, ast) -> list[dict]:
-        """The resources an indexed search needs to look at (a superset of the matches), in insertion order."""
+    def candidates(self, bound) -> list[dict]:
+        """The resources an indexed search needs to look at (a superset of the matches), in insertion order;
+        ``bound`` is the bound filter (:mod:`scimcore.filter.bind`)."""
         with self._lock:
-            ids = self._candidate_ids(ast)
+            ids = self._candidate_ids(bound)
             if ids is None:
                 return list(self._resources.values())
             return [self._resources[rid] for rid in sorted(ids, key=self._position.__getitem__)]
 
-    def _candidate_ids(self, ast) -> set | None:
-        if isinstance(ast, Compare) and ast.op == "eq" and type(ast.value) is str and ast.path.sub is None:
-            try:
-                found = self.registry.resolve(
-                    self.resource_type, ast.path.name, ast.path.uri, None, error=InvalidFilter
-                )
-            except InvalidFilter:
-                return None
-            if found.extension is None and found.attribute is not None:
-                index = self._indexed.get(found.attribute.name.lower())
+    def _candidate_ids(self, bound) -> set | None:
+        if isinstance(bound, Comparison) and bound.op == "eq" and bound.kind == "string":
+            target = bound.target
+            if isinstance(target, Target) and target.extension is None and target.sub is None:
+                index = self._indexed.get(target.attribute.name.lower())
                 if index is not None:
-                    return set(index.get(ast.value.casefold(), ()))
+                    return set(index.get(bound.value.casefold(), ()))
             return None
-        if isinstance(ast, And):
-            sets = [s for s in map(self._candidate_ids, ast.terms) if s is not None]
+        if isinstance(bound, AllOf):
+            sets = [s for s in map(self._candidate_ids, bound.terms) if s is not None]
             return min(sets, key=len) if sets else None
-        if isinstance(ast, Or):
+        if isinstance(bound, AnyOf):
             union: set = set()
-            for term in ast.terms:
+            for term in bound.terms:
                 found = self._candidate_ids(term)
                 if found is None:
                     return None

@@ -293,7 +293,7 @@ class Directory:
         filter = params.filter
         compiled = None if filter is None else self._compiled(filter)
         if self.backend == "python":
-            resources = self._store.all() if compiled is None else self._store.candidates(compiled.ast)
+            resources = self._store.all() if compiled is None else self._store.candidates(compiled.bound)
             page = query.search(
                 resources,
                 resource_type=self.resource_type,
@@ -343,7 +343,7 @@ class Directory:
         text = (
             '["const",true]'
             if compiled is None
-            else plan_json(compiled.ast, self._layout, self.registry, self.resource_type)
+            else plan_json(compiled.bound, self._layout)
         )
         plan = self._store.plan(text)
         with self._plans_lock:

@@ -1,6 +1,6 @@
 //! Filter plans: a filter already compiled against the schema in Python (attribute paths resolved to slots
 //! and sub-attribute indexes, literals checked and converted), evaluated here over [`Node`] trees with the
-//! semantics of SEMANTICS "Evaluation": any-value matching, value paths within one element, `pr` per J7.
+//! semantics of docs/semantics.md §Evaluation: any-value matching, value paths within one element, `pr` by shape.
 //! `ne` arrives as `not(eq)`, `eq null`/`ne null` as `not(pr)`/`pr`, and comparisons on complex attributes
 //! already point at their `value` sub-attribute.
 //!
@@ -64,10 +64,9 @@ pub enum Plan {
         op: Op,
         literal: Literal,
     },
-    /// `pr`; `deep` for complex attributes and extension objects (members decide), else shallow.
+    /// `pr`: some value at the target is non-empty by its JSON shape ([`Node::is_present`]).
     Present {
         target: Target,
-        deep: bool,
     },
     ValuePath {
         slot: u16,
@@ -127,13 +126,9 @@ impl Parser<'_> {
                 }
             }
             "not" => Plan::Not(Box::new(self.parse(arg(1)?, element, depth + 1)?)),
-            "pr" => {
-                let (target, definition) = self.target(arg(1)?, arg(2)?, element)?;
-                Plan::Present {
-                    target,
-                    deep: definition.complex || definition.kind == super::layout::Kind::Extension,
-                }
-            }
+            "pr" => Plan::Present {
+                target: self.target(arg(1)?, arg(2)?, element)?.0,
+            },
             "cmp" => {
                 let op = match arg(3)?.as_str().ok_or_else(|| bad("op"))? {
                     "eq" => Op::Eq,
@@ -265,8 +260,7 @@ fn eval(plan: &Plan, slots: &[(u16, Node)], element: Option<&Node>) -> bool {
         Plan::And(terms) => terms.iter().all(|t| eval(t, slots, element)),
         Plan::Or(terms) => terms.iter().any(|t| eval(t, slots, element)),
         Plan::Not(inner) => !eval(inner, slots, element),
-        Plan::Present { target, deep: true } => any_value(slots, element, *target, Node::is_present),
-        Plan::Present { target, deep: false } => any_value(slots, element, *target, Node::is_assigned),
+        Plan::Present { target } => any_value(slots, element, *target, Node::is_present),
         Plan::Compare { target, op, literal } => any_value(slots, element, *target, |n| compare(n, *op, literal)),
         Plan::ValuePath { slot, multi, filter } => {
             let test = |e: &Node| matches!(e, Node::Object(_)) && eval(filter, slots, Some(e));

@@ -33,6 +33,7 @@ _LAZY = {
     "FilterLimits": ".filter.limits",
     "filter_to_json": ".filter.ast",
     "compile_filter": ".filter.compile",
+    "bind": ".filter.bind",
     "apply_patch": ".patch",
     "PatchResult": ".patch",
     "Policy": ".policy",
@@ -95,6 +96,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .directory import Directory
     from .filter.ast import filter_to_json
+    from .filter.bind import bind
     from .filter.compile import compile_filter
     from .filter.limits import FilterLimits
     from .filter.parse import BACKEND, parse_filter, parse_path

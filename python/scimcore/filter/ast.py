@@ -13,6 +13,14 @@ parse_filter("a pr").path`` may be true. As the nodes are frozen and compared by
 
 ``Compare.value`` (the RFC's compValue) is ``str``, ``int``, ``decimal.Decimal`` (exact, as written),
 ``True``/``False`` or ``None``.
+
+Spans: every filter node a parser returns carries the ``(start, end)`` character span of its text in the input
+(:func:`span_of`; ``node.span``), kept in the node's ``__dict__``, outside the Struct's fields: spans take no
+part in equality, hashing, ``str()``, ``repr()`` or the JSON encoding, and a node built by hand has none. A
+comparison spans from its path to the end of ``pr`` or of its value, a value path from its path to ``]`` (or
+to the end of the Entra form's trailing comparison), ``not (...)`` from ``not`` to ``)``, an ``and``/``or``
+chain from its first term's start to its last term's end (a parenthesised term's span excludes the
+parentheses). ``AttrPath`` objects may be shared between trees and have no span.
 """
 
 from __future__ import annotations
@@ -23,19 +31,20 @@ from typing import Any, Union
 import msgspec
 
 __all__ = [
+    "COMPARE_OPS",
+    "And",
     "AttrPath",
     "Compare",
-    "Present",
-    "And",
-    "Or",
-    "Not",
-    "ValuePath",
     "Filter",
+    "Not",
+    "Or",
     "PatchPath",
-    "COMPARE_OPS",
-    "filter_to_json",
+    "Present",
+    "ValuePath",
     "filter_from_json",
+    "filter_to_json",
     "path_from_json",
+    "span_of",
 ]
 
 COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le")
@@ -56,7 +65,8 @@ class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 # msgspec applies ``kw_only=True`` only to the fields the class itself defines, so each node class repeats
 # it (``_Node`` has no fields): every node is built with keywords, e.g. ``Compare(path=..., op=..., value=...)``.
-class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node"):
+# ``dict=True`` gives each node a ``__dict__`` (made on first use) for its span.
+class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node", dict=True):
     def __str__(self) -> str:
         from .printer import render_filter
 
@@ -80,29 +90,29 @@ class Present(_Node, kw_only=True, tag="present"):
 class And(_Node, kw_only=True, tag="and"):
     """``FILTER "and" FILTER ...`` (n-ary, at least two terms)."""
 
-    terms: tuple["Filter", ...]
+    terms: tuple[Filter, ...]
 
 
 class Or(_Node, kw_only=True, tag="or"):
     """``FILTER "or" FILTER ...`` (n-ary, at least two terms)."""
 
-    terms: tuple["Filter", ...]
+    terms: tuple[Filter, ...]
 
 
 class Not(_Node, kw_only=True, tag="not"):
     """``"not" "(" FILTER ")"``."""
 
-    filter: "Filter"
+    filter: Filter
 
 
 class ValuePath(_Node, kw_only=True, tag="valuePath"):
     """``attrPath "[" valFilter "]"``: ``filter`` names sub-attributes of ``path`` and must hold for one element."""
 
     path: AttrPath
-    filter: "Filter"
+    filter: Filter
 
 
-Filter = Union[And, Or, Not, Compare, Present, ValuePath]
+Filter = Union[And, Or, Not, Compare, Present, ValuePath]  # noqa: UP007 - a runtime alias msgspec decodes
 
 
 class PatchPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -121,6 +131,14 @@ class PatchPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _filter_decoder = msgspec.json.Decoder(Filter, float_hook=Decimal)
 _path_decoder = msgspec.json.Decoder(PatchPath, float_hook=Decimal)
+
+
+def span_of(node) -> tuple[int, int] | None:
+    """The ``(start, end)`` character span of a parsed filter node in its input; ``None`` when built by hand."""
+    try:
+        return node.__dict__.get("span")
+    except AttributeError:
+        return None
 
 
 def filter_to_json(ast: Filter | PatchPath) -> bytes:

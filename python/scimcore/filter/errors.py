@@ -9,6 +9,7 @@ the AST node at fault. See ``docs/filter-language.md`` for when each code applie
 from __future__ import annotations
 
 from ..errors import InvalidFilter, InvalidPath
+from .ast import span_of
 
 MESSAGES: dict[str, str] = {
     "too_long": "the input is longer than the limit of {max_length} bytes",
@@ -59,14 +60,6 @@ def syntax_error(code: str, position: int, text: str, *, path: bool = False, lim
     error = cls(detail, position=position, code=code)
     error.span = (position, position)
     return error
-
-
-def span_of(node) -> tuple[int, int] | None:
-    """The ``(start, end)`` character span of a parsed AST node, ``None`` for a node built by hand."""
-    try:
-        return node.__dict__.get("span")
-    except AttributeError:
-        return None
 
 
 def filter_error(code: str, node, **fields) -> InvalidFilter:

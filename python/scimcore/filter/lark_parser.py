@@ -22,7 +22,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
-from .ast import And, AttrPath, Compare, Filter, Not, Or, PatchPath, Present, ValuePath
+from .ast import And, AttrPath, Compare, Filter, Not, Or, PatchPath, Present, ValuePath, span_of
 from .construct import and_also
 from .limits import FilterLimits
 
@@ -145,6 +145,16 @@ def _value(token: Token):
     return _LITERALS[kind]
 
 
+def _spanned(node, start: int, end: int):
+    """``node`` with its character span (see :mod:`.ast`, "Spans")."""
+    node.__dict__["span"] = (start, end)
+    return node
+
+
+def _chain(cls, terms: list):
+    return _spanned(cls(terms=tuple(terms)), span_of(terms[0])[0], span_of(terms[-1])[1])
+
+
 class _Builder(Transformer):
     """RFC 7644 §3.4.2.2 AST from the grammar's reductions (tokens carry decoded values from the callbacks)."""
 
@@ -152,43 +162,47 @@ class _Builder(Transformer):
         return children[0]
 
     def or_expr(self, children):
-        return Or(terms=tuple(children[::2]))
+        return _chain(Or, children[::2])
 
     def and_expr(self, children):
-        return And(terms=tuple(children[::2]))
+        return _chain(And, children[::2])
 
     val_or = or_expr
     val_and = and_expr
 
     def not_group(self, children):
-        return Not(filter=children[2])
+        return _spanned(Not(filter=children[2]), children[0].start_pos, children[3].end_pos)
 
     def group(self, children):
         return children[1]
 
     def present(self, children):
-        path = children[0]
+        path, pr = children
         _state.get().count_comparison(path.start_pos)
-        return Present(path=path.value)
+        return _spanned(Present(path=path.value), path.start_pos, pr.end_pos)
 
     def compare(self, children):
         path, op, value = children
         _state.get().count_comparison(path.start_pos)
-        return Compare(path=path.value, op=op.value.lower(), value=_value(value))
+        node = Compare(path=path.value, op=op.value.lower(), value=_value(value))
+        return _spanned(node, path.start_pos, value.end_pos)
 
     def value_path(self, children):
-        return ValuePath(path=children[0].value, filter=children[2])
+        return _spanned(
+            ValuePath(path=children[0].value, filter=children[2]), children[0].start_pos, children[3].end_pos
+        )
 
     def value_path_present(self, children):
-        sub = children[4]
+        sub, pr = children[4:6]
         _state.get().count_comparison(sub.start_pos)
-        return _entra(children[0], children[2], Present(path=AttrPath(name=sub.value[1:])))
+        trailing = _spanned(Present(path=AttrPath(name=sub.value[1:])), sub.start_pos, pr.end_pos)
+        return _entra(children[0], children[2], trailing)
 
     def value_path_compare(self, children):
         sub, op, value = children[4:7]
         _state.get().count_comparison(sub.start_pos)
         trailing = Compare(path=AttrPath(name=sub.value[1:]), op=op.value.lower(), value=_value(value))
-        return _entra(children[0], children[2], trailing)
+        return _entra(children[0], children[2], _spanned(trailing, sub.start_pos, value.end_pos))
 
     def path_attr(self, children):
         return PatchPath(path=children[0].value)
@@ -202,7 +216,9 @@ class _Builder(Transformer):
 
 def _entra(path: Token, inner: Filter, trailing: Filter) -> ValuePath:
     """The Entra ID form ``attr[f].sub op v`` means ``attr[f and sub op v]``."""
-    return ValuePath(path=path.value, filter=and_also(inner, trailing))
+    end = span_of(trailing)[1]
+    both = _spanned(and_also(inner, trailing), span_of(inner)[0], end)
+    return _spanned(ValuePath(path=path.value, filter=both), path.start_pos, end)
 
 
 # --- the Lark object, built once ------------------------------------------------------------------------------

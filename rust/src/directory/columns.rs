@@ -13,7 +13,7 @@
 //!   [`Source::Element`] columns (element space): value paths evaluate within one element.
 //! - [`Source::Sort`] (row space): the sort key of each row (absent when missing).
 //!
-//! A plan is [bound](bind) to its columns and evaluated row by row ([`Bound::test`]); sorting keeps a
+//! A plan is bound to its columns and evaluated row by row ([`Bound::test`]); sorting keeps a
 //! superset of the best `k` through a 64-bit order-preserving prefix of each key and compares full keys only
 //! among those ([`Sorter`]).
 

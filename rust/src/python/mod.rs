@@ -77,7 +77,7 @@ impl AstParser {
     /// default `DEFAULT_LIMITS`); syntax errors as `FilterSyntaxError`, builder errors as they are.
     fn parse<'s, 'py>(
         &'s self,
-        text: &Bound<'py, PyAny>,
+        text: &'s Bound<'py, PyAny>,
         limits: Option<(usize, usize, usize)>,
         build: Build<'s, 'py>,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -86,8 +86,9 @@ impl AstParser {
             max_depth,
             max_comparisons,
         });
-        let mut builder = self.constructors.builder(text.py());
+        let py = text.py();
         let text = checked_text(text)?;
+        let mut builder = self.constructors.builder(py, text);
         catching(|| {
             build(text, &limits, &mut builder).map_err(|failure| match failure {
                 Failure::Syntax(error) => syntax_error(error.code(), error.position),

@@ -19,6 +19,7 @@ use pyo3::types::{PyBool, PyInt, PyString, PyTuple};
 
 use crate::ast::CompareOp;
 use crate::build::{Builder, Literal};
+use crate::span::{char_offset, Span};
 use crate::token::RawPath;
 
 const OPS: [CompareOp; 9] = [
@@ -56,6 +57,9 @@ pub struct AstConstructors {
     decimal: Py<PyAny>,
     int: Py<PyAny>,
     ops: [Py<PyString>; 9],
+    /// `"__dict__"` and `"span"`, interned: each filter node gets `span` in its `__dict__` (see [`PyBuilder`]).
+    dict: Py<PyString>,
+    span: Py<PyString>,
     /// Recently built `AttrPath`s by their text (see [`PathCache`]).
     paths: PathCache,
 }
@@ -79,25 +83,53 @@ impl AstConstructors {
             decimal: get("decimal")?,
             int: py.get_type::<PyInt>().into_any().unbind(),
             ops: OPS.map(|op| PyString::intern(py, op.as_str()).unbind()),
+            dict: PyString::intern(py, "__dict__").unbind(),
+            span: PyString::intern(py, "span").unbind(),
             paths: PathCache::new(),
         })
     }
 
-    /// A builder for one parse.
-    pub const fn builder<'a, 'py>(&'a self, py: Python<'py>) -> PyBuilder<'a, 'py> {
-        PyBuilder { py, constructors: self }
+    /// A builder for one parse of `text`.
+    pub fn builder<'a, 'py>(&'a self, py: Python<'py>, text: &'a str) -> PyBuilder<'a, 'py> {
+        PyBuilder {
+            py,
+            constructors: self,
+            text,
+            ascii: text.is_ascii(),
+        }
     }
 }
 
 /// Builds a parse's Python objects with [`AstConstructors`].
+///
+/// Each filter node's span is stored as `node.__dict__["span"] = (start, end)` in characters (the node
+/// classes have a `__dict__`, so the span is outside the Struct's fields: not compared, encoded or printed).
 pub struct PyBuilder<'a, 'py> {
     py: Python<'py>,
     constructors: &'a AstConstructors,
+    text: &'a str,
+    ascii: bool,
 }
 
 impl<'py> PyBuilder<'_, 'py> {
     fn call1(&self, constructor: &Py<PyAny>, args: impl PyCallArgs<'py>) -> PyResult<Bound<'py, PyAny>> {
         constructor.bind(self.py).call1(args)
+    }
+
+    fn chars(&self, byte: usize) -> usize {
+        if self.ascii {
+            byte
+        } else {
+            char_offset(self.text, byte)
+        }
+    }
+
+    /// `node` with its span (converted to characters) set.
+    fn spanned(&self, node: Bound<'py, PyAny>, span: Span) -> PyResult<Bound<'py, PyAny>> {
+        let dict = node.getattr(self.constructors.dict.bind(self.py))?;
+        let span = (self.chars(span.start), self.chars(span.end));
+        dict.set_item(self.constructors.span.bind(self.py), span)?;
+        Ok(node)
     }
 }
 
@@ -122,7 +154,7 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
         Ok(built)
     }
 
-    fn compare(&mut self, path: Self::Path, op: CompareOp, value: Literal<'_>) -> PyResult<Self::Node> {
+    fn compare(&mut self, path: Self::Path, op: CompareOp, value: Literal<'_>, span: Span) -> PyResult<Self::Node> {
         let op = self.constructors.ops[op as usize].bind(self.py).clone();
         let value = match value {
             Literal::String(s) => PyString::new(self.py, &s).into_any(),
@@ -138,31 +170,38 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
             Literal::Bool(b) => PyBool::new(self.py, b).to_owned().into_any(),
             Literal::Null => self.py.None().into_bound(self.py),
         };
-        self.call1(&self.constructors.compare, (path, op, value))
+        let node = self.call1(&self.constructors.compare, (path, op, value))?;
+        self.spanned(node, span)
     }
 
-    fn present(&mut self, path: Self::Path) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.present, (path,))
+    fn present(&mut self, path: Self::Path, span: Span) -> PyResult<Self::Node> {
+        let node = self.call1(&self.constructors.present, (path,))?;
+        self.spanned(node, span)
     }
 
-    fn and(&mut self, terms: Vec<Self::Node>) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.and, (PyTuple::new(self.py, terms)?,))
+    fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+        let node = self.call1(&self.constructors.and, (PyTuple::new(self.py, terms)?,))?;
+        self.spanned(node, span)
     }
 
-    fn or(&mut self, terms: Vec<Self::Node>) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.or, (PyTuple::new(self.py, terms)?,))
+    fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+        let node = self.call1(&self.constructors.or, (PyTuple::new(self.py, terms)?,))?;
+        self.spanned(node, span)
     }
 
-    fn not(&mut self, filter: Self::Node) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.not, (filter,))
+    fn not(&mut self, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
+        let node = self.call1(&self.constructors.not, (filter,))?;
+        self.spanned(node, span)
     }
 
-    fn value_path(&mut self, path: Self::Path, filter: Self::Node) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.value_path, (path, filter))
+    fn value_path(&mut self, path: Self::Path, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
+        let node = self.call1(&self.constructors.value_path, (path, filter))?;
+        self.spanned(node, span)
     }
 
-    fn and_also(&mut self, filter: Self::Node, trailing: Self::Node) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.and_also, (filter, trailing))
+    fn and_also(&mut self, filter: Self::Node, trailing: Self::Node, span: Span) -> PyResult<Self::Node> {
+        let node = self.call1(&self.constructors.and_also, (filter, trailing))?;
+        self.spanned(node, span)
     }
 
     fn patch_path(

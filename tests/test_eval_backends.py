@@ -19,6 +19,7 @@ import json
 import os
 import sqlite3
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,7 @@ def test_case_with_its_own_resources_everywhere(case, connections):
 
 def test_bind_returns_the_documented_bound_filter():
     """``scimcore.bind``: resolved targets, normalised operators, converted literals (filter/bind.py)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from scimcore.filter.bind import AllOf, Comparison, ElementMatch, Negation, Present, Target, Unresolved
 
@@ -170,7 +171,7 @@ def test_bind_returns_the_documented_bound_filter():
     assert (emails.target.attribute.name, emails.target.sub.name) == ("emails", "value")  # complex: through value
     assert isinstance(title, Negation) and title.filter.op == "eq" and title.filter.value == "boss"
     assert isinstance(nick, Negation) and isinstance(nick.filter, Present)
-    assert created.value == datetime(2020, 1, 1, tzinfo=timezone.utc) and created.target.sub.name == "created"
+    assert created.value == datetime(2020, 1, 1, tzinfo=UTC) and created.target.sub.name == "created"
     inner = scimcore.bind(parse_filter('emails[type eq "work"]'))
     assert isinstance(inner, ElementMatch) and inner.filter.target == Target(None, inner.filter.target.attribute)
     loose = scimcore.bind(parse_filter('Title eq "2020-01-01T00:00:00Z"'), resource_type=None)

@@ -30,13 +30,13 @@ import os
 import secrets
 import threading
 import uuid
-from collections import OrderedDict
 from datetime import datetime, timezone
 from pathlib import Path
 
 import msgspec
 
 from .errors import InvalidSyntax, InvalidValue, NotFound, ScimError
+from .filter.lru import LruCache
 from .schema.wire import is_unicode_text, load_json
 
 __all__ = ["Directory"]
@@ -115,8 +115,7 @@ class Directory:
         self._write_lock = threading.RLock()
         self._layout = build_layout(registry, self.resource_type)
         self._generation = registry.generation
-        self._plans: OrderedDict = OrderedDict()
-        self._plans_lock = threading.Lock()
+        self._plans = LruCache(_PLAN_CACHE_SIZE)  # filter and sortBy -> native plan
         self._threads = threads
         self._store = self._new_store()
 
@@ -125,7 +124,7 @@ class Directory:
             from ._directory_python import PythonStore
 
             return PythonStore(self.registry, self.resource_type, self._layout.indexed, self._layout.unique)
-        store = _native_module().DirectoryStore(self._layout.json)
+        store = _native_module().DirectoryStore(*self._layout.native)
         if self._threads is not None:
             store.set_threads(self._threads)
         return store
@@ -331,47 +330,28 @@ class Directory:
 
     def _plan(self, filter, compiled):
         """The native plan of a filter, cached by filter text / AST JSON."""
-        from ._directory_plan import plan_json
+        from ._directory_plan import match_all, plan_node
         from .filter.ast import filter_to_json
 
         key = filter if isinstance(filter, str) else (None if filter is None else filter_to_json(compiled.ast))
-        with self._plans_lock:
-            plan = self._plans.get(key)
-            if plan is not None:
-                self._plans.move_to_end(key)
-                return plan
-        text = (
-            '["const",true]'
-            if compiled is None
-            else plan_json(compiled.bound, self._layout)
-        )
-        plan = self._store.plan(text)
-        with self._plans_lock:
-            self._plans[key] = plan
-            while len(self._plans) > _PLAN_CACHE_SIZE:
-                self._plans.popitem(last=False)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._store.plan(match_all() if compiled is None else plan_node(compiled.bound, self._layout))
+            self._plans.put(key, plan)
         return plan
 
     def _sort(self, sort_by, descending: bool):
         """The native sort plan, or ``None`` to keep insertion order (an unusable ``sortBy``, J41)."""
-        from ._directory_plan import sort_json
+        from ._directory_plan import sort_plan
         from .query import resolve_sort
 
         key = ("sortBy", sort_by, descending)
-        with self._plans_lock:
-            if key in self._plans:
-                return self._plans[key]
-        found = resolve_sort(self.registry, self.resource_type, sort_by, self.policy)
-        plan = (
-            None
-            if found is None
-            else _native_module().SortPlan(sort_json(found[0], found[1], self._layout, descending))
-        )
-        with self._plans_lock:
-            self._plans[key] = plan
-            while len(self._plans) > _PLAN_CACHE_SIZE:
-                self._plans.popitem(last=False)
-        return plan
+        cached = self._plans.get(key)
+        if cached is None:
+            found = resolve_sort(self.registry, self.resource_type, sort_by, self.policy)
+            cached = (None if found is None else sort_plan(found[0], found[1], self._layout, descending),)
+            self._plans.put(key, cached)
+        return cached[0]
 
     def _project(self, resource: dict, attributes, excluded_attributes) -> dict:
         from .query import project
@@ -429,21 +409,20 @@ class Directory:
         """The registry changed (a new extension, say): rebuild the native store for the new layout."""
         if self.registry.generation == self._generation:
             return
-        from ._directory_plan import build_layout
+        from ._directory_plan import build_layout, match_all
 
         with self._write_lock:
             if self.registry.generation == self._generation:
                 return
             docs = None
             if self.backend == "native":
-                _, docs = self._store.search(self._store.plan('["const",true]'), None, 0, None)
+                _, docs = self._store.search(self._store.plan(match_all()), None, 0, None)
             self._layout = build_layout(self.registry, self.resource_type)
             if self.backend == "native":
                 store = self._new_store()
                 store.add_many(list(docs))
                 self._store = store
-            with self._plans_lock:
-                self._plans.clear()
+            self._plans = LruCache(_PLAN_CACHE_SIZE)
             self._generation = self.registry.generation
 
     def __repr__(self) -> str:

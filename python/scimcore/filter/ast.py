@@ -73,7 +73,7 @@ class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_f
         return render_filter(self)
 
 
-class Compare(_Node, kw_only=True, tag="compare"):
+class Compare(_Node, frozen=True, kw_only=True, tag="compare"):
     """``attrPath compareOp compValue``; ``op`` is lower case, one of :data:`COMPARE_OPS`."""
 
     path: AttrPath
@@ -81,31 +81,31 @@ class Compare(_Node, kw_only=True, tag="compare"):
     value: Any
 
 
-class Present(_Node, kw_only=True, tag="present"):
+class Present(_Node, frozen=True, kw_only=True, tag="present"):
     """``attrPath "pr"``."""
 
     path: AttrPath
 
 
-class And(_Node, kw_only=True, tag="and"):
+class And(_Node, frozen=True, kw_only=True, tag="and"):
     """``FILTER "and" FILTER ...`` (n-ary, at least two terms)."""
 
     terms: tuple[Filter, ...]
 
 
-class Or(_Node, kw_only=True, tag="or"):
+class Or(_Node, frozen=True, kw_only=True, tag="or"):
     """``FILTER "or" FILTER ...`` (n-ary, at least two terms)."""
 
     terms: tuple[Filter, ...]
 
 
-class Not(_Node, kw_only=True, tag="not"):
+class Not(_Node, frozen=True, kw_only=True, tag="not"):
     """``"not" "(" FILTER ")"``."""
 
     filter: Filter
 
 
-class ValuePath(_Node, kw_only=True, tag="valuePath"):
+class ValuePath(_Node, frozen=True, kw_only=True, tag="valuePath"):
     """``attrPath "[" valFilter "]"``: ``filter`` names sub-attributes of ``path`` and must hold for one element."""
 
     path: AttrPath

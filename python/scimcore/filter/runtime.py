@@ -25,7 +25,7 @@ __all__ = [
 NUMBER_TYPES = frozenset((int, float, Decimal))
 """The JSON number types of a resource value (``bool`` is deliberately not one)."""
 
-ABSENT = (None, "", [])
+ABSENT: tuple = (None, "", [])
 """The scalar values that are "not present" (RFC 7643 §2.5), and ``[]``; compared with ``in``."""
 
 _UTC = UTC

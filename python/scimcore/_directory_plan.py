@@ -1,4 +1,4 @@
-"""Lowering for the native directory store (``rust/src/directory``): schema layouts, filter plans, sort specs.
+"""Lowering for the native directory store (``rust/crates/directory``): schema layouts, filter plans, sort specs.
 
 Python decides semantics once (the bind step), Rust executes; what crosses is typed (``_native.PlanNode``,
 ``_native.SortPlan``, layout tuples), never JSON text. A *layout* lists the attribute slots of a resource type (common,

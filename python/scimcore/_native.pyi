@@ -1,4 +1,4 @@
-"""Type stubs for ``scimcore._native``, the compiled Rust core (``rust/src/python/``).
+"""Type stubs for ``scimcore._native``, the compiled Rust core (``rust/crates/python/``).
 
 Private: import the public names from :mod:`scimcore` instead. Positions are character offsets (``str``
 indices), codes are those of ``docs/filter-language.md``.
@@ -46,7 +46,7 @@ class AstParser:
     def parse_path(self, text: object, max_length: int, max_depth: int, max_comparisons: int) -> PatchPath:
         """Parse a PATCH ``path`` into a :class:`PatchPath`; errors as :meth:`parse_filter`."""
 
-# --- the in-memory directory store (rust/src/directory, binding rust/src/python/directory.rs) -------------
+# --- the in-memory directory store (rust/crates/directory, binding rust/crates/python/src/directory.rs) ---
 
 @final
 class FilterPlan:

@@ -2,7 +2,7 @@
 
 Two implementations behind one front, with the same results:
 
-- **native** (``scimcore._native.DirectoryStore``, ``rust/src/directory``): each resource is kept as its
+- **native** (``scimcore._native.DirectoryStore``, ``rust/crates/directory``): each resource is kept as its
   compact JSON (decoded only when it is returned) plus a tree of its values (strings pre-folded unless
   ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path on first use
   (kept current by writes; see docs/directory.md). Filters are compiled here, once, into plans

@@ -17,10 +17,10 @@ use pyo3::call::PyCallArgs;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyTuple};
 
-use crate::ast::CompareOp;
-use crate::build::{Builder, Literal};
-use crate::span::{char_offset, Span};
-use crate::token::RawPath;
+use scimcore_filter::ast::CompareOp;
+use scimcore_filter::build::{Builder, Literal};
+use scimcore_filter::span::{char_offset, Span};
+use scimcore_filter::token::RawPath;
 
 const OPS: [CompareOp; 9] = [
     CompareOp::Eq,

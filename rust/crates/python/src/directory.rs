@@ -1,4 +1,4 @@
-//! Binding of the native directory store (`crate::directory`) as `scimcore._native.DirectoryStore`.
+//! Binding of the native directory store (the `scimcore-directory` crate) as `scimcore._native.DirectoryStore`.
 //!
 //! The store lives behind a `RwLock`; every call that touches it releases the GIL first (`py.detach`), so
 //! searches run in parallel with each other and with Python code, and a thread waiting for the lock never
@@ -12,11 +12,11 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
-use crate::ast::CompareOp;
-use crate::directory::layout::AttrSpec;
-use crate::directory::plan::{Literal, PlanSpec};
-use crate::directory::sort::SortKind;
-use crate::directory::{fold, parse_datetime, DirError, Layout, Page, Plan, Prepared, SortSpec, Store};
+use scimcore_directory::layout::AttrSpec;
+use scimcore_directory::plan::{Literal, PlanSpec};
+use scimcore_directory::sort::SortKind;
+use scimcore_directory::{fold, parse_datetime, DirError, Layout, Page, Plan, Prepared, SortSpec, Store};
+use scimcore_filter::ast::CompareOp;
 
 /// Batches at least this large are parsed on several threads.
 const PARALLEL_PARSE: usize = 4096;
@@ -50,7 +50,7 @@ fn poisoned() -> PyErr {
 #[pyclass(frozen, module = "scimcore._native", name = "FilterPlan")]
 pub struct FilterPlan(Plan);
 
-/// A node of a filter plan as `scimcore._directory_plan` lowers a bound filter (`crate::directory::plan`):
+/// A node of a filter plan as `scimcore._directory_plan` lowers a bound filter (`scimcore_directory::plan`):
 /// slots and sub-attribute indexes (`None`: the value-path element / no sub-attribute), an operator keyword
 /// of the filter grammar, a converted literal.
 #[pyclass(frozen, module = "scimcore._native", name = "PlanNode")]

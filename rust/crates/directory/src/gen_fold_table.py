@@ -1,7 +1,7 @@
 """Generate fold_table.rs: Python's full Unicode case folding (str.casefold) for every non-ASCII code point
 whose folding differs from itself. Run with the Python whose Unicode version the library targets:
 
-    python rust/src/directory/gen_fold_table.py > rust/src/directory/fold_table.rs
+    python rust/crates/directory/src/gen_fold_table.py > rust/crates/directory/src/fold_table.rs
 """
 
 import sys

@@ -11,7 +11,7 @@
 
 use std::cmp::Ordering;
 
-pub use crate::ast::CompareOp as Op;
+pub use scimcore_filter::ast::CompareOp as Op;
 
 use super::error::DirError;
 use super::layout::{AttrLayout, Layout};

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from .errors import InvalidFilter
-from .filter.bind import AllOf, AnyOf, Bound, ElementMatch, Negation, Present, Target
+from .filter.bind import STRING_TYPES, AllOf, AnyOf, Bound, ElementMatch, Negation, Present, Target
 from .schema.model import AttributeDef
 
 __all__ = ["INDEXED_ATTRIBUTES", "Layout", "build_layout", "match_all", "plan_node", "sort_plan"]
@@ -30,7 +30,6 @@ INDEXED_ATTRIBUTES = ("id", "externalId", "userName", "displayName")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INT64 = (-(2**63), 2**63 - 1)
-_TEXT = ("string", "reference", "binary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +60,7 @@ def build_layout(registry, resource_type: str) -> Layout:
         attrs.append(_attr(extension, definition))
         slots[(extension, definition.name.lower())] = slot
         subs[slot] = {name: i for i, name in enumerate(definition.sub_attributes)}
-        single_text = extension is None and not definition.multi_valued and definition.type in _TEXT
+        single_text = extension is None and not definition.multi_valued and definition.type in STRING_TYPES
         if single_text and definition.name in INDEXED_ATTRIBUTES:
             indexed.append(slot)
             indexed_names.append(definition.name.lower())

@@ -15,8 +15,9 @@ parse_filter("a pr").path`` may be true. As the nodes are frozen and compared by
 ``True``/``False`` or ``None``.
 
 Spans: every filter node a parser returns carries the ``(start, end)`` character span of its text in the input
-(:func:`span_of`; ``node.span``), kept in the node's ``__dict__``, outside the Struct's fields: spans take no
-part in equality, hashing, ``str()``, ``repr()`` or the JSON encoding, and a node built by hand has none. A
+(``node.span``; :func:`span_of`). Spans take no part in equality, hashing, ``str()``, ``repr()`` or the JSON encoding
+(:func:`filter_to_json` leaves them out, so parsed and hand-built trees encode alike), and a node built by
+hand has ``span=None``. A
 comparison spans from its path to the end of ``pr`` or of its value, a value path from its path to ``]`` (or
 to the end of the Entra form's trailing comparison), ``not (...)`` from ``not`` to ``)``, an ``and``/``or``
 chain from its first term's start to its last term's end (a parenthesised term's span excludes the
@@ -65,15 +66,33 @@ class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 # msgspec applies ``kw_only=True`` only to the fields the class itself defines, so each node class repeats
 # it (``_Node`` has no fields): every node is built with keywords, e.g. ``Compare(path=..., op=..., value=...)``.
-# ``dict=True`` gives each node a ``__dict__`` (made on first use) for its span.
-class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node", dict=True):
+# ``span`` is the first field of every node; equality and hashing compare the others (``eq=False`` turns
+# msgspec's own off).
+class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node", eq=False):
+    span: tuple[int, int] | None = None
+
     def __str__(self) -> str:
         from .printer import render_filter
 
         return render_filter(self)
 
+    def _compared(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__struct_fields__[1:])
 
-class Compare(_Node, frozen=True, kw_only=True, tag="compare"):
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._compared() == other._compared()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._compared()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__[1:])
+        return f"{type(self).__name__}({fields})"
+
+
+class Compare(_Node, frozen=True, kw_only=True, tag="compare", eq=False):
     """``attrPath compareOp compValue``; ``op`` is lower case, one of :data:`COMPARE_OPS`."""
 
     path: AttrPath
@@ -81,31 +100,31 @@ class Compare(_Node, frozen=True, kw_only=True, tag="compare"):
     value: Any
 
 
-class Present(_Node, frozen=True, kw_only=True, tag="present"):
+class Present(_Node, frozen=True, kw_only=True, tag="present", eq=False):
     """``attrPath "pr"``."""
 
     path: AttrPath
 
 
-class And(_Node, frozen=True, kw_only=True, tag="and"):
+class And(_Node, frozen=True, kw_only=True, tag="and", eq=False):
     """``FILTER "and" FILTER ...`` (n-ary, at least two terms)."""
 
     terms: tuple[Filter, ...]
 
 
-class Or(_Node, frozen=True, kw_only=True, tag="or"):
+class Or(_Node, frozen=True, kw_only=True, tag="or", eq=False):
     """``FILTER "or" FILTER ...`` (n-ary, at least two terms)."""
 
     terms: tuple[Filter, ...]
 
 
-class Not(_Node, frozen=True, kw_only=True, tag="not"):
+class Not(_Node, frozen=True, kw_only=True, tag="not", eq=False):
     """``"not" "(" FILTER ")"``."""
 
     filter: Filter
 
 
-class ValuePath(_Node, frozen=True, kw_only=True, tag="valuePath"):
+class ValuePath(_Node, frozen=True, kw_only=True, tag="valuePath", eq=False):
     """``attrPath "[" valFilter "]"``: ``filter`` names sub-attributes of ``path`` and must hold for one element."""
 
     path: AttrPath
@@ -135,15 +154,22 @@ _path_decoder = msgspec.json.Decoder(PatchPath, float_hook=Decimal)
 
 def span_of(node) -> tuple[int, int] | None:
     """The ``(start, end)`` character span of a parsed filter node in its input; ``None`` when built by hand."""
-    try:
-        return node.__dict__.get("span")
-    except AttributeError:
-        return None
+    return getattr(node, "span", None)
 
 
 def filter_to_json(ast: Filter | PatchPath) -> bytes:
-    """The stable JSON encoding of an AST: tagged objects, decimals as JSON numbers, ``None`` fields omitted."""
-    return _encoder.encode(ast)
+    """The stable JSON encoding of an AST: tagged objects, decimals as JSON numbers, ``None`` fields and spans
+    omitted."""
+    plain = msgspec.to_builtins(ast, builtin_types=(Decimal,))
+    stack = [plain]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            item.pop("span", None)
+            stack.extend(item.values())
+        elif type(item) is tuple or type(item) is list:
+            stack.extend(item)
+    return _encoder.encode(plain)
 
 
 def filter_from_json(data: bytes | str) -> Filter:

@@ -22,7 +22,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
-from .ast import And, AttrPath, Compare, Filter, Not, Or, PatchPath, Present, ValuePath, span_of
+from .ast import And, AttrPath, Compare, Filter, Not, Or, PatchPath, Present, ValuePath
 from .construct import and_also
 from .limits import FilterLimits
 
@@ -145,14 +145,9 @@ def _value(token: Token):
     return _LITERALS[kind]
 
 
-def _spanned(node, start: int, end: int):
-    """``node`` with its character span (see :mod:`.ast`, "Spans")."""
-    node.__dict__["span"] = (start, end)
-    return node
-
-
 def _chain(cls, terms: list):
-    return _spanned(cls(terms=tuple(terms)), span_of(terms[0])[0], span_of(terms[-1])[1])
+    """An and/or chain, spanning from its first term's start to its last term's end (see :mod:`.ast`)."""
+    return cls(terms=tuple(terms), span=(terms[0].span[0], terms[-1].span[1]))
 
 
 class _Builder(Transformer):
@@ -171,7 +166,7 @@ class _Builder(Transformer):
     val_and = and_expr
 
     def not_group(self, children):
-        return _spanned(Not(filter=children[2]), children[0].start_pos, children[3].end_pos)
+        return Not(filter=children[2], span=(children[0].start_pos, children[3].end_pos))
 
     def group(self, children):
         return children[1]
@@ -179,30 +174,30 @@ class _Builder(Transformer):
     def present(self, children):
         path, pr = children
         _state.get().count_comparison(path.start_pos)
-        return _spanned(Present(path=path.value), path.start_pos, pr.end_pos)
+        return Present(path=path.value, span=(path.start_pos, pr.end_pos))
 
     def compare(self, children):
         path, op, value = children
         _state.get().count_comparison(path.start_pos)
-        node = Compare(path=path.value, op=op.value.lower(), value=_value(value))
-        return _spanned(node, path.start_pos, value.end_pos)
+        span = (path.start_pos, value.end_pos)
+        return Compare(path=path.value, op=op.value.lower(), value=_value(value), span=span)
 
     def value_path(self, children):
-        return _spanned(
-            ValuePath(path=children[0].value, filter=children[2]), children[0].start_pos, children[3].end_pos
-        )
+        span = (children[0].start_pos, children[3].end_pos)
+        return ValuePath(path=children[0].value, filter=children[2], span=span)
 
     def value_path_present(self, children):
         sub, pr = children[4:6]
         _state.get().count_comparison(sub.start_pos)
-        trailing = _spanned(Present(path=AttrPath(name=sub.value[1:])), sub.start_pos, pr.end_pos)
+        trailing = Present(path=AttrPath(name=sub.value[1:]), span=(sub.start_pos, pr.end_pos))
         return _entra(children[0], children[2], trailing)
 
     def value_path_compare(self, children):
         sub, op, value = children[4:7]
         _state.get().count_comparison(sub.start_pos)
-        trailing = Compare(path=AttrPath(name=sub.value[1:]), op=op.value.lower(), value=_value(value))
-        return _entra(children[0], children[2], _spanned(trailing, sub.start_pos, value.end_pos))
+        span = (sub.start_pos, value.end_pos)
+        trailing = Compare(path=AttrPath(name=sub.value[1:]), op=op.value.lower(), value=_value(value), span=span)
+        return _entra(children[0], children[2], trailing)
 
     def path_attr(self, children):
         return PatchPath(path=children[0].value)
@@ -216,9 +211,9 @@ class _Builder(Transformer):
 
 def _entra(path: Token, inner: Filter, trailing: Filter) -> ValuePath:
     """The Entra ID form ``attr[f].sub op v`` means ``attr[f and sub op v]``."""
-    end = span_of(trailing)[1]
-    both = _spanned(and_also(inner, trailing), span_of(inner)[0], end)
-    return _spanned(ValuePath(path=path.value, filter=both), path.start_pos, end)
+    end = trailing.span[1]
+    both = and_also(inner, trailing, (inner.span[0], end))
+    return ValuePath(path=path.value, filter=both, span=(path.start_pos, end))
 
 
 # --- the Lark object, built once ------------------------------------------------------------------------------

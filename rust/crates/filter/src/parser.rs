@@ -646,6 +646,90 @@ mod tests {
         }
     }
 
+    /// Records the text of each node's span, bottom-up as the builder sees them.
+    struct SpanRecorder<'t> {
+        text: &'t str,
+        seen: Vec<(&'static str, &'t str)>,
+    }
+
+    impl SpanRecorder<'_> {
+        fn record(&mut self, kind: &'static str, span: Span) {
+            self.seen.push((kind, &self.text[span.start..span.end]));
+        }
+    }
+
+    impl Builder for SpanRecorder<'_> {
+        type Path = ();
+        type Node = ();
+        type PatchPath = ();
+        type Error = Infallible;
+
+        fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), Infallible> {
+            Ok(())
+        }
+        fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>, span: Span) -> Result<(), Infallible> {
+            self.record("compare", span);
+            Ok(())
+        }
+        fn present(&mut self, (): (), span: Span) -> Result<(), Infallible> {
+            self.record("present", span);
+            Ok(())
+        }
+        fn and(&mut self, _: Vec<()>, span: Span) -> Result<(), Infallible> {
+            self.record("and", span);
+            Ok(())
+        }
+        fn or(&mut self, _: Vec<()>, span: Span) -> Result<(), Infallible> {
+            self.record("or", span);
+            Ok(())
+        }
+        fn not(&mut self, (): (), span: Span) -> Result<(), Infallible> {
+            self.record("not", span);
+            Ok(())
+        }
+        fn value_path(&mut self, (): (), (): (), span: Span) -> Result<(), Infallible> {
+            self.record("value_path", span);
+            Ok(())
+        }
+        fn and_also(&mut self, (): (), (): (), span: Span) -> Result<(), Infallible> {
+            self.record("and", span);
+            Ok(())
+        }
+        fn patch_path(&mut self, (): (), _: Option<()>, _: Option<&str>) -> Result<(), Infallible> {
+            Ok(())
+        }
+    }
+
+    fn spans(text: &str) -> Vec<(&'static str, &str)> {
+        let mut recorder = SpanRecorder { text, seen: Vec::new() };
+        build_filter(text, &Limits::default(), &mut recorder).unwrap();
+        recorder.seen
+    }
+
+    #[test]
+    fn every_node_gets_the_span_of_its_text() {
+        assert_eq!(
+            spans("a pr and (b eq 1 or not (c pr))"),
+            [
+                ("present", "a pr"),
+                ("compare", "b eq 1"),
+                ("present", "c pr"),
+                ("not", "not (c pr)"),
+                ("or", "b eq 1 or not (c pr)"),
+                ("and", "a pr and (b eq 1 or not (c pr))"),
+            ]
+        );
+        assert_eq!(
+            spans(r#"emails[type eq "w"].value co "é""#),
+            [
+                ("compare", r#"type eq "w""#),
+                ("compare", r#".value co "é""#),
+                ("and", r#"type eq "w"].value co "é""#),
+                ("value_path", r#"emails[type eq "w"].value co "é""#),
+            ]
+        );
+    }
+
     #[test]
     fn a_builder_error_stops_the_parse_and_is_returned_as_is() {
         let limits = Limits::default();

@@ -57,9 +57,6 @@ pub struct AstConstructors {
     decimal: Py<PyAny>,
     int: Py<PyAny>,
     ops: [Py<PyString>; 9],
-    /// `"__dict__"` and `"span"`, interned: each filter node gets `span` in its `__dict__` (see [`PyBuilder`]).
-    dict: Py<PyString>,
-    span: Py<PyString>,
     /// Recently built `AttrPath`s by their text (see [`PathCache`]).
     paths: PathCache,
 }
@@ -83,8 +80,6 @@ impl AstConstructors {
             decimal: get("decimal")?,
             int: py.get_type::<PyInt>().into_any().unbind(),
             ops: OPS.map(|op| PyString::intern(py, op.as_str()).unbind()),
-            dict: PyString::intern(py, "__dict__").unbind(),
-            span: PyString::intern(py, "span").unbind(),
             paths: PathCache::new(),
         })
     }
@@ -100,10 +95,8 @@ impl AstConstructors {
     }
 }
 
-/// Builds a parse's Python objects with [`AstConstructors`].
-///
-/// Each filter node's span is stored as `node.__dict__["span"] = (start, end)` in characters (the node
-/// classes have a `__dict__`, so the span is outside the Struct's fields: not compared, encoded or printed).
+/// Builds a parse's Python objects with [`AstConstructors`]; each filter node's constructor gets the node's
+/// span last, as `(start, end)` in characters.
 pub struct PyBuilder<'a, 'py> {
     py: Python<'py>,
     constructors: &'a AstConstructors,
@@ -124,12 +117,9 @@ impl<'py> PyBuilder<'_, 'py> {
         }
     }
 
-    /// `node` with its span (converted to characters) set.
-    fn spanned(&self, node: Bound<'py, PyAny>, span: Span) -> PyResult<Bound<'py, PyAny>> {
-        let dict = node.getattr(self.constructors.dict.bind(self.py))?;
-        let span = (self.chars(span.start), self.chars(span.end));
-        dict.set_item(self.constructors.span.bind(self.py), span)?;
-        Ok(node)
+    /// A span in characters.
+    fn span(&self, span: Span) -> (usize, usize) {
+        (self.chars(span.start), self.chars(span.end))
     }
 }
 
@@ -170,38 +160,31 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
             Literal::Bool(b) => PyBool::new(self.py, b).to_owned().into_any(),
             Literal::Null => self.py.None().into_bound(self.py),
         };
-        let node = self.call1(&self.constructors.compare, (path, op, value))?;
-        self.spanned(node, span)
+        self.call1(&self.constructors.compare, (path, op, value, self.span(span)))
     }
 
     fn present(&mut self, path: Self::Path, span: Span) -> PyResult<Self::Node> {
-        let node = self.call1(&self.constructors.present, (path,))?;
-        self.spanned(node, span)
+        self.call1(&self.constructors.present, (path, self.span(span)))
     }
 
     fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
-        let node = self.call1(&self.constructors.and, (PyTuple::new(self.py, terms)?,))?;
-        self.spanned(node, span)
+        self.call1(&self.constructors.and, (PyTuple::new(self.py, terms)?, self.span(span)))
     }
 
     fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
-        let node = self.call1(&self.constructors.or, (PyTuple::new(self.py, terms)?,))?;
-        self.spanned(node, span)
+        self.call1(&self.constructors.or, (PyTuple::new(self.py, terms)?, self.span(span)))
     }
 
     fn not(&mut self, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
-        let node = self.call1(&self.constructors.not, (filter,))?;
-        self.spanned(node, span)
+        self.call1(&self.constructors.not, (filter, self.span(span)))
     }
 
     fn value_path(&mut self, path: Self::Path, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
-        let node = self.call1(&self.constructors.value_path, (path, filter))?;
-        self.spanned(node, span)
+        self.call1(&self.constructors.value_path, (path, filter, self.span(span)))
     }
 
     fn and_also(&mut self, filter: Self::Node, trailing: Self::Node, span: Span) -> PyResult<Self::Node> {
-        let node = self.call1(&self.constructors.and_also, (filter, trailing))?;
-        self.spanned(node, span)
+        self.call1(&self.constructors.and_also, (filter, trailing, self.span(span)))
     }
 
     fn patch_path(

@@ -147,7 +147,7 @@ def _value(token: Token):
 
 def _chain(cls, terms: list):
     """An and/or chain, spanning from its first term's start to its last term's end (see :mod:`.ast`)."""
-    return cls(terms=tuple(terms), span=(terms[0].span[0], terms[-1].span[1]))
+    return cls(terms=tuple(terms), start=terms[0].start, end=terms[-1].end)
 
 
 class _Builder(Transformer):
@@ -166,7 +166,7 @@ class _Builder(Transformer):
     val_and = and_expr
 
     def not_group(self, children):
-        return Not(filter=children[2], span=(children[0].start_pos, children[3].end_pos))
+        return Not(filter=children[2], start=children[0].start_pos, end=children[3].end_pos)
 
     def group(self, children):
         return children[1]
@@ -174,29 +174,30 @@ class _Builder(Transformer):
     def present(self, children):
         path, pr = children
         _state.get().count_comparison(path.start_pos)
-        return Present(path=path.value, span=(path.start_pos, pr.end_pos))
+        return Present(path=path.value, start=path.start_pos, end=pr.end_pos)
 
     def compare(self, children):
         path, op, value = children
         _state.get().count_comparison(path.start_pos)
-        span = (path.start_pos, value.end_pos)
-        return Compare(path=path.value, op=op.value.lower(), value=_value(value), span=span)
+        return Compare(
+            path=path.value, op=op.value.lower(), value=_value(value), start=path.start_pos, end=value.end_pos
+        )
 
     def value_path(self, children):
-        span = (children[0].start_pos, children[3].end_pos)
-        return ValuePath(path=children[0].value, filter=children[2], span=span)
+        start, end = children[0].start_pos, children[3].end_pos
+        return ValuePath(path=children[0].value, filter=children[2], start=start, end=end)
 
     def value_path_present(self, children):
         sub, pr = children[4:6]
         _state.get().count_comparison(sub.start_pos)
-        trailing = Present(path=AttrPath(name=sub.value[1:]), span=(sub.start_pos, pr.end_pos))
+        trailing = Present(path=AttrPath(name=sub.value[1:]), start=sub.start_pos, end=pr.end_pos)
         return _entra(children[0], children[2], trailing)
 
     def value_path_compare(self, children):
         sub, op, value = children[4:7]
         _state.get().count_comparison(sub.start_pos)
-        span = (sub.start_pos, value.end_pos)
-        trailing = Compare(path=AttrPath(name=sub.value[1:]), op=op.value.lower(), value=_value(value), span=span)
+        path = AttrPath(name=sub.value[1:])
+        trailing = Compare(path=path, op=op.value.lower(), value=_value(value), start=sub.start_pos, end=value.end_pos)
         return _entra(children[0], children[2], trailing)
 
     def path_attr(self, children):
@@ -211,9 +212,9 @@ class _Builder(Transformer):
 
 def _entra(path: Token, inner: Filter, trailing: Filter) -> ValuePath:
     """The Entra ID form ``attr[f].sub op v`` means ``attr[f and sub op v]``."""
-    end = trailing.span[1]
-    both = and_also(inner, trailing, (inner.span[0], end))
-    return ValuePath(path=path.value, filter=both, span=(path.start_pos, end))
+    end = trailing.end
+    both = and_also(inner, trailing, inner.start, end)
+    return ValuePath(path=path.value, filter=both, start=path.start_pos, end=end)
 
 
 # --- the Lark object, built once ------------------------------------------------------------------------------

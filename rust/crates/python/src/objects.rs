@@ -117,7 +117,7 @@ impl<'py> PyBuilder<'_, 'py> {
         }
     }
 
-    /// A span in characters.
+    /// A span in characters, as the constructors take it: `start, end`.
     fn span(&self, span: Span) -> (usize, usize) {
         (self.chars(span.start), self.chars(span.end))
     }
@@ -160,31 +160,52 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
             Literal::Bool(b) => PyBool::new(self.py, b).to_owned().into_any(),
             Literal::Null => self.py.None().into_bound(self.py),
         };
-        self.call1(&self.constructors.compare, (path, op, value, self.span(span)))
+        self.call1(&self.constructors.compare, {
+            let (start, end) = self.span(span);
+            (path, op, value, start, end)
+        })
     }
 
     fn present(&mut self, path: Self::Path, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.present, (path, self.span(span)))
+        self.call1(&self.constructors.present, {
+            let (start, end) = self.span(span);
+            (path, start, end)
+        })
     }
 
     fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.and, (PyTuple::new(self.py, terms)?, self.span(span)))
+        self.call1(&self.constructors.and, {
+            let (start, end) = self.span(span);
+            (PyTuple::new(self.py, terms)?, start, end)
+        })
     }
 
     fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.or, (PyTuple::new(self.py, terms)?, self.span(span)))
+        self.call1(&self.constructors.or, {
+            let (start, end) = self.span(span);
+            (PyTuple::new(self.py, terms)?, start, end)
+        })
     }
 
     fn not(&mut self, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.not, (filter, self.span(span)))
+        self.call1(&self.constructors.not, {
+            let (start, end) = self.span(span);
+            (filter, start, end)
+        })
     }
 
     fn value_path(&mut self, path: Self::Path, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.value_path, (path, filter, self.span(span)))
+        self.call1(&self.constructors.value_path, {
+            let (start, end) = self.span(span);
+            (path, filter, start, end)
+        })
     }
 
     fn and_also(&mut self, filter: Self::Node, trailing: Self::Node, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.and_also, (filter, trailing, self.span(span)))
+        self.call1(&self.constructors.and_also, {
+            let (start, end) = self.span(span);
+            (filter, trailing, start, end)
+        })
     }
 
     fn patch_path(

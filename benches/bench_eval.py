@@ -61,9 +61,20 @@ def sw_lambda(user) -> bool:
     return type(value) is str and value.casefold().startswith("str")
 
 
+def _non_empty(value) -> bool:
+    if type(value) is dict:
+        return any(map(_non_empty, value.values()))
+    if type(value) is list:
+        return any(map(_non_empty, value))
+    return value is not None and value != ""
+
+
 def pr_lambda(user) -> bool:
+    # the pr rule of docs/semantics.md §Evaluation: emptiness judged on the JSON shape
     value = user.get("title")
-    return value is not None and value != "" and value != []
+    return (
+        value is not None and value != "" and (type(value) is not dict and type(value) is not list or _non_empty(value))
+    )
 
 
 _CUTOFF = datetime(2018, 1, 1, tzinfo=_UTC)

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 import scimcore
+from scimcore import _bench_engines
 from scimcore.bench import COUNT, build_world, cases, lambda_search, load_directory, markdown, measure
 from scimcore.store.native import native_module as _native_module
 
@@ -65,6 +66,19 @@ def test_answers_agree(world, directory):
             case["name"]
         )
         assert total > 0, case["name"]
+
+
+def test_columnar_engines_agree(world):
+    """Polars and DuckDB (the optional ``bench`` extra) answer the six queries with the same totals and pages."""
+    if not _bench_engines.available():
+        pytest.skip("Polars and DuckDB are not installed (pip install scimcore[bench])")
+    all_cases = cases(world.sample)
+    engines = _bench_engines.build_engines(world.users, world.ndjson, all_cases)
+    for number, case in enumerate(all_cases):
+        total, page = lambda_search(world.users, case)
+        for name, searches in engines.items():
+            found, resources = searches[number]()
+            assert (found, [r["id"] for r in resources]) == (total, [u["id"] for u in page]), (name, case["name"])
 
 
 def test_directory_ratios(world, directory):

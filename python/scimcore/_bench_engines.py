@@ -125,12 +125,16 @@ def _polars(flat: dict[str, list], emails: dict[str, list], cases: list[dict]) -
         ),
     ]
 
+    texts = users["json"]
+
     def search(frame: Any, key: str | None) -> Search:
+        # the page's JSON is fetched for its 100 rows only (late materialisation), as a tuned query would
+        matched = frame.select("pos", "id", *([key] if key else []))
+        page = matched if key is None else matched.sort([key, "id"], nulls_last=True)
+
         def run() -> tuple[int, list[dict]]:
-            matched = frame.select("pos", "id", "json", *([key] if key else []))
-            page = matched if key is None else matched.sort([key, "id"], nulls_last=True)
-            total, page_frame = pl.collect_all([matched.select(pl.len()), page.head(100).select("json")])
-            return total.item(), [_decode(j) for j in page_frame["json"]]
+            total, page_frame = pl.collect_all([matched.select(pl.len()), page.head(100).select("pos")])
+            return total.item(), [_decode(j) for j in texts.gather(page_frame["pos"])]
 
         return run
 
@@ -163,13 +167,19 @@ def _duckdb(flat: dict[str, list], emails: dict[str, list], cases: list[dict], t
     keys = [None, "user_name", "created", "user_name", "family", "display"]
 
     def search(condition: str, key: str | None, params: list) -> Search:
+        # the count, then the page with its JSON fetched for its 100 rows only (late materialisation): the
+        # fastest of the forms tried (a window count(*) OVER () over the page query was 2-3x slower)
         order = "pos" if key is None else f"{key} NULLS LAST, id"
-        sql = f"SELECT json, count(*) OVER () FROM users WHERE {condition} ORDER BY {order} LIMIT 100"
+        count = f"SELECT count(*) FROM users WHERE {condition}"
+        page = (
+            f"SELECT json FROM users WHERE pos IN (SELECT pos FROM users WHERE {condition} ORDER BY {order} "
+            f"LIMIT 100) ORDER BY {order}"
+        )
         statement = con.cursor()
 
         def run() -> tuple[int, list[dict]]:
-            rows = statement.execute(sql, params).fetchall()
-            return (rows[0][1] if rows else 0), [_decode(r[0]) for r in rows]
+            total = statement.execute(count, params).fetchall()[0][0]
+            return total, [_decode(r[0]) for r in statement.execute(page, params).fetchall()]
 
         return run
 

@@ -14,6 +14,7 @@ __all__ = [
     "DirectoryStore",
     "FilterPlan",
     "FilterSyntaxError",
+    "PageProjection",
     "PlanNode",
     "SortPlan",
     "casefold",
@@ -100,6 +101,18 @@ class SortPlan:
         cls, slot: int, sub: int | None, primary: int | None, multi: bool, kind: str, descending: bool
     ) -> SortPlan: ...
 
+_Rule = tuple[str, bool, bool, list[tuple[str, bool]], bool]
+_Scope = tuple[list[_Rule], bool]
+
+@final
+class PageProjection:
+    """One request's projection, decided by ``scimcore.store.native.page_projection`` and applied by
+    ``DirectoryStore.search_json``: rules ``(lower-case name, keep, complex, [(lower-case sub, kept)], keep
+    unknown subs)`` per attribute, and whether unknown attributes are kept, for the base schema and each
+    extension (in the resource type's order)."""
+
+    def __new__(cls, base_schema: str, base: _Scope, extensions: list[tuple[str, _Scope]]) -> PageProjection: ...
+
 @final
 class DirectoryStore:
     """The native store of one resource type; every method releases the GIL while it works.
@@ -126,6 +139,10 @@ class DirectoryStore:
         self, plan: FilterPlan, sort: SortPlan | None = None, start: int = 0, count: int | None = None
     ) -> tuple[int, list[bytes]]:
         """``(total matches, JSON of the page)``: ``start`` is 0-based, ``count`` ``None`` means all."""
+    def search_json(
+        self, plan: FilterPlan, sort: SortPlan | None, start: int, count: int | None, projection: PageProjection
+    ) -> bytes:
+        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection``."""
     def heap_bytes(self) -> int: ...
     def set_threads(self, threads: int) -> None: ...
     def __len__(self) -> int: ...

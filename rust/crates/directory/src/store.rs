@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::{Map, Value};
 
-use super::columns::{Cache, Columns, Sorter, Source};
+use super::columns::{Cache, Columns, Sorter, Source, BLOCK};
 use super::error::DirError;
 use super::fold::fold;
 use super::layout::Layout;
@@ -296,11 +296,27 @@ impl Store {
             let mut hits = Vec::new();
             #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
             match &bound {
-                Some(bound) => hits.extend(
-                    range
-                        .filter(|&pos| bound.test(pos) && (all_live || self.rows[pos].is_some()))
-                        .map(|p| p as u32),
-                ),
+                Some(bound) => {
+                    let mut matched = [false; BLOCK];
+                    let mut found = [0u32; BLOCK];
+                    for start in range.clone().step_by(BLOCK) {
+                        let len = BLOCK.min(range.end - start);
+                        let matched = &mut matched[..len];
+                        bound.block(start, matched);
+                        if !all_live {
+                            for (m, row) in matched.iter_mut().zip(&self.rows[start..start + len]) {
+                                *m &= row.is_some();
+                            }
+                        }
+                        // branch-free compaction of the matching positions
+                        let mut n = 0;
+                        for (j, &m) in matched.iter().enumerate() {
+                            found[n] = (start + j) as u32;
+                            n += usize::from(m);
+                        }
+                        hits.extend_from_slice(&found[..n]);
+                    }
+                }
                 None => hits.extend(
                     range
                         .filter(|&pos| self.rows[pos].as_ref().is_some_and(|r| plan.matches(&r.slots)))

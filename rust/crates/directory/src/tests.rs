@@ -324,6 +324,9 @@ fn malformed_input_is_an_error() {
 fn columns_agree_with_trees_across_writes() {
     let plans = [
         r#"["cmp", 1, -1, "sw", {"s": "user1"}]"#,
+        r#"["cmp", 1, -1, "eq", {"s": "user12"}]"#,
+        r#"["cmp", 2, 0, "ew", {"s": "10@y.com"}]"#,
+        r#"["cmp", 2, 0, "ew", {"s": "0@x.org"}]"#,
         r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#,
         r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": ".org"}]]]]"#,
         r#"["pr", 3, -1]"#,
@@ -363,11 +366,13 @@ fn columns_agree_with_trees_across_writes() {
         };
         format!(
             r#"{{"id":"id{i:04}","userName":"User{}"{email},"age":{age}{ext}{meta}}}"#,
-            (i * 31 + v) % 1000
+            (i * 31 + v) % 100_000
         )
     };
     let mut s = Store::new(layout_from_json(LAYOUT));
-    let batch = (0..300)
+    // more rows than one evaluation block (columns::BLOCK), so that block edges and value paths whose
+    // elements are no longer contiguous (after replacements) are checked too
+    let batch = (0..1300)
         .map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap())
         .collect();
     s.add_many(batch).unwrap();
@@ -399,16 +404,16 @@ fn columns_agree_with_trees_across_writes() {
         }
     };
     check(&s);
-    let more = (300..340)
+    let more = (1300..1340)
         .map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap())
         .collect();
     s.add_many(more).unwrap();
-    for i in (0..340).step_by(3) {
+    for i in (0..1340).step_by(3) {
         let id = format!("id{i:04}");
         s.replace(&id, Prepared::parse(s.layout(), doc(i, 1).as_bytes()).unwrap())
             .unwrap();
     }
-    for i in (1..340).step_by(11) {
+    for i in (1..1340).step_by(11) {
         s.delete(&format!("id{i:04}")).unwrap();
     }
     check(&s);

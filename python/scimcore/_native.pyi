@@ -19,6 +19,7 @@ __all__ = [
     "SortPlan",
     "casefold",
     "datetime_micros",
+    "memory_bandwidth",
 ]
 
 class FilterSyntaxError(Exception):
@@ -143,6 +144,8 @@ class DirectoryStore:
         self, plan: FilterPlan, sort: SortPlan | None, start: int, count: int | None, projection: PageProjection
     ) -> bytes:
         """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection``."""
+    def scan_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
+        """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads; ``None`` off columns."""
     def heap_bytes(self) -> int: ...
     def set_threads(self, threads: int) -> None: ...
     def __len__(self) -> int: ...
@@ -152,3 +155,6 @@ def casefold(text: str) -> str:
 
 def datetime_micros(text: str) -> int | None:
     """An xsd:dateTime literal as microseconds since the epoch (``scimcore.datetimes.parse_datetime``)."""
+
+def memory_bandwidth(bytes: int, threads: int, rounds: int = 5) -> float:
+    """Bytes per second read by summing a ``bytes``-byte buffer on ``threads`` threads, best of ``rounds``."""

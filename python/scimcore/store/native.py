@@ -151,6 +151,22 @@ class NativeBackend:
         native = page_projection(self._native, projection)
         return self._store.search_json(plan, sort, params.start - 1, params.size, native)
 
+    def scan_runner(self, filter: Any, sort_by: str | None, count: int, threads: int) -> tuple[Any, int | None]:
+        """For the benchmark: a call running the store's search on ``threads`` threads (the page left as JSON
+        bytes, nothing decoded) and the heap bytes of the columns that search reads (``None`` off columns)."""
+        plan = self._plan(filter)
+        sort = None if sort_by is None else self._sort(sort_by, False)
+        store, restore = self._store, self._threads or os.cpu_count() or 1
+
+        def run() -> Any:
+            store.set_threads(threads)
+            try:
+                return store.search(plan, sort, 0, count)
+            finally:
+                store.set_threads(restore)
+
+        return run, store.scan_bytes(plan, sort)
+
     def _plan(self, filter: Any) -> Any:
         """The native plan of a filter, cached by filter text / AST JSON."""
         compiled = None if filter is None else compile_filter(filter, self.resource_type, self.registry)

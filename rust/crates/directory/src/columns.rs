@@ -212,7 +212,8 @@ impl Column {
         }
     }
 
-    fn heap_bytes(&self) -> usize {
+    /// Approximate heap bytes (cells and text).
+    pub(crate) fn heap_bytes(&self) -> usize {
         (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity()
     }
 
@@ -606,6 +607,43 @@ impl Bound {
             Bound::TextEw(column, text) => column.any(i, |c| text.suffix_of(column, c)),
             Bound::Present(column) => column.any(i, present),
             Bound::ValuePath { elements, filter } => elements.range(i).any(|e| filter.test(e)),
+        }
+    }
+}
+
+impl Bound {
+    /// Heap bytes of the columns (and element indexes) this plan reads, each counted once.
+    #[must_use]
+    pub fn column_bytes(&self) -> usize {
+        let mut columns: Vec<&Arc<Column>> = Vec::new();
+        let mut elements: Vec<&Arc<Elements>> = Vec::new();
+        self.collect(&mut columns, &mut elements);
+        columns.iter().map(|c| c.heap_bytes()).sum::<usize>() + elements.iter().map(|e| e.heap_bytes()).sum::<usize>()
+    }
+
+    fn collect<'a>(&'a self, columns: &mut Vec<&'a Arc<Column>>, elements: &mut Vec<&'a Arc<Elements>>) {
+        let mut add = |column: &'a Arc<Column>| {
+            if !columns.iter().any(|c| Arc::ptr_eq(c, column)) {
+                columns.push(column);
+            }
+        };
+        match self {
+            Bound::Const(_) => {}
+            Bound::And(terms) | Bound::Or(terms) => terms.iter().for_each(|t| t.collect(columns, elements)),
+            Bound::Not(inner) => inner.collect(columns, elements),
+            Bound::Compare { column, .. }
+            | Bound::Time(column, ..)
+            | Bound::BoolEq(column, _)
+            | Bound::TextEq(column, _)
+            | Bound::TextSw(column, _)
+            | Bound::TextEw(column, _)
+            | Bound::Present(column) => add(column),
+            Bound::ValuePath { elements: e, filter } => {
+                if !elements.iter().any(|x| Arc::ptr_eq(x, e)) {
+                    elements.push(e);
+                }
+                filter.collect(columns, elements);
+            }
         }
     }
 }

@@ -13,6 +13,7 @@
 //!
 //! No `PyO3` here: `cargo test` exercises this crate without Python; `scimcore-python` binds it.
 
+pub mod bandwidth;
 pub mod columns;
 mod datetime;
 pub mod error;

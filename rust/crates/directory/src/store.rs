@@ -241,6 +241,20 @@ impl Store {
         Page { total, resources }
     }
 
+    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed): the
+    /// benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
+    #[must_use]
+    pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
+        let columns = Columns {
+            layout: &self.layout,
+            rows: &self.rows,
+            cache: &self.cache,
+        };
+        let bound = columns.bind(plan)?;
+        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()))
+    }
+
     /// Approximate heap bytes held by the store (rows, scan trees, JSON, id map and indexes).
     #[must_use]
     pub fn heap_bytes(&self) -> usize {

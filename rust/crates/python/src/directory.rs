@@ -388,6 +388,13 @@ impl DirectoryStore {
         Ok(PyBytes::new(py, &body))
     }
 
+    /// Heap bytes of the columns a full scan of `plan` (sorted by `sort`) reads, or `None` when it cannot run
+    /// on columns (the benchmark's bytes touched).
+    #[pyo3(signature = (plan, sort=None))]
+    fn scan_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
+        py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_bytes(&plan.0, sort.map(|s| &s.0))) })
+    }
+
     fn __len__(&self) -> PyResult<usize> {
         Ok(self.read()?.len())
     }
@@ -418,6 +425,14 @@ fn datetime_micros(text: &str) -> Option<i64> {
     parse_datetime(text)
 }
 
+/// `memory_bandwidth(bytes, threads, rounds)`: bytes per second read by summing a `bytes`-byte buffer on
+/// `threads` threads, best of `rounds` (the benchmark's DRAM limit; the GIL is released).
+#[pyfunction]
+#[pyo3(signature = (bytes, threads, rounds=5))]
+fn memory_bandwidth(py: Python<'_>, bytes: usize, threads: usize, rounds: usize) -> f64 {
+    py.detach(|| scimcore_directory::bandwidth::read_bandwidth(bytes, threads, rounds))
+}
+
 /// Register the directory classes and functions in `scimcore._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<DirectoryStore>()?;
@@ -427,5 +442,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PageProjection>()?;
     m.add_function(wrap_pyfunction!(casefold, m)?)?;
     m.add_function(wrap_pyfunction!(datetime_micros, m)?)?;
+    m.add_function(wrap_pyfunction!(memory_bandwidth, m)?)?;
     Ok(())
 }

@@ -16,6 +16,7 @@ enforce uniqueness of attributes with ``uniqueness`` server/global (``userName``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -118,6 +119,20 @@ class Directory(StoreFront):
         )
         projection = self._projection(params.attributes, params.excluded_attributes)
         return self._backend.query_json(params, projection)  # type: ignore[attr-defined]
+
+    def prepare(self, filters: Iterable[Any] = (), sort_by: Iterable[str] = ()) -> dict[str, int]:
+        """Build the native scan columns for the attributes a server filters and sorts on now, at start-up,
+        instead of in the first search that needs them (docs/directory.md). Returns the heap bytes of the
+        columns each filter and ``sortBy`` reads, by its text (the Python store builds nothing: ``{}``)."""
+        if self.backend != "native":
+            return {}
+        report: dict[str, int] = {}
+        backend: Any = self._backend
+        for item in filters:
+            report[str(item)] = backend.prepare(item, None) or 0
+        for key in sort_by:
+            report[f"sortBy={key}"] = backend.prepare(None, key) or 0
+        return report
 
     def memory_bytes(self) -> int | None:
         """Heap bytes held by the native store (its own accounting), ``None`` for the Python store."""

@@ -151,6 +151,14 @@ class NativeBackend:
         native = page_projection(self._native, projection)
         return self._store.search_json(plan, sort, params.start - 1, params.size, native)
 
+    def prepare(self, filter: Any, sort_by: str | None) -> int | None:
+        """Build now the scan columns that ``filter`` and ``sort_by`` read (a first search would build them);
+        the heap bytes of those columns, ``None`` if the filter does not run on columns."""
+        self._refresh_layout()
+        plan = self._plan(filter)
+        sort = None if sort_by is None else self._sort(sort_by, False)
+        return self._store.scan_bytes(plan, sort)
+
     def scan_runner(self, filter: Any, sort_by: str | None, count: int, threads: int) -> tuple[Any, int | None]:
         """For the benchmark: a call running the store's search on ``threads`` threads (the page left as JSON
         bytes, nothing decoded) and the heap bytes of the columns that search reads (``None`` off columns)."""

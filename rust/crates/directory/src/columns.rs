@@ -34,10 +34,10 @@ pub enum Cell {
     Absent,
     /// A value no literal equals (null, a list, an object); the flag is its `pr`.
     Other(bool),
-    /// Text in comparison form: `text[start..start + len]`, its first bytes inline (zero-padded), so that
-    /// most comparisons are decided without reading the text.
+    /// Text in comparison form: `text[start..start + len]`, its first [`HEAD`] bytes inline (zero-padded),
+    /// so that most comparisons and sort ranks are decided without reading the text.
     Str {
-        head: [u8; 4],
+        head: [u8; HEAD],
         start: u32,
         len: u32,
     },
@@ -77,31 +77,43 @@ pub struct Column {
 const CELL: usize = std::mem::size_of::<Cell>();
 const _: () = assert!(CELL == 16, "a cell stays 16 bytes");
 
-/// A text literal for `eq`/`sw`/`ew`: its bytes, and its first (up to 4) bytes as a masked word to test a
-/// cell's inline head with.
+/// Bytes of a text cell kept inline (what fits in a 16-byte cell beside the offset and the length).
+pub const HEAD: usize = 7;
+
+/// The inline head of a text as a word (zero-padded).
+#[inline]
+fn head_word(head: [u8; HEAD]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes[..HEAD].copy_from_slice(&head);
+    u64::from_be_bytes(bytes)
+}
+
+/// A text literal for `eq`/`sw`/`ew`: its bytes, and its first (up to [`HEAD`]) bytes as a masked word to
+/// test a cell's inline head with.
 #[derive(Debug)]
 pub struct Needle {
     text: Box<[u8]>,
-    head: u32,
-    mask: u32,
+    head: u64,
+    mask: u64,
 }
 
 impl Needle {
     fn new(text: &[u8]) -> Needle {
-        let n = text.len().min(4);
-        let mut head = [0u8; 4];
+        let n = text.len().min(HEAD);
+        let mut head = [0u8; HEAD];
         head[..n].copy_from_slice(&text[..n]);
-        let mask = if n == 4 { u32::MAX } else { (1u32 << (8 * n)) - 1 };
+        // the first n bytes of the big-endian word
+        let mask = if n == 0 { 0 } else { u64::MAX << (64 - 8 * n) };
         Needle {
             text: text.into(),
-            head: u32::from_le_bytes(head),
+            head: head_word(head),
             mask,
         }
     }
 
     #[inline]
-    fn head_matches(&self, head: [u8; 4]) -> bool {
-        (u32::from_le_bytes(head) ^ self.head) & self.mask == 0
+    fn head_matches(&self, head: [u8; HEAD]) -> bool {
+        (head_word(head) ^ self.head) & self.mask == 0
     }
 
     /// Is the cell text equal to the needle (`exact`) or does it start with it?
@@ -112,7 +124,7 @@ impl Needle {
         };
         let n = self.text.len();
         let fits = if exact { len as usize == n } else { len as usize >= n };
-        fits && self.head_matches(head) && (n <= 4 || same(&column.bytes(start, len)[4..], &self.text[4..]))
+        fits && self.head_matches(head) && (n <= HEAD || same(&column.bytes(start, len)[HEAD..], &self.text[HEAD..]))
     }
 
     #[inline]
@@ -185,8 +197,8 @@ impl Column {
                 let len = u32::try_from(s.len()).ok()?;
                 u32::try_from(self.text.len() + s.len()).ok()?;
                 self.text.push_str(s);
-                let mut head = [0u8; 4];
-                let n = s.len().min(4);
+                let mut head = [0u8; HEAD];
+                let n = s.len().min(HEAD);
                 head[..n].copy_from_slice(&s.as_bytes()[..n]);
                 Cell::Str { head, start, len }
             }
@@ -798,16 +810,12 @@ pub struct Sorter<'a> {
 
 impl Sorter<'_> {
     /// A 128-bit rank, weakly monotone with [`Sorter::compare`]: missing flag, then a 64-bit key prefix.
-    fn rank(&self, pos: u32) -> u128 {
+    #[must_use]
+    pub fn rank(&self, pos: u32) -> u128 {
         let cell = self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);
         let prefix = match cell {
-            Cell::Str { start, len, .. } => {
-                let mut bytes = [0u8; 8];
-                let s = self.column.str(start, len).as_bytes();
-                let n = s.len().min(8);
-                bytes[..n].copy_from_slice(&s[..n]);
-                Some(u64::from_be_bytes(bytes))
-            }
+            // the inline head: no read of the text (ties on it are compared in full)
+            Cell::Str { head, .. } => Some(head_word(head)),
             #[allow(clippy::cast_precision_loss)] // weakly monotone: exact ties are compared in full
             Cell::Int(i) => Some(float_rank(i as f64)),
             #[allow(clippy::cast_sign_loss)]

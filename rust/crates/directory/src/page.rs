@@ -12,6 +12,28 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: attribute names are short, where `SipHash` costs more than the lookup.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+/// A map from lower-case attribute names.
+pub type Names<T> = HashMap<Box<str>, T, BuildHasherDefault<Fnv>>;
 
 /// What one attribute keeps (decided per request).
 #[derive(Debug, Clone, Default)]
@@ -21,7 +43,7 @@ pub struct Rule {
     /// Apply the sub-attribute rules to its value (a complex attribute).
     pub complex: bool,
     /// Sub-attribute (lower-case name) → kept.
-    pub subs: HashMap<Box<str>, bool>,
+    pub subs: Names<bool>,
     /// Whether a sub-attribute the schema does not define is kept.
     pub unknown_sub: bool,
 }
@@ -30,7 +52,7 @@ pub struct Rule {
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// Attribute (lower-case name) → its rule.
-    pub attrs: HashMap<Box<str>, Rule>,
+    pub attrs: Names<Rule>,
     /// Whether an attribute the schema does not define is kept.
     pub unknown: bool,
 }
@@ -38,10 +60,12 @@ pub struct Scope {
 /// One request's projection of resources of one type.
 #[derive(Debug, Clone, Default)]
 pub struct Projection {
-    pub base_schema: Box<str>,
-    pub base: Scope,
+    base_schema: Box<str>,
+    base: Scope,
     /// `(URN as the schema spells it, its attributes)`, matched case-insensitively.
-    pub extensions: Vec<(Box<str>, Scope)>,
+    extensions: Vec<(Box<str>, Scope)>,
+    /// The extension URNs in lower case, same order.
+    lowered: Vec<Box<str>>,
 }
 
 /// A parsed JSON value borrowing the stored bytes: scalars stay as their source text.
@@ -200,11 +224,19 @@ fn write(value: &Json<'_>, out: &mut Vec<u8>) {
     }
 }
 
-fn lower(key: &str) -> Cow<'_, str> {
-    if key.bytes().any(|b| b.is_ascii_uppercase()) || !key.is_ascii() {
-        Cow::Owned(key.to_lowercase())
+/// Call `then` with `key` in lower case (on the stack for short ASCII keys, the usual case).
+#[inline]
+fn with_lower<T>(key: &str, then: impl FnOnce(&str) -> T) -> T {
+    let mut buffer = [0u8; 64];
+    if key.len() <= buffer.len() && key.is_ascii() {
+        let lowered = &mut buffer[..key.len()];
+        for (l, b) in lowered.iter_mut().zip(key.bytes()) {
+            *l = b.to_ascii_lowercase();
+        }
+        // ASCII stays valid UTF-8
+        then(std::str::from_utf8(lowered).unwrap_or_default())
     } else {
-        Cow::Borrowed(key)
+        then(&key.to_lowercase())
     }
 }
 
@@ -235,7 +267,8 @@ impl Rule {
         let kept: Vec<_> = entries
             .into_iter()
             .filter(|(key, _, item)| {
-                !matches!(item, Json::Null) && self.subs.get(&*lower(key)).copied().unwrap_or(self.unknown_sub)
+                !matches!(item, Json::Null)
+                    && with_lower(key, |k| self.subs.get(k).copied().unwrap_or(self.unknown_sub))
             })
             .collect();
         (!kept.is_empty() || was_empty).then_some(Json::Object(kept))
@@ -244,7 +277,7 @@ impl Rule {
 
 impl Scope {
     fn apply<'a>(&self, key: &str, value: Json<'a>) -> Option<Json<'a>> {
-        match self.attrs.get(&*lower(key)) {
+        match with_lower(key, |k| self.attrs.get(k)) {
             Some(rule) => rule.apply(value),
             None => (self.unknown && !matches!(value, Json::Null)).then_some(value),
         }
@@ -252,9 +285,32 @@ impl Scope {
 }
 
 impl Projection {
+    /// The projection of resources whose base schema is `base_schema`, with `extensions` (URN and scope,
+    /// in the resource type's order).
+    #[must_use]
+    pub fn new(base_schema: Box<str>, base: Scope, extensions: Vec<(Box<str>, Scope)>) -> Projection {
+        let lowered = extensions
+            .iter()
+            .map(|(urn, _)| urn.to_lowercase().into_boxed_str())
+            .collect();
+        Projection {
+            base_schema,
+            base,
+            extensions,
+            lowered,
+        }
+    }
+
+    /// The extension whose URN is `key` in any case (its index).
+    fn extension_at(&self, key: &str) -> Option<usize> {
+        if self.lowered.is_empty() {
+            return None;
+        }
+        with_lower(key, |k| self.lowered.iter().position(|urn| **urn == *k))
+    }
+
     fn extension(&self, key: &str) -> Option<&(Box<str>, Scope)> {
-        let key = lower(key);
-        self.extensions.iter().find(|(urn, _)| *urn.to_lowercase() == *key)
+        self.extensions.get(self.extension_at(key)?)
     }
 
     /// Append the projection of one stored resource to `out`; `false` (nothing written) if it is not a JSON
@@ -301,10 +357,11 @@ impl Projection {
             }
             Some(at) => {
                 // schemas names only the extensions present (RFC 7643 §3).
-                let present: Vec<String> = kept.iter().map(|(k, _, _)| k.to_lowercase()).collect();
+                let present: Vec<usize> = kept.iter().filter_map(|(k, _, _)| self.extension_at(k)).collect();
                 let absent = |urn: &Json<'_>| match urn {
                     Json::Scalar(raw) if raw.first() == Some(&b'"') => string_value(raw)
-                        .is_some_and(|u| self.extension(&u).is_some() && !present.contains(&u.to_lowercase())),
+                        .and_then(|u| self.extension_at(&u))
+                        .is_some_and(|at| !present.contains(&at)),
                     _ => false,
                 };
                 if let Json::Array(urns) = &mut kept[at].2 {

@@ -225,14 +225,14 @@ impl PageProjection {
     /// is `[(URN, scope)]` in the resource type's order.
     #[new]
     fn new(base_schema: String, base: PyScope, extensions: Vec<(String, PyScope)>) -> Self {
-        PageProjection(Projection {
-            base_schema: base_schema.into_boxed_str(),
-            base: scope(base),
-            extensions: extensions
+        PageProjection(Projection::new(
+            base_schema.into_boxed_str(),
+            scope(base),
+            extensions
                 .into_iter()
                 .map(|(urn, s)| (urn.into_boxed_str(), scope(s)))
                 .collect(),
-        })
+        ))
     }
 }
 

@@ -40,12 +40,12 @@ def make_store(store_kind: str) -> Iterator[Callable[[str], Any]]:
             return scimcore.Directory(resource_type, backend="python")
         if store_kind == "sqlite":
             connection = sqlite3.connect(":memory:", check_same_thread=False)
-            closing.append(connection)
+            closing.append(connection.close)
             return scimcore.SqlDirectory(connection, resource_type)
         import psycopg
 
         connection = psycopg.connect(os.environ["SCIMCORE_PG_DSN"], autocommit=True)
-        closing.append(connection)
+        closing.append(connection.close)
         table = f"svc_{resource_type.lower()}_{uuid.uuid4().hex[:12]}"
         store = scimcore.SqlDirectory(connection, resource_type, table=table)
         closing.append(lambda: connection.execute(f"DROP TABLE IF EXISTS {table}"))
@@ -53,7 +53,7 @@ def make_store(store_kind: str) -> Iterator[Callable[[str], Any]]:
 
     yield make
     for item in reversed(closing):
-        item() if callable(item) else item.close()
+        item()
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import threading
 from typing import Any
 
 import httpx
-from service_helpers import BASE
 
 import scimcore
+
+from .service_helpers import BASE
 
 
 def _service(**options: Any) -> scimcore.Service:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from service_helpers import BASE, Client
 
 import scimcore
 from scimcore.service import Request
+
+from .service_helpers import BASE, Client
 
 
 def _service(**options: Any) -> scimcore.Service:
@@ -107,6 +108,7 @@ def test_me_acts_on_the_callers_resource_with_its_real_location() -> None:
     ids["ann"] = ann["id"]
     status, headers, body = client.get("/Me")
     assert status == 200 and body["id"] == ann["id"]
+    assert headers["location"] == f"{BASE}/Users/{ann['id']}"
     status, headers, body = client.put("/Me", {"userName": "ann", "displayName": "Ann"})
     assert status == 200 and body["displayName"] == "Ann"
     assert headers["location"] == f"{BASE}/Users/{ann['id']}"

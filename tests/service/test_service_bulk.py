@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from service_helpers import BASE, Client, patch_op
-
 import scimcore
+
+from .service_helpers import BASE, Client, patch_op
 
 BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 

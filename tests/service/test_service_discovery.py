@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service_helpers import BASE, Client
-
 import scimcore
+
+from .service_helpers import BASE, Client
 
 SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"

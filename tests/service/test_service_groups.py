@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service_helpers import BASE, Client, patch_op
+from .service_helpers import BASE, Client, patch_op
 
 
 def _groups(client: Client, user: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 import pytest
-from service_helpers import BASE, Client
 
 import scimcore
 from scimcore.service.routes import parse_query
+
+from .service_helpers import BASE, Client
 
 
 def test_unknown_endpoint_and_id_are_404_with_an_error_body(memory_client: Client) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from service_helpers import BASE, Client
 
 import scimcore
 from scimcore.service.cursors import CursorSigner
+
+from .service_helpers import BASE, Client
 
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from service_helpers import BASE, Client, patch_op
+
+from .service_helpers import BASE, Client, patch_op
 
 
 def test_post_assigns_id_and_meta_and_answers_201_with_location_and_etag(client: Client) -> None:

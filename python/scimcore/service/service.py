@@ -212,10 +212,14 @@ class Service:
         assert route is not None
         if request.method not in route.allow:
             raise MethodNotAllowed(f"{request.method} is not allowed here", route.allow)
-        if route.kind == "me":
+        me = route.kind == "me"
+        if me:
             route = self._me(request)
         data = self._body(request, route) if request.method in _BODY_METHODS else None
-        return self.dispatch(request, route, self.policy_for(request), data)
+        outcome = self.dispatch(request, route, self.policy_for(request), data)
+        if me and not any(name == "Location" for name, _ in outcome.headers):
+            outcome.headers.append(("Location", self.prefixes[route.resource_type or ""] + str(route.resource_id)))
+        return outcome
 
     def _body(self, request: Request, route: Route) -> Any:
         """The JSON body of a POST/PUT/PATCH (RFC 7644 §3.8): 413 over the limit, 415 if not JSON media."""

@@ -113,3 +113,15 @@ def test_me_acts_on_the_callers_resource_with_its_real_location() -> None:
     assert status == 200 and body["displayName"] == "Ann"
     assert headers["location"] == f"{BASE}/Users/{ann['id']}"
     assert client.post("/Me", {"userName": "x"})[0] == 405
+
+
+def test_strict_policy_refuses_schemas_inside_an_extension_value() -> None:
+    client = Client(_service(policy=scimcore.Policy.STRICT))
+    user = client.user("strict")
+    urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": urn, "value": {"schemas": [urn], "employeeNumber": "1"}}],
+    }
+    status, _, error = client.patch(f"/Users/{user['id']}", body)
+    assert (status, error["scimType"]) == (400, "invalidPath")

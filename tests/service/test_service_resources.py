@@ -202,3 +202,14 @@ def test_concurrent_if_match_retries_lose_no_update(client: Client, threads: int
     for worker in workers:
         worker.join()
     assert client.get(target)[2]["nickName"] == str(threads * rounds)
+
+
+def test_schemas_inside_an_extension_value_is_ignored_by_default(client: Client) -> None:
+    """scim2-tester sends ``schemas`` inside the enterprise object: ignored under ``ignore_read_only_echo``."""
+    user = client.user("extended")
+    urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    for op in ("add", "replace"):
+        body = patch_op({"op": op, "path": urn, "value": {"schemas": [urn], "employeeNumber": f"4{op}"}})
+        status, _, patched = client.patch(f"/Users/{user['id']}", body)
+        assert status == 200, patched
+        assert patched[urn] == {"employeeNumber": f"4{op}"}

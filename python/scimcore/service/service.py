@@ -382,12 +382,16 @@ class Service:
             store.delete(resource_id, version=version)
             return Outcome(204)
         with memberships.lock:
+            if resource_type not in memberships.group_types:
+                store.delete(resource_id, version=version)
+                memberships.forget(resource_id)
+                return Outcome(204)
             graph = memberships.graph()
-            before = graph.under(resource_id) if resource_type in memberships.group_types else set()
+            before = graph.under(resource_id)  # their groups through this one go away
             store.delete(resource_id, version=version)
+            memberships.forget(resource_id)
             graph.drop(resource_id)
-            affected = memberships.forget(graph, resource_id)
-            memberships.refresh(graph, (before | affected) - {resource_id})
+            memberships.refresh(graph, before)
         return Outcome(204)
 
     # -- output --------------------------------------------------------------------------------------------

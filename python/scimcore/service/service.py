@@ -40,7 +40,17 @@ from ..store import Store
 from .cursors import CursorSigner
 from .discovery import Discovery, Limits
 from .groups import Memberships
-from .http import Headers, Request, Response, Unauthorized, error_response, is_json_media, json_response, lower_headers
+from .http import (
+    CURRENT,
+    Headers,
+    Request,
+    Response,
+    Unauthorized,
+    error_response,
+    is_json_media,
+    json_response,
+    lower_headers,
+)
 from .routes import Route, Router, split_target
 
 __all__ = ["Outcome", "Service"]
@@ -164,8 +174,10 @@ class Service:
 
     def handle(self, method: str, target: str, headers: Headers | None = None, body: bytes = b"") -> Response:
         """Answer one request (sans-IO). ``target`` is the path below the mount, with ``?query`` if any."""
+        token = None
         try:
             request = self._request(method, target, headers, body)
+            token = CURRENT.set(request)
             outcome = self._serve(request)
         except ScimError as error:
             extra = [("Allow", ", ".join(error.allow))] if isinstance(error, MethodNotAllowed) else None
@@ -175,6 +187,9 @@ class Service:
         except Exception:
             log.exception("unexpected error serving %s %s", method, target)
             return error_response(ScimError("internal server error", status=500))
+        finally:
+            if token is not None:
+                CURRENT.reset(token)
         if outcome.document is None:
             response = Response(outcome.status, outcome.headers)
         else:

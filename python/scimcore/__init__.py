@@ -9,20 +9,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from .errors import (
-    InvalidFilter,
-    InvalidPath,
-    InvalidSyntax,
-    InvalidValue,
-    InvalidVersion,
-    Mutability,
-    NotFound,
-    NoTarget,
-    ScimError,
-    TooMany,
-    Uniqueness,
-)
-
 __version__ = "0.2.0"
 
 # public name -> module that defines it (relative to this package)
@@ -63,25 +49,20 @@ _LAZY = {
     "asgi_app": ".service",
     "bearer_token": ".service",
     "Store": ".store",
+    "ScimError": ".errors",
+    "InvalidFilter": ".errors",
+    "InvalidPath": ".errors",
+    "NoTarget": ".errors",
+    "InvalidValue": ".errors",
+    "Mutability": ".errors",
+    "InvalidSyntax": ".errors",
+    "Uniqueness": ".errors",
+    "TooMany": ".errors",
+    "InvalidVersion": ".errors",
+    "NotFound": ".errors",
 }
 
-__all__ = sorted(
-    [
-        *_LAZY,
-        "ScimError",
-        "InvalidFilter",
-        "InvalidPath",
-        "NoTarget",
-        "InvalidValue",
-        "Mutability",
-        "InvalidSyntax",
-        "Uniqueness",
-        "TooMany",
-        "InvalidVersion",
-        "NotFound",
-        "__version__",
-    ]
-)
+__all__ = sorted([*_LAZY, "__version__"])
 
 
 def __getattr__(name: str):
@@ -99,6 +80,19 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .directory import Directory
+    from .errors import (
+        InvalidFilter,
+        InvalidPath,
+        InvalidSyntax,
+        InvalidValue,
+        InvalidVersion,
+        Mutability,
+        NotFound,
+        NoTarget,
+        ScimError,
+        TooMany,
+        Uniqueness,
+    )
     from .filter.ast import filter_to_json
     from .filter.compile import compile_filter
     from .filter.limits import FilterLimits

@@ -498,7 +498,8 @@ def to_dict(obj, *, registry: SchemaRegistry | None = None) -> dict:
 def encode(obj, *, registry: SchemaRegistry | None = None, resource_type: str | None = None) -> bytes:
     """JSON bytes for a resource or message (RFC 7643/7644): Structs via their wire names, extension objects
     under their URN keys, ``returned: never`` attributes left out (also inside ListResponse and bulk bodies).
-    A plain dict is taken as a resource of ``resource_type`` when given, else written as is."""
+    A plain dict is taken as a resource of ``resource_type`` when given, else of the type its
+    ``meta.resourceType`` or ``schemas`` names; a dict that names no registered type is written as is."""
     registry = _registry(registry)
     try:
         return _json_encode(_output(obj, registry, resource_type))
@@ -514,7 +515,8 @@ def _output(obj, registry: SchemaRegistry, resource_type: str | None):
         kind = obj.resource_type if isinstance(obj, Resource) else type(obj).__name__
         return _resource_output(to_dict(obj), registry, kind)
     if isinstance(obj, dict):
-        return _resource_output(obj, registry, resource_type) if resource_type else obj
+        named = resource_type or _named_resource_type(obj, registry)
+        return _resource_output(obj, registry, named) if named else obj
     if isinstance(obj, ListResponse):
         out = msgspec.to_builtins(obj)
         out["Resources"] = [_output(item, registry, resource_type) for item in obj.resources]
@@ -539,6 +541,23 @@ def _bulk_output(op: BulkOperation, registry: SchemaRegistry) -> dict:
         if isinstance(value, _Resource):
             out[key] = _output(value, registry, None)
     return out
+
+
+def _named_resource_type(resource: dict, registry: SchemaRegistry) -> str | None:
+    """The registered resource type a resource dict names: its ``meta.resourceType``, else the type whose base
+    schema its ``schemas`` lists (RFC 7643 §3); ``None`` when it names none."""
+    meta = resource.get("meta")
+    named = meta.get("resourceType") if isinstance(meta, dict) else None
+    names = registry.resource_type_names()
+    if isinstance(named, str) and named in names:
+        return named
+    schemas = resource.get("schemas")
+    if isinstance(schemas, list):
+        listed = {urn.lower() for urn in schemas if isinstance(urn, str)}
+        for name in names:
+            if registry.resource_type(name).schema.lower() in listed:
+                return name
+    return None
 
 
 def _resource_output(resource: dict, registry: SchemaRegistry, resource_type: str) -> dict:

@@ -54,7 +54,9 @@ def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iter
             response = handle(environ.get("REQUEST_METHOD") or "GET", target, headers, body)
         status = _REASONS.get(response.status) or f"{response.status} Unknown"
         response.headers.append(("Content-Length", str(len(response.body))))
-        start_response(status, [(name, _latin1(value)) for name, value in response.headers])
+        start_response(
+            status, [(name, value if value.isascii() else _latin1(value)) for name, value in response.headers]
+        )
         return [response.body]
 
     return app

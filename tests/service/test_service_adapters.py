@@ -149,3 +149,18 @@ def test_asgi_refuses_oversized_bodies() -> None:
 
     response = asyncio.run(run())
     assert response.status_code == 413 and response.json()["status"] == "413"
+
+
+def test_asgi_acknowledges_lifespan() -> None:
+    app = scimcore.asgi_app(_service())
+    sent: list[dict[str, Any]] = []
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

@@ -339,8 +339,32 @@ class StoreFront:
         return _projection(self.registry, self.resource_type, attributes, excluded_attributes, self.policy)
 
     def _outgoing(self, resource: dict, attributes: Any = None, excluded_attributes: Any = None) -> dict:
-        """What a read or a write returns: the resource projected (``returned: never`` attributes dropped)."""
+        """What a read or a write returns: the resource projected (``returned: never`` attributes dropped).
+        Without a selection, a resource the projection would not change goes out as it is (it is the front's own
+        copy: backends copy on read and write), which saves the projection's walk on most reads."""
+        if attributes is None and excluded_attributes is None and _returned_as_is(resource, self._plain()):
+            return resource
         return self._projection(attributes, excluded_attributes).apply(resource)
+
+    def _plain(self) -> dict[str, Any]:
+        """Lower-cased top-level keys whose values the default projection keeps as they are (attributes
+        returned by default or always whose sub-attributes are too; extension URNs → the same for their
+        attributes), each mapped to whether the attribute is complex (or, for an extension, its own table)."""
+        return self.registry.compiled(("store-front-plain", self.resource_type.lower()), self._build_plain)
+
+    def _build_plain(self) -> dict[str, Any]:
+        def table(attributes: Mapping[str, AttributeDef]) -> dict[str, Any]:
+            return {
+                name: attr.is_complex
+                for name, attr in attributes.items()
+                if attr.returned in ("default", "always")
+                and all(sub.returned in ("default", "always") for sub in attr.sub_attributes.values())
+            }
+
+        out: dict[str, Any] = table(self.registry.base_attributes(self.resource_type))
+        for urn in self.registry.extension_urns(self.resource_type):
+            out[urn.lower()] = table(self.registry.schema(urn).attributes)
+        return out
 
     def _incoming(self, resource: Any, *, keep_read_only: bool = False) -> dict:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
@@ -550,6 +574,35 @@ class _Head(msgspec.Struct):
 
 _head_decoder = msgspec.json.Decoder(_Head)
 _ABSENT: Any = None  # what _find answers for an attribute that is not there (found ones are (key, value) pairs)
+
+
+def _returned_as_is(resource: dict, plain: dict[str, Any]) -> bool:
+    """Whether the default projection (RFC 7644 §3.9, docs/semantics.md §Query) would return ``resource``
+    unchanged: ``schemas`` present, every key in ``plain``, and no null or empty complex value to drop."""
+    if "schemas" not in resource:
+        return False
+    for key, value in resource.items():
+        kind = plain.get(key.lower()) if type(key) is str else None
+        if kind is None or value is None:
+            return False
+        if type(kind) is dict:  # an extension object
+            if type(value) is not dict or not value:
+                return False
+            for name, item in value.items():
+                sub_kind = kind.get(name.lower()) if type(name) is str else None
+                if sub_kind is None or item is None or (sub_kind and not _complex_as_is(item)):
+                    return False
+        elif kind and not _complex_as_is(value):
+            return False
+    return True
+
+
+def _complex_as_is(value: Any) -> bool:
+    """A complex value (or list of them) with no null sub-attribute and no empty element."""
+    for element in value if type(value) is list else (value,):
+        if type(element) is dict and (not element or None in element.values()):
+            return False
+    return True
 
 
 def _now() -> str:

@@ -1,16 +1,19 @@
 """scimcore: the SCIM 2.0 core (RFC 7643 schema, RFC 7644 protocol) for Python identity servers.
 
-The public names are listed in ``__all__`` and documented in the README. They are imported lazily, so that
-``import scimcore`` stays cheap: grammars, schemas and decoders are built on first use.
+The public names are the ``from .module import Name as Name`` lines of ``__init__.pyi``, the package's type
+stub: type checkers read them there, and this module reads the same lines to import each name from its module
+on first use, so that ``import scimcore`` stays cheap (grammars, schemas and decoders are built when first
+needed). Adding a public name is adding its line to ``__init__.pyi``.
 """
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
-from typing import TYPE_CHECKING
 
 __version__ = "0.2.0"
 
+<<<<<<< HEAD
 # public name -> module that defines it (relative to this package)
 _LAZY = {
     "parse_filter": ".filter.parse",
@@ -63,10 +66,25 @@ _LAZY = {
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
+=======
+_exports: dict[str, str] = {}  # public name -> the module that defines it, read from __init__.pyi on first use
+>>>>>>> 0fe425f916db6b8859de086d0ddb37cb7a2df70e
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
+def _public() -> dict[str, str]:
+    if not _exports:
+        with open(os.path.join(os.path.dirname(__file__), "__init__.pyi"), encoding="utf-8") as stub:
+            for line in stub:
+                words = line.split()
+                if len(words) == 6 and words[0::2] == ["from", "import", "as"] and words[3] == words[5]:
+                    _exports[words[3]] = words[1]
+    return _exports
+
+
+def __getattr__(name: str) -> object:
+    if name == "__all__":
+        return __dir__()
+    module = _public().get(name)
     if module is None:
         raise AttributeError(f"module 'scimcore' has no attribute {name!r}")
     value = getattr(import_module(module, __name__), name)
@@ -75,6 +93,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+<<<<<<< HEAD
     return __all__
 
 
@@ -108,3 +127,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .service import Service, asgi_app, bearer_token, wsgi_app
     from .sql import SqlDirectory, to_sql
     from .store import Store
+=======
+    return sorted([*_public(), "__version__"])
+>>>>>>> 0fe425f916db6b8859de086d0ddb37cb7a2df70e

@@ -1,15 +1,15 @@
 """xsd:dateTime values (RFC 7643 §2.3.5): parsing to instants for comparison.
 
-A value without an offset is UTC (SEMANTICS "Evaluation"); ``...:34Z`` and ``...:34.000Z`` are the same
+A value without an offset is UTC (docs/semantics.md §Evaluation); ``...:34Z`` and ``...:34.000Z`` are the same
 instant. Fractions beyond microseconds are truncated; years outside 1-9999 are not supported.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["parse_datetime", "is_datetime"]
+__all__ = ["is_datetime", "parse_datetime"]
 
 _XSD_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?\Z", re.ASCII
@@ -37,7 +37,7 @@ def parse_datetime(text: object) -> datetime | None:
             int(minute),
             int(second),
             micro,
-            tzinfo=timezone.utc,
+            tzinfo=UTC,
         )
     except ValueError:
         return None

@@ -3,7 +3,8 @@
 ``apply_patch(resource, patch, resource_type="User", policy=None, registry=None)`` returns a NEW resource: a dict
 for a dict, a Struct of the same type for a Struct. ``apply_patch(..., report=True)`` returns a
 :class:`PatchResult` ``(resource, changed)`` instead, where ``changed`` is ``False`` when the request changed
-nothing, so that a server can keep ``meta.version`` and ``meta.lastModified`` (RFC 7644 §3.5.2, SEMANTICS).
+nothing, so that a server can keep ``meta.version`` and ``meta.lastModified`` (RFC 7644 §3.5.2,
+docs/semantics.md §PATCH).
 
 Guarantees:
 
@@ -13,58 +14,103 @@ Guarantees:
 - Operations apply in order, each on the result of the previous one. Errors are :class:`~scimcore.ScimError`
   subclasses whose ``detail`` starts with the operation, as ``Operations[2] (replace 'emails[...]'): ...``.
 
-The decisions (SEMANTICS "PATCH" and "Policies"; J18–J33), where the RFC leaves room:
+The decisions (docs/semantics.md §PATCH and §Policies), where the RFC leaves room:
 
 - Paths: unknown attribute or unparsable path ``invalidPath``; a syntax error inside ``[...]`` or a filter that
   does not fit the schema ``invalidFilter``; ``attr[filter]`` on a single-valued attribute, ``add`` to
   ``attr[filter]`` without a sub-attribute, and ``emails.value`` (sub-attribute of a multi-valued attribute
   without a filter) ``invalidPath``. A bare extension URN names the whole extension object.
-- ``add``: a path-less value's keys are paths (dotted and URN-qualified keys included, J31); multi-valued targets
-  get the values not already present (J24: strings compare by ``caseExact``; elements whose ``value`` is an
-  identifier, like ``members``, are the same when their ``value`` is); complex values merge (J22);
+- ``add``: a path-less value's keys are paths (dotted and URN-qualified keys included); multi-valued targets
+  get the values not already present (strings compare by ``caseExact``; elements whose ``value`` is an
+  identifier, like ``members``, are the same when their ``value`` is); complex values merge;
   ``attr[filter].sub`` sets ``sub`` on every match. ``null``/``[]`` is a no-op.
-- ``replace``: multi-valued without filter replaces all values; ``attr[filter]`` replaces each match wholesale
-  (J21); ``attr[filter].sub`` sets ``sub`` on each match; no match ``noTarget`` (J19) unless the policy upserts
+- ``replace``: multi-valued without filter replaces all values; ``attr[filter]`` replaces each match wholesale;
+  ``attr[filter].sub`` sets ``sub`` on each match; no match ``noTarget`` unless the policy upserts
   a filter of ``eq`` terms. ``null``/``[]`` behaves as ``remove``; a ``null`` sub-attribute in a complex
   replacement unassigns it.
-- ``remove``: no path ``noTarget``; nothing to remove is a no-op (J18), ``noTarget`` under ``Policy.STRICT``; a
-  value list is ``invalidValue`` unless the policy removes by value (J30, matched on ``value``).
+- ``remove``: no path ``noTarget``; nothing to remove is a no-op, ``noTarget`` under ``Policy.STRICT``; a
+  value list is ``invalidValue`` unless the policy removes by value (matched on ``value``).
 - Mutability: readOnly values never change, immutable ones only from unassigned, required ones are never
-  unassigned (``mutability``, J26); setting the value an attribute already has changes nothing (J28).
+  unassigned (``mutability``); setting the value an attribute already has changes nothing.
   ``meta.version`` and ``meta.lastModified`` are the server's to maintain, not this function's.
 - ``primary: true`` written by an operation resets the other values' ``primary`` to ``false``; an operation that
-  would write two primaries is ``invalidValue`` (J25).
-- Extension objects appear with their first attribute and go, with their URN in ``schemas``, with their last
-  (J32); a required extension cannot go (``mutability``).
+  would write two primaries is ``invalidValue``.
+- Extension objects appear with their first attribute and go, with their URN in ``schemas``, with their last;
+  a required extension cannot go (``mutability``).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast, overload
 
 import msgspec
 
 from ..errors import InvalidValue, ScimError
 from ..policy import Policy
+from ..schema.messages import PatchOp
 from ..schema.registry import SchemaRegistry
 from .engine import Patcher, prefix_detail
 from .message import read_operations
 
-__all__ = ["apply_patch", "PatchResult"]
+__all__ = ["PatchResult", "apply_patch"]
 
 _DEFAULT_POLICY = Policy()
 
 
-class PatchResult(NamedTuple):
+ResourceT = TypeVar("ResourceT", bound="dict[str, Any] | msgspec.Struct")
+"""A JSON-shaped dict, or a resource Struct: :func:`apply_patch` returns the same kind."""
+
+PatchInput = PatchOp | Mapping[str, Any] | Sequence[Mapping[str, Any]] | bytes | str
+"""A PatchOp message (Struct, dict or JSON text), or a list of operation dicts."""
+
+
+class PatchResult(NamedTuple, Generic[ResourceT]):
     """What :func:`apply_patch` returns with ``report=True``: the new resource and whether anything changed."""
 
-    resource: Any
+    resource: ResourceT
     changed: bool
 
 
+@overload
 def apply_patch(
-    resource, patch, resource_type: str = "User", policy: Policy | None = None, registry=None, *, report: bool = False
-):
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: Literal[False] = False,
+) -> ResourceT: ...
+@overload
+def apply_patch(
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: Literal[True],
+) -> PatchResult[ResourceT]: ...
+@overload
+def apply_patch(
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: bool,
+) -> ResourceT | PatchResult[ResourceT]: ...
+def apply_patch(
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: bool = False,
+) -> ResourceT | PatchResult[ResourceT]:
     """Apply the PATCH request ``patch`` to ``resource`` and return the new resource (RFC 7644 §3.5.2).
 
     ``patch`` is a PatchOp message (dict, JSON bytes/str or ``scimcore.PatchOp``) or a list of operation dicts.
@@ -75,7 +121,9 @@ def apply_patch(
     if not isinstance(policy, Policy):
         raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
     if registry is None:
-        from ..schema.default import registry
+        from ..schema.default import registry as default_registry
+
+        registry = default_registry
     elif not isinstance(registry, SchemaRegistry):
         raise ScimError(f"registry must be a scimcore.SchemaRegistry, not {type(registry).__name__}")
     original = _as_dict(resource, registry)
@@ -93,9 +141,9 @@ def apply_patch(
     except RecursionError:
         raise InvalidValue("the resource or the PATCH value is nested too deeply") from None
     if isinstance(resource, dict):
-        new = patcher.root
+        new = cast(ResourceT, patcher.root)
     else:
-        new = _as_struct(patcher.root, type(resource), patcher.resource_type, registry, policy)
+        new = cast(ResourceT, _as_struct(patcher.root, type(resource), patcher.resource_type, registry, policy))
     return PatchResult(new, changed) if report else new
 
 

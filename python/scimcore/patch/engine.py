@@ -1,4 +1,5 @@
-"""Applying PATCH operations to a JSON-shaped resource, copy-on-write (RFC 7644 §3.5.2; SEMANTICS "PATCH").
+"""Applying PATCH operations to a JSON-shaped resource, copy-on-write (RFC 7644 §3.5.2; docs/semantics.md §PATCH,
+§Policies).
 
 :class:`Patcher` works on a shallow copy of the resource. Each operation computes the new value of one
 top-level attribute from the old one, copying only the containers it changes (the list, the changed elements,
@@ -9,6 +10,8 @@ never sees the copy. Values that were not changed are shared between the input a
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import InvalidPath, InvalidValue, Mutability, NoTarget, ScimError
 from ..policy import Policy
 from ..schema.model import AttributeDef
@@ -16,11 +19,11 @@ from ..schema.registry import SchemaRegistry
 from ..schema.values import check_single_primary, coerce_attribute, coerce_element
 from .elements import canonical_keys, identity, is_present, value_identity
 from .message import Operation
-from .targets import Target, target_for, upsert_terms
+from .targets import ExtensionTarget, Target, target_for, upsert_terms
 
 __all__ = ["Patcher", "prefix_detail"]
 
-_ECHOED = ("id", "meta", "schemas")  # read-only common attributes that clients echo back (Okta, J27)
+_ECHOED = ("id", "meta", "schemas")  # read-only common attributes that clients echo back (Okta)
 
 
 class Patcher:
@@ -49,7 +52,7 @@ class Patcher:
         self._apply(operation.op, target, operation.value, operation.has_value)
 
     def _apply_pathless(self, operation: Operation) -> None:
-        """No ``path``: the target is the resource and each key of ``value`` is a path (§3.5.2.1, J31)."""
+        """No ``path``: the target is the resource and each key of ``value`` is a path (§3.5.2.1)."""
         if operation.op == "remove":
             raise NoTarget("remove needs a path (RFC 7644 §3.5.2.2)")
         if not operation.has_value:
@@ -64,22 +67,25 @@ class Patcher:
                 prefix_detail(exc, f"value key {key!r}")
                 raise
 
-    def _apply_key(self, op: str, target: Target, key: str, item) -> None:
-        if target.dotted and not self.policy.path_keys_in_values:
-            raise InvalidPath(f"{key!r} is not an attribute name (dotted keys are paths only with path_keys_in_values)")
-        attr = target.attribute
-        if self.policy.ignore_read_only_echo and attr is not None and attr.schema is None and attr.name in _ECHOED:
-            return
+    def _apply_key(self, op: str, target: Target | ExtensionTarget, key: str, item: Any) -> None:
+        if isinstance(target, Target):
+            if target.dotted and not self.policy.path_keys_in_values:
+                raise InvalidPath(
+                    f"{key!r} is not an attribute name (dotted keys are paths only with path_keys_in_values)"
+                )
+            attr = target.attribute
+            if self.policy.ignore_read_only_echo and attr.schema is None and attr.name in _ECHOED:
+                return
         self._apply(op, target, item, True)
 
-    def _apply(self, op: str, target: Target, value, has_value: bool) -> None:
-        if target.attribute is None:
+    def _apply(self, op: str, target: Target | ExtensionTarget, value: Any, has_value: bool) -> None:
+        if isinstance(target, ExtensionTarget):
             self._apply_extension(op, target.extension, value, has_value)
             return
         attr = target.attribute
         container = self._read_container(target.extension)
         key = self._find_key(container, attr.name) if container is not None else None
-        old = container[key] if key is not None else None
+        old = container[key] if container is not None and key is not None else None
         if op == "remove":
             new, pairs = self._remove(target, old, value, has_value)
         else:
@@ -95,18 +101,18 @@ class Patcher:
         """``add``/``replace``: the new value of the attribute and the (old, new) element pairs it changed."""
         attr, sub = target.attribute, target.sub
         if value is None or value == []:
-            # RFC 7643 §2.5: null and [] are "unassigned". add: nothing to add; replace: a remove (J33).
+            # RFC 7643 §2.5: null and [] are "unassigned". add: nothing to add; replace: a remove.
             if op == "add":
                 return old, ()
             return self._remove(target, old, None, False)
         if target.filter is not None:
             if sub is None:
                 if op == "add":
-                    raise InvalidPath("add needs attr[filter].subAttribute, not attr[filter] (J23)")
+                    raise InvalidPath("add needs attr[filter].subAttribute, not attr[filter]")
                 return self._replace_matches(target, old, value)
-            return self._set_sub_of_matches(target, old, value)
+            return self._set_sub_of_matches(target, sub, old, value)
         if sub is not None:
-            return self._set_sub(target, old, value), ()
+            return self._set_sub(target, sub, old, value), ()
         where = target.text
         if attr.multi_valued:
             items = value if isinstance(value, list) else [value]
@@ -126,23 +132,24 @@ class Patcher:
                 return self._remove_by_value(attr, old, value, target.text), ()
             raise InvalidValue(
                 'remove takes no value; select elements with a filter, as members[value eq "..."] '
-                "(a value list is accepted with the remove_by_value policy, J30)"
+                "(a value list is accepted with the remove_by_value policy)"
             )
         if not is_present(old):
             self._no_target(f"{attr.name!r} has no value")
             return old, ()
+        sub = target.sub
         if target.filter is not None:
-            if target.sub is None:
+            if sub is None:
                 return self._remove_matches(target, old), ()
-            return self._remove_sub_of_matches(target, old)
-        if target.sub is not None:
-            return self._remove_sub(target, old), ()
+            return self._remove_sub_of_matches(target, sub, old)
+        if sub is not None:
+            return self._remove_sub(target, sub, old), ()
         return None, ()
 
     # -- multi-valued attributes ----------------------------------------------------------------------------
 
     def _append(self, attr: AttributeDef, old, items: list, where: str):
-        """``add`` to a multi-valued attribute: append the values not already there (J24)."""
+        """``add`` to a multi-valued attribute: append the values not already there."""
         incoming = [v for v in coerce_attribute(attr, items, self.policy, where=where) if is_present(v)]
         if not incoming:
             return old
@@ -165,7 +172,7 @@ class Patcher:
         return new
 
     def _remove_by_value(self, attr: AttributeDef, old, value, where: str):
-        """``remove`` with a value list: drop the elements whose ``value`` is listed (Entra, J30)."""
+        """``remove`` with a value list: drop the elements whose ``value`` is listed (Entra)."""
         items = value if isinstance(value, list) else [value]
         if not is_present(old):
             self._no_target(f"{attr.name!r} has no value")
@@ -181,7 +188,7 @@ class Patcher:
                 null_ref = any(isinstance(k, str) and k.lower() == "$ref" and v is None for k, v in item.items())
                 key = value_identity(attr, coerce_element(attr, item, self.policy, where=where))
                 if key is None:
-                    raise InvalidValue(f"{where}: a value to remove needs its 'value' sub-attribute (J30)")
+                    raise InvalidValue(f"{where}: a value to remove needs its 'value' sub-attribute")
                 wanted[key] = wanted.get(key, True) and null_ref and not self.policy.ignore_null_ref
             kept = [
                 e
@@ -204,7 +211,7 @@ class Patcher:
         return kept or None
 
     def _replace_matches(self, target: Target, old, value):
-        """``replace attr[filter]``: every matching element is replaced wholesale (J21)."""
+        """``replace attr[filter]``: every matching element is replaced wholesale."""
         attr, where = target.attribute, target.text
         if isinstance(value, list):
             raise InvalidValue(f"{where}: replacing filtered values takes one value, not an array")
@@ -223,9 +230,9 @@ class Patcher:
         self._settle_primary(attr, new, written, where)
         return new, pairs
 
-    def _set_sub_of_matches(self, target: Target, old, value):
-        """``add``/``replace attr[filter].sub``: set ``sub`` on every match; upsert by policy (J19/J20)."""
-        attr, sub, where = target.attribute, target.sub, target.text
+    def _set_sub_of_matches(self, target: Target, sub: AttributeDef, old: Any, value: Any) -> tuple[Any, Any]:
+        """``add``/``replace attr[filter].sub``: set ``sub`` on every match; upsert by policy."""
+        attr, where = target.attribute, target.text
         item = coerce_attribute(sub, value, self.policy, where=f"{attr.name}.{sub.name}")
         elements = self._elements(attr, old)
         hits = self._hits(target, elements)
@@ -236,10 +243,10 @@ class Patcher:
                     f"no value of {attr.name!r} matches the filter (a filter of 'eq' terms creates one with "
                     "the upsert_filtered policy)"
                 )
-            raw = {attr.sub(name).name: term for name, term in terms.items()}
+            raw = dict(terms)
             raw[sub.name] = value
             element = coerce_element(attr, raw, self.policy, where=where)
-            new = elements + [element]
+            new = [*elements, element]
             self._settle_primary(attr, new, [element], where)
             return new, ()
         new = list(elements)
@@ -254,12 +261,12 @@ class Patcher:
             new[index] = fresh
         if sub.name == "primary" and item is True:
             self._settle_primary(attr, new, [new[i] for i in hits], where)
-        if all(a is b for a, b in zip(new, elements)):
+        if all(a is b for a, b in zip(new, elements, strict=True)):
             return old, ()
         return new, pairs
 
     def _remove_matches(self, target: Target, old):
-        """``remove attr[filter]``: drop every matching element (§3.5.2.2); no match is a no-op (J18)."""
+        """``remove attr[filter]``: drop every matching element (§3.5.2.2); no match is a no-op."""
         attr = target.attribute
         elements = self._elements(attr, old)
         hits = set(self._hits(target, elements))
@@ -269,9 +276,9 @@ class Patcher:
         kept = [e for i, e in enumerate(elements) if i not in hits]
         return kept or None
 
-    def _remove_sub_of_matches(self, target: Target, old):
+    def _remove_sub_of_matches(self, target: Target, sub: AttributeDef, old: Any) -> tuple[Any, Any]:
         """``remove attr[filter].sub``: drop ``sub`` from every match; emptied elements go too."""
-        attr, sub = target.attribute, target.sub
+        attr = target.attribute
         elements = self._elements(attr, old)
         hits = self._hits(target, elements)
         new = list(elements)
@@ -299,14 +306,16 @@ class Patcher:
             return [canonical_keys(attr, e) for e in old]
         return list(old)
 
-    def _hits(self, target: Target, elements: list) -> list[int]:
+    def _hits(self, target: Target, elements: list[Any]) -> list[int]:
+        """The indexes of the elements that ``attr[filter]`` selects (only called for a path with a filter)."""
         matcher = target.matcher
+        assert matcher is not None
         if target.attribute.is_complex:
             return [i for i, e in enumerate(elements) if type(e) is dict and matcher(e)]
         return [i for i, e in enumerate(elements) if matcher(e)]
 
     def _settle_primary(self, attr: AttributeDef, elements: list, written: list, where: str) -> None:
-        """One value may be primary: the one just written wins, the others get ``primary: false`` (J25)."""
+        """One value may be primary: the one just written wins, the others get ``primary: false``."""
         if not attr.is_complex:
             return
         chosen = [e for e in written if type(e) is dict and e.get("primary") is True]
@@ -324,25 +333,24 @@ class Patcher:
     # -- single-valued complex attributes -------------------------------------------------------------------
 
     def _merge(self, op: str, attr: AttributeDef, old, value, where: str):
-        """``add``/``replace`` of a complex value: merge sub-attributes (J22); for replace, null unassigns."""
+        """``add``/``replace`` of a complex value: merge sub-attributes; for replace, null unassigns."""
         incoming = coerce_element(attr, value, self.policy, where=where)
         current = self._complex(attr, old)
-        cleared = ()
+        cleared: list[str] = []
         if op == "replace" and isinstance(value, dict):
-            cleared = [
-                attr.sub(k).name
-                for k, v in value.items()
-                if v is None and isinstance(k, str) and attr.sub(k) is not None
-            ]
+            for name, item in value.items():
+                sub = attr.sub(name) if isinstance(name, str) and item is None else None
+                if sub is not None:
+                    cleared.append(sub.name)
         if all(current.get(k) == v for k, v in incoming.items()) and not any(k in current for k in cleared):
             return old
         fresh = {k: v for k, v in current.items() if k not in cleared}
         fresh.update(incoming)
         return fresh or None
 
-    def _set_sub(self, target: Target, old, value):
+    def _set_sub(self, target: Target, sub: AttributeDef, old: Any, value: Any) -> Any:
         """``attr.sub`` of a single-valued complex attribute: set it, creating the parent if needed."""
-        attr, sub = target.attribute, target.sub
+        attr = target.attribute
         item = coerce_attribute(sub, value, self.policy, where=f"{attr.name}.{sub.name}")
         current = self._complex(attr, old)
         if sub.name in current and current[sub.name] == item:
@@ -351,8 +359,8 @@ class Patcher:
         fresh[sub.name] = item
         return fresh
 
-    def _remove_sub(self, target: Target, old):
-        attr, sub = target.attribute, target.sub
+    def _remove_sub(self, target: Target, sub: AttributeDef, old: Any) -> Any:
+        attr = target.attribute
         current = self._complex(attr, old)
         if current.get(sub.name) is None:
             self._no_target(f"{attr.name}.{sub.name} has no value")
@@ -410,7 +418,7 @@ class Patcher:
 
     def _check_change(self, target: Target, old, new, pairs) -> None:
         """Mutability (RFC 7643 §7, RFC 7644 §3.5.2): readOnly never changes, immutable only from unassigned,
-        required is never unassigned (J26, J28). Called only when ``new`` differs from ``old``.
+        required is never unassigned. Called only when ``new`` differs from ``old``.
 
         Sub-attributes are checked where the operation wrote them: the one named by the path, or all of them
         for a merged or replaced element. Removing a whole complex value takes its sub-attributes along
@@ -432,12 +440,12 @@ class Patcher:
                 raise Mutability(f"the extension {urn} is required for {self.rt.name} resources")
 
     def _no_target(self, detail: str) -> None:
-        """A remove that finds nothing: a no-op (J18), or ``noTarget`` when the policy says so."""
+        """A remove that finds nothing: a no-op, or ``noTarget`` when the policy says so."""
         if not self.policy.remove_missing_is_noop:
             raise NoTarget(detail)
 
     def finish(self) -> None:
-        """Checks on the final state: at most one primary in every multi-valued attribute written (J25), and
+        """Checks on the final state: at most one primary in every multi-valued attribute written, and
         ``schemas`` lists the base schema and every extension in use."""
         for (urn, name), attr in self._written.items():
             container = self._read_container(urn)
@@ -489,8 +497,10 @@ class Patcher:
         if urn is None:
             container = self.root
         else:
-            container = self._owned_extensions.get(urn)
-            if container is None or self.root.get(urn) is not container:
+            owned = self._owned_extensions.get(urn)
+            if self.root.get(urn) is owned and owned is not None:
+                container = owned
+            else:  # not copied yet: copy on write
                 container = dict(self._read_container(urn) or {})
                 self._store_extension(urn, container)
                 self._owned_extensions[urn] = container
@@ -511,7 +521,7 @@ class Patcher:
             self._store_extension(urn, None)
 
     def _store_extension(self, urn: str, container: dict | None) -> None:
-        """Put (or, for ``None``, drop) the extension object and keep ``schemas`` in step (J32)."""
+        """Put (or, for ``None``, drop) the extension object and keep ``schemas`` in step."""
         key = self._find_key(self.root, urn, any_case=True)
         if key is not None:
             del self.root[key]

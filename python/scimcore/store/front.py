@@ -299,7 +299,7 @@ class StoreFront:
         attributes: Any = None,
         excluded_attributes: Any = None,
         request: Any = None,
-    ) -> Any:
+    ) -> ListResponse:
         """Query (RFC 7644 §3.4.2): a ``ListResponse`` whose ``totalResults`` counts every match and whose page
         holds at most ``max_results`` projected resources. ``request``: a ``SearchRequest`` (Struct or dict)
         instead of the keywords."""
@@ -567,8 +567,7 @@ class _Head(msgspec.Struct):
         meta = self.meta
         return (isinstance(self.id, str) and self.id != "" and is_unicode_text(self.id)) and (
             not complete_meta
-            or meta is not None
-            and None not in (meta.resourceType, meta.created, meta.lastModified, meta.version)
+            or (meta is not None and None not in (meta.resourceType, meta.created, meta.lastModified, meta.version))
         )
 
 

@@ -13,62 +13,7 @@ from importlib import import_module
 
 __version__ = "0.2.0"
 
-<<<<<<< HEAD
-# public name -> module that defines it (relative to this package)
-_LAZY = {
-    "parse_filter": ".filter.parse",
-    "parse_path": ".filter.parse",
-    "BACKEND": ".filter.parse",
-    "FilterLimits": ".filter.limits",
-    "filter_to_json": ".filter.ast",
-    "compile_filter": ".filter.compile",
-    "apply_patch": ".patch",
-    "PatchResult": ".patch",
-    "Policy": ".policy",
-    "SchemaRegistry": ".schema.registry",
-    "registry": ".schema.default",
-    "decode": ".schema.codec",
-    "encode": ".schema.codec",
-    "normalize": ".schema.codec",
-    "User": ".schema.resources",
-    "Group": ".schema.resources",
-    "EnterpriseUser": ".schema.resources",
-    "ListResponse": ".schema.messages",
-    "PatchOp": ".schema.messages",
-    "SearchRequest": ".schema.messages",
-    "Error": ".schema.messages",
-    "ServiceProviderConfig": ".schema.resources",
-    "ResourceType": ".schema.resources",
-    "Schema": ".schema.resources",
-    "BulkRequest": ".schema.messages",
-    "BulkResponse": ".schema.messages",
-    "search": ".query",
-    "project": ".query",
-    "Directory": ".directory",
-    "to_sql": ".sql",
-    "SqlDirectory": ".sql",
-    "Service": ".service",
-    "wsgi_app": ".service",
-    "asgi_app": ".service",
-    "bearer_token": ".service",
-    "Store": ".store",
-    "ScimError": ".errors",
-    "InvalidFilter": ".errors",
-    "InvalidPath": ".errors",
-    "NoTarget": ".errors",
-    "InvalidValue": ".errors",
-    "Mutability": ".errors",
-    "InvalidSyntax": ".errors",
-    "Uniqueness": ".errors",
-    "TooMany": ".errors",
-    "InvalidVersion": ".errors",
-    "NotFound": ".errors",
-}
-
-__all__ = sorted([*_LAZY, "__version__"])
-=======
 _exports: dict[str, str] = {}  # public name -> the module that defines it, read from __init__.pyi on first use
->>>>>>> 0fe425f916db6b8859de086d0ddb37cb7a2df70e
 
 
 def _public() -> dict[str, str]:
@@ -93,40 +38,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-<<<<<<< HEAD
-    return __all__
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .directory import Directory
-    from .errors import (
-        InvalidFilter,
-        InvalidPath,
-        InvalidSyntax,
-        InvalidValue,
-        InvalidVersion,
-        Mutability,
-        NotFound,
-        NoTarget,
-        ScimError,
-        TooMany,
-        Uniqueness,
-    )
-    from .filter.ast import filter_to_json
-    from .filter.compile import compile_filter
-    from .filter.limits import FilterLimits
-    from .filter.parse import BACKEND, parse_filter, parse_path
-    from .patch import PatchResult, apply_patch
-    from .policy import Policy
-    from .query import project, search
-    from .schema.codec import decode, encode, normalize
-    from .schema.default import registry
-    from .schema.messages import BulkRequest, BulkResponse, Error, ListResponse, PatchOp, SearchRequest
-    from .schema.registry import SchemaRegistry
-    from .schema.resources import EnterpriseUser, Group, ResourceType, Schema, ServiceProviderConfig, User
-    from .service import Service, asgi_app, bearer_token, wsgi_app
-    from .sql import SqlDirectory, to_sql
-    from .store import Store
-=======
     return sorted([*_public(), "__version__"])
->>>>>>> 0fe425f916db6b8859de086d0ddb37cb7a2df70e

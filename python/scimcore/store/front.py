@@ -370,7 +370,27 @@ class StoreFront:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
         the store validates; its readOnly attributes dropped unless ``keep_read_only`` (imports)."""
         resource = self._checked(_as_dict(resource))
-        return resource if keep_read_only else _without_read_only(resource, self._definitions())
+        if keep_read_only or not any(key.lower() in self._read_only_keys() for key in resource):
+            return resource  # nothing readOnly in it (a copy already)
+        return _without_read_only(resource, self._definitions())
+
+    def _read_only_keys(self) -> frozenset[str]:
+        """Lower-cased top-level keys that can carry readOnly input: readOnly attributes, complex attributes
+        with readOnly sub-attributes, and extensions with either."""
+        return self.registry.compiled(("store-front-read-only", self.resource_type.lower()), self._build_read_only)
+
+    def _build_read_only(self) -> frozenset[str]:
+        def touched(attr: AttributeDef) -> bool:
+            return attr.mutability == "readOnly" or any(
+                sub.mutability == "readOnly" for sub in attr.sub_attributes.values()
+            )
+
+        definitions = self._definitions()
+        keys = {name for name, attr in definitions[None].items() if touched(attr)}
+        keys |= {
+            urn for urn, attributes in definitions.items() if urn is not None and any(map(touched, attributes.values()))
+        }
+        return frozenset(keys)
 
     def _checked(self, resource: dict) -> dict:
         """``resource`` through :func:`scimcore.normalize` when the store validates."""
@@ -380,7 +400,10 @@ class StoreFront:
 
     def _definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         """Attribute definitions by extension URN (``None``: the base schema and common attributes), lower-case
-        names as keys."""
+        names as keys; built once per registry generation (callers only read them)."""
+        return self.registry.compiled(("store-front-definitions", self.resource_type.lower()), self._build_definitions)
+
+    def _build_definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         out: dict[str | None, dict[str, AttributeDef]] = {None: self.registry.base_attributes(self.resource_type)}
         for urn in self.registry.extension_urns(self.resource_type):
             out[urn.lower()] = self.registry.schema(urn).attributes

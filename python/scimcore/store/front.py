@@ -456,6 +456,10 @@ class StoreFront:
     def _keep_read_only(self, current: dict, patched: dict) -> dict:
         """``patched`` with the current ``id`` and readOnly values (PATCH refuses to change them; the front makes
         sure whatever came through, say an echoed ``meta``, is not stored)."""
+        read_only = self._read_only_keys()
+        keys = {key for key in (*current, *patched) if key.lower() in read_only}
+        if all(patched.get(key, _ABSENT) == current.get(key, _ABSENT) for key in keys):
+            return patched  # the usual case: the patch left every readOnly value as it was
         new = _without_read_only(patched, self._definitions(), top_only=True)
         for holder, key, value, definition in _attributes(current, self._definitions()):
             if definition.mutability == "readOnly":

@@ -370,7 +370,10 @@ class StoreFront:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
         the store validates; its readOnly attributes dropped unless ``keep_read_only`` (imports)."""
         resource = self._checked(_as_dict(resource))
-        if keep_read_only or not any(key.lower() in self._read_only_keys() for key in resource):
+        if keep_read_only:
+            return resource
+        read_only = self._read_only_keys()
+        if not any(key.lower() in read_only for key in resource):
             return resource  # nothing readOnly in it (a copy already)
         return _without_read_only(resource, self._definitions())
 

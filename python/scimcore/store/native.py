@@ -91,7 +91,7 @@ class NativeBackend:
         document = _encoder.encode(resource)
         with self._lock:
             found = self._store.get(resource_id)
-            if found is None or version_of(_decoder.decode(found)) != expected:
+            if found is None or _stored_version(found) != expected:
                 return False
             try:
                 self._store.replace(resource_id, document)
@@ -102,7 +102,7 @@ class NativeBackend:
     def remove(self, resource_id: str, expected: str) -> bool:
         with self._lock:
             found = self._store.get(resource_id)
-            if found is None or version_of(_decoder.decode(found)) != expected:
+            if found is None or _stored_version(found) != expected:
                 return False
             self._store.delete(resource_id)
             return True
@@ -190,6 +190,29 @@ class NativeBackend:
             self._store = store
             self._plans = LruCache(_PLAN_CACHE_SIZE)
             self._generation = self.registry.generation
+
+
+class _VersionMeta(msgspec.Struct):
+    version: Any = None
+
+
+class _Versioned(msgspec.Struct):
+    """Just the ``meta.version`` of a stored document (msgspec skips the rest without building it)."""
+
+    meta: _VersionMeta | None = None
+
+
+_versioned = msgspec.json.Decoder(_Versioned)
+
+
+def _stored_version(document: bytes) -> str:
+    """:func:`version_of` of a stored JSON document, read without decoding the whole resource."""
+    try:
+        meta = _versioned.decode(document).meta
+    except msgspec.ValidationError:  # an imported document whose meta is not an object
+        return version_of(_decoder.decode(document))
+    version = None if meta is None else meta.version
+    return version if isinstance(version, str) else ""
 
 
 def _compared(value: str, definition: Any) -> str:

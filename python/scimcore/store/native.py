@@ -1,4 +1,4 @@
-"""The native memory of ``scimcore.Directory`` (``scimcore._native.DirectoryStore``, ``rust/src/directory``).
+"""The native memory of ``scimcore.Directory`` (``scimcore._native.DirectoryStore``, ``rust/crates/directory``).
 
 Each resource is kept as its compact JSON (decoded only when it is returned) plus a tree of its values (strings
 pre-folded unless ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path
@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from .._directory_plan import build_layout, plan_json, sort_json
+from .._directory_plan import build_layout, match_all, plan_node, sort_plan
 from ..errors import ScimError, Uniqueness
 from ..filter.ast import filter_to_json
 from ..filter.compile import compile_filter
@@ -31,7 +31,6 @@ from .front import id_taken, taken, version_of
 __all__ = ["NativeBackend", "native_module"]
 
 _PLAN_CACHE_SIZE = 256
-_ALL = '["const",true]'
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
 
@@ -66,7 +65,7 @@ class NativeBackend:
         self._store = self._new_store()
 
     def _new_store(self) -> Any:
-        store = self._native.DirectoryStore(self._layout.json)
+        store = self._native.DirectoryStore(*self._layout.native)
         if self._threads is not None:
             store.set_threads(self._threads)
         return store
@@ -153,10 +152,7 @@ class NativeBackend:
         key = ("filter", filter if isinstance(filter, str) or compiled is None else filter_to_json(compiled.ast))
         plan = self._plans.get(key)
         if plan is None:
-            text = (
-                _ALL if compiled is None else plan_json(compiled.ast, self._layout, self.registry, self.resource_type)
-            )
-            plan = self._store.plan(text)
+            plan = self._store.plan(match_all() if compiled is None else plan_node(compiled.bound, self._layout))
             self._plans.put(key, plan)
         return plan
 
@@ -167,12 +163,7 @@ class NativeBackend:
         cached = self._plans.get(key)
         if cached is None:
             found = resolve_sort(self.registry, self.resource_type, sort_by, self.policy)
-            plan = (
-                None
-                if found is None
-                else self._native.SortPlan(sort_json(found[0], found[1], self._layout, descending))
-            )
-            cached = (plan,)
+            cached = (None if found is None else sort_plan(found[0], found[1], self._layout, descending),)
             self._plans.put(key, cached)
         return cached[0]
 
@@ -183,7 +174,7 @@ class NativeBackend:
         with self._lock:
             if self.registry.generation == self._generation:
                 return
-            _, documents = self._store.search(self._store.plan(_ALL), None, 0, None)
+            _, documents = self._store.search(self._store.plan(match_all()), None, 0, None)
             self._layout = build_layout(self.registry, self.resource_type)
             store = self._new_store()
             store.add_many(list(documents))

@@ -22,8 +22,10 @@ import msgspec
 from .._directory_plan import build_layout, match_all, plan_node, sort_plan
 from ..errors import ScimError, Uniqueness
 from ..filter.ast import filter_to_json
+from ..filter.bind import bind
 from ..filter.compile import compile_filter
 from ..filter.lru import LruCache
+from ..filter.parse import parse_filter
 from ..policy import Policy
 from ..query import QueryParameters, resolve_sort
 from .front import id_taken, taken, version_of
@@ -142,17 +144,22 @@ class NativeBackend:
         return total, [_decoder.decode(document) for document in documents]
 
     def _plan(self, filter: Any) -> Any:
-        """The native plan of a filter, cached by filter text / AST JSON (a text seen before is not compiled
-        again: its plan was made, so it was valid)."""
-        if isinstance(filter, str):
-            cached = self._plans.get(("filter", filter))
-            if cached is not None:
-                return cached
-        compiled = None if filter is None else compile_filter(filter, self.resource_type, self.registry)
-        key = ("filter", filter if isinstance(filter, str) or compiled is None else filter_to_json(compiled.ast))
+        """The native plan of a filter, cached by filter text / AST JSON: the bound filter
+        (:func:`scimcore.filter.bind.bind`) lowered to plan nodes; no Python predicate is generated for it."""
+        if filter is None:
+            key: Any = ("filter", None)
+        elif isinstance(filter, str):
+            key = ("filter", filter)
+        else:
+            key = ("filter", filter_to_json(compile_filter(filter, self.resource_type, self.registry).ast))
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._store.plan(match_all() if compiled is None else plan_node(compiled.bound, self._layout))
+            if filter is None:
+                node = match_all()
+            else:
+                ast = parse_filter(filter) if isinstance(filter, str) else filter
+                node = plan_node(bind(ast, self.resource_type, self.registry), self._layout)
+            plan = self._store.plan(node)
             self._plans.put(key, plan)
         return plan
 

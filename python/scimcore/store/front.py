@@ -317,7 +317,11 @@ class StoreFront:
         )
         projection = self._projection(params.attributes, params.excluded_attributes)
         total, page = self._backend.query(params)
-        resources = [projection.apply(resource) for resource in page]
+        if params.attributes is None and params.excluded_attributes is None:
+            plain = self._plain()  # the backends' results are copies: as they are when nothing would change
+            resources = [r if _returned_as_is(r, plain) else projection.apply(r) for r in page]
+        else:
+            resources = [projection.apply(resource) for resource in page]
         return ListResponse(
             total_results=total, start_index=params.start, items_per_page=len(resources), resources=resources
         )

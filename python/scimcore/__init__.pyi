@@ -45,6 +45,12 @@ from .sql import SqlDirectory as SqlDirectory
 from .sql import to_sql as to_sql
 from .store import Store as Store
 
+# the protocol layer (RFC 7644 §3-§4)
+from .service import Service as Service
+from .service import asgi_app as asgi_app
+from .service import bearer_token as bearer_token
+from .service import wsgi_app as wsgi_app
+
 # errors (RFC 7644 §3.12)
 from .errors import InvalidFilter as InvalidFilter
 from .errors import InvalidPath as InvalidPath

@@ -317,7 +317,11 @@ class StoreFront:
         )
         projection = self._projection(params.attributes, params.excluded_attributes)
         total, page = self._backend.query(params)
-        resources = [projection.apply(resource) for resource in page]
+        if params.attributes is None and params.excluded_attributes is None:
+            plain = self._plain()  # the backends' results are copies: as they are when nothing would change
+            resources = [r if _returned_as_is(r, plain) else projection.apply(r) for r in page]
+        else:
+            resources = [projection.apply(resource) for resource in page]
         return ListResponse(
             total_results=total, start_index=params.start, items_per_page=len(resources), resources=resources
         )
@@ -339,14 +343,61 @@ class StoreFront:
         return _projection(self.registry, self.resource_type, attributes, excluded_attributes, self.policy)
 
     def _outgoing(self, resource: dict, attributes: Any = None, excluded_attributes: Any = None) -> dict:
-        """What a read or a write returns: the resource projected (``returned: never`` attributes dropped)."""
+        """What a read or a write returns: the resource projected (``returned: never`` attributes dropped).
+        Without a selection, a resource the projection would not change goes out as it is (it is the front's own
+        copy: backends copy on read and write), which saves the projection's walk on most reads."""
+        if attributes is None and excluded_attributes is None and _returned_as_is(resource, self._plain()):
+            return resource
         return self._projection(attributes, excluded_attributes).apply(resource)
+
+    def _plain(self) -> dict[str, Any]:
+        """Lower-cased top-level keys whose values the default projection keeps as they are (attributes
+        returned by default or always whose sub-attributes are too; extension URNs → the same for their
+        attributes), each mapped to whether the attribute is complex (or, for an extension, its own table)."""
+        return self.registry.compiled(("store-front-plain", self.resource_type.lower()), self._build_plain)
+
+    def _build_plain(self) -> dict[str, Any]:
+        def table(attributes: Mapping[str, AttributeDef]) -> dict[str, Any]:
+            return {
+                name: attr.is_complex
+                for name, attr in attributes.items()
+                if attr.returned in ("default", "always")
+                and all(sub.returned in ("default", "always") for sub in attr.sub_attributes.values())
+            }
+
+        out: dict[str, Any] = table(self.registry.base_attributes(self.resource_type))
+        for urn in self.registry.extension_urns(self.resource_type):
+            out[urn.lower()] = table(self.registry.schema(urn).attributes)
+        return out
 
     def _incoming(self, resource: Any, *, keep_read_only: bool = False) -> dict:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
         the store validates; its readOnly attributes dropped unless ``keep_read_only`` (imports)."""
         resource = self._checked(_as_dict(resource))
-        return resource if keep_read_only else _without_read_only(resource, self._definitions())
+        if keep_read_only:
+            return resource
+        read_only = self._read_only_keys()
+        if not any(key.lower() in read_only for key in resource):
+            return resource  # nothing readOnly in it (a copy already)
+        return _without_read_only(resource, self._definitions())
+
+    def _read_only_keys(self) -> frozenset[str]:
+        """Lower-cased top-level keys that can carry readOnly input: readOnly attributes, complex attributes
+        with readOnly sub-attributes, and extensions with either."""
+        return self.registry.compiled(("store-front-read-only", self.resource_type.lower()), self._build_read_only)
+
+    def _build_read_only(self) -> frozenset[str]:
+        def touched(attr: AttributeDef) -> bool:
+            return attr.mutability == "readOnly" or any(
+                sub.mutability == "readOnly" for sub in attr.sub_attributes.values()
+            )
+
+        definitions = self._definitions()
+        keys = {name for name, attr in definitions[None].items() if touched(attr)}
+        keys |= {
+            urn for urn, attributes in definitions.items() if urn is not None and any(map(touched, attributes.values()))
+        }
+        return frozenset(keys)
 
     def _checked(self, resource: dict) -> dict:
         """``resource`` through :func:`scimcore.normalize` when the store validates."""
@@ -356,7 +407,10 @@ class StoreFront:
 
     def _definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         """Attribute definitions by extension URN (``None``: the base schema and common attributes), lower-case
-        names as keys."""
+        names as keys; built once per registry generation (callers only read them)."""
+        return self.registry.compiled(("store-front-definitions", self.resource_type.lower()), self._build_definitions)
+
+    def _build_definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         out: dict[str | None, dict[str, AttributeDef]] = {None: self.registry.base_attributes(self.resource_type)}
         for urn in self.registry.extension_urns(self.resource_type):
             out[urn.lower()] = self.registry.schema(urn).attributes
@@ -409,6 +463,10 @@ class StoreFront:
     def _keep_read_only(self, current: dict, patched: dict) -> dict:
         """``patched`` with the current ``id`` and readOnly values (PATCH refuses to change them; the front makes
         sure whatever came through, say an echoed ``meta``, is not stored)."""
+        read_only = self._read_only_keys()
+        keys = {key for key in (*current, *patched) if key.lower() in read_only}
+        if all(patched.get(key, _ABSENT) == current.get(key, _ABSENT) for key in keys):
+            return patched  # the usual case: the patch left every readOnly value as it was
         new = _without_read_only(patched, self._definitions(), top_only=True)
         for holder, key, value, definition in _attributes(current, self._definitions()):
             if definition.mutability == "readOnly":
@@ -549,6 +607,41 @@ class _Head(msgspec.Struct):
 
 _head_decoder = msgspec.json.Decoder(_Head)
 _ABSENT: Any = None  # what _find answers for an attribute that is not there (found ones are (key, value) pairs)
+
+
+def _returned_as_is(resource: dict, plain: dict[str, Any]) -> bool:
+    """Whether the default projection (RFC 7644 §3.9, docs/semantics.md §Query) would return ``resource``
+    unchanged: ``schemas`` present, every key in ``plain``, and no null or empty complex value to drop."""
+    if "schemas" not in resource:
+        return False
+    schemas = resource["schemas"]
+    if type(schemas) is list:  # schemas names only the extensions present (RFC 7643 §3)
+        for urn in schemas:
+            extension = type(urn) is str and type(plain.get(lower := urn.lower())) is dict
+            if extension and not any(type(key) is str and key.lower() == lower for key in resource):
+                return False
+    for key, value in resource.items():
+        kind = plain.get(key.lower()) if type(key) is str else None
+        if kind is None or value is None:
+            return False
+        if type(kind) is dict:  # an extension object
+            if type(value) is not dict or not value:
+                return False
+            for name, item in value.items():
+                sub_kind = kind.get(name.lower()) if type(name) is str else None
+                if sub_kind is None or item is None or (sub_kind and not _complex_as_is(item)):
+                    return False
+        elif kind and not _complex_as_is(value):
+            return False
+    return True
+
+
+def _complex_as_is(value: Any) -> bool:
+    """A complex value (or list of them) with no null sub-attribute and no empty element."""
+    for element in value if type(value) is list else (value,):
+        if type(element) is dict and (not element or None in element.values()):
+            return False
+    return True
 
 
 def _now() -> str:

@@ -23,8 +23,10 @@ import msgspec
 from .._directory_plan import build_layout, match_all, plan_node, sort_plan
 from ..errors import ScimError, Uniqueness
 from ..filter.ast import filter_to_json
+from ..filter.bind import bind
 from ..filter.compile import compile_filter
 from ..filter.lru import LruCache
+from ..filter.parse import parse_filter
 from ..policy import Policy
 from ..query import QueryParameters, resolve_sort
 from .front import id_taken, taken, version_of
@@ -91,7 +93,7 @@ class NativeBackend:
         document = _encoder.encode(resource)
         with self._lock:
             found = self._store.get(resource_id)
-            if found is None or version_of(_decoder.decode(found)) != expected:
+            if found is None or _stored_version(found) != expected:
                 return False
             try:
                 self._store.replace(resource_id, document)
@@ -102,7 +104,7 @@ class NativeBackend:
     def remove(self, resource_id: str, expected: str) -> bool:
         with self._lock:
             found = self._store.get(resource_id)
-            if found is None or version_of(_decoder.decode(found)) != expected:
+            if found is None or _stored_version(found) != expected:
                 return False
             self._store.delete(resource_id)
             return True
@@ -176,12 +178,22 @@ class NativeBackend:
         return run, store.scan_bytes(plan, sort)
 
     def _plan(self, filter: Any) -> Any:
-        """The native plan of a filter, cached by filter text / AST JSON."""
-        compiled = None if filter is None else compile_filter(filter, self.resource_type, self.registry)
-        key = ("filter", filter if isinstance(filter, str) or compiled is None else filter_to_json(compiled.ast))
+        """The native plan of a filter, cached by filter text / AST JSON: the bound filter
+        (:func:`scimcore.filter.bind.bind`) lowered to plan nodes; no Python predicate is generated for it."""
+        if filter is None:
+            key: Any = ("filter", None)
+        elif isinstance(filter, str):
+            key = ("filter", filter)
+        else:
+            key = ("filter", filter_to_json(compile_filter(filter, self.resource_type, self.registry).ast))
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._store.plan(match_all() if compiled is None else plan_node(compiled.bound, self._layout))
+            if filter is None:
+                node = match_all()
+            else:
+                ast = parse_filter(filter) if isinstance(filter, str) else filter
+                node = plan_node(bind(ast, self.resource_type, self.registry), self._layout)
+            plan = self._store.plan(node)
             self._plans.put(key, plan)
         return plan
 
@@ -210,6 +222,29 @@ class NativeBackend:
             self._store = store
             self._plans = LruCache(_PLAN_CACHE_SIZE)
             self._generation = self.registry.generation
+
+
+class _VersionMeta(msgspec.Struct):
+    version: Any = None
+
+
+class _Versioned(msgspec.Struct):
+    """Just the ``meta.version`` of a stored document (msgspec skips the rest without building it)."""
+
+    meta: _VersionMeta | None = None
+
+
+_versioned = msgspec.json.Decoder(_Versioned)
+
+
+def _stored_version(document: bytes) -> str:
+    """:func:`version_of` of a stored JSON document, read without decoding the whole resource."""
+    try:
+        meta = _versioned.decode(document).meta
+    except msgspec.ValidationError:  # an imported document whose meta is not an object
+        return version_of(_decoder.decode(document))
+    version = None if meta is None else meta.version
+    return version if isinstance(version, str) else ""
 
 
 _PAGE_PROJECTIONS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()

@@ -303,6 +303,7 @@ def measure(
     medians; ``scimcore.search``: best of a few), the load and the memory; return the summary. Every engine's
     totals and page ids are checked against the lambda scan's first (``ValueError`` if they differ)."""
     users, ndjson = world.users, world.ndjson
+    backend: Any = directory._backend  # the native backend's benchmark hooks (scan_runner)
     rows = []
     all_cases = cases(world.sample)
     others: dict[str, list] = {}
@@ -325,7 +326,6 @@ def measure(
         medians = _interleaved(runs, repeats)
         scan_times: dict[str, float] = {}
         if not case["indexed"]:
-            backend: Any = directory._backend
             run_two, touched = backend.scan_runner(case["filter"], case["sort"], COUNT, 2)
             run_one, _ = backend.scan_runner(case["filter"], case["sort"], COUNT, 1)
             scan_times = _interleaved({"two": run_two, "one": run_one}, repeats)
@@ -357,6 +357,27 @@ def measure(
                 "percent_of_bandwidth": 100 * scan_times["bytes"] / scan_times["two"] / bandwidth,
             }
         rows.append(row)
+
+    progress("measuring the page: JSON from the store against Python objects", None)
+    paged = all_cases[2]  # every resource matches: a full page of COUNT
+    bare, _ = backend.scan_runner(paged["filter"], paged["sort"], COUNT, os.cpu_count() or 1)
+    page_times = _interleaved(
+        {
+            "bare": bare,
+            "json": partial(directory.search_json, filter=paged["filter"], sort_by=paged["sort"], count=COUNT),
+            "objects": partial(directory.search, filter=paged["filter"], sort_by=paged["sort"], count=COUNT),
+        },
+        max(repeats, 7),
+    )
+    page = {
+        "query": paged["name"],
+        "store_search_s": page_times["bare"],
+        "search_json_s": page_times["json"],
+        "search_s": page_times["objects"],
+        "json_page_s": max(0.0, page_times["json"] - page_times["bare"]),
+        "objects_page_s": max(0.0, page_times["objects"] - page_times["bare"]),
+        "ratio": page_times["json"] / page_times["objects"],
+    }
 
     progress("measuring load time and memory", None)
 
@@ -407,6 +428,7 @@ def measure(
             "duckdb_read_json_s": read_json_s,
         },
         "first_search": first,
+        "page": page,
         "memory": {
             "native_bytes_per_resource": native_bytes,
             "native_rss_growth_per_resource": rss_growth,
@@ -522,6 +544,16 @@ def markdown(summary: dict) -> str:
         f"reuse) against {mem['python_dict_bytes_per_resource']:.0f} B "
         f"for the Python dicts ({mem['ratio']:.2f}x).",
     ]
+    if "page" in summary:
+        p = summary["page"]
+        out += [
+            "",
+            f"The page of {summary['count']} ({p['query']}): `Directory.search_json` (projected and encoded in the "
+            f"store) {_ms(p['search_json_s'])} ms against `Directory.search` (Python objects) {_ms(p['search_s'])} "
+            f"ms ({p['ratio']:.2f}x); beyond the store's search ({_ms(p['store_search_s'])} ms, the page left as "
+            f"stored JSON) the JSON page costs {_ms(p['json_page_s'])} ms and the objects "
+            f"{_ms(p['objects_page_s'])} ms.",
+        ]
     if "first_search" in summary:
         f = summary["first_search"]
         out += [

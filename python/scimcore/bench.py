@@ -1,4 +1,4 @@
-"""The large-directory benchmark (issue 6), shared by ``scimcore bench`` and ``benches/bench_directory.py``.
+"""The large-directory benchmark (issues 6 and 18), shared by ``scimcore bench`` and ``benches/bench_directory.py``.
 
 Over ``users`` generated users (``scimcore.demo.generate_users``), measured in one run:
 
@@ -7,7 +7,12 @@ Over ``users`` generated users (``scimcore.demo.generate_users``), measured in o
 - the same query through ``scimcore.search`` (``compile_filter().filter()`` over Python dicts, then sorting);
 - a hand-written Python lambda scan (correct semantics: casefold, any-element, instants) with a
   ``heapq.nsmallest`` top-k sort: the baseline of the ratios;
-- load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec;
+- Polars and DuckDB over typed, pre-folded tables (:mod:`scimcore._bench_engines`, the optional ``bench``
+  extra), their answers checked against the lambda scan's;
+- each native scan's column bytes against the machine's DRAM read bandwidth, one thread against two;
+- the page as JSON from the store (``Directory.search_json``) against Python objects (``Directory.search``);
+- load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec (and
+  DuckDB's ``read_json``), and the first search on a fresh load, with ``Directory.prepare``;
 - memory per resource: the native store's own heap accounting, taken on the directory the queries ran on
   (so the scan columns they built lazily are counted), and the process RSS growth of a fresh load, against
   the Python dicts (``tracemalloc``).

@@ -4,7 +4,8 @@ Each resource is kept as its compact JSON (decoded only when it is returned) plu
 pre-folded unless ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path
 on first use (kept current by writes; see docs/directory.md). Filters are compiled here, once, into plans
 (:mod:`scimcore._directory_plan`); the store evaluates, sorts and pages with the GIL released, on every core for
-large scans, and returns only the JSON of the page.
+large scans, and returns only the JSON of the page — or, for :meth:`NativeBackend.query_json`
+(``Directory.search_json``), the whole ``ListResponse`` projected and encoded in the store.
 
 Writes go through this backend's lock, so that a compare-and-set (read the stored ``meta.version``, compare,
 replace) is atomic; reads do not take it (the native store has its own reader-writer lock).

@@ -7,12 +7,14 @@ over ``SCIMCORE_BENCH_USERS`` users (default 20,000: the CI-short mode of a plai
 
 Required ratios (full size, 300,000 users): every full-scan search >= 20x the lambda scan, the indexed
 ``userName eq`` lookup >= 1,000x the scan, native memory per resource <= the dicts', and a page of 100 as JSON
-(``Directory.search_json``) <= 0.85x the time of ``Directory.search`` returning Python objects. In the short CI
+(``Directory.search_json``) costing <= 0.9x what the Python objects of ``Directory.search`` cost, beyond the
+store's search both share. In the short CI
 mode the thresholds are lower, because the ratios grow with the directory (the scan is O(n), the lookup O(1),
 and fixed per-call costs weigh more on small scans) and a 2-core CI machine shared with other jobs is noisy:
 full scans >= 3x (measured 28-66x at 20,000 users after the block scans; evaluating in Python is ~1x),
 indexed >= 40x (measured 800-1,100x; a lost index is ~1x), memory <= the dicts' (measured 0.91x with the
-columns), the JSON page <= 0.85x (measured 0.57x; building the Python objects and encoding them is > 1x).
+columns), the JSON page <= 0.9x (measured 0.50x at 20,000 and 0.64x at 300,000 users; building the Python
+objects and encoding them is > 1x).
 Well below the lowest measured ratios, so a busy machine does not fail them, while evaluating in Python, a
 lost index, a bloated representation or a page built from Python objects still does. Polars and DuckDB (the
 optional ``bench`` extra) are measured and checked for identical answers when installed, not asserted (CI
@@ -36,9 +38,9 @@ from scimcore.store.native import native_module as _native_module
 USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", "20000"))
 FULL_SIZE = USERS >= 300_000
 THRESHOLDS = (
-    {"scan": 20.0, "indexed": 1000.0, "memory": 1.0, "page": 0.85}
+    {"scan": 20.0, "indexed": 1000.0, "memory": 1.0, "page": 0.9}
     if FULL_SIZE
-    else {"scan": 3.0, "indexed": 40.0, "memory": 1.0, "page": 0.85}
+    else {"scan": 3.0, "indexed": 40.0, "memory": 1.0, "page": 0.9}
 )
 RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
 
@@ -97,9 +99,10 @@ def test_directory_ratios(world, directory):
         f"the indexed userName eq lookup is only {summary['indexed_ratio']:.0f}x the scan "
         f"(required >= {THRESHOLDS['indexed']}x at {USERS} users)"
     )
-    assert summary["page"]["ratio"] <= THRESHOLDS["page"], (
-        f"Directory.search_json takes {summary['page']['ratio']:.2f}x the time of Directory.search for a page of "
-        f"{COUNT} (required <= {THRESHOLDS['page']}x: the page must leave the store as JSON, not as Python objects)"
+    assert summary["page"]["page_ratio"] <= THRESHOLDS["page"], (
+        f"a page of {COUNT} as JSON (Directory.search_json) costs {summary['page']['page_ratio']:.2f}x the Python "
+        f"objects of Directory.search beyond the store's search (required <= {THRESHOLDS['page']}x: the page must "
+        "leave the store as JSON, not as Python objects)"
     )
     assert summary["memory"]["ratio"] <= THRESHOLDS["memory"], (
         f"native memory per resource is {summary['memory']['ratio']:.2f}x the Python dicts' (required <= 1)"

@@ -146,6 +146,7 @@ def _duckdb(flat: dict[str, list], emails: dict[str, list], cases: list[dict], t
     import polars as pl
 
     con = duckdb.connect(config={"threads": threads})
+    con.execute("SET enable_progress_bar = false")
     users_frame = pl.DataFrame(flat, schema_overrides={"pos": pl.UInt32, "created": pl.Int64, "active": pl.Boolean})
     mails_frame = pl.DataFrame(emails, schema_overrides={"pos": pl.UInt32})
     with tempfile.TemporaryDirectory() as folder:  # handed over as Parquet: DuckDB needs pyarrow for frames
@@ -199,6 +200,7 @@ def duckdb_read_json_seconds(ndjson: bytes) -> float:
             out.write(ndjson)
         for _ in range(2):
             con = duckdb.connect(config={"threads": os.cpu_count() or 1})
+            con.execute("SET enable_progress_bar = false")
             start = time.perf_counter()
             con.execute("CREATE TABLE users AS SELECT * FROM read_json(?, format = 'newline_delimited')", [path])
             best = min(best, time.perf_counter() - start)

@@ -809,7 +809,7 @@ pub struct Sorter<'a> {
 }
 
 impl Sorter<'_> {
-    /// A 128-bit rank, weakly monotone with [`Sorter::compare`]: missing flag, then a 64-bit key prefix.
+    /// A 128-bit rank, weakly monotone with the full order of rows: missing flag, then a 64-bit key prefix.
     #[must_use]
     pub fn rank(&self, pos: u32) -> u128 {
         let cell = self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);

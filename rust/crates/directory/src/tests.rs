@@ -3,6 +3,8 @@
 //! Layouts, plans and sort specs are written here in a compact JSON notation, read by the helpers below
 //! into the typed values the binding builds (`AttrSpec`, `PlanSpec`, `SortSpec`).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::layout::AttrSpec;
@@ -285,7 +287,12 @@ fn parallel_scan_agrees_with_serial() {
     let mut s = Store::new(layout_from_json(LAYOUT));
     let batch = (0..40_000)
         .map(|i| {
-            let doc = format!(r#"{{"id":"u{i:05}","userName":"user{i}","age":{}}}"#, i % 97);
+            // ids in another order than positions, so that ties on the sort key are broken against it
+            let doc = format!(
+                r#"{{"id":"u{:05}","userName":"user{i}","age":{}}}"#,
+                (i * 7919) % 40_000,
+                i % 97
+            );
             Prepared::parse(s.layout(), doc.as_bytes()).unwrap()
         })
         .collect();
@@ -301,6 +308,21 @@ fn parallel_scan_agrees_with_serial() {
     assert_eq!(parallel.total, (0..40_000).filter(|i| i % 97 < 3).count());
     assert_eq!(parallel.resources, serial.resources);
     assert!(s.heap_bytes() > 40_000 * 30);
+    // every row matches: the scan's bounded top-k buffer is cut back many times; the page must be the
+    // tree sort's
+    let all = plan_from_json(r#"["pr", 4, -1]"#, s.layout()).unwrap();
+    let mut expected: Vec<u32> = (0..40_000).collect();
+    s.sort_hits(&sort, &mut expected, Some(130));
+    let expected: Vec<Arc<[u8]>> = expected[30..130]
+        .iter()
+        .map(|&p| Arc::clone(&s.rows[p as usize].as_ref().unwrap().json))
+        .collect();
+    for threads in [1, 2, 4] {
+        s.set_threads(threads);
+        let page = s.search(&all, Some(&sort), 30, Some(100));
+        assert_eq!(page.total, 40_000);
+        assert_eq!(page.resources, expected, "{threads} threads");
+    }
 }
 
 #[test]

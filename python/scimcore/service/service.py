@@ -322,12 +322,7 @@ class Service:
         store = self.stores[resource_type]
         resource = self._validated(resource_type, data, policy)
         if resource_type in self.memberships.group_types:
-            with self.memberships.lock:
-                graph = self.memberships.graph()
-                self.memberships.check(graph, None, resource)
-                created = store.add(resource)
-                graph.put(resource_type, created)
-                self.memberships.refresh(graph, graph.under(created["id"]))
+            created = self.memberships.create(resource_type, resource)
         else:
             created = store.add(resource)
         return self._written(request, resource_type, created, 201, policy)
@@ -353,13 +348,7 @@ class Service:
         resource = self._validated(resource_type, data, policy)
         version = _if_match(request)
         if resource_type in self.memberships.group_types:
-            with self.memberships.lock:
-                graph = self.memberships.graph()
-                before = graph.under(resource_id)
-                self.memberships.check(graph, resource_id, resource)
-                replaced = store.replace(resource_id, resource, version=version)
-                graph.put(resource_type, replaced)
-                self.memberships.refresh(graph, before | graph.under(resource_id))
+            replaced = self.memberships.replace(resource_type, resource_id, resource, version)
         else:
             replaced = store.replace(resource_id, resource, version=version)
         return self._written(request, resource_type, replaced, 200, policy)
@@ -369,20 +358,11 @@ class Service:
         store = self.stores[resource_type]
         version = _if_match(request)
         if resource_type in self.memberships.group_types:
-            memberships = self.memberships
-            with memberships.lock:
-                graph = memberships.graph()
-                before = graph.under(resource_id)
-
-                def check(new: dict[str, Any]) -> None:
-                    memberships.check(graph, resource_id, new)
-
-                patched = store.patch(resource_id, data, version=version, check=check, policy=policy)
-                graph.put(resource_type, patched)
-                memberships.refresh(graph, before | graph.under(resource_id))
+            patched = self.memberships.patch(resource_type, resource_id, data, version, policy)
             if "attributes" not in request.query and "excludedattributes" not in request.query:
                 etag = _version(patched)
                 return Outcome(204, None, [("ETag", etag)] if etag else [])
+            patched = store.get(resource_id)  # asked for: the group with its members
         else:
             patched = store.patch(resource_id, data, version=version, policy=policy)
         return self._written(request, resource_type, patched, 200, policy)
@@ -391,21 +371,10 @@ class Service:
         """Delete (RFC 7644 §3.6): 204; the id also leaves every group's ``members``."""
         store = self.stores[resource_type]
         version = _if_match(request)
-        memberships = self.memberships
-        if not memberships.active:
+        if self.memberships.active:
+            self.memberships.delete(resource_type, resource_id, version)
+        else:
             store.delete(resource_id, version=version)
-            return Outcome(204)
-        with memberships.lock:
-            if resource_type not in memberships.group_types:
-                store.delete(resource_id, version=version)
-                memberships.forget(resource_id)
-                return Outcome(204)
-            graph = memberships.graph()
-            before = graph.under(resource_id)  # their groups through this one go away
-            store.delete(resource_id, version=version)
-            memberships.forget(resource_id)
-            graph.drop(resource_id)
-            memberships.refresh(graph, before)
         return Outcome(204)
 
     def _validated(self, resource_type: str, data: Any, policy: Policy) -> dict[str, Any]:

@@ -32,7 +32,16 @@ from ..patch.message import read_operations
 from ..policy import Policy
 from ..query import QueryParameters, page
 
-__all__ = ["MembersBackend", "MemoryRelation", "Relation", "key_of", "patch_head", "wants_members"]
+__all__ = [
+    "MembersBackend",
+    "MemoryRelation",
+    "Relation",
+    "delta_keys",
+    "key_of",
+    "patch_head",
+    "relation_of",
+    "wants_members",
+]
 
 _CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:group:"
 _VALUE_EQ = re.compile(r'\s*members\s*\[\s*value\s+eq\s+("(?:[^"\\]|\\.)*")\s*\]\s*', re.IGNORECASE)
@@ -228,6 +237,23 @@ class MembersBackend:
             out["members"] = members
         return out
 
+    # -- the relation, read consistently -------------------------------------------------------------------
+
+    def members(self, gid: str) -> list[dict]:
+        """:meth:`Relation.members`."""
+        with self._transaction():
+            return self.relation.members(gid)
+
+    def pick(self, gid: str, keys: Iterable[str]) -> list[dict]:
+        """:meth:`Relation.pick`."""
+        with self._transaction():
+            return self.relation.pick(gid, keys)
+
+    def groups_of(self, key: str) -> list[str]:
+        """:meth:`Relation.groups_of`."""
+        with self._transaction():
+            return self.relation.groups_of(key)
+
     def heap_bytes(self) -> int | None:
         return self.inner.heap_bytes() if hasattr(self.inner, "heap_bytes") else None
 
@@ -392,3 +418,10 @@ def patch_head(
         if backend.swap_delta(resource_id, new_head, etag, upserts, removals):
             return new_head
     raise rules._busy(resource_id)
+
+
+def relation_of(store: Any) -> MembersBackend | None:
+    """The members backend of a scimcore store of a group type, whose ``members``, ``pick`` and ``groups_of``
+    read its relation (``None`` for any other store)."""
+    backend = getattr(store, "_backend", None)
+    return backend if isinstance(backend, MembersBackend) else None

@@ -300,10 +300,15 @@ class Memberships:
             keys = delta_keys(data, policy) if relation is not None else None
             if relation is not None and keys is not None:
                 old = relation.pick(gid, keys)
+                name = links.name(gid)
                 head = patch_head(store, gid, data, version=version, check=check, policy=policy)
                 if head is not None:
+                    links.put(group_type, head)
                     changed = {m["value"] for m in old} | {m["value"] for m in relation.pick(gid, keys)}
-                    self.refresh(links, self._reached(links, changed))
+                    reached = self._reached(links, changed)
+                    if head.get("displayName") != name:  # a rename: everyone under the group
+                        reached |= under(links, gid)
+                    self.refresh(links, reached)
                     return head
             before = under(links, gid)
             patched = store.patch(gid, data, version=version, check=check, policy=policy)

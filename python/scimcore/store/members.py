@@ -281,6 +281,24 @@ def _split(resource: dict) -> tuple[dict, list[dict]]:
     return head, list(kept.values())
 
 
+def _placed(head: dict, new: dict) -> dict:
+    """``new`` with the place of ``members`` that ``head`` kept (a PATCH or validation may drop the null)."""
+    if "members" not in head or "members" in new:
+        return new
+    keys = list(head)
+    previous = keys[keys.index("members") - 1] if keys.index("members") else None
+    out: dict = {} if previous is not None else {"members": head["members"]}
+    for key, value in new.items():
+        if key == "meta" and "members" not in out:
+            out["members"] = head["members"]
+        out[key] = value
+        if key == previous:
+            out["members"] = head["members"]
+    if "members" not in out:
+        out["members"] = head["members"]
+    return out
+
+
 def _lookup_key(text: str) -> str | None:
     """The member key of a filter that is exactly ``members[value eq "x"]`` or ``members.value eq "x"``."""
     match = _VALUE_EQ.fullmatch(text) or _DOTTED_EQ.fullmatch(text)
@@ -331,9 +349,10 @@ def wants_members(attributes: Any, excluded_attributes: Any) -> bool:
 
 
 def delta_keys(patch: Any, policy: Policy) -> set[str] | None:
-    """The member keys a PATCH can change when every one of its operations is a delta on ``members`` (``add``
-    with a value list, ``remove`` of ``members[value eq "x"]``, ``remove`` by value under the
-    ``remove_by_value`` policy); ``None`` otherwise (the PATCH then goes through the whole group)."""
+    """The member keys a PATCH can change when each of its operations is a delta on ``members`` (``add`` with a
+    value list, ``remove`` of ``members[value eq "x"]``, ``remove`` by value under the ``remove_by_value``
+    policy) or does not touch ``members`` (a core attribute's path, a value object without ``members``);
+    ``None`` otherwise (the PATCH then goes through the whole group)."""
     try:
         operations = read_operations(patch, policy)
     except Exception:  # the whole-group path reports the message's error
@@ -341,8 +360,16 @@ def delta_keys(patch: Any, policy: Policy) -> set[str] | None:
     keys: set[str] = set()
     for operation in operations:
         path = operation.path
-        if path is None:
-            return None
+        if path is None:  # a value object: a delta unless it carries members
+            if not isinstance(operation.value, dict) or any(
+                isinstance(k, str) and k.lower().rsplit(":", 1)[-1] == "members" for k in operation.value
+            ):
+                return None
+            continue
+        bare = path.strip().lower()
+        bare = bare[len(_CORE_GROUP) :] if bare.startswith(_CORE_GROUP) else bare
+        if not bare.startswith("members") and ":" not in bare:  # another attribute of the group
+            continue
         selected = _VALUE_EQ.fullmatch(path)
         if selected is not None and operation.op == "remove" and not operation.has_value:
             key = _lookup_key(path)
@@ -398,6 +425,7 @@ def patch_head(
         )
         patched = front._checked(front._keep_read_only(partial, patched))
         new_head, after = _split(patched)
+        new_head = _placed(head, new_head)
         touched = {key_of(member["value"]) for member in after}
         if not touched <= keys:  # the PATCH named a member in a way delta_keys did not see: whole group
             return None

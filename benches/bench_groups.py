@@ -1,0 +1,236 @@
+"""Groups at a company's size (issue 16): what a change to a big group costs against the same change to a small one.
+
+Through ``scimcore.Service`` (the whole request: routing, decoding, the store, ``User.groups``), on each store
+(the native and pure-Python ``Directory``, ``SqlDirectory`` on SQLite in memory and on PostgreSQL when
+``SCIMCORE_PG_DSN`` is set), a group of 10 members and a big one. The operations, each timed best-of-rounds
+interleaved with the same operation on the small group (``timing.ratio``):
+
+- ``add``: PATCH ``add members`` of one user; ``remove``: PATCH ``remove members[value eq "x"]`` of one;
+- ``read member``: GET a member ``User`` (with its derived ``groups``);
+- ``find``: GET ``/Groups?filter=displayName eq "..."&excludedAttributes=members``;
+- ``etag``: a PATCH with a stale ``If-Match`` (412).
+
+Each must cost at most 3x in the big group what it costs in the small one. The batch curve: a group filled by
+PATCHes of 500 members each; the median of the last three batches must cost at most 2x the median of the first
+three.
+
+Sizes (``timing.size``): the big group has 2,000 members in the short mode (CI, a plain ``pytest``); with
+``SCIMCORE_BENCH=full`` 10,000 and 1,000,000 (memory stores) or 100,000 (SQL), and 40 batches (20,000 members)
+instead of 8. The full mode also writes ``bench-results/groups.png`` (cost against group size) when matplotlib
+is installed (``pip install -e .[bench]``); the short mode never needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+import scimcore
+from timing import FULL, ratio, require, size
+
+SMALL = 10
+BIG_MEMORY = (10_000, 1_000_000) if FULL else (2_000,)
+BIG_SQL = (10_000, 100_000) if FULL else (2_000,)
+BATCH = 500
+BATCHES = size(8, 40)
+ROUNDS = 15
+AT_MOST = 3.0
+BATCH_AT_MOST = 2.0
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+KINDS = ("native", "python", "sqlite", "postgresql")
+RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
+_figures: dict[tuple[str, str], dict[int, float]] = {}
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "postgresql" and not os.environ.get("SCIMCORE_PG_DSN"):
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but SCIMCORE_PG_DSN is not: `source .ci/postgres.sh` starts a server")
+        pytest.skip("SCIMCORE_PG_DSN is not set (source .ci/postgres.sh)")
+    if request.param == "native" and scimcore.Directory("User").backend != "native":
+        pytest.skip("scimcore._native is not built")
+    yield request.param
+
+
+class World:
+    """A service over fresh User and Group stores of one kind, with users loaded by import (ids known)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.closing: list[Callable[[], Any]] = []
+        self.users = self.store("User")
+        self.groups = self.store("Group")
+        self.service = scimcore.Service({"User": self.users, "Group": self.groups}, base_url="https://x/scim/v2")
+        self.count = 0
+
+    def store(self, resource_type: str) -> Any:
+        if self.kind in ("native", "python"):
+            return scimcore.Directory(resource_type, backend=self.kind, max_results=None)
+        if self.kind == "sqlite":
+            connection = sqlite3.connect(":memory:", check_same_thread=False)
+            self.closing.append(connection.close)
+            return scimcore.SqlDirectory(connection, resource_type, max_results=None)
+        import psycopg
+
+        connection = psycopg.connect(os.environ["SCIMCORE_PG_DSN"], autocommit=True)
+        table = f"bench_{resource_type.lower()}_{uuid.uuid4().hex[:10]}"
+        self.closing.append(connection.close)
+        self.closing.append(lambda: connection.execute(f"DROP TABLE IF EXISTS {table}, {table}_members"))
+        return scimcore.SqlDirectory(connection, resource_type, table=table, max_results=None)
+
+    def close(self) -> None:
+        while self.closing:
+            self.closing.pop()()
+
+    def new_users(self, n: int) -> list[str]:
+        ids = [f"u{self.count + i:08d}" for i in range(n)]
+        self.count += n
+        self.users.load([{"id": uid, "userName": uid} for uid in ids])
+        return ids
+
+    def group(self, name: str, members: list[str]) -> str:
+        """A group imported with its members; the members' ``groups`` are derived for the first few only (the
+        ones the benchmark reads)."""
+        gid = f"g-{name}"
+        self.groups.load([{"id": gid, "displayName": name, "members": [{"value": m} for m in members]}])
+        memberships = self.service.memberships
+        memberships.refresh(memberships.links(), members[:3])
+        return gid
+
+    def call(self, method: str, target: str, body: Any = None, headers: dict[str, str] | None = None) -> int:
+        raw = b"" if body is None else msgspec.json.encode(body)
+        sent = {"Content-Type": "application/scim+json", **(headers or {})}
+        return self.service.handle(method, target, sent, raw).status
+
+
+class Operations:
+    """The timed operations on one group; ``removable`` holds members the remove operation may take out."""
+
+    def __init__(self, world: World, gid: str, name: str, member: str) -> None:
+        self.world, self.gid = world, gid
+        self.target = f"/Groups/{gid}"
+        self.removable: list[str] = []
+        nop = {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": name}]}
+        found = f'/Groups?filter=displayName eq "{name}"&excludedAttributes=members'
+        self.runs: dict[str, Callable[[], None]] = {
+            "add one member": self.add_one,
+            "remove one by filter": self.remove_one,
+            "read a member User": lambda: self.expect(200, "GET", f"/Users/{member}"),
+            "find with excludedAttributes=members": lambda: self.expect(200, "GET", found),
+            "ETag check (stale If-Match)": lambda: self.expect(
+                412, "PATCH", self.target, nop, {"If-Match": 'W/"0000000000000000"'}
+            ),
+        }
+
+    def expect(self, status: int, *call: Any) -> None:
+        got = self.world.call(*call)
+        assert got == status, (call, got)
+
+    def add_one(self) -> None:
+        uid = self.world.new_users(1)[0]
+        op = {"op": "add", "path": "members", "value": [{"value": uid}]}
+        self.expect(204, "PATCH", self.target, {"schemas": [PATCH], "Operations": [op]})
+        self.removable.append(uid)
+
+    def remove_one(self) -> None:
+        op = {"op": "remove", "path": f'members[value eq "{self.removable.pop()}"]'}
+        self.expect(204, "PATCH", self.target, {"schemas": [PATCH], "Operations": [op]})
+
+    def refill(self, n: int) -> None:
+        """Add ``n`` members (untimed) for the removes to take out."""
+        uids = self.world.new_users(n)
+        op = {"op": "add", "path": "members", "value": [{"value": uid} for uid in uids]}
+        self.expect(204, "PATCH", self.target, {"schemas": [PATCH], "Operations": [op]})
+        self.removable.extend(uids)
+
+
+def test_cost_follows_the_change(kind: str) -> None:
+    world = World(kind)
+    try:
+        small_members = world.new_users(SMALL)
+        small = Operations(world, world.group("Small", small_members), "Small", small_members[0])
+        for big_size in BIG_SQL if kind in ("sqlite", "postgresql") else BIG_MEMORY:
+            members = world.new_users(big_size)
+            name = f"Big{big_size}"
+            big = Operations(world, world.group(name, members), name, members[0])
+            for operation in big.runs:
+
+                def measure(operation: str = operation, big: Operations = big) -> float:
+                    if operation == "remove one by filter":
+                        for side in (small, big):
+                            side.refill(ROUNDS)
+                    return ratio(big.runs[operation], small.runs[operation], rounds=ROUNDS)
+
+                figure = require(f"groups[{kind}] {operation}: {big_size} vs {SMALL} members", measure, at_most=AT_MOST)
+                _figures.setdefault((kind, operation), {})[big_size] = figure
+    finally:
+        world.close()
+    if FULL:
+        _plot()
+
+
+def test_batches_cost_the_same_first_to_last(kind: str) -> None:
+    world = World(kind)
+    curves: list[list[float]] = []
+
+    def measure() -> float:
+        gid = world.group(f"Batches{len(curves)}", [])
+        times = []
+        for _ in range(BATCHES):
+            batch = world.new_users(BATCH)
+            op = {"op": "add", "path": "members", "value": [{"value": uid} for uid in batch]}
+            start = time.perf_counter()
+            assert world.call("PATCH", f"/Groups/{gid}", {"schemas": [PATCH], "Operations": [op]}) == 204
+            times.append(time.perf_counter() - start)
+        assert len(world.groups.get(gid)["members"]) == BATCH * BATCHES
+        curves.append(times)
+        return statistics.median(times[-3:]) / statistics.median(times[:3])
+
+    try:
+        require(f"groups[{kind}] batches of {BATCH}: last 3 vs first 3 of {BATCHES}", measure, at_most=BATCH_AT_MOST)
+        _record_curve(kind, curves[-1])
+    finally:
+        world.close()
+
+
+def _record_curve(kind: str, times: list[float]) -> None:
+    if FULL:
+        RESULTS.mkdir(exist_ok=True)
+        with open(RESULTS / f"groups-batches-{kind}.json", "w", encoding="utf-8") as out:
+            json.dump({"batch": BATCH, "seconds": times}, out)
+
+
+def _plot() -> None:
+    """``bench-results/groups.png``: big-group cost ÷ small-group cost against the group size (full mode)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    RESULTS.mkdir(exist_ok=True)
+    figure, axes = plt.subplots(figsize=(8, 5))
+    for (kind, operation), points in sorted(_figures.items()):
+        sizes = [SMALL, *sorted(points)]
+        axes.plot(sizes, [1.0, *(points[s] for s in sorted(points))], marker="o", label=f"{kind}: {operation}")
+    axes.set_xscale("log")
+    axes.axhline(AT_MOST, color="grey", linestyle="--", linewidth=1)
+    axes.set_xlabel("members in the group")
+    axes.set_ylabel(f"cost / cost with {SMALL} members")
+    axes.set_title("scimcore groups: cost against group size (issue 16)")
+    axes.legend(fontsize=6)
+    figure.tight_layout()
+    figure.savefig(RESULTS / "groups.png", dpi=120)
+    plt.close(figure)

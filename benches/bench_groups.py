@@ -16,7 +16,7 @@ three.
 
 Sizes (``timing.size``): the big group has 2,000 members in the short mode (CI, a plain ``pytest``); with
 ``SCIMCORE_BENCH=full`` 10,000 and 1,000,000 (memory stores) or 100,000 (SQL), and 40 batches (20,000 members)
-instead of 8. The full mode also writes ``bench-results/groups.png`` (cost against group size) when matplotlib
+instead of 8 (``SCIMCORE_BENCH_GROUP_SIZES=10000,100000`` sets other big sizes). The full mode also writes ``bench-results/groups.png`` (cost against group size) when matplotlib
 is installed (``pip install -e .[bench]``); the short mode never needs it.
 """
 
@@ -39,8 +39,9 @@ import scimcore
 from timing import FULL, ratio, require, size
 
 SMALL = 10
-BIG_MEMORY = (10_000, 1_000_000) if FULL else (2_000,)
-BIG_SQL = (10_000, 100_000) if FULL else (2_000,)
+_SIZES = os.environ.get("SCIMCORE_BENCH_GROUP_SIZES")  # "10000,100000": other big sizes, for every store
+BIG_MEMORY = tuple(map(int, _SIZES.split(","))) if _SIZES else (10_000, 1_000_000) if FULL else (2_000,)
+BIG_SQL = tuple(map(int, _SIZES.split(","))) if _SIZES else (10_000, 100_000) if FULL else (2_000,)
 BATCH = 500
 BATCHES = size(8, 40)
 ROUNDS = 15

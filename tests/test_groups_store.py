@@ -191,3 +191,20 @@ def test_which_patches_are_deltas() -> None:
 )
 def test_which_projections_need_members(attributes: Any, excluded: Any, wanted: bool) -> None:
     assert wants_members(attributes, excluded) is wanted
+
+
+def test_groups_value_and_display_are_index_lookups_in_the_python_directory() -> None:
+    from scimcore.filter.compile import compile_filter
+
+    users = scimcore.Directory("User", backend="python")
+    ann, bob = users.add({"userName": "ann"}), users.add({"userName": "bob"})
+    users.set_derived(ann["id"], {"groups": [{"value": "G1", "display": "Team", "type": "direct"}]})
+    users.set_derived(bob["id"], {"groups": [{"value": "g2", "display": "Other", "type": "direct"}]})
+    for text, expected in (('groups.value eq "g1"', [ann["id"]]), ('groups.display eq "other"', [bob["id"]])):
+        bound = compile_filter(text, "User", users.registry).bound
+        assert users._backend._candidate_ids(bound) == set(expected)  # the index, not a scan
+        assert [u["id"] for u in users.search(filter=text).resources] == expected
+    users.set_derived(ann["id"], {"groups": []})
+    assert users.search(filter='groups.value eq "g1"').total_results == 0
+    users.delete(bob["id"])
+    assert users._backend._candidate_ids(compile_filter('groups.value eq "g2"', "User", users.registry).bound) == set()

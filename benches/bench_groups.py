@@ -8,7 +8,8 @@ interleaved with the same operation on the small group (``timing.best_interleave
 - ``add``: PATCH ``add members`` of one user; ``remove``: PATCH ``remove members[value eq "x"]`` of one;
 - ``read member``: GET a member ``User`` (with its derived ``groups``);
 - ``find``: GET ``/Groups?filter=displayName eq "..."&excludedAttributes=members``;
-- ``etag``: a PATCH with a stale ``If-Match`` (412).
+- ``etag``: a PATCH with a stale ``If-Match`` (412), and a GET with a matching ``If-None-Match`` (304);
+- GET ``/Groups/{id}?excludedAttributes=members``.
 
 Each must cost at most 3x in the big group what it costs in the small one. The batch curve: a group filled by
 PATCHes of 500 members each; the median of the last three batches must cost at most 2x the median of the first
@@ -134,11 +135,21 @@ class Operations:
             "ETag check (stale If-Match)": lambda: self.expect(
                 412, "PATCH", self.target, nop, {"If-Match": 'W/"0000000000000000"'}
             ),
+            "GET /Groups/{id}?excludedAttributes=members": lambda: self.expect(
+                200, "GET", f"{self.target}?excludedAttributes=members"
+            ),
+            "GET /Groups/{id} with a matching If-None-Match (304)": self.not_modified,
         }
+        self.etag: str | None = None
 
     def expect(self, status: int, *call: Any) -> None:
         got = self.world.call(*call)
         assert got == status, (call, got)
+
+    def not_modified(self) -> None:
+        if self.etag is None:  # the group no longer changes once the operations before this one have run
+            self.etag = self.world.groups.get(self.gid, excluded_attributes="members")["meta"]["version"]
+        self.expect(304, "GET", self.target, None, {"If-None-Match": self.etag})
 
     def add_one(self) -> None:
         uid = self.world.new_users(1)[0]

@@ -37,6 +37,7 @@ from ..schema.registry import SchemaRegistry
 from ..schema.resources import MAX_RESULTS
 from ..schema.wire import MAX_DOCUMENT_BYTES, load_json
 from ..store import Store
+from ..store.members import wants_members
 from .cursors import CursorSigner
 from .discovery import Discovery, Limits
 from .groups import Memberships
@@ -330,7 +331,9 @@ class Service:
     def _get(self, request: Request, resource_type: str, resource_id: str, policy: Policy) -> Outcome:
         """Read (RFC 7644 §3.4.1) with ``If-None-Match`` (304) and ``If-Match`` (412), RFC 7644 §3.14."""
         store = self.stores[resource_type]
-        resource = store.get(resource_id)
+        grouped = resource_type in self.memberships.group_types
+        # a group is read without its members first: the ETag checks and a read that excludes them never pay for them
+        resource = store.get(resource_id, excluded_attributes=["members"]) if grouped else store.get(resource_id)
         version = _version(resource)
         headers = [("ETag", version)] if version else []
         none_match = request.headers.get("if-none-match")
@@ -339,6 +342,10 @@ class Service:
         match = request.headers.get("if-match")
         if match is not None and not (version and _matches(match, version)):
             raise ScimError("the resource has changed (If-Match)", status=412)
+        if grouped and wants_members(request.query.get("attributes"), request.query.get("excludedattributes")):
+            resource = store.get(resource_id)
+            version = _version(resource)
+            headers = [("ETag", version)] if version else []
         self._locate(resource_type, resource)
         return Outcome(200, self._projected(request, resource_type, resource, policy), headers)
 

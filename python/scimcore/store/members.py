@@ -6,16 +6,17 @@ for SQL). :class:`MembersBackend` puts the two together behind the ordinary back
 the store front stays correct (a read gives the whole group, a write of a whole group replaces its members), and
 adds what makes cost follow the change:
 
-- :func:`patch_head` applies a PATCH whose operations on ``members`` are adds, removes by value (Entra) or
-  removes by ``members[value eq "..."]`` as a delta: it reads the document and only the members the operations
-  name, applies the PATCH to that with :func:`scimcore.apply_patch` (same rules, same errors), and writes the
-  document and the member changes in one compare-and-set. Other PATCHes go through the whole group.
+- :func:`patch_head` applies a PATCH whose operations are adds to ``members``, removes by value (Entra),
+  removes by ``members[value eq "..."]`` or operations on other attributes as a delta: it reads the document and
+  only the members the operations name, applies the PATCH to that with :func:`scimcore.apply_patch` (same rules,
+  same errors), and writes the document and the member changes in one compare-and-set (the same If-Match and
+  ETag rules as any write). Other PATCHes (``replace members``, other filters) go through the whole group.
 - Reads that exclude ``members`` never read them; a search whose filter is ``members[value eq "x"]`` or
   ``members.value eq "x"`` is a lookup in the member → groups index. Other filters on ``members`` are evaluated
   in Python on whole groups.
 
 Members are keyed by their folded ``value`` (``members.value`` is not caseExact, RFC 7643 §8.7.1), as PATCH
-identifies them.
+identifies them; a member without a string ``value`` is not kept (RFC 7643 §4.2 requires it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
+
+import msgspec
 
 from ..patch import apply_patch
 from ..patch.message import read_operations
@@ -43,6 +46,7 @@ __all__ = [
     "wants_members",
 ]
 
+_decoder = msgspec.json.Decoder()
 _CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:group:"
 _VALUE_EQ = re.compile(r'\s*members\s*\[\s*value\s+eq\s+("(?:[^"\\]|\\.)*")\s*\]\s*', re.IGNORECASE)
 _DOTTED_EQ = re.compile(r'\s*members\.value\s+eq\s+("(?:[^"\\]|\\.)*")\s*', re.IGNORECASE)
@@ -159,9 +163,7 @@ class MembersBackend:
                 self.relation.put(head["id"], members)
 
     def insert_json(self, documents: list[bytes]) -> None:
-        import msgspec
-
-        self.insert([msgspec.json.decode(document) for document in documents])
+        self.insert([_decoder.decode(document) for document in documents])
 
     def read(self, resource_id: str) -> dict | None:
         with self._transaction():

@@ -19,7 +19,8 @@ Sizes (``timing.size``): the big group has 2,000 members in the short mode (CI, 
 ``SCIMCORE_BENCH=full`` 10,000 and 1,000,000 (memory stores) or 100,000 (SQL), and 40 batches (20,000 members)
 instead of 8 (``SCIMCORE_BENCH_GROUP_SIZES=10000,100000`` sets other big sizes). The full mode also writes
 ``bench-results/groups.png`` (cost against group size) when matplotlib
-is installed (``pip install -e .[bench]``); the short mode never needs it.
+is installed (``pip install -e .[bench]``); the short mode never needs it. Last, the same add, remove and find
+through scim2-server (500 members in the short mode, 10,000 in the full one), printed for comparison only.
 """
 
 from __future__ import annotations
@@ -256,3 +257,66 @@ def _plot() -> None:
     figure.tight_layout()
     figure.savefig(RESULTS / "groups.png", dpi=120)
     plt.close(figure)
+
+
+def test_scim2_server_for_comparison() -> None:
+    """The same changes through scim2-server (its in-memory storage, over WSGI), printed for comparison with the
+    figures above: nothing is required of it, only that it answers."""
+    pytest.importorskip("scim2_server")
+    from scim2_server.applications.wsgi import WSGIApplication
+    from scim2_server.memory import InMemoryStorage
+    from scim2_server.utils import load_default_provider
+    from werkzeug.test import Client
+
+    client = Client(WSGIApplication(InMemoryStorage(), load_default_provider()))
+    headers = {"Content-Type": "application/scim+json"}
+    user_schema = "urn:ietf:params:scim:schemas:core:2.0:User"
+    group_schema = "urn:ietf:params:scim:schemas:core:2.0:Group"
+    count = 0
+
+    def users(n: int) -> list[str]:
+        nonlocal count
+        ids = []
+        for _ in range(n):
+            body = json.dumps({"schemas": [user_schema], "userName": f"s{count}"})
+            count += 1
+            ids.append(client.post("/Users", data=body, headers=headers).get_json()["id"])
+        return ids
+
+    def group(name: str, members: list[str]) -> str:
+        body = {"schemas": [group_schema], "displayName": name, "members": [{"value": m} for m in members]}
+        response = client.post("/Groups", data=json.dumps(body), headers=headers)
+        assert response.status_code == 201
+        return response.get_json()["id"]
+
+    def patch(gid: str, operation: dict[str, Any]) -> None:
+        body = json.dumps({"schemas": [PATCH], "Operations": [operation]})
+        assert client.patch(f"/Groups/{gid}", data=body, headers=headers).status_code in (200, 204)
+
+    big_size, rounds = size(500, 10_000), size(5, ROUNDS)
+    sides = {"small": group("Small", users(SMALL)), "big": group("Big", users(big_size))}
+    pools = {side: users(rounds) for side in sides}
+    added: dict[str, list[str]] = {side: [] for side in sides}
+
+    def add(side: str) -> Callable[[], None]:
+        def run() -> None:
+            uid = pools[side].pop()
+            patch(sides[side], {"op": "add", "path": "members", "value": [{"value": uid}]})
+            added[side].append(uid)
+
+        return run
+
+    def remove(side: str) -> Callable[[], None]:
+        return lambda: patch(sides[side], {"op": "remove", "path": f'members[value eq "{added[side].pop()}"]'})
+
+    def find(side: str) -> Callable[[], None]:
+        name = "Small" if side == "small" else "Big"
+        target = f'/Groups?filter=displayName eq "{name}"&excludedAttributes=members'
+        return lambda: None if client.get(target).status_code == 200 else pytest.fail("find")
+
+    for operation, make in (("add one member", add), ("remove one by filter", remove), ("find", find)):
+        small_time, big_time = best_interleaved(rounds, make("small"), make("big"))
+        print(
+            f"\nscim2-server {operation}: {SMALL} members {small_time * 1e6:.0f} us, {big_size} "
+            f"{big_time * 1e6:.0f} us: {big_time / small_time:.2f}x"
+        )

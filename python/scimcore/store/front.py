@@ -41,7 +41,7 @@ from ..schema.messages import ListResponse
 from ..schema.model import AttributeDef
 from ..schema.wire import is_unicode_text, load_json
 from .contract import Version
-from .members import patch_head, wants_members
+from .members import patch_group, wants_members
 
 __all__ = ["Backend", "StoreFront", "etag_matches", "id_taken", "new_version", "not_found", "taken", "version_of"]
 
@@ -191,9 +191,9 @@ class StoreFront:
         sees the new resource (with its new ``meta``) before it is written and may raise a ``ScimError`` to
         refuse it. A patch that changes nothing writes nothing and keeps ``meta.version``."""
         if hasattr(self._backend, "swap_delta"):  # a group type: members as a relation (scimcore.store.members)
-            head = patch_head(self, resource_id, patch, version=version, check=check, policy=policy)
-            if head is not None:
-                return self._outgoing(self._backend.with_members(head))
+            group = patch_group(self, resource_id, patch, version=version, check=check, policy=policy)
+            if group is not None:
+                return self._outgoing(group)
 
         def change(current: dict) -> dict:
             patched, _changed = apply_patch(

@@ -41,6 +41,7 @@ __all__ = [
     "Relation",
     "delta_keys",
     "key_of",
+    "patch_group",
     "patch_head",
     "relation_of",
     "wants_members",
@@ -448,6 +449,13 @@ def patch_head(
         if backend.swap_delta(resource_id, new_head, etag, upserts, removals):
             return new_head
     raise rules._busy(resource_id)
+
+
+def patch_group(front: Any, resource_id: str, patch: Any, **options: Any) -> dict | None:
+    """:func:`patch_head`, and the group with its members (what ``Store.patch`` returns); ``None`` when the
+    PATCH is not a delta."""
+    head = patch_head(front, resource_id, patch, **options)
+    return None if head is None else front._backend.with_members(head)
 
 
 def relation_of(store: Any) -> MembersBackend | None:

@@ -7,6 +7,7 @@ excludes members and a ``members[value eq "x"]`` search never read the whole mem
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import uuid
@@ -208,3 +209,22 @@ def test_groups_value_and_display_are_index_lookups_in_the_python_directory() ->
     assert users.search(filter='groups.value eq "g1"').total_results == 0
     users.delete(bob["id"])
     assert users._backend._candidate_ids(compile_filter('groups.value eq "g2"', "User", users.registry).bound) == set()
+
+
+def test_a_table_whose_documents_hold_members_is_taken_over(tmp_path: Any) -> None:
+    """A Group table written when documents held their members: opening it moves them into the members table,
+    keeping each group's ETag."""
+    path = tmp_path / "old.db"
+    store = scimcore.SqlDirectory(str(path), "Group")
+    group = store.add({"displayName": "Team", "members": [{"value": "a"}, {"value": "b"}]})
+    store.connection.execute("DROP TABLE scim_group_members")  # as it was before the members table
+    store.connection.execute("UPDATE scim_group SET data = ? WHERE id = ?", (json.dumps(group), group["id"]))
+    store.connection.commit()
+    store.connection.close()
+    reopened = scimcore.SqlDirectory(str(path), "Group")
+    assert reopened.get(group["id"]) == group
+    assert reopened._backend.read_head(group["id"])["members"] is None
+    assert [g["id"] for g in reopened.search(filter='members[value eq "b"]').resources] == [group["id"]]
+    patched = reopened.patch(group["id"], _patch({"op": "add", "path": "members", "value": [{"value": "c"}]}))
+    assert _values(patched) == ["a", "b", "c"]
+    reopened.connection.close()

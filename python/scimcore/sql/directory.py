@@ -71,14 +71,17 @@ class SqlDirectory(StoreFront):
         self.table_backend = _SqlBackend(connection, registry, name, policy, table)
         backend: Any = self.table_backend
         if "members" in registry.base_attributes(name):  # a group type: members in their own table
+            relation = SqlRelation(backend)
             backend = MembersBackend(
                 backend,
-                SqlRelation(backend),
+                relation,
                 registry=registry,
                 resource_type=name,
                 policy=policy,
                 transaction=lambda: self.table_backend._transaction(write=True),
             )
+            if relation.created:
+                backend.adopt()
         super().__init__(
             backend,
             name,

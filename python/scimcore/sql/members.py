@@ -47,8 +47,15 @@ class SqlRelation:
             f"CREATE INDEX IF NOT EXISTS {t}_order ON {t} (group_id, seq)",
         ]
         with backend._transaction(write=True):
+            self.created = not self._exists()
             for statement in statements:
                 backend.connection.execute(statement)
+
+    def _exists(self) -> bool:
+        if self.backend.dialect.name == "postgresql":
+            return self._execute("SELECT to_regclass(%s)", (self.table,)).fetchone()[0] is not None
+        found = self._execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (self.table,))
+        return found.fetchone() is not None
 
     def _execute(self, sql: str, params: Any = ()) -> Any:
         return self.backend.connection.execute(sql, params)

@@ -166,6 +166,22 @@ class MembersBackend:
     def insert_json(self, documents: list[bytes]) -> None:
         self.insert([_decoder.decode(document) for document in documents])
 
+    def adopt(self) -> int:
+        """Move the members still inside stored documents into the relation (the documents keep their
+        ``meta``): how a table made when documents held their members is taken over. Returns the number of
+        groups moved."""
+        moved = 0
+        with self._transaction():
+            _, stored = self.inner.query(QueryParameters(None, None, False, 1, None, None, None))
+            for document in stored:
+                if not isinstance(document.get("members"), list) or not document["members"]:
+                    continue
+                head, members = _split(document)
+                if self.inner.swap(document["id"], head, document["meta"]["version"]):
+                    self.relation.change(document["id"], members, [])
+                    moved += 1
+        return moved
+
     def read(self, resource_id: str) -> dict | None:
         with self._transaction():
             head = self.inner.read(resource_id)

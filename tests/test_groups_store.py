@@ -146,9 +146,8 @@ def test_other_member_filters_are_evaluated_on_whole_groups(groups: Any) -> None
     assert groups.search(filter='members[value eq "x"] and displayName eq "B"').total_results == 0
 
 
+@pytest.mark.parametrize("groups", ["sqlite", "postgresql"], indirect=True)
 def test_sql_members_table_has_indexes_for_both_directions(groups: Any) -> None:
-    if not isinstance(groups, scimcore.SqlDirectory):
-        pytest.skip("SQL stores only")
     table = f"{groups.table}_members"
     if isinstance(groups.connection, sqlite3.Connection):
         plans = [

@@ -35,6 +35,7 @@ from ..store.front import StoreFront, id_taken, taken, version_of
 from ..store.members import MembersBackend
 from .dialects import DIALECTS, Node, check_identifier
 from .document import register_sqlite_functions, search_document
+from .groups_index import SqlGroupsIndex
 from .members import SqlRelation
 from .translate import order_by_sql, to_sql
 
@@ -126,6 +127,8 @@ class _SqlBackend:
         self._data = "data::text" if self.dialect.name == "postgresql" else "data"
         self._lock = threading.RLock()
         self._create_table()
+        # groups.value / groups.display (derived User.groups) in their own table, for index lookups
+        self._groups = SqlGroupsIndex(self) if "groups" in registry.base_attributes(resource_type) else None
 
     # -- schema ---------------------------------------------------------------------------------------------
 
@@ -243,6 +246,8 @@ class _SqlBackend:
                 for row, resource in zip(rows, resources, strict=True):
                     current = resource
                     self._execute(sql, row)
+                    if self._groups is not None:
+                        self._groups.put(resource["id"], resource)
         except self._integrity_errors() as exc:
             raise self._write_error(exc, current) from None
 
@@ -258,6 +263,8 @@ class _SqlBackend:
         try:
             with self._transaction(write=True):
                 cursor = self._execute(sql, (*self._documents(resource), version_of(resource), resource_id, expected))
+                if self._groups is not None and cursor.rowcount == 1:
+                    self._groups.put(resource_id, resource)
         except self._integrity_errors() as exc:
             raise self._write_error(exc, resource) from None
         return cursor.rowcount == 1
@@ -267,6 +274,8 @@ class _SqlBackend:
             cursor = self._execute(
                 f"DELETE FROM {self.table} WHERE id = {self._p} AND etag = {self._p}", (resource_id, expected)
             )
+            if self._groups is not None and cursor.rowcount == 1:
+                self._groups.put(resource_id, None)
         return cursor.rowcount == 1
 
     # -- reads ----------------------------------------------------------------------------------------------
@@ -282,12 +291,19 @@ class _SqlBackend:
         with self._transaction():
             return self._execute(f"SELECT count(*) FROM {self.table}").fetchone()[0]
 
+    def where(self, filter: Any) -> tuple[str, list]:
+        """The SQL condition of a search filter and its parameters: the translated filter, behind the groups
+        index's narrowing lookup when it has one (:class:`scimcore.sql.groups_index.SqlGroupsIndex`)."""
+        if filter is None:
+            return "TRUE", []
+        where, values = to_sql(filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
+        narrowing = None if self._groups is None else self._groups.condition(filter)
+        if narrowing is None:
+            return where, list(values)
+        return f"{narrowing[0]} AND ({where})", [*narrowing[1], *values]
+
     def query(self, params: QueryParameters) -> tuple[int, list[dict]]:
-        where, values = (
-            ("TRUE", [])
-            if params.filter is None
-            else to_sql(params.filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
-        )
+        where, values = self.where(params.filter)
         order = "seq ASC" if params.sort_by is None else self._order(params.sort_by, params.descending)
         start, limit = params.start, params.size
         page_sql = f"SELECT {self._data} FROM {self.table} WHERE {where} ORDER BY {order}"

@@ -18,11 +18,12 @@ import msgspec
 
 from .._directory_plan import build_layout
 from ..errors import Uniqueness
-from ..filter.bind import AllOf, AnyOf, Comparison, Target
+from ..filter.bind import Comparison, Target
 from ..filter.compile import compile_filter
 from ..policy import Policy
 from ..query import QueryParameters, page
 from .front import id_taken, taken, version_of
+from .groups_index import GroupsIndex, narrow
 
 __all__ = ["MemoryBackend"]
 
@@ -45,10 +46,8 @@ class MemoryBackend:
         self._indexed: dict[str, dict[str, set[str]]] = {name: {} for name in layout.indexed}
         self._names = {name: self._canonical(name) for name in layout.indexed}
         self._unique = tuple(definition.name for definition in layout.unique)
-        # groups.value / groups.display (derived User.groups, RFC 7643 §4.1.2): folded value -> ids
-        self._groups: dict[str, dict[str, set[str]]] | None = (
-            {"value": {}, "display": {}} if "groups" in registry.base_attributes(resource_type) else None
-        )
+        # groups.value / groups.display (derived User.groups, RFC 7643 §4.1.2)
+        self._groups = GroupsIndex() if "groups" in registry.base_attributes(resource_type) else None
 
     def _canonical(self, lower: str) -> str:
         return self.registry.base_attributes(self.resource_type)[lower].name
@@ -124,12 +123,7 @@ class MemoryBackend:
             for value in _strings(resource.get(self._names[lower])):
                 _file(index, value.casefold(), rid, add)
         if self._groups is not None:
-            groups = resource.get("groups")
-            for group in groups if type(groups) is list else ():
-                if type(group) is dict:
-                    for sub, index in self._groups.items():
-                        if type(group.get(sub)) is str:
-                            _file(index, group[sub].casefold(), rid, add)
+            self._groups.put(rid, resource if add else None)
 
     # -- reads --------------------------------------------------------------------------------------------
 
@@ -164,6 +158,13 @@ class MemoryBackend:
         return [self._resources[rid] for rid in sorted(ids, key=self._position.__getitem__)]
 
     def _candidate_ids(self, bound: Any) -> set | None:
+        return narrow(bound, self._lookup)
+
+    def _lookup(self, bound: Any) -> set | None:
+        """The ids of an indexed ``eq`` (an attribute of ``INDEXED_ATTRIBUTES``, ``groups.value``,
+        ``groups.display``), else ``None``."""
+        if self._groups is not None and (found := self._groups.lookup(bound)) is not None:
+            return found
         if isinstance(bound, Comparison) and bound.op == "eq" and bound.kind == "string":
             target = bound.target
             if (
@@ -175,28 +176,6 @@ class MemoryBackend:
                 index = self._indexed.get(target.attribute.name.lower())
                 if index is not None:
                     return set(index.get(bound.value.casefold(), ()))
-            if (
-                isinstance(target, Target)
-                and self._groups is not None
-                and target.extension is None
-                and target.attribute is not None
-                and target.attribute.name == "groups"
-                and target.sub is not None
-                and target.sub.name in self._groups
-            ):
-                return set(self._groups[target.sub.name].get(bound.value.casefold(), ()))
-            return None
-        if isinstance(bound, AllOf):
-            sets = [s for s in map(self._candidate_ids, bound.terms) if s is not None]
-            return min(sets, key=len) if sets else None
-        if isinstance(bound, AnyOf):
-            union: set = set()
-            for term in bound.terms:
-                found = self._candidate_ids(term)
-                if found is None:
-                    return None
-                union |= found
-            return union
         return None
 
 

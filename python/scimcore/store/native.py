@@ -17,6 +17,8 @@ import json
 import os
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -31,10 +33,13 @@ from ..filter.parse import parse_filter
 from ..policy import Policy
 from ..query import QueryParameters, resolve_sort
 from .front import id_taken, taken, version_of
+from .groups_index import GroupsIndex, narrow
 
 __all__ = ["NativeBackend", "native_module", "page_projection"]
 
 _PLAN_CACHE_SIZE = 256
+_NARROWED_AT_MOST = 10_000
+"""Above this many candidates from the groups index a scan is cheaper than a plan naming each id."""
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
 
@@ -67,6 +72,8 @@ class NativeBackend:
         self._layout = build_layout(registry, resource_type)
         self._generation = registry.generation
         self._store = self._new_store()
+        # groups.value / groups.display (derived User.groups): kept here, the native indexes are top-level only
+        self._groups = GroupsIndex() if "groups" in registry.base_attributes(resource_type) else None
 
     def _new_store(self) -> Any:
         store = self._native.DirectoryStore(*self._layout.native)
@@ -89,6 +96,9 @@ class NativeBackend:
                 self._store.add_many(documents)
             except Uniqueness as error:
                 raise self._worded(error, documents, resources) from None
+            if self._groups is not None:
+                for resource in resources if resources is not None else map(_decoder.decode, documents):
+                    self._groups.put(resource["id"], resource)
 
     def swap(self, resource_id: str, resource: dict, expected: str) -> bool:
         document = _encoder.encode(resource)
@@ -100,6 +110,8 @@ class NativeBackend:
                 self._store.replace(resource_id, document)
             except Uniqueness as error:
                 raise self._worded(error, [document], [resource]) from None
+            if self._groups is not None:
+                self._groups.put(resource_id, resource)
             return True
 
     def remove(self, resource_id: str, expected: str) -> bool:
@@ -108,6 +120,8 @@ class NativeBackend:
             if found is None or _stored_version(found) != expected:
                 return False
             self._store.delete(resource_id)
+            if self._groups is not None:
+                self._groups.put(resource_id, None)
             return True
 
     def _worded(self, error: Uniqueness, documents: list[bytes], resources: list[dict] | None) -> Uniqueness:
@@ -140,19 +154,40 @@ class NativeBackend:
 
     def query(self, params: QueryParameters) -> tuple[int, list[dict]]:
         self._refresh_layout()
-        plan = self._plan(params.filter)
         sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
-        total, documents = self._store.search(plan, sort, params.start - 1, params.size)
+        with self._narrowed(params.filter) as plan:
+            total, documents = self._store.search(plan, sort, params.start - 1, params.size)
         return total, [_decoder.decode(document) for document in documents]
 
     def query_json(self, params: QueryParameters, projection: Any) -> bytes:
         """The JSON bytes of the ``ListResponse`` (RFC 7644 §3.4.2) of :meth:`query`, its resources projected by
         ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource."""
         self._refresh_layout()
-        plan = self._plan(params.filter)
         sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
         native = page_projection(self._native, projection)
-        return self._store.search_json(plan, sort, params.start - 1, params.size, native)
+        with self._narrowed(params.filter) as plan:
+            return self._store.search_json(plan, sort, params.start - 1, params.size, native)
+
+    @contextmanager
+    def _narrowed(self, filter: Any) -> Iterator[Any]:
+        """The plan of ``filter``; when the groups index narrows it (:func:`scimcore.store.groups_index.narrow`,
+        at most :data:`_NARROWED_AT_MOST` ids), the plan restricted to those ids (an ``id`` index lookup in the
+        store), used under the write lock so that index and store agree."""
+        plan = self._plan(filter)
+        if self._groups is None or filter is None or (isinstance(filter, str) and "groups" not in filter.lower()):
+            yield plan
+            return
+        bound = compile_filter(filter, self.resource_type, self.registry).bound
+        with self._lock:
+            ids = narrow(bound, self._groups.lookup)
+            if ids is None or len(ids) > _NARROWED_AT_MOST:
+                yield plan
+                return
+            from .._native import PlanNode
+
+            slot = self._layout.slots[(None, "id")]
+            among = PlanNode.any([PlanNode.text(slot, None, "eq", rid) for rid in sorted(ids)])
+            yield self._store.plan(PlanNode.all([among, plan_node(bound, self._layout)]))
 
     def prepare(self, filter: Any, sort_by: str | None) -> int | None:
         """Build now the scan columns that ``filter`` and ``sort_by`` read (a first search would build them);

@@ -30,6 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ..errors import InvalidSyntax, InvalidValue, NotFound, ScimError
 from ..policy import Policy
 from ..schema.codec import decode, to_dict
@@ -37,7 +39,7 @@ from ..schema.registry import SchemaRegistry
 from ..schema.resources import MAX_RESULTS
 from ..schema.wire import MAX_DOCUMENT_BYTES, load_json
 from ..store import Store
-from ..store.members import wants_members
+from ..store.members import read_encoded, wants_members, whole_members
 from .cursors import CursorSigner
 from .discovery import Discovery, Limits
 from .groups import Memberships
@@ -342,12 +344,19 @@ class Service:
         match = request.headers.get("if-match")
         if match is not None and not (version and _matches(match, version)):
             raise ScimError("the resource has changed (If-Match)", status=412)
-        if grouped and wants_members(request.query.get("attributes"), request.query.get("excludedattributes")):
-            resource = store.get(resource_id)
+        attributes, excluded = request.query.get("attributes"), request.query.get("excludedattributes")
+        encoded = None
+        if grouped and wants_members(attributes, excluded):
+            # members as their stored JSON when they go out whole: no Python object per member (scimcore stores)
+            found = read_encoded(store, resource_id) if whole_members(attributes, excluded) else None
+            resource, encoded = found if found is not None else (store.get(resource_id), None)
             version = _version(resource)
             headers = [("ETag", version)] if version else []
         self._locate(resource_type, resource)
-        return Outcome(200, self._projected(request, resource_type, resource, policy), headers)
+        out = self._projected(request, resource_type, resource, policy)
+        if encoded is not None and "members" in out:
+            out["members"] = msgspec.Raw(encoded)
+        return Outcome(200, out, headers)
 
     def _put(self, request: Request, resource_type: str, resource_id: str, policy: Policy, data: Any) -> Outcome:
         """Replace (RFC 7644 §3.5.1): 200; never creates (unknown id: 404)."""

@@ -66,6 +66,12 @@ class SqlRelation:
         ).fetchall()
         return [_decoder.decode(row[0]) for row in rows]
 
+    def members_json(self, gid: str) -> bytes:
+        rows = self._execute(
+            f"SELECT {self._data} FROM {self.table} WHERE group_id = {self._p} ORDER BY seq", (gid,)
+        ).fetchall()
+        return ("[" + ",".join([row[0] for row in rows]) + "]").encode()
+
     def pick(self, gid: str, keys: Iterable[str]) -> list[dict]:
         wanted = list(dict.fromkeys(keys))
         if not wanted:

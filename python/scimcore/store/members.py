@@ -36,6 +36,7 @@ from ..policy import Policy
 from ..query import QueryParameters, page
 
 __all__ = [
+    "MEMBERS_PLACEHOLDER",
     "MembersBackend",
     "MemoryRelation",
     "Relation",
@@ -43,11 +44,14 @@ __all__ = [
     "key_of",
     "patch_group",
     "patch_head",
+    "read_encoded",
     "relation_of",
     "wants_members",
+    "whole_members",
 ]
 
 _decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder(decimal_format="number")
 _CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:group:"
 _VALUE_EQ = re.compile(r'\s*members\s*\[\s*value\s+eq\s+("(?:[^"\\]|\\.)*")\s*\]\s*', re.IGNORECASE)
 _DOTTED_EQ = re.compile(r'\s*members\.value\s+eq\s+("(?:[^"\\]|\\.)*")\s*', re.IGNORECASE)
@@ -63,6 +67,10 @@ class Relation(Protocol):
 
     def members(self, gid: str) -> list[dict]:
         """The members of group ``gid`` in the order they were added (copies)."""
+        ...
+
+    def members_json(self, gid: str) -> bytes:
+        """:meth:`members` as one JSON array, built without a Python object per member."""
         ...
 
     def pick(self, gid: str, keys: Iterable[str]) -> list[dict]:
@@ -84,18 +92,23 @@ class Relation(Protocol):
 
 
 class MemoryRelation:
-    """:class:`Relation` in dicts: group id → {key: member}, key → {group id}. The caller holds the lock."""
+    """:class:`Relation` in dicts: group id → {key: member's compact JSON}, key → {group id}. Members are kept
+    encoded (smaller than dicts, and :meth:`members_json` joins them without decoding). The caller holds the
+    lock."""
 
     def __init__(self) -> None:
-        self._members: dict[str, dict[str, dict]] = {}
+        self._members: dict[str, dict[str, bytes]] = {}
         self._groups: dict[str, dict[str, None]] = {}
 
     def members(self, gid: str) -> list[dict]:
-        return [dict(member) for member in self._members.get(gid, {}).values()]
+        return _decoder.decode(self.members_json(gid))
+
+    def members_json(self, gid: str) -> bytes:
+        return b"[" + b",".join(self._members.get(gid, {}).values()) + b"]"
 
     def pick(self, gid: str, keys: Iterable[str]) -> list[dict]:
         held = self._members.get(gid, {})
-        return [dict(held[key]) for key in dict.fromkeys(keys) if key in held]
+        return [_decoder.decode(held[key]) for key in dict.fromkeys(keys) if key in held]
 
     def groups_of(self, key: str) -> list[str]:
         return list(self._groups.get(key, ()))
@@ -113,7 +126,7 @@ class MemoryRelation:
                 self._unlink(key, gid)
         for member in upserts:
             key = key_of(member["value"])
-            held[key] = dict(member)
+            held[key] = _encoder.encode(member)
             self._groups.setdefault(key, {})[gid] = None
         if not held:
             del self._members[gid]
@@ -240,9 +253,10 @@ class MembersBackend:
         groups = [self.with_members(head) for head in heads]
         return page(groups, params, resource_type=self.resource_type, registry=self.registry, policy=self.policy)
 
-    def with_members(self, head: dict) -> dict:
-        """``head`` with its members, where the group had them (else before ``meta``)."""
-        members = self.relation.members(head["id"])
+    def with_members(self, head: dict, members: list | None = None) -> dict:
+        """``head`` with its members (``members``, else those of the relation), where the group had them (else
+        before ``meta``)."""
+        members = self.relation.members(head["id"]) if members is None else members
         out: dict = {}
         for key, value in head.items():
             if key == "members":  # the place kept by _split
@@ -255,6 +269,13 @@ class MembersBackend:
         if members and "members" not in out:
             out["members"] = members
         return out
+
+    def read_encoded(self, resource_id: str) -> tuple[dict, bytes] | None:
+        """The stored group without its members and the JSON array of its members (:meth:`Relation.members_json`),
+        read consistently; ``None`` for an unknown id."""
+        with self._transaction():
+            head = self.inner.read(resource_id)
+            return None if head is None else (head, self.relation.members_json(resource_id))
 
     # -- the relation, read consistently -------------------------------------------------------------------
 
@@ -472,6 +493,40 @@ def patch_group(front: Any, resource_id: str, patch: Any, **options: Any) -> dic
     PATCH is not a delta."""
     head = patch_head(front, resource_id, patch, **options)
     return None if head is None else front._backend.with_members(head)
+
+
+MEMBERS_PLACEHOLDER = {"value": ""}
+"""What :func:`read_encoded` puts in ``members`` in place of the encoded members."""
+
+
+def read_encoded(front: Any, resource_id: str) -> tuple[dict[str, Any], bytes | None] | None:
+    """A group of a :class:`MembersBackend` store as ``front.get(resource_id)`` gives it, but with
+    ``[MEMBERS_PLACEHOLDER]`` for its members, and their JSON array as stored (``None`` when it has none): the
+    caller projects the group, then puts ``msgspec.Raw`` of the array in place of the placeholder, so a read of a
+    big group builds no Python object per member. ``None`` when ``front`` is no such store (RFC 7644 §3.4.1)."""
+    from .front import not_found
+
+    backend = relation_of(front)
+    if backend is None:
+        return None
+    found = backend.read_encoded(resource_id) if isinstance(resource_id, str) else None
+    if found is None:
+        raise not_found(resource_id)
+    head, encoded = found
+    members = [dict(MEMBERS_PLACEHOLDER)] if encoded != b"[]" else []
+    return front._outgoing(backend.with_members(head, members)), encoded if members else None
+
+
+def whole_members(attributes: Any, excluded_attributes: Any) -> bool:
+    """Whether a read with this projection (RFC 7644 §3.9) returns every member as stored: no ``attributes``, and
+    no sub-attribute of ``members`` in ``excludedAttributes`` (the sub-attributes of ``members`` are all returned
+    by default, RFC 7643 §8.7.1)."""
+    if attributes is not None:
+        return False
+    excluded = _names(excluded_attributes) or []
+    return not any(
+        (name[len(_CORE_GROUP) :] if name.startswith(_CORE_GROUP) else name).startswith("members.") for name in excluded
+    )
 
 
 def relation_of(store: Any) -> MembersBackend | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from ..store.members import key_of
+from ..store.members import json_array, key_of
 
 __all__ = ["SqlRelation"]
 
@@ -67,10 +67,15 @@ class SqlRelation:
         return [_decoder.decode(row[0]) for row in rows]
 
     def members_json(self, gid: str) -> bytes:
-        rows = self._execute(
-            f"SELECT {self._data} FROM {self.table} WHERE group_id = {self._p} ORDER BY seq", (gid,)
-        ).fetchall()
-        return ("[" + ",".join([row[0] for row in rows]) + "]").encode()
+        if self.backend.dialect.name == "postgresql":  # assembled by the database: one text value comes back
+            found = self._execute(
+                f"SELECT coalesce('[' || string_agg(data::text, ',' ORDER BY seq) || ']', '[]') FROM {self.table} "
+                "WHERE group_id = %s",
+                (gid,),
+            ).fetchone()
+            return found[0].encode()
+        rows = self._execute(f"SELECT CAST(data AS BLOB) FROM {self.table} WHERE group_id = ? ORDER BY seq", (gid,))
+        return json_array([row[0] for row in rows])
 
     def pick(self, gid: str, keys: Iterable[str]) -> list[dict]:
         wanted = list(dict.fromkeys(keys))

@@ -41,6 +41,7 @@ __all__ = [
     "MemoryRelation",
     "Relation",
     "delta_keys",
+    "json_array",
     "key_of",
     "patch_group",
     "patch_head",
@@ -104,7 +105,7 @@ class MemoryRelation:
         return _decoder.decode(self.members_json(gid))
 
     def members_json(self, gid: str) -> bytes:
-        return b"[" + b",".join(self._members.get(gid, {}).values()) + b"]"
+        return json_array(list(self._members.get(gid, {}).values()))
 
     def pick(self, gid: str, keys: Iterable[str]) -> list[dict]:
         held = self._members.get(gid, {})
@@ -137,6 +138,17 @@ class MemoryRelation:
             holders.pop(gid, None)
             if not holders:
                 del self._groups[key]
+
+
+def json_array(items: list) -> bytes:
+    """The JSON array of encoded ``items`` (bytes or str), copied once: the brackets go on the first and last
+    item rather than around the joined whole."""
+    if not items:
+        return b"[]"
+    parts = [item if type(item) is bytes else item.encode() for item in items]
+    parts[0] = b"[" + parts[0]
+    parts[-1] = parts[-1] + b"]"
+    return b",".join(parts)
 
 
 class MembersBackend:

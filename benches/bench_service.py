@@ -1,0 +1,280 @@
+"""The protocol layer (issue 15): the same SCIM requests through three WSGI applications, in the same run.
+
+- ``scimcore.wsgi_app(Service(...))`` over ``scimcore.Directory`` (the subject);
+- scim2-server's ``WSGIApplication`` over its ``InMemoryStorage`` (a complete Python SCIM server: the baseline);
+- a bare hand-written WSGI application over a dict with the ``json`` module, no validation (the floor: what any
+  Python WSGI server costs at least).
+
+Request types: POST (create), GET by id, GET with ``filter=userName eq "..."``, PATCH (replace ``title``), PUT
+(replace the user), over ``SCIMCORE_BENCH_SERVICE_USERS`` users (default 1,000). Each timed run sends a batch of
+``BATCH`` requests of one type to one application; the runs are interleaved over ``ROUNDS`` rounds
+(``benches/timing.py``) and the best batch counts. The same WSGI environ builder feeds all three applications.
+
+Required: scimcore at least 20x faster than scim2-server on every request type (asserted here, in the short CI
+mode as in the full one). The ratio to the floor is printed and written to ``bench-results/service.md`` (the
+README table, ``markdown_table``); it is not asserted. ``SCIMCORE_BENCH_SERVICE_ROUNDS=15`` is the full run.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import scimcore
+from timing import best_interleaved
+
+USERS = int(os.environ.get("SCIMCORE_BENCH_SERVICE_USERS", "1000"))
+ROUNDS = int(os.environ.get("SCIMCORE_BENCH_SERVICE_ROUNDS", "5"))
+BATCH = int(os.environ.get("SCIMCORE_BENCH_SERVICE_BATCH", "40"))
+REQUIRED_OVER_SCIM2_SERVER = 20.0
+REQUESTS = ("POST", "GET by id", "GET filter", "PATCH", "PUT")
+RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def environ(method: str, script: str, path: str, query: str = "", body: bytes = b"") -> dict[str, Any]:
+    """A PEP 3333 environ, as a WSGI server would build it."""
+    env = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": script,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_ACCEPT": "application/scim+json",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if body:
+        env["CONTENT_TYPE"] = "application/scim+json"
+        env["CONTENT_LENGTH"] = str(len(body))
+    return env
+
+
+def send(app: Callable[..., Iterable[bytes]], env: dict[str, Any]) -> tuple[int, bytes]:
+    """Call a WSGI application; its status code and body."""
+    status: list[str] = []
+
+    def start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        status.append(line)
+        return lambda data: None
+
+    result = app(env, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return int(status[-1].split(" ", 1)[0]), body
+
+
+# -- the floor: a bare WSGI application over a dict ---------------------------------------------------------------
+
+
+class FloorApp:
+    """SCIM-shaped JSON in and out over a dict, with no validation at all: the cost of WSGI plus ``json``."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, dict[str, Any]] = {}
+        self.by_name: dict[str, str] = {}
+
+    def __call__(self, env: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method, path = env["REQUEST_METHOD"], env["PATH_INFO"]
+        length = int(env.get("CONTENT_LENGTH") or 0)
+        body = json.loads(env["wsgi.input"].read(length)) if length else None
+        uid = path[len("/Users/") :] if path.startswith("/Users/") else None
+        if method == "POST" and path == "/Users":
+            user = {**body, "id": uuid.uuid4().hex, "meta": {"resourceType": "User", "version": 'W/"1"'}}
+            self.users[user["id"]] = user
+            self.by_name[user["userName"].lower()] = user["id"]
+            return self._reply(start_response, "201 Created", user)
+        if method == "GET" and path == "/Users":
+            name = env["QUERY_STRING"].split("%22")[1].lower()  # filter=userName%20eq%20%22<name>%22
+            found = [self.users[self.by_name[name]]] if name in self.by_name else []
+            page = {"schemas": [LIST], "totalResults": len(found), "startIndex": 1, "itemsPerPage": len(found)}
+            return self._reply(start_response, "200 OK", {**page, "Resources": found})
+        if uid not in self.users:
+            return self._reply(start_response, "404 Not Found", {"status": "404"})
+        if method == "GET":
+            return self._reply(start_response, "200 OK", self.users[uid])
+        if method == "PATCH":
+            user = self.users[uid]
+            for operation in body["Operations"]:
+                user[operation["path"]] = operation["value"]
+            return self._reply(start_response, "200 OK", user)
+        if method == "PUT":
+            self.users[uid] = {**body, "id": uid, "meta": self.users[uid]["meta"]}
+            return self._reply(start_response, "200 OK", self.users[uid])
+        return self._reply(start_response, "405 Method Not Allowed", {"status": "405"})
+
+    @staticmethod
+    def _reply(start_response: Callable[..., Any], status: str, document: Any) -> list[bytes]:
+        data = json.dumps(document).encode()
+        start_response(status, [("Content-Type", "application/scim+json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+
+# -- the three applications, loaded with the same users -------------------------------------------------------------
+
+
+def scimcore_app() -> tuple[Callable[..., Any], str]:
+    service = scimcore.Service(
+        {"User": scimcore.Directory("User"), "Group": scimcore.Directory("Group")},
+        base_url="http://localhost/scim/v2",
+    )
+    return scimcore.wsgi_app(service), "/scim/v2"
+
+
+def scim2_server_app() -> tuple[Callable[..., Any], str]:
+    from scim2_server.applications.wsgi import WSGIApplication
+    from scim2_server.memory import InMemoryStorage
+    from scim2_server.utils import load_default_provider
+
+    # scim2-server serves below /v2 of its mount; SCRIPT_NAME "" and PATH_INFO "/v2/..." reach it
+    return WSGIApplication(InMemoryStorage(), load_default_provider()), ""
+
+
+APPS: dict[str, Callable[[], tuple[Callable[..., Any], str]]] = {
+    "scimcore": scimcore_app,
+    "scim2-server": scim2_server_app,
+    "floor": lambda: (FloorApp(), ""),
+}
+
+
+def new_user(name: str, title: str = "Engineer") -> dict[str, Any]:
+    return {
+        "schemas": [USER],
+        "userName": name,
+        "name": {"givenName": name.title(), "familyName": "Bench"},
+        "displayName": f"{name.title()} Bench",
+        "title": title,
+        "active": True,
+        "emails": [{"value": f"{name}@example.com", "type": "work", "primary": True}],
+    }
+
+
+class Target:
+    """One application with its users, and a batch runner per request type."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.app, self.script = APPS[name]()
+        self.prefix = "/v2" if name == "scim2-server" else ""
+        self.ids: list[str] = []
+        self.names: list[str] = []
+        for n in range(USERS):
+            status, body = self.send("POST", "/Users", body=new_user(f"user{n:05d}"))
+            assert status == 201, (name, status, body[:300])
+            self.ids.append(json.loads(body)["id"])
+            self.names.append(f"user{n:05d}")
+        self.created = itertools.count()
+        self.cycle = itertools.count()
+
+    def send(self, method: str, path: str, query: str = "", body: Any = None) -> tuple[int, bytes]:
+        data = json.dumps(body).encode() if body is not None else b""
+        return send(self.app, environ(method, self.script, self.prefix + path, query, data))
+
+    def request(self, kind: str) -> tuple[int, bytes]:
+        """One request of ``kind``, on the next user in turn."""
+        n = next(self.cycle)
+        uid, name = self.ids[n % USERS], self.names[n % USERS]
+        if kind == "POST":
+            return self.send("POST", "/Users", body=new_user(f"new{next(self.created):06d}"))
+        if kind == "GET by id":
+            return self.send("GET", f"/Users/{uid}")
+        if kind == "GET filter":
+            return self.send("GET", "/Users", f"filter=userName%20eq%20%22{name}%22")
+        if kind == "PATCH":
+            operation = {"op": "replace", "path": "title", "value": f"Title {n}"}
+            return self.send("PATCH", f"/Users/{uid}", body={"schemas": [PATCH_OP], "Operations": [operation]})
+        if kind == "PUT":
+            return self.send("PUT", f"/Users/{uid}", body=new_user(name, title=f"Title {n}"))
+        raise ValueError(kind)
+
+    def batch(self, kind: str) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(BATCH):
+                self.request(kind)
+
+        return run
+
+
+EXPECTED = {"POST": (201,), "GET by id": (200,), "GET filter": (200,), "PATCH": (200, 204), "PUT": (200,)}
+
+
+def measure(targets: list[Target]) -> dict[str, dict[str, float]]:
+    """Microseconds per request, ``{kind: {application: us}}``, the applications interleaved per round."""
+    timings: dict[str, dict[str, float]] = {}
+    for kind in REQUESTS:
+        best = best_interleaved(ROUNDS, *(target.batch(kind) for target in targets))
+        timings[kind] = {target.name: seconds / BATCH * 1e6 for target, seconds in zip(targets, best, strict=True)}
+    return timings
+
+
+def markdown_table(timings: dict[str, dict[str, float]]) -> str:
+    """The README table: µs per request for each application, and scimcore's ratios to the other two."""
+    lines = [
+        f"| request ({USERS:,} users) | scimcore µs | scim2-server µs | bare WSGI + json µs | vs scim2-server | vs floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind, row in timings.items():
+        ours, theirs, floor = row["scimcore"], row["scim2-server"], row["floor"]
+        lines.append(
+            f"| {kind} | {ours:.1f} | {theirs:.1f} | {floor:.1f} | {theirs / ours:.1f}x faster | {ours / floor:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def targets() -> list[Target]:
+    return [Target(name) for name in APPS]
+
+
+def test_the_applications_answer_alike(targets: list[Target]) -> None:
+    """Like for like: every application answers every request type with success and the same user."""
+    for target in targets:
+        for kind in REQUESTS:
+            status, body = target.request(kind)
+            assert status in EXPECTED[kind], (target.name, kind, status, body[:300])
+        status, body = target.send("GET", f"/Users/{target.ids[7]}")
+        assert json.loads(body)["userName"] == "user00007", target.name
+        status, body = target.send("GET", "/Users", "filter=userName%20eq%20%22user00011%22")
+        found = json.loads(body)
+        assert found["totalResults"] == 1 and found["Resources"][0]["userName"] == "user00011", target.name
+
+
+def test_service_ratios(targets: list[Target]) -> None:
+    timings = measure(targets)
+    table = markdown_table(timings)
+    print(f"\n{table}\n(rounds={ROUNDS}, batch={BATCH})")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "service.md").write_text(table + "\n", encoding="utf-8")
+    (RESULTS / "service.json").write_text(
+        json.dumps({"users": USERS, "rounds": ROUNDS, "batch": BATCH, "us_per_request": timings}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    slow = {
+        kind: round(row["scim2-server"] / row["scimcore"], 1)
+        for kind, row in timings.items()
+        if row["scim2-server"] / row["scimcore"] < REQUIRED_OVER_SCIM2_SERVER
+    }
+    assert slow == {}, f"below {REQUIRED_OVER_SCIM2_SERVER}x scim2-server: {slow}"

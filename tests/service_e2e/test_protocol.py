@@ -1,0 +1,476 @@
+"""The protocol decisions of docs/semantics.md §Protocol, case by case, on every store (RFC 7644 §3).
+
+Each test states one decision and checks it through ``Service.handle`` over the in-memory ``Directory``, SQLite
+and PostgreSQL (the ``backend`` fixture).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+import scimcore
+
+from .conftest import BASE_URL, Reply, assert_scim_error, call, make_service
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+def create_user(service: Any, user_name: str, **attributes: Any) -> dict[str, Any]:
+    reply = call(service, "POST", "/Users", {"schemas": [USER], "userName": user_name, **attributes})
+    assert reply.status == 201, reply.body
+    return reply.json()
+
+
+def create_group(service: Any, name: str, members: list[str] = ()) -> dict[str, Any]:
+    body = {"schemas": [GROUP], "displayName": name, "members": [{"value": m} for m in members]}
+    reply = call(service, "POST", "/Groups", body)
+    assert reply.status == 201, reply.body
+    return reply.json()
+
+
+def patch(service: Any, target: str, *operations: dict[str, Any], headers=()) -> Reply:
+    return call(service, "PATCH", target, {"schemas": [PATCH_OP], "Operations": list(operations)}, headers)
+
+
+def list_ids(service: Any, target: str) -> list[str]:
+    reply = call(service, "GET", target)
+    assert reply.status == 200, reply.body
+    return [resource["id"] for resource in reply.json().get("Resources", [])]
+
+
+# -- create -------------------------------------------------------------------------------------------------
+
+
+def test_create_assigns_id_and_meta_and_ignores_the_clients(service) -> None:
+    sent_meta = {"resourceType": "Group", "created": "2001-01-01T00:00:00Z", "version": 'W/"client"'}
+    reply = call(
+        service,
+        "POST",
+        "/Users",
+        {"schemas": [USER], "id": "chosen-by-client", "userName": "ada", "meta": sent_meta, "groups": [{"value": "g"}]},
+    )
+    assert reply.status == 201, reply.body
+    user = reply.json()
+    assert user["id"] not in ("", "chosen-by-client")
+    meta = user["meta"]
+    assert meta["resourceType"] == "User"
+    assert meta["created"] == meta["lastModified"] != "2001-01-01T00:00:00Z"
+    assert meta["version"].startswith('W/"') and meta["version"] != 'W/"client"'
+    assert meta["location"] == f"{BASE_URL}/Users/{user['id']}"
+    assert reply.header("Location") == meta["location"]
+    assert reply.header("ETag") == meta["version"]
+    assert (reply.header("Content-Type") or "").startswith("application/scim+json")
+    assert user.get("groups", []) == []
+    assert call(service, "GET", "/Users/chosen-by-client").status == 404
+
+
+def test_projection_applies_to_writes(service) -> None:
+    reply = call(service, "POST", "/Users?attributes=userName", {"schemas": [USER], "userName": "ada", "title": "Dr"})
+    assert reply.status == 201, reply.body
+    assert "title" not in reply.json() and reply.json()["userName"] == "ada" and reply.json()["id"]
+    uid = reply.json()["id"]
+    reply = call(
+        service,
+        "PUT",
+        f"/Users/{uid}?excludedAttributes=title",
+        {"schemas": [USER], "userName": "ada", "title": "Prof"},
+    )
+    assert reply.status == 200 and "title" not in reply.json()
+    reply = patch(service, f"/Users/{uid}?attributes=title", {"op": "replace", "path": "title", "value": "Sir"})
+    if reply.status == 200:
+        assert reply.json()["title"] == "Sir" and "userName" not in reply.json()
+    else:
+        assert reply.status == 204
+    assert call(service, "GET", f"/Users/{uid}").json()["title"] == "Sir"
+
+
+# -- secrets ------------------------------------------------------------------------------------------------
+
+
+def test_secrets_are_never_returned(service) -> None:
+    reply = call(service, "POST", "/Users", {"schemas": [USER], "userName": "ada", "password": "hunter2-hunter2"})
+    assert reply.status == 201 and "password" not in reply.json()
+    uid = reply.json()["id"]
+    replies = [
+        call(service, "GET", f"/Users/{uid}"),
+        call(service, "GET", f"/Users/{uid}?attributes=password"),
+        call(service, "GET", "/Users"),
+        call(service, "GET", "/Users?attributes=password,userName"),
+        call(service, "POST", "/Users/.search", {"schemas": [SEARCH], "attributes": ["password"]}),
+        call(service, "POST", "/.search", {"schemas": [SEARCH], "filter": 'userName eq "ada"'}),
+        call(service, "PUT", f"/Users/{uid}", {"schemas": [USER], "userName": "ada", "password": "s3cond-s3cond"}),
+        patch(service, f"/Users/{uid}?attributes=password", {"op": "replace", "path": "password", "value": "thrice-3"}),
+    ]
+    for reply in replies:
+        assert reply.status in (200, 204), reply.body
+        assert b"password" not in reply.body and b"hunter2" not in reply.body and b"s3cond" not in reply.body
+
+
+# -- replace ------------------------------------------------------------------------------------------------
+
+
+def test_put_clears_what_it_omits_and_keeps_read_only_values(service) -> None:
+    user = create_user(service, "ada", title="Dr", nickName="A", emails=[{"value": "ada@example.com", "type": "work"}])
+    group = create_group(service, "Engineers", [user["id"]])
+    body = {
+        "schemas": [USER],
+        "id": "other",
+        "userName": "ada",
+        "displayName": "Ada L",
+        "groups": [],
+        "meta": {"created": "2001-01-01T00:00:00Z"},
+    }
+    reply = call(service, "PUT", f"/Users/{user['id']}", body)
+    assert reply.status == 200, reply.body
+    for replaced in (reply.json(), call(service, "GET", f"/Users/{user['id']}").json()):
+        assert replaced["id"] == user["id"]
+        assert replaced["displayName"] == "Ada L"
+        assert "title" not in replaced and "nickName" not in replaced and "emails" not in replaced
+        assert replaced["meta"]["created"] == user["meta"]["created"]
+        assert [g["value"] for g in replaced.get("groups", [])] == [group["id"]]
+    assert reply.header("ETag") == reply.json()["meta"]["version"] != user["meta"]["version"]
+
+
+def test_put_never_creates(service) -> None:
+    reply = call(service, "PUT", "/Users/no-such-id", {"schemas": [USER], "userName": "ghost"})
+    assert_scim_error(reply, 404)
+    assert list_ids(service, "/Users") == []
+
+
+# -- ETags --------------------------------------------------------------------------------------------------
+
+
+def test_etags_if_match_and_if_none_match(service) -> None:
+    user = create_user(service, "ada")
+    uid, etag = user["id"], user["meta"]["version"]
+    got = call(service, "GET", f"/Users/{uid}")
+    assert got.header("ETag") == etag
+    not_modified = call(service, "GET", f"/Users/{uid}", headers=[("If-None-Match", etag)])
+    assert not_modified.status == 304 and not_modified.body == b""
+    assert call(service, "GET", f"/Users/{uid}", headers=[("If-None-Match", 'W/"other"')]).status == 200
+    stale = 'W/"stale"'
+    op = {"op": "replace", "path": "title", "value": "Dr"}
+    assert_scim_error(patch(service, f"/Users/{uid}", op, headers=[("If-Match", stale)]), 412)
+    assert_scim_error(
+        call(service, "PUT", f"/Users/{uid}", {"schemas": [USER], "userName": "x"}, [("If-Match", stale)]), 412
+    )
+    assert_scim_error(call(service, "DELETE", f"/Users/{uid}", headers=[("If-Match", stale)]), 412)
+    assert call(service, "GET", f"/Users/{uid}").json()["meta"]["version"] == etag  # nothing was written
+    done = patch(service, f"/Users/{uid}", op, headers=[("If-Match", f"{stale}, {etag}")])
+    assert done.status in (200, 204), done.body
+    new_etag = call(service, "GET", f"/Users/{uid}").json()["meta"]["version"]
+    assert new_etag != etag
+    same = patch(service, f"/Users/{uid}", op, headers=[("If-Match", "*")])  # changes nothing
+    assert same.status in (200, 204)
+    assert call(service, "GET", f"/Users/{uid}").json()["meta"]["version"] == new_etag
+    assert call(service, "DELETE", f"/Users/{uid}", headers=[("If-Match", new_etag)]).status == 204
+
+
+def test_etag_race_loses_no_update(backend) -> None:
+    """Threads read, increment and write back with If-Match, retrying on 412: every increment survives.
+
+    For the SQL stores each thread has its own service over its own connection to the same database, as
+    server workers do; in memory they share one service."""
+    threads, increments = 4, 5
+    services = [make_service(backend) for _ in range(threads)]
+    uid = create_user(services[0], "counter", nickName="0")["id"]
+    errors: list[str] = []
+    conflicts = [0]
+
+    def work(service: Any) -> None:
+        done = 0
+        while done < increments:
+            got = call(service, "GET", f"/Users/{uid}")
+            if got.status != 200:
+                errors.append(f"GET {got.status} {got.body[:200]!r}")
+                return
+            value = int(got.json()["nickName"]) + 1
+            put = call(
+                service,
+                "PUT",
+                f"/Users/{uid}",
+                {"schemas": [USER], "userName": "counter", "nickName": str(value)},
+                [("If-Match", got.header("ETag") or "")],
+            )
+            if put.status == 412:
+                conflicts[0] += 1
+                continue
+            if put.status != 200:
+                errors.append(f"PUT {put.status} {put.body[:200]!r}")
+                return
+            done += 1
+
+    workers = [threading.Thread(target=work, args=(s,)) for s in services]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert call(services[0], "GET", f"/Users/{uid}").json()["nickName"] == str(threads * increments)
+
+
+# -- delete and groups ----------------------------------------------------------------------------------------
+
+
+def test_delete_removes_everywhere(service) -> None:
+    ada, bob = create_user(service, "ada"), create_user(service, "bob")
+    group = create_group(service, "Engineers", [ada["id"], bob["id"]])
+    reply = call(service, "DELETE", f"/Users/{ada['id']}")
+    assert reply.status == 204 and reply.body == b""
+    assert_scim_error(call(service, "GET", f"/Users/{ada['id']}"), 404)
+    assert_scim_error(call(service, "DELETE", f"/Users/{ada['id']}"), 404)
+    assert list_ids(service, "/Users") == [bob["id"]]
+    assert list_ids(service, '/Users?filter=userName eq "ada"') == []
+    members = call(service, "GET", f"/Groups/{group['id']}").json().get("members", [])
+    assert [m["value"] for m in members] == [bob["id"]]
+
+
+def test_user_groups_are_derived_direct_and_indirect(service) -> None:
+    ada = create_user(service, "ada")
+    inner = create_group(service, "Inner", [ada["id"]])
+    outer = call(
+        service,
+        "POST",
+        "/Groups",
+        {"schemas": [GROUP], "displayName": "Outer", "members": [{"value": inner["id"], "type": "Group"}]},
+    )
+    assert outer.status == 201, outer.body
+    outer_id = outer.json()["id"]
+    groups = {g["value"]: g for g in call(service, "GET", f"/Users/{ada['id']}").json()["groups"]}
+    assert set(groups) == {inner["id"], outer_id}
+    assert groups[inner["id"]]["type"] == "direct" and groups[outer_id]["type"] == "indirect"
+    assert groups[inner["id"]]["display"] == "Inner"
+    assert groups[inner["id"]]["$ref"] == f"{BASE_URL}/Groups/{inner['id']}"
+    assert list_ids(service, f'/Users?filter=groups.value eq "{outer_id}"') == [ada["id"]]
+    renamed = patch(service, f"/Groups/{inner['id']}", {"op": "replace", "path": "displayName", "value": "Core"})
+    assert renamed.status in (200, 204)
+    groups = {g["value"]: g for g in call(service, "GET", f"/Users/{ada['id']}").json()["groups"]}
+    assert groups[inner["id"]]["display"] == "Core"
+
+
+def test_members_must_exist(service) -> None:
+    reply = call(service, "POST", "/Groups", {"schemas": [GROUP], "displayName": "G", "members": [{"value": "nobody"}]})
+    assert 400 <= reply.status < 500
+    assert_scim_error(reply, reply.status)
+    assert list_ids(service, "/Groups") == []
+
+
+# -- lists and cursors ----------------------------------------------------------------------------------------
+
+
+def test_list_parameters(service) -> None:
+    for name in ("a", "b", "c"):
+        create_user(service, name)
+    counted = call(service, "GET", "/Users?count=0").json()
+    assert counted["totalResults"] == 3 and not counted.get("Resources")
+    page = call(service, "GET", "/Users?startIndex=0&count=2").json()
+    assert page["startIndex"] == 1 and page["itemsPerPage"] == 2 and page["totalResults"] == 3
+    assert_scim_error(call(service, "GET", "/Users?count=two"), 400, "invalidValue")
+    assert_scim_error(call(service, "GET", "/Users?startIndex=x"), 400, "invalidValue")
+    upper = call(service, "GET", '/Users?FILTER=userName eq "b"&SortBy=userName').json()
+    assert upper["totalResults"] == 1
+    assert_scim_error(call(service, "GET", '/Schemas?filter=id eq "x"'), 403)
+
+
+def test_cursor_walk_returns_each_resource_once_despite_writes(service) -> None:
+    ids = {create_user(service, f"user{n:02d}")["id"] for n in range(7)}
+    seen: list[str] = []
+    cursor, pages = "", 0
+    while True:
+        reply = call(service, "GET", f"/Users?count=3&cursor={cursor}")
+        assert reply.status == 200, reply.body
+        page = reply.json()
+        seen += [r["id"] for r in page.get("Resources", [])]
+        pages += 1
+        # writes between pages: an update to a seen and to an unseen resource, and a new resource
+        for uid in list(ids)[:2]:
+            patch(service, f"/Users/{uid}", {"op": "replace", "path": "title", "value": f"t{pages}"})
+        create_user(service, f"late{pages}")
+        if "nextCursor" not in page:
+            break
+        cursor = page["nextCursor"]
+        assert pages < 20
+    assert len(seen) == len(set(seen)), "a resource came twice"
+    assert ids <= set(seen)
+
+
+def test_forged_foreign_and_mixed_cursors_are_refused(service) -> None:
+    for n in range(4):
+        create_user(service, f"user{n}")
+    first = call(service, "GET", "/Users?count=2&cursor=").json()
+    cursor = first["nextCursor"]
+    assert call(service, "GET", f"/Users?count=2&cursor={cursor}").status == 200
+    forged = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    assert_scim_error(call(service, "GET", f"/Users?count=2&cursor={forged}"), 400, "invalidCursor")
+    assert_scim_error(call(service, "GET", "/Users?count=2&cursor=bm90LWEtY3Vyc29y"), 400, "invalidCursor")
+    assert_scim_error(
+        call(service, "GET", f'/Users?count=2&cursor={cursor}&filter=userName eq "user1"'), 400, "invalidCursor"
+    )
+    assert_scim_error(call(service, "GET", f"/Users?count=2&cursor={cursor}&startIndex=1"), 400, "invalidValue")
+
+
+# -- bulk -----------------------------------------------------------------------------------------------------
+
+
+def bulk(service: Any, operations: list[dict[str, Any]], fail_on_errors: int | None = None) -> Reply:
+    body: dict[str, Any] = {"schemas": [BULK_REQUEST], "Operations": operations}
+    if fail_on_errors is not None:
+        body["failOnErrors"] = fail_on_errors
+    return call(service, "POST", "/Bulk", body)
+
+
+def test_bulk_resolves_forward_references(service) -> None:
+    reply = bulk(
+        service,
+        [
+            {
+                "method": "POST",
+                "path": "/Groups",
+                "bulkId": "g1",
+                "data": {"schemas": [GROUP], "displayName": "Team", "members": [{"value": "bulkId:u1"}]},
+            },
+            {"method": "POST", "path": "/Users", "bulkId": "u1", "data": {"schemas": [USER], "userName": "ada"}},
+        ],
+    )
+    assert reply.status == 200, reply.body
+    results = {r["bulkId"]: r for r in reply.json()["Operations"]}
+    assert results["g1"]["status"] == "201" and results["u1"]["status"] == "201"
+    assert results["u1"]["location"].startswith(f"{BASE_URL}/Users/")
+    user_id = results["u1"]["location"].rsplit("/", 1)[1]
+    group_id = results["g1"]["location"].rsplit("/", 1)[1]
+    members = call(service, "GET", f"/Groups/{group_id}").json()["members"]
+    assert [m["value"] for m in members] == [user_id]
+
+
+def test_bulk_unknown_reference_version_and_fail_on_errors(service) -> None:
+    ada = create_user(service, "ada")
+    reply = bulk(
+        service,
+        [
+            {
+                "method": "POST",
+                "path": "/Groups",
+                "bulkId": "g",
+                "data": {"schemas": [GROUP], "displayName": "G", "members": [{"value": "bulkId:nope"}]},
+            },
+            {
+                "method": "PATCH",
+                "path": f"/Users/{ada['id']}",
+                "version": 'W/"stale"',
+                "data": {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "x"}]},
+            },
+            {"method": "POST", "path": "/Users", "bulkId": "u", "data": {"schemas": [USER], "userName": "bob"}},
+        ],
+    )
+    assert reply.status == 200, reply.body
+    statuses = [r["status"] for r in reply.json()["Operations"]]
+    assert statuses == ["409", "412", "201"]
+    assert "nope" in reply.json()["Operations"][0]["response"]["detail"]
+    stopped = bulk(
+        service,
+        [
+            {"method": "DELETE", "path": "/Users/nobody"},
+            {"method": "POST", "path": "/Users", "bulkId": "c", "data": {"schemas": [USER], "userName": "carol"}},
+        ],
+        fail_on_errors=1,
+    )
+    assert [r["status"] for r in stopped.json()["Operations"]] == ["404"]
+    assert list_ids(service, '/Users?filter=userName eq "carol"') == []
+
+
+def test_bulk_limits_refuse_everything(service) -> None:
+    config = call(service, "GET", "/ServiceProviderConfig").json()["bulk"]
+    assert config["supported"] is True
+    limit, size = config["maxOperations"], config["maxPayloadSize"]
+    operations = [
+        {"method": "POST", "path": "/Users", "bulkId": f"u{n}", "data": {"schemas": [USER], "userName": f"u{n}"}}
+        for n in range(limit + 1)
+    ]
+    error = assert_scim_error(bulk(service, operations), 413)
+    assert str(limit) in error["detail"]
+    big = [
+        {
+            "method": "POST",
+            "path": "/Users",
+            "bulkId": "big",
+            "data": {"schemas": [USER], "userName": "big", "displayName": "x" * size},
+        }
+    ]
+    error = assert_scim_error(bulk(service, big), 413)
+    assert str(size) in error["detail"]
+    assert list_ids(service, "/Users") == []
+
+
+# -- errors and authentication ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "status"),
+    [
+        ("GET", "/Nowhere", 404),
+        ("GET", "/Users/no-such-id", 404),
+        ("GET", "/Schemas/urn:nope", 404),
+        ("GET", "/ResourceTypes/Nope", 404),
+        ("DELETE", "/ServiceProviderConfig", 405),
+        ("PUT", "/Users", 405),
+        ("GET", "/Me", 501),
+    ],
+)
+def test_error_statuses(service, method: str, target: str, status: int) -> None:
+    reply = call(service, method, target)
+    assert_scim_error(reply, status)
+    if status == 405:
+        assert reply.header("Allow")
+
+
+def test_bad_bodies(service) -> None:
+    user = {"schemas": [USER], "userName": "ada"}
+    wrong_media = call(service, "POST", "/Users", b'{"userName": "ada"}', [("Content-Type", "text/plain")])
+    assert_scim_error(wrong_media, 415)
+    charset = call(service, "POST", "/Users", user, [("Content-Type", "application/json; charset=utf-8")])
+    assert charset.status == 201
+    assert_scim_error(
+        call(service, "POST", "/Users", b"{not json", [("Content-Type", "application/scim+json")]), 400, "invalidSyntax"
+    )
+    assert_scim_error(call(service, "GET", "/Users?filter=userName eq"), 400, "invalidFilter")
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong", "Basic czNjcmV0LXRva2Vu", "Bearer", "bearer  s3cret-token "]
+)
+@pytest.mark.parametrize("target", ["/Users", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes"])
+def test_unauthenticated_requests_get_401(service, authorization: str | None, target: str) -> None:
+    headers = [("Authorization", authorization)] if authorization is not None else []
+    reply = call(service, "GET", target, headers=headers, auth=False)
+    assert_scim_error(reply, 401)
+    assert (reply.header("WWW-Authenticate") or "").lower().startswith("bearer")
+
+
+def test_bearer_token_accepts_every_rotated_token(backend) -> None:
+    service = scimcore.Service(backend.stores(), base_url=BASE_URL, authenticate=scimcore.bearer_token("old", "new"))
+    for token in ("old", "new"):
+        assert call(service, "GET", "/Users", headers=[("Authorization", f"Bearer {token}")], auth=False).status == 200
+    assert call(service, "GET", "/Users", headers=[("Authorization", "Bearer older")], auth=False).status == 401
+    spc = call(service, "GET", "/ServiceProviderConfig", headers=[("Authorization", "Bearer new")], auth=False).json()
+    assert [s["type"] for s in spc["authenticationSchemes"]] == ["oauthbearertoken"]
+
+
+def test_root_search_spans_types(service) -> None:
+    ada = create_user(service, "ada", displayName="Shared")
+    group = create_group(service, "Shared")
+    reply = call(service, "POST", "/.search", {"schemas": [SEARCH], "filter": 'displayName eq "Shared"'})
+    assert reply.status == 200, reply.body
+    assert sorted(r["id"] for r in reply.json()["Resources"]) == sorted([ada["id"], group["id"]])
+    only_users = call(service, "POST", "/.search", {"schemas": [SEARCH], "filter": 'userName eq "ada"'}).json()
+    assert [r["id"] for r in only_users["Resources"]] == [ada["id"]]
+    assert_scim_error(
+        call(service, "POST", "/.search", {"schemas": [SEARCH], "filter": 'nosuch eq "x"'}), 400, "invalidFilter"
+    )

@@ -58,6 +58,10 @@ _LAZY = {
     "Directory": ".directory",
     "to_sql": ".sql",
     "SqlDirectory": ".sql",
+    "Service": ".service",
+    "wsgi_app": ".service",
+    "asgi_app": ".service",
+    "bearer_token": ".service",
 }
 
 __all__ = sorted(
@@ -106,4 +110,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .schema.messages import BulkRequest, BulkResponse, Error, ListResponse, PatchOp, SearchRequest
     from .schema.registry import SchemaRegistry
     from .schema.resources import EnterpriseUser, Group, ResourceType, Schema, ServiceProviderConfig, User
+    from .service import Service, asgi_app, bearer_token, wsgi_app
     from .sql import SqlDirectory, to_sql

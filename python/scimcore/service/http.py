@@ -1,0 +1,111 @@
+"""The sans-IO request and response of the protocol layer (RFC 7644 §3.1, §3.8, §3.12).
+
+A :class:`Request` is what :meth:`scimcore.Service.handle` was given, parsed once: method, path segments, query
+parameters (names lower-cased: RFC 7644 §3.4.2 names are case-insensitive) and headers (names lower-cased).
+A :class:`Response` is status, headers and body bytes; every body is ``application/scim+json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from ..errors import ScimError
+
+__all__ = ["MEDIA_TYPE", "Request", "Response", "Unauthorized", "error_response", "json_response"]
+
+MEDIA_TYPE = "application/scim+json"
+_JSON_MEDIA = ("application/scim+json", "application/json")
+
+_encode = msgspec.json.Encoder(decimal_format="number").encode
+_CONTENT_TYPE = ("Content-Type", MEDIA_TYPE)
+
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+"""Request headers: a mapping, or ``(name, value)`` pairs (repeated names are joined with ``", "``)."""
+
+
+@dataclass(slots=True)
+class Response:
+    """An HTTP response: ``status``, ``headers`` (``(name, value)`` pairs) and ``body`` bytes."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """The value of the header ``name`` (any case), or ``None``."""
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Request:
+    """One request as the service sees it. ``principal`` is what the ``authenticate`` hook returned."""
+
+    method: str
+    path: str
+    segments: list[str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    principal: Any = None
+
+    def header(self, name: str) -> str | None:
+        """The value of the header ``name`` (lower-case), or ``None``."""
+        return self.headers.get(name)
+
+
+class Unauthorized(ScimError):
+    """No credentials, or wrong ones (401, RFC 7644 §3.12 Table 8); carries the ``WWW-Authenticate`` challenge."""
+
+    status = 401
+
+    def __init__(self, detail: str = "authentication required", *, challenge: str = 'Bearer realm="SCIM"') -> None:
+        super().__init__(detail)
+        self.challenge = challenge
+
+
+def lower_headers(headers: Headers | None) -> dict[str, str]:
+    """Header names lower-cased; repeated headers joined with ``", "`` (RFC 9110 §5.3)."""
+    if not headers:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, value in items:
+        key = str(name).lower()
+        text = str(value)
+        out[key] = f"{out[key]}, {text}" if key in out else text
+    return out
+
+
+def is_json_media(content_type: str) -> bool:
+    """``application/scim+json`` or ``application/json``, parameters allowed (RFC 7644 §3.1, §3.8)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in _JSON_MEDIA
+
+
+def json_response(status: int, document: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+    """A response carrying ``document`` encoded as JSON."""
+    out = [_CONTENT_TYPE]
+    if headers:
+        out.extend(headers)
+    return Response(status, out, _encode(document))
+
+
+def error_response(error: ScimError, extra: list[tuple[str, str]] | None = None) -> Response:
+    """The RFC 7644 §3.12 Error message of ``error`` with its status (``status`` as a string)."""
+    body: dict[str, Any] = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": str(error.status)}
+    if error.scim_type is not None and error.status != 412:  # a failed precondition is a bare 412 (§3.14)
+        body["scimType"] = error.scim_type
+    if error.detail:
+        body["detail"] = error.detail
+    headers = list(extra or ())
+    if isinstance(error, Unauthorized):
+        headers.append(("WWW-Authenticate", error.challenge))
+    return json_response(error.status, body, headers)

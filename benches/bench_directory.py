@@ -29,7 +29,7 @@ import pytest
 
 import scimcore
 from scimcore.bench import COUNT, build_world, cases, lambda_search, load_directory, markdown, measure
-from scimcore.directory import _native_module
+from scimcore.store.native import native_module as _native_module
 
 USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", "20000"))
 FULL_SIZE = USERS >= 300_000
@@ -58,7 +58,7 @@ def test_answers_agree(world, directory):
     users = world.users
     for case in cases(world.sample):
         native = directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT)
-        python = scimcore.search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_count=None)
+        python = scimcore.search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None)
         total, page = lambda_search(users, case)
         assert native.total_results == python.total_results == total, case["name"]
         assert [r["id"] for r in native.resources] == [r["id"] for r in python.resources] == [u["id"] for u in page], (

@@ -60,14 +60,14 @@ def _sql_directory(backend: str):
 def test_sql_search_against_memory(backend, benchmark):
     directory, table = _sql_directory(backend)
     try:
-        directory.extend(USERS)
+        directory.load(USERS)
         if backend == "postgresql":
             with directory.connection.transaction():
                 directory.connection.execute(f"ANALYZE {table}")
         memory_directory = None
         if importlib.util.find_spec("scimcore.directory") is not None:  # the in-memory Directory, when built
             memory_directory = scimcore.Directory(resource_type="User")
-            memory_directory.extend(USERS)
+            memory_directory.load(USERS)
         rows = []
         sql_times = {}
         for label, text in QUERIES.items():

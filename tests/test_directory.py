@@ -15,7 +15,7 @@ import pytest
 import scimcore
 from scimcore import Directory
 from scimcore.demo import generate_users
-from scimcore.directory import _native_module
+from scimcore.store.native import native_module as _native_module
 
 CORPUS = Path(__file__).parent / "corpus"
 BACKENDS = ["native", "python"]
@@ -46,8 +46,8 @@ def _ids(page) -> list[str]:
 
 def _corpus_directory(resource_type: str, backend: str) -> tuple[Directory, list[dict]]:
     resources = _resources(resource_type)
-    directory = Directory(resource_type, backend=backend, manage_meta=False)
-    directory.extend(resources)
+    directory = Directory(resource_type, backend=backend)
+    directory.load(resources, complete_meta=False)
     return directory, resources
 
 
@@ -88,15 +88,15 @@ def test_query_corpus_exists():
 def test_query_corpus(case, backend):
     directory, resources = _corpus_directory(case["resource_type"], backend)
     params = case["params"]
-    kwargs = dict(
-        filter=params.get("filter"),
-        sort_by=params.get("sortBy"),
-        sort_order=params.get("sortOrder", "ascending"),
-        start_index=params.get("startIndex", 1),
-        count=params.get("count"),
-        attributes=params.get("attributes"),
-        excluded_attributes=params.get("excludedAttributes"),
-    )
+    kwargs = {
+        "filter": params.get("filter"),
+        "sort_by": params.get("sortBy"),
+        "sort_order": params.get("sortOrder", "ascending"),
+        "start_index": params.get("startIndex", 1),
+        "count": params.get("count"),
+        "attributes": params.get("attributes"),
+        "excluded_attributes": params.get("excludedAttributes"),
+    }
     if "error" in case:
         with pytest.raises(scimcore.ScimError) as info:
             directory.search(**kwargs)
@@ -170,15 +170,15 @@ def users():
 def native_directory(users):
     if _native_module() is None:
         pytest.skip("scimcore._native is not built here")
-    directory = Directory(backend="native", manage_meta=False, threads=2)
-    directory.extend(users)
+    directory = Directory(backend="native", threads=2)
+    directory.load(users, complete_meta=False)
     return directory
 
 
 @pytest.fixture(scope="module")
 def python_directory(users):
-    directory = Directory(backend="python", manage_meta=False)
-    directory.extend(users)
+    directory = Directory(backend="python")
+    directory.load(users, complete_meta=False)
     return directory
 
 
@@ -198,7 +198,7 @@ def test_randomized_differential(users, native_directory, python_directory):
             order = rng.choice(["ascending", "descending"])
             start = rng.choice([1, 1, 2, 17])
             count = rng.choice([None, 0, 5, 50])
-            kwargs = dict(filter=text, sort_by=sort_by, sort_order=order, start_index=start, count=count)
+            kwargs = {"filter": text, "sort_by": sort_by, "sort_order": order, "start_index": start, "count": count}
             reference = scimcore.search(users, resource_type="User", **kwargs)
             for directory in (native_directory, python_directory):
                 page = directory.search(**kwargs)
@@ -236,9 +236,12 @@ def test_username_uniqueness_is_case_insensitive(backend):
     with pytest.raises(scimcore.Uniqueness):
         directory.extend([{"userName": "new1"}, {"userName": "NEW1"}])
     assert len(directory) == 1
-    bob = directory.add({"userName": "bob", "id": "b"})
-    with pytest.raises(scimcore.Uniqueness):
-        directory.add({"userName": "carol", "id": "b"})
+    assert directory.load([{"userName": "bob", "id": "b"}]) == 1  # importing keeps ids; add never does
+    bob = directory.get("b")
+    with pytest.raises(scimcore.Uniqueness) as info:
+        directory.load([{"userName": "carol", "id": "b"}])
+    assert info.value.detail == 'a resource with id "b" already exists'
+    assert directory.add({"userName": "carol", "id": "b"})["id"] != "b"
     with pytest.raises(scimcore.Uniqueness):
         directory.replace("b", {"userName": "strasse"})
     with pytest.raises(scimcore.Uniqueness):
@@ -257,8 +260,7 @@ def test_replace_patch_delete(backend):
     assert replaced["meta"]["created"] == a["meta"]["created"]
     assert replaced["meta"]["version"] != a["meta"]["version"]
     assert "title" not in directory.get(rid)
-    with pytest.raises(scimcore.InvalidValue):
-        directory.replace(rid, {"id": "other", "userName": "a3"})
+    assert directory.replace(rid, {"id": "other", "userName": "a3"})["id"] == rid  # readOnly input is ignored
     patched = directory.patch(rid, {"Operations": [{"op": "add", "path": "title", "value": "Boss"}]})
     assert patched["title"] == "Boss" and directory.search(filter='title eq "boss"').total_results == 1
     unchanged = directory.patch(rid, {"Operations": [{"op": "add", "path": "title", "value": "Boss"}]})
@@ -278,8 +280,8 @@ def test_replace_patch_delete(backend):
 
 
 def test_indexed_lookups_follow_case_rules(backend):
-    directory = Directory(backend=backend, manage_meta=False)
-    directory.extend(
+    directory = Directory(backend=backend)
+    directory.load(
         [
             {"id": "ID-1", "userName": "Mixed@Example.com", "externalId": "Ext"},
             {"id": "id-2", "userName": "other", "externalId": "ext"},
@@ -343,9 +345,9 @@ def test_paging_and_projection(backend):
 
 def test_registry_change_rebuilds_layout(backend):
     registry = scimcore.SchemaRegistry.default()
-    directory = Directory(registry=registry, backend=backend, manage_meta=False)
+    directory = Directory(registry=registry, backend=backend)
     urn = "urn:example:params:scim:schemas:extension:badge:2.0:User"
-    directory.add({"id": "1", "userName": "u", urn: {"badge": "B-7"}})
+    directory.load([{"id": "1", "userName": "u", urn: {"badge": "B-7"}}])
     registry.register_schema({"id": urn, "name": "Badge", "attributes": [{"name": "badge", "type": "string"}]})
     registry.register_extension("User", urn)
     assert _ids(directory.search(filter=f'{urn}:badge eq "b-7"')) == ["1"]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scimcore.datetimes import parse_datetime
-from scimcore.directory import _native_module
+from scimcore.store.native import native_module as _native_module
 
 native = _native_module()
 if native is None:

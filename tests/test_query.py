@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import scimcore
-from scimcore.query import DEFAULT_MAX_COUNT, project, search
+from scimcore.query import MAX_RESULTS, project, search
 
 CORPUS = Path(__file__).parent / "corpus"
 RESOURCES = [json.loads(p.read_text("utf-8")) for p in sorted((CORPUS / "resources").glob("*.json"))]
@@ -239,15 +239,15 @@ def test_sort_numbers_and_strict_unknown_sort_by():
             search(users, sort_by=bad, registry=reg, policy=scimcore.Policy.STRICT)
 
 
-def test_max_count_caps_the_page():
+def test_max_results_caps_the_page():
     from scimcore.demo import generate_users
 
     users = generate_users(30, seed=1)
-    page = search(users, count=100, max_count=10, sort_by="userName")
+    page = search(users, count=100, max_results=10, sort_by="userName")
     assert (page.total_results, page.items_per_page, len(page.resources)) == (30, 10, 10)
-    assert search(users, max_count=7).items_per_page == 7
-    assert search(users, max_count=None).items_per_page == 30
-    assert DEFAULT_MAX_COUNT >= 100
+    assert search(users, max_results=7).items_per_page == 7
+    assert search(users, max_results=None).items_per_page == 30
+    assert MAX_RESULTS >= 100
 
 
 def test_string_parameters_from_a_query_string():

@@ -21,8 +21,8 @@ SCRIPT = textwrap.dedent(
     users = generate_users(50)
     ast = scimcore.parse_filter('emails[type eq "work" and value ew "@example.com"] and active eq true')
     pred = scimcore.compile_filter(ast)
-    directory = Directory("User", manage_meta=False)
-    directory.extend(users)
+    directory = Directory("User")
+    directory.load(users, complete_meta=False)
     page = directory.search(filter=str(ast), sort_by="userName", count=5)
     patched = scimcore.apply_patch(users[0], [{"op": "replace", "path": "active", "value": False}])
     try:

@@ -62,6 +62,7 @@ _LAZY = {
     "wsgi_app": ".service",
     "asgi_app": ".service",
     "bearer_token": ".service",
+    "Store": ".store",
 }
 
 __all__ = sorted(
@@ -112,3 +113,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .schema.resources import EnterpriseUser, Group, ResourceType, Schema, ServiceProviderConfig, User
     from .service import Service, asgi_app, bearer_token, wsgi_app
     from .sql import SqlDirectory, to_sql
+    from .store import Store

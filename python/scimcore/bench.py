@@ -266,7 +266,7 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
         progress(f"measuring {case['name']}", number / len(all_cases))
         native = _best(lambda: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats)
         compiled = _best(
-            lambda: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_count=None),
+            lambda: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None),
             max(2, repeats // 2),
         )
         scan = _best(lambda: lambda_search(users, case), max(2, repeats // 2))

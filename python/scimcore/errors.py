@@ -8,17 +8,17 @@ Every failure the library reports is a :class:`ScimError` subclass carrying ``st
 from __future__ import annotations
 
 __all__ = [
-    "ScimError",
     "InvalidFilter",
     "InvalidPath",
-    "NoTarget",
-    "InvalidValue",
-    "Mutability",
     "InvalidSyntax",
-    "Uniqueness",
-    "TooMany",
+    "InvalidValue",
     "InvalidVersion",
+    "Mutability",
+    "NoTarget",
     "NotFound",
+    "ScimError",
+    "TooMany",
+    "Uniqueness",
 ]
 
 
@@ -105,10 +105,10 @@ class TooMany(ScimError):
 
 
 class InvalidVersion(ScimError):
-    """A version (ETag) mismatch (412 ``invalidVers``)."""
+    """A version (ETag) mismatch: the client's If-Match names another version (412, no scimType: RFC 7644 §3.14
+    and Table 8; ``invalidVers`` of Table 9 is an unsupported protocol version, docs/semantics.md §Errors)."""
 
     status = 412
-    scim_type = "invalidVers"
 
 
 class NotFound(ScimError):

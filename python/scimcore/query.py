@@ -2,7 +2,7 @@
 
 ``search`` filters with a compiled predicate (``compile_filter``), sorts, pages and projects, and answers a
 ``ListResponse``. ``project`` applies ``attributes``/``excludedAttributes`` and the ``returned``
-characteristics to one resource. The rules are SEMANTICS "Query" (J39-J44):
+characteristics to one resource. The rules are docs/semantics.md §Query:
 
 - ``returned: always`` attributes (``id``, ``schemas``) are always output, ``never`` (``password``) never,
   ``request`` only when named, ``default`` unless excluded or another selection is asked for; ``schemas`` is
@@ -12,15 +12,17 @@ characteristics to one resource. The rules are SEMANTICS "Query" (J39-J44):
 - ``sortBy``: missing values last ascending, first descending; multi-valued attributes sort by their primary
   value, else the first; a complex attribute without a sub-attribute sorts by ``value``; strings folded unless
   ``caseExact``; dateTimes as instants; ties broken by ``id``. An unknown ``sortBy`` is ignored, except under
-  ``Policy.STRICT`` (``invalidValue``, J41).
-- Paging is 1-based: ``startIndex < 1`` is 1, ``count < 0`` is 0, ``count`` above ``max_count`` is capped;
-  without ``count`` at most ``max_count`` resources are returned (``None``: no cap).
+  ``Policy.reject_unusable_sort`` (``invalidValue``; on in ``Policy.STRICT``).
+- Paging is 1-based: ``startIndex < 1`` is 1, ``count < 0`` is 0, ``count`` above ``max_results`` is capped;
+  without ``count`` at most ``max_results`` resources are returned (``None``: no cap); ``totalResults`` always
+  counts every match, so a capped page says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .errors import InvalidSyntax, InvalidValue, ScimError
 from .filter import runtime
@@ -29,11 +31,11 @@ from .filter.lru import LruCache
 from .policy import Policy
 from .schema.model import AttributeDef
 
-__all__ = ["DEFAULT_MAX_COUNT", "QueryParameters", "project", "query_parameters", "resolve_sort", "search"]
+__all__ = ["MAX_RESULTS", "QueryParameters", "page", "project", "query_parameters", "resolve_sort", "search"]
 
-DEFAULT_MAX_COUNT = 1000
-"""The most resources one page returns unless ``max_count`` says otherwise (ServiceProviderConfig
-``filter.maxResults``)."""
+MAX_RESULTS = 1000
+"""The default result cap of every store and of :func:`search`: the most resources one page returns unless
+``max_results`` says otherwise (reported as ServiceProviderConfig ``filter.maxResults``, docs/semantics.md §Query)."""
 
 _DEFAULT_POLICY = Policy()
 
@@ -116,7 +118,7 @@ def _select(registry, resource_type: str, names: tuple[str, ...], what: str) -> 
         try:
             resolved = registry.resolve(resource_type, path.path.name, path.path.uri, path.path.sub)
         except ScimError:
-            continue  # unknown names are ignored (J41)
+            continue  # unknown names are ignored (docs/semantics.md §Query)
         selection.add(resolved)
     return selection
 
@@ -147,10 +149,20 @@ class _Projection:
             kept = self._attribute(None, definition, key, value)
             if kept is not _DROP:
                 out[key] = kept
-        if "schemas" not in out:  # J39: schemas is always output
+        if "schemas" not in out:  # schemas is always output (docs/semantics.md §Query)
             present = [urn for urn, _attributes in self.extensions.values() if urn in out]
             out = {"schemas": [self.base_schema, *present], **out}
+        elif type(out["schemas"]) is list:  # schemas names the schemas present (RFC 7643 §3)
+            out["schemas"] = [
+                urn
+                for urn in out["schemas"]
+                if not (isinstance(urn, str) and urn.lower() in self.extensions and not self._has(out, urn))
+            ]
         return out
+
+    @staticmethod
+    def _has(resource: dict, urn: str) -> bool:
+        return any(isinstance(key, str) and key.lower() == urn.lower() for key in resource)
 
     def _extension(self, urn: str, attributes: dict, value) -> dict | None:
         if type(value) is not dict:
@@ -255,13 +267,13 @@ _PROJECTIONS = LruCache(128)
 def resolve_sort(registry, resource_type: str, sort_by: str, policy: Policy):
     """``(resolved, definition)`` of a ``sortBy`` (the definition of the value it sorts by: a complex attribute
     sorts by ``value``), or ``None`` when it cannot sort: then the order is left alone, or ``invalidValue``
-    under ``Policy.STRICT`` (J41, J42). Shared by every store so that they sort alike."""
+    under ``policy.reject_unusable_sort`` (docs/semantics.md §Query). Shared by every store so that they sort
+    alike."""
     from .filter.parse import parse_path
 
     def unusable(reason: str):
-        if policy == Policy.STRICT:
+        if policy.reject_unusable_sort:
             raise InvalidValue(f"sortBy {sort_by!r}: {reason}")
-        return None
 
     if not isinstance(sort_by, str):
         raise InvalidValue("sortBy must be an attribute name")
@@ -372,9 +384,10 @@ def search(
     attributes=None,
     excluded_attributes=None,
     request=None,
+    *,
     registry=None,
     policy: Policy | None = None,
-    max_count: int | None = DEFAULT_MAX_COUNT,
+    max_results: int | None = MAX_RESULTS,
 ):
     """Filter, sort, page and project ``resources`` into a ``ListResponse`` (RFC 7644 §3.4.2).
 
@@ -395,10 +408,26 @@ def search(
         attributes=attributes,
         excluded_attributes=excluded_attributes,
         policy=policy,
-        max_count=max_count,
+        max_results=max_results,
     )
-    filter, sort_by, start, size = params.filter, params.sort_by, params.start, params.size
     projection = _projection(registry, resource_type, params.attributes, params.excluded_attributes, policy)
+    total, selected = page(resources, params, resource_type=resource_type, registry=registry, policy=policy)
+    return ListResponse(
+        total_results=total,
+        start_index=params.start,
+        items_per_page=len(selected),
+        resources=[projection.apply(resource) for resource in selected],
+    )
+
+
+def page(
+    resources, params: QueryParameters, *, resource_type: str = "User", registry=None, policy: Policy | None = None
+) -> tuple[int, list[dict]]:
+    """Filter, sort and page ``resources`` as ``params`` say: ``(number of matches, the page)``, the page's
+    resources as given (not projected). The in-memory evaluation every memory store shares."""
+    policy = policy or _DEFAULT_POLICY
+    registry = _registry(registry)
+    filter, sort_by, start, size = params.filter, params.sort_by, params.start, params.size
     if filter is not None:
         matched = compile_filter(filter, resource_type, registry).filter(resources)
     else:
@@ -408,19 +437,15 @@ def search(
         key = _sort_key(registry, resource_type, sort_by, policy)
         if key is not None:
             matched = _sorted(matched, key, params.descending)
-    page = matched[start - 1 :] if size is None else matched[start - 1 : start - 1 + size]
-    return ListResponse(
-        total_results=len(matched),
-        start_index=start,
-        items_per_page=len(page),
-        resources=[projection.apply(resource) for resource in page],
-    )
+    selected = matched[start - 1 :] if size is None else matched[start - 1 : start - 1 + size]
+    return len(matched), selected
 
 
 @dataclass(frozen=True, slots=True)
 class QueryParameters:
-    """The parameters of a query after the RFC's corrections (RFC 7644 §3.4.2.4, J43): ``start`` is 1-based and
-    at least 1; ``size`` is the page size (``None``: everything), never negative, capped by ``max_count``."""
+    """The parameters of a query after the RFC's corrections (RFC 7644 §3.4.2.4, docs/semantics.md §Query):
+    ``start`` is 1-based and at least 1; ``size`` is the page size (``None``: everything), never negative,
+    capped by ``max_results``."""
 
     filter: Any
     sort_by: str | None
@@ -442,7 +467,7 @@ def query_parameters(
     attributes=None,
     excluded_attributes=None,
     policy: Policy | None = None,
-    max_count: int | None = DEFAULT_MAX_COUNT,
+    max_results: int | None = MAX_RESULTS,
 ) -> QueryParameters:
     """The query parameters from keywords, or from a ``SearchRequest`` (Struct or dict, RFC 7644 §3.4.3) whose
     fields take the place of the keywords they set. Shared by every store, so that they read queries alike."""
@@ -461,8 +486,8 @@ def query_parameters(
     descending = _descending(sort_order)
     start = max(1, _integer(start_index, "startIndex", 1))
     size = _integer(count, "count", None)
-    if max_count is not None:
-        size = max_count if size is None else min(size, max_count)
+    if max_results is not None:
+        size = max_results if size is None else min(size, max_results)
     if size is not None:
         size = max(0, size)
     if sort_by is not None and not isinstance(sort_by, str):

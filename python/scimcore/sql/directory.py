@@ -1,69 +1,100 @@
-"""``SqlDirectory``: the Directory interface on SQLite (standard library) or PostgreSQL (psycopg 3).
+"""``SqlDirectory``: the ``scimcore.Store`` contract on SQLite (standard library) or PostgreSQL (psycopg 3).
 
-One table per directory::
+The contract's rules live once in :class:`scimcore.store.front.StoreFront`; this module is its SQL memory. One
+table per store::
 
     seq      insertion order (the order of an unsorted search)
     id       the resource id (unique)
-    version  incremented on every write; PATCH and replace check it (optimistic concurrency)
+    etag     the resource's meta.version: what a compare-and-set write compares (UPDATE ... WHERE etag = ?)
     data     the resource as JSON (SQLite text, PostgreSQL jsonb)
     search   its search document (scimcore.sql.document): case folded, canonical instants
 
 Filters run in SQL through :func:`scimcore.sql.to_sql` on ``search`` (exact: the folding is done in Python at
-write time); sorting and paging run in SQL (RFC 7644 §3.4.2.3-§3.4.2.4, SEMANTICS "Query"); projection runs in
-Python on the returned page. Attributes with ``uniqueness`` server/global (``userName``) get a unique expression
-index on their folded value (409 ``uniqueness``), and ``externalId`` an index, so that ``eq`` lookups on them
-are index lookups.
+write time); sorting and paging run in SQL (RFC 7644 §3.4.2.3-§3.4.2.4, docs/semantics.md §Query); projection
+runs in the front on the returned page. Attributes with ``uniqueness`` server/global (``userName``) get a unique
+expression index on their folded value (409 ``uniqueness``), and ``externalId`` an index, so that ``eq``
+lookups on them are index lookups. One ``SqlDirectory`` may be shared by threads: it uses its connection under
+a lock (a SQLite file opened here is opened for that).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import uuid
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
-from ..errors import InvalidFilter, InvalidSyntax, InvalidValue, InvalidVersion, NotFound, ScimError, Uniqueness
-from ..schema.wire import is_unicode_text, load_json
+from ..errors import InvalidValue, ScimError, Uniqueness
 from ..policy import Policy
+from ..query import MAX_RESULTS, QueryParameters, resolve_sort
+from ..store.front import StoreFront, id_taken, taken, version_of
 from .dialects import DIALECTS, Node, check_identifier
 from .document import register_sqlite_functions, search_document
 from .translate import order_by_sql, to_sql
 
 __all__ = ["SqlDirectory"]
 
-_PATCH_ATTEMPTS = 20
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
 
 
-class SqlDirectory:
+class SqlDirectory(StoreFront):
     """A store of resources of one type in a SQL table, with SCIM search (RFC 7644 §3.4.2) in SQL.
 
     ``connection``: a ``sqlite3.Connection``, a path to a SQLite file (opened here), or a psycopg 3
-    connection. The table (default ``scim_<resource type>``) and its indexes are created if missing.
+    connection. ``table`` (default ``scim_<resource type>``) and its indexes are created if missing. The other
+    options are those of ``scimcore.Directory``; resources are always validated (:func:`scimcore.normalize`),
+    since their search documents need the schema's attribute names.
     """
 
     def __init__(
         self,
-        connection,
+        connection: Any,
         resource_type: str = "User",
-        registry=None,
+        *,
+        registry: Any = None,
         policy: Policy | None = None,
         table: str | None = None,
-        *,
-        max_results: int | None = None,
+        max_results: int | None = MAX_RESULTS,
+        base_url: str | None = None,
     ) -> None:
         if registry is None:
             from ..schema.default import registry
+        name = registry.resource_type(resource_type).name
+        policy = policy or Policy()
+        self.table_backend = _SqlBackend(connection, registry, name, policy, table)
+        super().__init__(
+            self.table_backend,
+            name,
+            registry=registry,
+            policy=policy,
+            max_results=max_results,
+            base_url=base_url,
+            validate=True,
+        )
+
+    @property
+    def connection(self) -> Any:
+        return self.table_backend.connection
+
+    @property
+    def table(self) -> str:
+        return self.table_backend.table
+
+
+class _SqlBackend:
+    """The :class:`scimcore.store.front.Backend` of :class:`SqlDirectory`."""
+
+    def __init__(self, connection: Any, registry: Any, resource_type: str, policy: Policy, table: str | None) -> None:
         self.registry = registry
-        self.resource_type = registry.resource_type(resource_type).name
-        self.policy = policy or Policy()
-        self.max_results = max_results
+        self.resource_type = resource_type
+        self.policy = policy
         if isinstance(connection, (str, Path)):
-            connection = sqlite3.connect(connection, timeout=30)
+            connection = sqlite3.connect(connection, timeout=30, check_same_thread=False)
         self.connection = connection
         if isinstance(connection, sqlite3.Connection):
             self.dialect = DIALECTS["sqlite"]
@@ -74,8 +105,11 @@ class SqlDirectory:
             raise ScimError(
                 "SqlDirectory needs a sqlite3 connection, a SQLite file path or a psycopg connection", status=500
             )
-        self.table = check_identifier(table or f"scim_{self.resource_type.lower()}", "table")
+        self.table = check_identifier(table or f"scim_{resource_type.lower()}", "table")
         self._p = self.dialect.placeholder
+        self._cast = "::jsonb" if self.dialect.name == "postgresql" else ""
+        self._data = "data::text" if self.dialect.name == "postgresql" else "data"
+        self._lock = threading.RLock()
         self._create_table()
 
     # -- schema ---------------------------------------------------------------------------------------------
@@ -90,15 +124,11 @@ class SqlDirectory:
     def _create_table(self) -> None:
         t = self.table
         if self.dialect.name == "sqlite":
-            columns = (
-                "seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, "
-                "data TEXT NOT NULL, search TEXT NOT NULL"
-            )
+            columns = "seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, etag TEXT NOT NULL, data TEXT NOT NULL, "
+            columns += "search TEXT NOT NULL"
         else:
-            columns = (
-                "seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, version BIGINT NOT NULL, "
-                "data JSONB NOT NULL, search JSONB NOT NULL"
-            )
+            columns = "seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, etag TEXT NOT NULL, data JSONB NOT NULL, "
+            columns += "search JSONB NOT NULL"
         statements = [f"CREATE TABLE IF NOT EXISTS {t} ({columns})"]
         indexed = [(name, True) for name in self._unique_attributes()]
         if self.registry.base_attributes(self.resource_type).get("externalid") is not None:
@@ -112,61 +142,40 @@ class SqlDirectory:
                 self.connection.execute(statement)
 
     @contextmanager
-    def _transaction(self, write: bool = False):
-        """One transaction (SQLite writes: ``BEGIN IMMEDIATE``, so that writers queue instead of failing)."""
+    def _transaction(self, write: bool = False) -> Iterator[None]:
+        """One transaction under the lock (SQLite writes: ``BEGIN IMMEDIATE``, so that writers queue)."""
         conn = self.connection
-        if self.dialect.name == "postgresql":
-            with conn.transaction():
-                yield
-            return
-        if conn.in_transaction:
-            conn.execute("SAVEPOINT scim_write")
+        with self._lock:
+            if self.dialect.name == "postgresql":
+                with conn.transaction():
+                    yield
+                return
+            if conn.in_transaction:
+                conn.execute("SAVEPOINT scim_write")
+                try:
+                    yield
+                except BaseException:
+                    conn.execute("ROLLBACK TO scim_write")
+                    raise
+                finally:
+                    conn.execute("RELEASE scim_write")
+                return
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield
             except BaseException:
-                conn.execute("ROLLBACK TO scim_write")
+                conn.rollback()
                 raise
-            finally:
-                conn.execute("RELEASE scim_write")
-            return
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+            conn.commit()
 
-    def _execute(self, sql: str, params=()):
+    def _execute(self, sql: str, params: Any = ()) -> Any:
         return self.connection.execute(sql, params)
 
-    # -- resources ------------------------------------------------------------------------------------------
-
-    def _canonical(self, resource) -> dict:
-        """A validated JSON-shaped copy of ``resource`` (dict, JSON bytes/str, or resource Struct)."""
-        from ..schema.codec import normalize
-
-        if isinstance(resource, (bytes, bytearray, str)):
-            resource = load_json(resource, what="resource")
-        elif isinstance(resource, msgspec.Struct):
-            resource = _decoder.decode(_encoder.encode(resource))
-        if not isinstance(resource, dict):
-            raise InvalidSyntax("a resource must be a JSON object")
-        return normalize(resource, resource_type=self.resource_type, registry=self.registry, policy=self.policy)
+    # -- writes ---------------------------------------------------------------------------------------------
 
     def _documents(self, resource: dict) -> tuple[str, str]:
         search = search_document(resource, self.registry, self.resource_type)
         return _encoder.encode(resource).decode(), _encoder.encode(search).decode()
-
-    def _write_error(self, exc: Exception, resource: dict) -> ScimError:
-        """Map a database integrity / data error of a write onto the SCIM error."""
-        text = str(exc).lower()
-        if "unique" in text or "duplicate" in text:
-            if ".id" in text or "_id_key" in text or "(id)" in text:
-                return Uniqueness(f"a resource with id {resource.get('id')!r} already exists")
-            names = ", ".join(self._unique_attributes())
-            return Uniqueness(f"another resource has the same {names}")
-        return InvalidValue(f"the database refused the resource: {exc}")
 
     def _integrity_errors(self) -> tuple[type[Exception], ...]:
         if self.dialect.name == "sqlite":
@@ -175,188 +184,80 @@ class SqlDirectory:
 
         return (psycopg.IntegrityError, psycopg.DataError)
 
-    def add(self, resource) -> dict:
-        """Store a new resource (RFC 7644 §3.3); an ``id`` is assigned if it has none. Returns the stored copy."""
-        return self._insert([resource])[0]
+    def _write_error(self, exc: Exception, resource: dict) -> ScimError:
+        """A database integrity / data error of a write as the SCIM error, in every store's words."""
+        text = str(exc).lower()
+        if "unique" in text or "duplicate" in text:
+            for name in self._unique_attributes():
+                if f"{self.table}_{name.lower()}" in text and isinstance(resource.get(name), str):
+                    return Uniqueness(taken(name, resource[name]))
+            if ".id" in text or "_id_key" in text or "(id)" in text:
+                return Uniqueness(id_taken(resource.get("id")))
+            names = self._unique_attributes()
+            if len(names) == 1:  # SQLite names the expression's columns, not the index
+                return Uniqueness(taken(names[0], resource.get(names[0])))
+        return InvalidValue(f"the database refused the resource: {exc}")
 
-    def extend(self, resources) -> list[dict]:
-        """Store many resources in one transaction: all of them, or none if one fails."""
-        return self._insert(list(resources))
-
-    def _insert(self, resources: list) -> list[dict]:
-        stored = []
-        rows = []
-        now = _now()
-        for resource in resources:
-            resource = self._canonical(resource)
-            if not isinstance(resource.get("id"), str) or not resource["id"]:
-                resource = {"id": str(uuid.uuid4()), **resource}
-            meta = dict(resource.get("meta") or {})
-            meta.setdefault("resourceType", self.resource_type)
-            meta.setdefault("created", now)
-            meta.setdefault("lastModified", meta["created"])
-            meta["version"] = _etag(1)
-            resource = {**resource, "meta": meta}
-            stored.append(resource)
-            rows.append((resource["id"], *self._documents(resource)))
-        cast = "::jsonb" if self.dialect.name == "postgresql" else ""
-        p = self._p
-        sql = f"INSERT INTO {self.table} (id, version, data, search) VALUES ({p}, 1, {p}{cast}, {p}{cast})"
+    def insert(self, resources: list[dict]) -> None:
+        sql = (
+            f"INSERT INTO {self.table} (id, etag, data, search) "
+            f"VALUES ({self._p}, {self._p}, {self._p}{self._cast}, {self._p}{self._cast})"
+        )
+        rows = [(resource["id"], version_of(resource), *self._documents(resource)) for resource in resources]
         index = 0
         try:
             with self._transaction(write=True):
                 for index, row in enumerate(rows):
                     self._execute(sql, row)
         except self._integrity_errors() as exc:
-            raise self._write_error(exc, stored[index]) from None
-        return stored
+            raise self._write_error(exc, resources[index]) from None
 
-    def _row(self, resource_id) -> tuple[dict, int]:
-        if not isinstance(resource_id, str) or not is_unicode_text(resource_id):
-            raise NotFound(f"resource {resource_id!r} not found")
-        data = "data::text" if self.dialect.name == "postgresql" else "data"
-        found = self._execute(
-            f"SELECT {data}, version FROM {self.table} WHERE id = {self._p}", (resource_id,)
-        ).fetchone()
-        if found is None:
-            raise NotFound(f"resource {resource_id!r} not found")
-        return _decoder.decode(found[0]), found[1]
+    def insert_json(self, documents: list[bytes]) -> None:
+        self.insert([_decoder.decode(document) for document in documents])
 
-    def get(self, resource_id: str, attributes=None, excluded_attributes=None) -> dict:
-        """The resource (RFC 7644 §3.4.1), projected when ``attributes``/``excluded_attributes`` are given."""
-        with self._transaction():
-            resource, _ = self._row(resource_id)
-        if attributes is None and excluded_attributes is None:
-            return resource
-        return self._project(resource, attributes, excluded_attributes)
-
-    def version(self, resource_id: str) -> int:
-        """The resource's version counter: 1 when added, +1 on every write (``meta.version`` is ``W/"<n>"``)."""
-        with self._transaction():
-            return self._row(resource_id)[1]
-
-    def _update(self, resource_id: str, resource: dict, version: int, current: dict) -> dict | None:
-        """Write ``resource`` if the row is still at ``version``; its ``meta`` is maintained (RFC 7643 §3.1)."""
-        old = current.get("meta") if isinstance(current.get("meta"), dict) else {}
-        meta = dict(resource.get("meta") or {})
-        meta["resourceType"] = old.get("resourceType", self.resource_type)
-        if "created" in old:
-            meta["created"] = old["created"]
-        meta["lastModified"] = _now()
-        meta["version"] = _etag(version + 1)
-        resource = {**resource, "meta": meta}
-        cast = "::jsonb" if self.dialect.name == "postgresql" else ""
+    def swap(self, resource_id: str, resource: dict, expected: str) -> bool:
         p = self._p
         sql = (
-            f"UPDATE {self.table} SET data = {p}{cast}, search = {p}{cast}, version = version + 1 "
-            f"WHERE id = {p} AND version = {p}"
+            f"UPDATE {self.table} SET data = {p}{self._cast}, search = {p}{self._cast}, etag = {p} "
+            f"WHERE id = {p} AND etag = {p}"
         )
         try:
-            cursor = self._execute(sql, (*self._documents(resource), resource_id, version))
+            with self._transaction(write=True):
+                cursor = self._execute(sql, (*self._documents(resource), version_of(resource), resource_id, expected))
         except self._integrity_errors() as exc:
             raise self._write_error(exc, resource) from None
-        return resource if cursor.rowcount == 1 else None
+        return cursor.rowcount == 1
 
-    def replace(self, resource_id: str, resource, version: int | None = None) -> dict:
-        """Replace the whole resource (RFC 7644 §3.5.1); ``version``: fail with 412 unless it is current."""
-        resource = self._canonical(resource)
-        if resource.get("id", resource_id) != resource_id:
-            raise InvalidValue(f"the resource's id {resource.get('id')!r} is not {resource_id!r}")
-        resource = {**resource, "id": resource_id}
+    def remove(self, resource_id: str, expected: str) -> bool:
         with self._transaction(write=True):
-            old, current = self._row(resource_id)
-            if version is not None and version != current:
-                raise InvalidVersion(f"resource {resource_id!r} is at version {current}, not {version}")
-            written = self._update(resource_id, resource, current, old)
-            if written is None:
-                raise InvalidVersion(f"resource {resource_id!r} was modified concurrently")
-        return written
+            cursor = self._execute(
+                f"DELETE FROM {self.table} WHERE id = {self._p} AND etag = {self._p}", (resource_id, expected)
+            )
+        return cursor.rowcount == 1
 
-    def patch(self, resource_id: str, patch, version: int | None = None) -> dict:
-        """Apply a PATCH (RFC 7644 §3.5.2) atomically: read, ``apply_patch``, write if the version is unchanged.
+    # -- reads ----------------------------------------------------------------------------------------------
 
-        A concurrent write in between makes the conditional ``UPDATE`` miss; the whole read-apply-write is then
-        retried, so no update is lost. ``version``: fail with 412 unless it is the current version.
-        """
-        from ..patch import apply_patch
-
-        for _ in range(_PATCH_ATTEMPTS):
-            with self._transaction(write=True):
-                resource, current = self._row(resource_id)
-                if version is not None and version != current:
-                    raise InvalidVersion(f"resource {resource_id!r} is at version {current}, not {version}")
-                patched, changed = apply_patch(
-                    resource,
-                    patch,
-                    resource_type=self.resource_type,
-                    policy=self.policy,
-                    registry=self.registry,
-                    report=True,
-                )
-                if not changed:
-                    return patched
-                written = self._update(resource_id, patched, current, resource)
-                if written is not None:
-                    return written
-        raise InvalidVersion(f"resource {resource_id!r} kept changing: the patch was not applied")
-
-    def delete(self, resource_id: str, version: int | None = None) -> None:
-        """Delete the resource (RFC 7644 §3.6); ``version``: fail with 412 unless it is current."""
-        with self._transaction(write=True):
-            _, current = self._row(resource_id)
-            if version is not None and version != current:
-                raise InvalidVersion(f"resource {resource_id!r} is at version {current}, not {version}")
-            self._execute(f"DELETE FROM {self.table} WHERE id = {self._p}", (resource_id,))
+    def read(self, resource_id: str) -> dict | None:
+        with self._transaction():
+            found = self._execute(
+                f"SELECT {self._data} FROM {self.table} WHERE id = {self._p}", (resource_id,)
+            ).fetchone()
+        return None if found is None else _decoder.decode(found[0])
 
     def __len__(self) -> int:
         with self._transaction():
             return self._execute(f"SELECT count(*) FROM {self.table}").fetchone()[0]
 
-    # -- search ---------------------------------------------------------------------------------------------
-
-    def search(
-        self,
-        filter=None,
-        sort_by: str | None = None,
-        sort_order: str | None = "ascending",
-        start_index: int | None = 1,
-        count: int | None = None,
-        attributes=None,
-        excluded_attributes=None,
-        request=None,
-    ):
-        """Query the directory (RFC 7644 §3.4.2): filter, sort and page in SQL, project in Python.
-
-        Returns a ``ListResponse``; ``totalResults`` counts every match, ``Resources`` holds the page.
-        ``request`` may be a ``SearchRequest`` (Struct or dict) instead of the keywords. A ``sortBy`` that names
-        no sortable attribute is ignored (J42), as by :func:`scimcore.search`.
-        """
-        from ..query import query_parameters
-        from ..schema.messages import ListResponse
-
-        query = query_parameters(
-            request=request,
-            filter=filter,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            start_index=start_index,
-            count=count,
-            attributes=attributes,
-            excluded_attributes=excluded_attributes,
-            policy=self.policy,
-            max_count=self.max_results,
-        )
-        attributes, excluded_attributes = query.attributes, query.excluded_attributes
-        where, params = (
+    def query(self, params: QueryParameters) -> tuple[int, list[dict]]:
+        where, values = (
             ("TRUE", [])
-            if query.filter is None
-            else to_sql(query.filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
+            if params.filter is None
+            else to_sql(params.filter, self.resource_type, self.dialect.name, "search", self.registry, folded=True)
         )
-        order = "seq ASC" if query.sort_by is None else self._order(query.sort_by, query.descending)
-        start, limit = query.start, query.size
-        data = "data::text" if self.dialect.name == "postgresql" else "data"
-        page_sql = f"SELECT {data} FROM {self.table} WHERE {where} ORDER BY {order}"
-        page_params = list(params)
+        order = "seq ASC" if params.sort_by is None else self._order(params.sort_by, params.descending)
+        start, limit = params.start, params.size
+        page_sql = f"SELECT {self._data} FROM {self.table} WHERE {where} ORDER BY {order}"
+        page_params = list(values)
         if limit is not None:
             page_sql += f" LIMIT {self._p} OFFSET {self._p}"
             page_params += [limit, start - 1]
@@ -364,41 +265,15 @@ class SqlDirectory:
             page_sql += f" LIMIT -1 OFFSET {self._p}" if self.dialect.name == "sqlite" else f" OFFSET {self._p}"
             page_params.append(start - 1)
         with self._transaction():
-            total = self._execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params).fetchone()[0]
+            total = self._execute(f"SELECT count(*) FROM {self.table} WHERE {where}", values).fetchone()[0]
             rows = self._execute(page_sql, page_params).fetchall() if limit != 0 else []
-        resources = [_decoder.decode(row[0]) for row in rows]
-        if attributes is not None or excluded_attributes is not None:
-            resources = [self._project(r, attributes, excluded_attributes) for r in resources]
-        return ListResponse(total_results=total, start_index=start, items_per_page=len(resources), resources=resources)
+        return total, [_decoder.decode(row[0]) for row in rows]
 
-    def _order(self, sort_by, descending: bool) -> str:
-        """The SQL ``ORDER BY`` of ``sortBy``; one that names no sortable attribute is ignored (J41/J42), as by
-        :func:`scimcore.search`, except under ``Policy.STRICT`` (``invalidValue``)."""
-        try:
-            return order_by_sql(
-                sort_by, descending, self.resource_type, self.dialect.name, "search", self.registry, folded=True
-            )
-        except InvalidFilter as error:
-            if self.policy == Policy.STRICT:
-                raise InvalidValue(f"sortBy {sort_by!r}: {error.detail}") from None
+    def _order(self, sort_by: str, descending: bool) -> str:
+        """The SQL ``ORDER BY`` of ``sortBy``; one that cannot sort is ignored, or refused under the policy's
+        ``reject_unusable_sort``, by the rule every store shares (:func:`scimcore.query.resolve_sort`)."""
+        if resolve_sort(self.registry, self.resource_type, sort_by, self.policy) is None:
             return "seq ASC"
-
-    def _project(self, resource: dict, attributes, excluded_attributes) -> dict:
-        from ..query import project
-
-        return project(
-            resource,
-            resource_type=self.resource_type,
-            attributes=attributes,
-            excluded_attributes=excluded_attributes,
-            registry=self.registry,
-            policy=self.policy,
+        return order_by_sql(
+            sort_by, descending, self.resource_type, self.dialect.name, "search", self.registry, folded=True
         )
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _etag(version: int) -> str:
-    return f'W/"{version}"'

@@ -1,84 +1,104 @@
-"""The pure-Python directory store: used when ``scimcore._native`` is absent or ``SCIMCORE_BACKEND=python``.
+"""The pure-Python memory of ``scimcore.Directory``: used when ``scimcore._native`` is absent or
+``SCIMCORE_BACKEND=python``.
 
 Resources are kept as JSON-shaped dicts in insertion order, with case-insensitive equality indexes (folded
 value -> ids) for the attributes of :data:`scimcore._directory_plan.INDEXED_ATTRIBUTES`. A search narrows
 to index candidates when the filter is an indexed ``eq``, a conjunction containing one, or a disjunction of
-them, then hands the candidates to :func:`scimcore.search`, so the semantics are those of the in-memory
-evaluator by construction.
+them, then hands the candidates to :func:`scimcore.query.page`, so the semantics are those of the in-memory
+evaluator by construction. Every method holds the memory's lock, so a compare-and-set is atomic.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-from .errors import InvalidFilter, NotFound, Uniqueness
-from .filter.ast import And, Compare, Or
+import msgspec
 
-__all__ = ["PythonStore"]
+from .._directory_plan import build_layout
+from ..errors import InvalidFilter, Uniqueness
+from ..filter.ast import And, Compare, Or
+from ..filter.compile import compile_filter
+from ..policy import Policy
+from ..query import QueryParameters, page
+from .front import id_taken, taken, version_of
+
+__all__ = ["MemoryBackend"]
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+_decoder = msgspec.json.Decoder()
 
 
-class PythonStore:
-    """Dict-based store with the interface the :class:`scimcore.Directory` front expects."""
+class MemoryBackend:
+    """Dicts in insertion order: the :class:`scimcore.store.front.Backend` of ``Directory(backend="python")``."""
 
-    backend = "python"
-
-    def __init__(self, registry, resource_type: str, indexed: tuple, unique: tuple) -> None:
+    def __init__(self, registry: Any, resource_type: str, policy: Policy) -> None:
+        layout = build_layout(registry, resource_type)
         self.registry = registry
         self.resource_type = resource_type
+        self.policy = policy
         self._resources: dict[str, dict] = {}
         self._position: dict[str, int] = {}  # id -> insertion counter (kept by replace)
         self._counter = 0
-        self._lock = threading.Lock()
-        self._indexed = {name: {} for name in indexed}  # lower name -> {folded value: set of ids}
-        self._names = {name: self._canonical(name) for name in indexed}
-        self._unique = tuple(definition.name for definition in unique)
+        self._lock = threading.RLock()
+        self._indexed: dict[str, dict[str, set[str]]] = {name: {} for name in layout.indexed}
+        self._names = {name: self._canonical(name) for name in layout.indexed}
+        self._unique = tuple(definition.name for definition in layout.unique)
 
     def _canonical(self, lower: str) -> str:
         return self.registry.base_attributes(self.resource_type)[lower].name
 
     # -- writes -------------------------------------------------------------------------------------------
 
-    def add_many(self, resources: list[dict]) -> None:
+    def insert(self, resources: list[dict]) -> None:
+        resources = [_copy(resource) for resource in resources]
         with self._lock:
             seen: set[str] = set()
-            taken: dict[str, set] = {name: set() for name in self._unique}
+            batch: dict[str, set[str]] = {name: set() for name in self._unique}
             for resource in resources:
                 rid = resource["id"]
                 if rid in self._resources or rid in seen:
-                    raise Uniqueness(f"a resource with id {rid!r} already exists")
+                    raise Uniqueness(id_taken(rid))
                 seen.add(rid)
                 for name in self._unique:
                     for value in _strings(resource.get(name)):
                         key = self._unique_key(name, value)
-                        if self._conflict(name, value, None) or key in taken[name]:
-                            raise Uniqueness(f"{name} {value!r} is already taken by another resource")
-                        taken[name].add(key)
+                        if self._conflict(name, value, None) or key in batch[name]:
+                            raise Uniqueness(taken(name, value))
+                        batch[name].add(key)
             for resource in resources:
                 self._resources[resource["id"]] = resource
                 self._position[resource["id"]] = self._counter
                 self._counter += 1
                 self._index(resource, add=True)
 
-    def replace(self, rid: str, resource: dict) -> None:
+    def insert_json(self, documents: list[bytes]) -> None:
+        self.insert([_decoder.decode(document) for document in documents])
+
+    def swap(self, resource_id: str, resource: dict, expected: str) -> bool:
+        resource = _copy(resource)
         with self._lock:
-            old = self._resources.get(rid)
-            if old is None:
-                raise NotFound(f"no resource with id {rid!r}")
+            old = self._resources.get(resource_id)
+            if old is None or version_of(old) != expected:
+                return False
             for name in self._unique:
                 for value in _strings(resource.get(name)):
-                    if self._conflict(name, value, rid):
-                        raise Uniqueness(f"{name} {value!r} is already taken by another resource")
+                    if self._conflict(name, value, resource_id):
+                        raise Uniqueness(taken(name, value))
             self._index(old, add=False)
-            self._resources[rid] = resource
+            self._resources[resource_id] = resource
             self._index(resource, add=True)
+            return True
 
-    def delete(self, rid: str) -> None:
+    def remove(self, resource_id: str, expected: str) -> bool:
         with self._lock:
-            old = self._resources.pop(rid, None)
-            if old is None:
-                raise NotFound(f"no resource with id {rid!r}")
-            del self._position[rid]
+            old = self._resources.get(resource_id)
+            if old is None or version_of(old) != expected:
+                return False
+            del self._resources[resource_id]
+            del self._position[resource_id]
             self._index(old, add=False)
+            return True
 
     def _unique_key(self, name: str, value: str) -> str:
         definition = self.registry.base_attributes(self.resource_type)[name.lower()]
@@ -109,25 +129,35 @@ class PythonStore:
 
     # -- reads --------------------------------------------------------------------------------------------
 
-    def get(self, rid: str) -> dict | None:
-        return self._resources.get(rid)
+    def read(self, resource_id: str) -> dict | None:
+        with self._lock:
+            found = self._resources.get(resource_id)
+            return None if found is None else _copy(found)
 
     def __len__(self) -> int:
         return len(self._resources)
 
-    def all(self) -> list[dict]:
+    def query(self, params: QueryParameters) -> tuple[int, list[dict]]:
+        ast = None if params.filter is None else compile_filter(params.filter, self.resource_type, self.registry).ast
         with self._lock:
+            candidates = self._candidates(ast)
+        total, selected = page(
+            candidates, params, resource_type=self.resource_type, registry=self.registry, policy=self.policy
+        )
+        return total, [_copy(resource) for resource in selected]
+
+    def heap_bytes(self) -> int | None:
+        """Heap bytes held (only the native memory counts them)."""
+        return None
+
+    def _candidates(self, ast: Any) -> list[dict]:
+        """The resources a search needs to look at (a superset of the matches), in insertion order."""
+        ids = None if ast is None else self._candidate_ids(ast)
+        if ids is None:
             return list(self._resources.values())
+        return [self._resources[rid] for rid in sorted(ids, key=self._position.__getitem__)]
 
-    def candidates(self, ast) -> list[dict]:
-        """The resources an indexed search needs to look at (a superset of the matches), in insertion order."""
-        with self._lock:
-            ids = self._candidate_ids(ast)
-            if ids is None:
-                return list(self._resources.values())
-            return [self._resources[rid] for rid in sorted(ids, key=self._position.__getitem__)]
-
-    def _candidate_ids(self, ast) -> set | None:
+    def _candidate_ids(self, ast: Any) -> set | None:
         if isinstance(ast, Compare) and ast.op == "eq" and type(ast.value) is str and ast.path.sub is None:
             try:
                 found = self.registry.resolve(
@@ -154,7 +184,11 @@ class PythonStore:
         return None
 
 
-def _strings(value):
+def _copy(resource: dict) -> dict:
+    return _decoder.decode(_encoder.encode(resource))
+
+
+def _strings(value: Any) -> tuple:
     if type(value) is str:
         return (value,)
     if type(value) is list:

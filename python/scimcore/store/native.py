@@ -1,0 +1,201 @@
+"""The native memory of ``scimcore.Directory`` (``scimcore._native.DirectoryStore``, ``rust/src/directory``).
+
+Each resource is kept as its compact JSON (decoded only when it is returned) plus a tree of its values (strings
+pre-folded unless ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path
+on first use (kept current by writes; see docs/directory.md). Filters are compiled here, once, into plans
+(:mod:`scimcore._directory_plan`); the store evaluates, sorts and pages with the GIL released, on every core for
+large scans, and returns only the JSON of the page.
+
+Writes go through this backend's lock, so that a compare-and-set (read the stored ``meta.version``, compare,
+replace) is atomic; reads do not take it (the native store has its own reader-writer lock).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+import msgspec
+
+from .._directory_plan import build_layout, plan_json, sort_json
+from ..errors import ScimError, Uniqueness
+from ..filter.ast import filter_to_json
+from ..filter.compile import compile_filter
+from ..filter.lru import LruCache
+from ..policy import Policy
+from ..query import QueryParameters, resolve_sort
+from .front import id_taken, taken, version_of
+
+__all__ = ["NativeBackend", "native_module"]
+
+_PLAN_CACHE_SIZE = 256
+_ALL = '["const",true]'
+_encoder = msgspec.json.Encoder(decimal_format="number")
+_decoder = msgspec.json.Decoder()
+
+
+def native_module() -> Any:
+    """``scimcore._native`` when it is built with the directory store and not switched off
+    (``SCIMCORE_BACKEND=python``), else ``None``."""
+    if os.environ.get("SCIMCORE_BACKEND", "").strip().lower() == "python":
+        return None
+    try:
+        from .. import _native
+    except ImportError:
+        return None
+    return _native if hasattr(_native, "DirectoryStore") else None
+
+
+class NativeBackend:
+    """The :class:`scimcore.store.front.Backend` of ``Directory(backend="native")``."""
+
+    def __init__(self, registry: Any, resource_type: str, policy: Policy, *, threads: int | None = None) -> None:
+        self._native = native_module()
+        if self._native is None:
+            raise ScimError("the native directory is not available (scimcore._native is not built)", status=500)
+        self.registry = registry
+        self.resource_type = resource_type
+        self.policy = policy
+        self._threads = threads
+        self._lock = threading.RLock()
+        self._plans = LruCache(_PLAN_CACHE_SIZE)
+        self._layout = build_layout(registry, resource_type)
+        self._generation = registry.generation
+        self._store = self._new_store()
+
+    def _new_store(self) -> Any:
+        store = self._native.DirectoryStore(self._layout.json)
+        if self._threads is not None:
+            store.set_threads(self._threads)
+        return store
+
+    # -- writes -------------------------------------------------------------------------------------------
+
+    def insert(self, resources: list[dict]) -> None:
+        self._insert([_encoder.encode(resource) for resource in resources], resources)
+
+    def insert_json(self, documents: list[bytes]) -> None:
+        self._insert(documents, None)
+
+    def _insert(self, documents: list[bytes], resources: list[dict] | None) -> None:
+        with self._lock:
+            self._refresh_layout()
+            try:
+                self._store.add_many(documents)
+            except Uniqueness as error:
+                raise self._worded(error, documents, resources) from None
+
+    def swap(self, resource_id: str, resource: dict, expected: str) -> bool:
+        document = _encoder.encode(resource)
+        with self._lock:
+            found = self._store.get(resource_id)
+            if found is None or version_of(_decoder.decode(found)) != expected:
+                return False
+            try:
+                self._store.replace(resource_id, document)
+            except Uniqueness as error:
+                raise self._worded(error, [document], [resource]) from None
+            return True
+
+    def remove(self, resource_id: str, expected: str) -> bool:
+        with self._lock:
+            found = self._store.get(resource_id)
+            if found is None or version_of(_decoder.decode(found)) != expected:
+                return False
+            self._store.delete(resource_id)
+            return True
+
+    def _worded(self, error: Uniqueness, documents: list[bytes], resources: list[dict] | None) -> Uniqueness:
+        """The native store's uniqueness error in the words every store uses (:func:`taken`, :func:`id_taken`):
+        it names the attribute and the value in comparison form; the message gives the value as written."""
+        text = error.detail
+        if text.startswith("a resource with id "):
+            return Uniqueness(id_taken(_unquoted(text[len("a resource with id ") : -len(" already exists")])))
+        name, _, rest = text.partition(" ")
+        folded = _unquoted(rest[: -len(" is already taken by another resource")])
+        definition = self.registry.base_attributes(self.resource_type).get(name.lower())
+        for resource in resources if resources is not None else map(_decoder.decode, documents):
+            value = resource.get(name) if isinstance(resource, dict) else None
+            if isinstance(value, str) and definition is not None and _compared(value, definition) == folded:
+                return Uniqueness(taken(name, value))
+        return Uniqueness(taken(name, folded))
+
+    # -- reads --------------------------------------------------------------------------------------------
+
+    def read(self, resource_id: str) -> dict | None:
+        found = self._store.get(resource_id)
+        return None if found is None else _decoder.decode(found)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def heap_bytes(self) -> int | None:
+        """Heap bytes held by the native store (its own accounting)."""
+        return self._store.heap_bytes()
+
+    def query(self, params: QueryParameters) -> tuple[int, list[dict]]:
+        self._refresh_layout()
+        plan = self._plan(params.filter)
+        sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
+        total, documents = self._store.search(plan, sort, params.start - 1, params.size)
+        return total, [_decoder.decode(document) for document in documents]
+
+    def _plan(self, filter: Any) -> Any:
+        """The native plan of a filter, cached by filter text / AST JSON."""
+        compiled = None if filter is None else compile_filter(filter, self.resource_type, self.registry)
+        key = ("filter", filter if isinstance(filter, str) or compiled is None else filter_to_json(compiled.ast))
+        plan = self._plans.get(key)
+        if plan is None:
+            text = (
+                _ALL if compiled is None else plan_json(compiled.ast, self._layout, self.registry, self.resource_type)
+            )
+            plan = self._store.plan(text)
+            self._plans.put(key, plan)
+        return plan
+
+    def _sort(self, sort_by: str, descending: bool) -> Any:
+        """The native sort plan, or ``None`` to keep insertion order (an unusable ``sortBy``, docs/semantics.md
+        §Query)."""
+        key = ("sortBy", sort_by, descending)
+        cached = self._plans.get(key)
+        if cached is None:
+            found = resolve_sort(self.registry, self.resource_type, sort_by, self.policy)
+            plan = (
+                None
+                if found is None
+                else self._native.SortPlan(sort_json(found[0], found[1], self._layout, descending))
+            )
+            cached = (plan,)
+            self._plans.put(key, cached)
+        return cached[0]
+
+    def _refresh_layout(self) -> None:
+        """The registry changed (a new extension, say): rebuild the native store for the new layout."""
+        if self.registry.generation == self._generation:
+            return
+        with self._lock:
+            if self.registry.generation == self._generation:
+                return
+            _, documents = self._store.search(self._store.plan(_ALL), None, 0, None)
+            self._layout = build_layout(self.registry, self.resource_type)
+            store = self._new_store()
+            store.add_many(list(documents))
+            self._store = store
+            self._plans = LruCache(_PLAN_CACHE_SIZE)
+            self._generation = self.registry.generation
+
+
+def _compared(value: str, definition: Any) -> str:
+    """A text value in the native store's comparison form (folded unless ``caseExact``)."""
+    return value if definition.case_exact else value.casefold()
+
+
+def _unquoted(text: str) -> str:
+    """A value quoted by the native store (Rust's debug format, JSON's for ordinary text)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text

@@ -60,7 +60,26 @@ segments = st.one_of(
     ),
     ascii_text,
 )
-paths = st.lists(segments, min_size=0, max_size=4).map(lambda parts: "/" + "/".join(parts))
+random_paths = st.lists(segments, min_size=0, max_size=4).map(lambda parts: "/" + "/".join(parts))
+endpoints = st.sampled_from(
+    [
+        "/Users",
+        "/Users/$USER",
+        "/Groups",
+        "/Groups/$GROUP",
+        "/Users/.search",
+        "/Groups/.search",
+        "/.search",
+        "/Bulk",
+        "/Me",
+        "/Schemas",
+        f"/Schemas/{USER}",
+        "/ResourceTypes",
+        "/ResourceTypes/User",
+        "/ServiceProviderConfig",
+    ]
+)
+paths = st.one_of(endpoints, endpoints, endpoints, random_paths)
 filters = st.one_of(
     st.sampled_from(
         [
@@ -203,6 +222,8 @@ bodies = st.one_of(
     st.just(b""),
     st.binary(max_size=40),
     scim_bodies.map(lambda document: json.dumps(document).encode()),
+    scim_bodies.map(lambda document: json.dumps(document).encode()),
+    scim_bodies.map(lambda document: json.dumps(document).encode()),
     scim_bodies.map(lambda document: json.dumps(document).encode()[:-1]),
     st.sampled_from([b"[" * 5000, b'{"a":' * 3000, b"\xff\xfe{}", b'"just a string"', b"1e99999", b"null"]),
 )
@@ -224,7 +245,7 @@ headers = st.tuples(
     st.sampled_from(
         [f"Bearer {TOKEN}", f"Bearer {TOKEN}", f"bearer {TOKEN}", "Bearer nope", "Basic Zm9vOmJhcg==", None]
     ),
-    st.one_of(st.none(), content_types, header_values),
+    st.one_of(st.just("application/scim+json"), st.just("application/json"), st.none(), content_types, header_values),
     st.lists(
         st.tuples(
             st.sampled_from(["If-Match", "If-None-Match", "Accept", "Content-Length", "X-Other", "Authorization"]),

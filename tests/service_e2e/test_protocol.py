@@ -214,6 +214,7 @@ def test_etag_race_loses_no_update(backend) -> None:
     for worker in workers:
         worker.join()
     assert errors == []
+    print(f"\n{backend.kind}: {conflicts[0]} If-Match conflicts retried")
     assert call(services[0], "GET", f"/Users/{uid}").json()["nickName"] == str(threads * increments)
 
 
@@ -444,7 +445,8 @@ def test_bad_bodies(service) -> None:
 
 
 @pytest.mark.parametrize(
-    "authorization", [None, "Bearer wrong", "Basic czNjcmV0LXRva2Vu", "Bearer", "bearer  s3cret-token "]
+    "authorization",
+    [None, "Bearer wrong", "Basic czNjcmV0LXRva2Vu", "Bearer", "Bearer S3CRET-TOKEN", "Bearer s3cret-token-2"],
 )
 @pytest.mark.parametrize("target", ["/Users", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes"])
 def test_unauthenticated_requests_get_401(service, authorization: str | None, target: str) -> None:
@@ -474,3 +476,92 @@ def test_root_search_spans_types(service) -> None:
     assert_scim_error(
         call(service, "POST", "/.search", {"schemas": [SEARCH], "filter": 'nosuch eq "x"'}), 400, "invalidFilter"
     )
+
+
+# -- limits, versions, cycles, cursors across workers ------------------------------------------------------------
+
+
+def test_body_over_the_limit_is_413_and_nothing_is_written(backend) -> None:
+    service = make_service(backend, max_body_bytes=2048)
+    big = {"schemas": [USER], "userName": "big", "displayName": "x" * 4096}
+    assert_scim_error(call(service, "POST", "/Users", big), 413)
+    assert list_ids(service, "/Users") == []
+
+
+def test_unsupported_protocol_version_in_the_path(service) -> None:
+    assert_scim_error(call(service, "GET", "/v1/Users"), 400, "invalidVers")
+
+
+def test_count_is_capped_at_max_results(backend) -> None:
+    service = make_service(backend, max_results=2)
+    for name in ("a", "b", "c"):
+        create_user(service, name)
+    page = call(service, "GET", "/Users?count=50").json()
+    assert page["totalResults"] == 3 and page["itemsPerPage"] == 2 and len(page["Resources"]) == 2
+    config = call(service, "GET", "/ServiceProviderConfig").json()
+    assert config["filter"] == {"supported": True, "maxResults": 2}
+
+
+def test_group_nesting_cycles_never_loop(service) -> None:
+    ada = create_user(service, "ada")
+    first = create_group(service, "First", [ada["id"]])
+    second = call(
+        service,
+        "POST",
+        "/Groups",
+        {"schemas": [GROUP], "displayName": "Second", "members": [{"value": first["id"], "type": "Group"}]},
+    ).json()
+    closing = patch(
+        service,
+        f"/Groups/{first['id']}",
+        {"op": "add", "path": "members", "value": [{"value": second["id"], "type": "Group"}]},
+    )
+    if closing.status >= 400:
+        assert_scim_error(closing, 400, "invalidValue")
+    groups = call(service, "GET", f"/Users/{ada['id']}").json()["groups"]
+    assert sorted(g["value"] for g in groups) == sorted([first["id"], second["id"]])
+
+
+def test_bulk_reference_cycle_is_409(service) -> None:
+    reply = bulk(
+        service,
+        [
+            {
+                "method": "POST",
+                "path": "/Groups",
+                "bulkId": "a",
+                "data": {"schemas": [GROUP], "displayName": "A", "members": [{"value": "bulkId:b", "type": "Group"}]},
+            },
+            {
+                "method": "POST",
+                "path": "/Groups",
+                "bulkId": "b",
+                "data": {"schemas": [GROUP], "displayName": "B", "members": [{"value": "bulkId:a", "type": "Group"}]},
+            },
+        ],
+    )
+    assert reply.status == 200, reply.body
+    assert [r["status"] for r in reply.json()["Operations"]] == ["409", "409"]
+    assert list_ids(service, "/Groups") == []
+
+
+def test_cursors_are_shared_by_workers_with_one_secret_and_foreign_otherwise(backend) -> None:
+    first = make_service(backend, cursor_secret=b"one secret for every worker")
+    for n in range(4):
+        create_user(first, f"user{n}")
+    cursor = call(first, "GET", "/Users?count=2&cursor=").json()["nextCursor"]
+    worker = make_service(backend, cursor_secret=b"one secret for every worker")
+    page = call(worker, "GET", f"/Users?count=2&cursor={cursor}")
+    assert page.status == 200 and len(page.json()["Resources"]) == 2
+    stranger = make_service(backend, cursor_secret=b"another service, another secret")
+    assert_scim_error(call(stranger, "GET", f"/Users?count=2&cursor={cursor}"), 400, "invalidCursor")
+
+
+def test_root_search_sorts_missing_values_last(service) -> None:
+    create_user(service, "ada", title="b")
+    create_group(service, "Shared")
+    create_user(service, "bob", title="a")
+    reply = call(service, "POST", "/.search", {"schemas": [SEARCH], "sortBy": "title"})
+    assert reply.status == 200, reply.body
+    titles = [r.get("title") for r in reply.json()["Resources"]]
+    assert titles == ["a", "b", None]

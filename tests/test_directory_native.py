@@ -58,7 +58,7 @@ DATETIMES = st.builds(
 
 # Years 1 and 9999 are left out: with an offset, Python's datetime overflows there (OverflowError in
 # parse_datetime), outside the supported range of 1-9999 after conversion to UTC.
-@settings(max_examples=500)
+@settings(max_examples=settings.default.max_examples * 5)
 @given(DATETIMES)
 def test_datetime_literals_match_parse_datetime(text):
     assert native.datetime_micros(text) == _micros(parse_datetime(text))

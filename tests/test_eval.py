@@ -479,7 +479,7 @@ def test_instant_agrees_with_parse_datetime():
         ]
     )
 
-    @settings(max_examples=3000, deadline=None)
+    @settings(max_examples=settings.default.max_examples * 30)
     @given(st.lists(pieces, max_size=14).map("".join) | st.text(max_size=30))
     def check(text):
         assert instant(text) == parse_datetime(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import operator
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scimcore
@@ -164,7 +164,7 @@ def reference(node, resource, parent=None) -> bool:
     return any(scalar_matches(definition, node.op, node.value, v) for v in values)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=settings.default.max_examples * 4)
 @given(filters, st.lists(users(), min_size=1, max_size=6))
 def test_compiled_agrees_with_reference_interpreter(ast, resources):
     predicate = compile_filter(ast, "User")

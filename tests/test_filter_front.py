@@ -17,12 +17,9 @@ from scimcore.errors import InvalidFilter, InvalidPath, ScimError
 from scimcore.filter import lark_parser, parse
 from scimcore.filter.limits import FilterLimits
 
-PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"
-
 
 def _backend_in_subprocess(value: str | None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "SCIMCORE_BACKEND"}
-    env["PYTHONPATH"] = str(PYTHON_DIR)
     if value is not None:
         env["SCIMCORE_BACKEND"] = value
     code = "import scimcore; print(scimcore.BACKEND)"

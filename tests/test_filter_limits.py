@@ -1,16 +1,14 @@
-"""Limits and hostile input (SEMANTICS "Filters"; ARCHITECTURE habit 8): the same clean error on both backends.
+"""Limits and hostile input (docs/semantics.md §Filters; ARCHITECTURE habit 8): the same clean error on both backends.
 
 Nesting depth (default 64), comparisons (default 1,000), length (65,536 UTF-8 bytes) and lone surrogates.
-Hostile inputs must fail fast with ``InvalidFilter``, never with ``RecursionError`` or a crash.
+Hostile inputs must fail with ``InvalidFilter``, never with ``RecursionError`` or a crash; that they fail fast
+(in time linear in their length) is ``benches/bench_limits.py``.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +16,6 @@ from scimcore.errors import InvalidFilter, InvalidPath
 from scimcore.filter.ast import filter_to_json
 from scimcore.filter.limits import FilterLimits
 from scimcore.filter.parse import parse_filter, parse_path
-
-PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"
 
 
 def _error(text, backend, limits=None, parse=parse_filter):
@@ -157,12 +153,6 @@ def test_non_text_input(backend, value):
 # --- hostile input ------------------------------------------------------------------------------------------
 
 
-def _timed_error(text, backend, limits=None):
-    start = time.perf_counter()
-    error = _error(text, backend, limits)
-    return error, time.perf_counter() - start
-
-
 HUGE = FilterLimits(max_length=10_000_000)
 
 
@@ -181,10 +171,8 @@ HUGE = FilterLimits(max_length=10_000_000)
     ],
     ids=["parens", "parens-default-limits", "not", "brackets", "string", "escapes", "number", "word", "chain"],
 )
-def test_hostile_input_fails_fast(backend, text, limits, expected):
-    error, seconds = _timed_error(text, backend, limits)
-    assert error == expected
-    assert seconds < 1.0, f"{seconds:.3f}s"
+def test_hostile_input_fails_cleanly(backend, text, limits, expected):
+    assert _error(text, backend, limits) == expected
 
 
 _DEEP_SCRIPT = """
@@ -203,10 +191,7 @@ except InvalidFilter as error:
 def test_depth_limit_lifted_needs_no_recursion(backend):
     """With the depth limit lifted, 200,000 ``(`` still end in a clean error (run apart: a crash must not end
     the test session)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(
-        [sys.executable, "-c", _DEEP_SCRIPT, backend], capture_output=True, text=True, env=env, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-c", _DEEP_SCRIPT, backend], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["expected_filter", "200000"]
 
@@ -229,9 +214,8 @@ print("freed")
 
 def test_deep_tree_with_lifted_limits_is_built_and_freed(backend):
     """With the depth limit lifted, a 200,000-deep tree is built, and freed without a crash (run apart)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(
-        [sys.executable, "-c", _DEEP_TREE_SCRIPT, backend], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", _DEEP_TREE_SCRIPT, backend], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["200000", "a", "pr", "freed"]

@@ -3,12 +3,12 @@
 Random ASTs are rendered with random keyword case, whitespace, escapes and redundant parentheses; every
 backend must parse the text back to the AST it came from. Differentially, the Lark and Rust parsers must
 give the same JSON AST or the same error for those texts and for garbled versions of them (insertions,
-deletions, random characters, truncation). ``SCIMCORE_PARITY_EXAMPLES`` sets the example count (default 300).
+deletions, random characters, truncation). 300 examples per property under the ``ci`` hypothesis profile, 6,000
+under ``stress`` (``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -33,11 +33,9 @@ from scimcore.filter.parse import parse_filter, parse_path
 
 from conftest import require_native
 
-EXAMPLES = int(os.environ.get("SCIMCORE_PARITY_EXAMPLES", "300"))
 SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    max_examples=settings.default.max_examples * 3,
+    suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
 )
 
 # --- random ASTs ----------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """apply_patch beyond the data corpus: message shapes, atomicity, copy-on-write, Structs, policies, registries,
-error details (RFC 7644 §3.5.2; SEMANTICS "PATCH" and "Policies")."""
+error details (RFC 7644 §3.5.2; docs/semantics.md §PATCH and §Policies)."""
 
 from __future__ import annotations
 

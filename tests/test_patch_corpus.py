@@ -1,4 +1,4 @@
-"""Replays tests/corpus/patch_cases.json (RFC 7644 §3.5.2 examples, SEMANTICS rules, IdP quirks).
+"""Replays tests/corpus/patch_cases.json (RFC 7644 §3.5.2 examples, docs/semantics.md rules, IdP quirks).
 
 Every case runs as a list of operations and as a full PatchOp message; the input must come back unmodified
 (byte for byte) whether the request succeeds or fails.

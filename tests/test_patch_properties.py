@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import msgspec
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scimcore
@@ -267,7 +267,7 @@ def _check(resource: dict, patch, resource_type: str, policy: Policy) -> None:
         msgspec.json.encode(result.resource)  # still JSON
 
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=settings.default.max_examples * 4)
 
 
 @SETTINGS
@@ -282,7 +282,7 @@ def test_random_group_patches(resource, patch, policy):
     _check(resource, patch, "Group", policy)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=settings.default.max_examples * 2)
 @given(resource=st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6), patch=patches, policy=policies)
 def test_random_patches_on_malformed_resources(resource, patch, policy):
     _check(resource, patch, "User", policy)

@@ -273,26 +273,14 @@ def test_lone_surrogates_and_nul():
 # -- import cost -------------------------------------------------------------------------------------------
 
 
-def test_import_is_cheap_and_builds_nothing():
+def test_import_builds_nothing():
+    """``import scimcore`` builds no schema, decoder or grammar (what it costs: ``benches/bench_import.py``)."""
     code = (
-        "import sys, time; t = time.perf_counter(); import scimcore; t = time.perf_counter() - t; "
-        "loaded = [m for m in ('scimcore.schema.default', 'scimcore.schema.codec', 'lark', 'msgspec', "
-        "'scimcore.filter.lark_parser') if m in sys.modules]; print(t, loaded)"
+        "import sys, scimcore; print([m for m in ('scimcore.schema.default', 'scimcore.schema.codec', 'lark', "
+        "'msgspec', 'scimcore.filter.lark_parser') if m in sys.modules])"
     )
-    best = None
-    for _ in range(3):
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={"PYTHONPATH": str(__import__("pathlib").Path(scimcore.__file__).parents[1])},
-        )
-        seconds, loaded = out.stdout.split(" ", 1)
-        best = min(best or 1e9, float(seconds))
-        assert loaded.strip() == "[]"
-    print(f"import scimcore: {best * 1e3:.1f} ms")
-    assert best < 0.1
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 @pytest.mark.parametrize("bad", ["\ud800", {"\ud800": 1}, {"userName": object()}], ids=["surrogate", "key", "object"])

@@ -1,6 +1,6 @@
 """xsd:dateTime values (RFC 7643 §2.3.5): parsing to instants for comparison.
 
-A value without an offset is UTC (SEMANTICS "Evaluation"); ``...:34Z`` and ``...:34.000Z`` are the same
+A value without an offset is UTC (docs/semantics.md §Evaluation); ``...:34Z`` and ``...:34.000Z`` are the same
 instant. Fractions beyond microseconds are truncated; years outside 1-9999 are not supported.
 """
 

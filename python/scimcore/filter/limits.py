@@ -1,4 +1,4 @@
-"""Parser limits (SEMANTICS "Filters"): input size, nesting depth, number of comparisons."""
+"""Parser limits (docs/semantics.md §Filters): input size, nesting depth, number of comparisons."""
 
 from __future__ import annotations
 

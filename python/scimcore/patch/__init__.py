@@ -3,7 +3,8 @@
 ``apply_patch(resource, patch, resource_type="User", policy=None, registry=None)`` returns a NEW resource: a dict
 for a dict, a Struct of the same type for a Struct. ``apply_patch(..., report=True)`` returns a
 :class:`PatchResult` ``(resource, changed)`` instead, where ``changed`` is ``False`` when the request changed
-nothing, so that a server can keep ``meta.version`` and ``meta.lastModified`` (RFC 7644 §3.5.2, SEMANTICS).
+nothing, so that a server can keep ``meta.version`` and ``meta.lastModified`` (RFC 7644 §3.5.2,
+docs/semantics.md §PATCH).
 
 Guarantees:
 
@@ -13,29 +14,29 @@ Guarantees:
 - Operations apply in order, each on the result of the previous one. Errors are :class:`~scimcore.ScimError`
   subclasses whose ``detail`` starts with the operation, as ``Operations[2] (replace 'emails[...]'): ...``.
 
-The decisions (SEMANTICS "PATCH" and "Policies"; J18–J33), where the RFC leaves room:
+The decisions (docs/semantics.md §PATCH and §Policies), where the RFC leaves room:
 
 - Paths: unknown attribute or unparsable path ``invalidPath``; a syntax error inside ``[...]`` or a filter that
   does not fit the schema ``invalidFilter``; ``attr[filter]`` on a single-valued attribute, ``add`` to
   ``attr[filter]`` without a sub-attribute, and ``emails.value`` (sub-attribute of a multi-valued attribute
   without a filter) ``invalidPath``. A bare extension URN names the whole extension object.
-- ``add``: a path-less value's keys are paths (dotted and URN-qualified keys included, J31); multi-valued targets
-  get the values not already present (J24: strings compare by ``caseExact``; elements whose ``value`` is an
-  identifier, like ``members``, are the same when their ``value`` is); complex values merge (J22);
+- ``add``: a path-less value's keys are paths (dotted and URN-qualified keys included); multi-valued targets
+  get the values not already present (strings compare by ``caseExact``; elements whose ``value`` is an
+  identifier, like ``members``, are the same when their ``value`` is); complex values merge;
   ``attr[filter].sub`` sets ``sub`` on every match. ``null``/``[]`` is a no-op.
-- ``replace``: multi-valued without filter replaces all values; ``attr[filter]`` replaces each match wholesale
-  (J21); ``attr[filter].sub`` sets ``sub`` on each match; no match ``noTarget`` (J19) unless the policy upserts
+- ``replace``: multi-valued without filter replaces all values; ``attr[filter]`` replaces each match wholesale;
+  ``attr[filter].sub`` sets ``sub`` on each match; no match ``noTarget`` unless the policy upserts
   a filter of ``eq`` terms. ``null``/``[]`` behaves as ``remove``; a ``null`` sub-attribute in a complex
   replacement unassigns it.
-- ``remove``: no path ``noTarget``; nothing to remove is a no-op (J18), ``noTarget`` under ``Policy.STRICT``; a
-  value list is ``invalidValue`` unless the policy removes by value (J30, matched on ``value``).
+- ``remove``: no path ``noTarget``; nothing to remove is a no-op, ``noTarget`` under ``Policy.STRICT``; a
+  value list is ``invalidValue`` unless the policy removes by value (matched on ``value``).
 - Mutability: readOnly values never change, immutable ones only from unassigned, required ones are never
-  unassigned (``mutability``, J26); setting the value an attribute already has changes nothing (J28).
+  unassigned (``mutability``); setting the value an attribute already has changes nothing.
   ``meta.version`` and ``meta.lastModified`` are the server's to maintain, not this function's.
 - ``primary: true`` written by an operation resets the other values' ``primary`` to ``false``; an operation that
-  would write two primaries is ``invalidValue`` (J25).
-- Extension objects appear with their first attribute and go, with their URN in ``schemas``, with their last
-  (J32); a required extension cannot go (``mutability``).
+  would write two primaries is ``invalidValue``.
+- Extension objects appear with their first attribute and go, with their URN in ``schemas``, with their last;
+  a required extension cannot go (``mutability``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Values of multi-valued attributes as PATCH sees them (RFC 7643 §2.4, RFC 7644 §3.5.2; J24, J30).
+"""Values of multi-valued attributes as PATCH sees them (RFC 7643 §2.4, RFC 7644 §3.5.2).
 
 - :func:`canonical_keys`: a complex value with its sub-attribute names in the schema's spelling (foreign
   resources may write ``"Value"``), the same object when it already is canonical.
 - :func:`identity`: the hashable key under which two values of an attribute count as "the same value", used to
-  skip duplicates on ``add`` (J24). Strings compare case-insensitively (``casefold``) unless ``caseExact``.
+  skip duplicates on ``add``. Strings compare case-insensitively (``casefold``) unless ``caseExact``.
   Elements whose ``value`` sub-attribute is an identifier (``immutable`` or ``readOnly``, like ``members.value``)
   are the same when their ``value`` is; other complex values are the same when every sub-attribute is.
 """
@@ -65,7 +65,7 @@ def identity(attr: AttributeDef, value):
 
 
 def value_identity(attr: AttributeDef, value):
-    """The key of a complex value by its ``value`` sub-attribute alone (J30), or ``None`` without one."""
+    """The key of a complex value by its ``value`` sub-attribute alone, or ``None`` without one."""
     if type(value) is not dict:
         return None
     item = value.get("value")
@@ -75,5 +75,5 @@ def value_identity(attr: AttributeDef, value):
 
 
 def is_present(value) -> bool:
-    """Assigned (RFC 7643 §2.5, J49): not ``None``, ``""``, ``[]`` nor ``{}``."""
+    """Assigned (RFC 7643 §2.5): not ``None``, ``""``, ``[]`` nor ``{}``."""
     return value is not None and value != "" and value != [] and value != {}

@@ -1,4 +1,5 @@
-"""Applying PATCH operations to a JSON-shaped resource, copy-on-write (RFC 7644 §3.5.2; SEMANTICS "PATCH").
+"""Applying PATCH operations to a JSON-shaped resource, copy-on-write (RFC 7644 §3.5.2; docs/semantics.md §PATCH,
+§Policies).
 
 :class:`Patcher` works on a shallow copy of the resource. Each operation computes the new value of one
 top-level attribute from the old one, copying only the containers it changes (the list, the changed elements,
@@ -20,7 +21,7 @@ from .targets import Target, target_for, upsert_terms
 
 __all__ = ["Patcher", "prefix_detail"]
 
-_ECHOED = ("id", "meta", "schemas")  # read-only common attributes that clients echo back (Okta, J27)
+_ECHOED = ("id", "meta", "schemas")  # read-only common attributes that clients echo back (Okta)
 
 
 class Patcher:
@@ -49,7 +50,7 @@ class Patcher:
         self._apply(operation.op, target, operation.value, operation.has_value)
 
     def _apply_pathless(self, operation: Operation) -> None:
-        """No ``path``: the target is the resource and each key of ``value`` is a path (§3.5.2.1, J31)."""
+        """No ``path``: the target is the resource and each key of ``value`` is a path (§3.5.2.1)."""
         if operation.op == "remove":
             raise NoTarget("remove needs a path (RFC 7644 §3.5.2.2)")
         if not operation.has_value:
@@ -95,14 +96,14 @@ class Patcher:
         """``add``/``replace``: the new value of the attribute and the (old, new) element pairs it changed."""
         attr, sub = target.attribute, target.sub
         if value is None or value == []:
-            # RFC 7643 §2.5: null and [] are "unassigned". add: nothing to add; replace: a remove (J33).
+            # RFC 7643 §2.5: null and [] are "unassigned". add: nothing to add; replace: a remove.
             if op == "add":
                 return old, ()
             return self._remove(target, old, None, False)
         if target.filter is not None:
             if sub is None:
                 if op == "add":
-                    raise InvalidPath("add needs attr[filter].subAttribute, not attr[filter] (J23)")
+                    raise InvalidPath("add needs attr[filter].subAttribute, not attr[filter]")
                 return self._replace_matches(target, old, value)
             return self._set_sub_of_matches(target, old, value)
         if sub is not None:
@@ -126,7 +127,7 @@ class Patcher:
                 return self._remove_by_value(attr, old, value, target.text), ()
             raise InvalidValue(
                 'remove takes no value; select elements with a filter, as members[value eq "..."] '
-                "(a value list is accepted with the remove_by_value policy, J30)"
+                "(a value list is accepted with the remove_by_value policy)"
             )
         if not is_present(old):
             self._no_target(f"{attr.name!r} has no value")
@@ -142,7 +143,7 @@ class Patcher:
     # -- multi-valued attributes ----------------------------------------------------------------------------
 
     def _append(self, attr: AttributeDef, old, items: list, where: str):
-        """``add`` to a multi-valued attribute: append the values not already there (J24)."""
+        """``add`` to a multi-valued attribute: append the values not already there."""
         incoming = [v for v in coerce_attribute(attr, items, self.policy, where=where) if is_present(v)]
         if not incoming:
             return old
@@ -165,7 +166,7 @@ class Patcher:
         return new
 
     def _remove_by_value(self, attr: AttributeDef, old, value, where: str):
-        """``remove`` with a value list: drop the elements whose ``value`` is listed (Entra, J30)."""
+        """``remove`` with a value list: drop the elements whose ``value`` is listed (Entra)."""
         items = value if isinstance(value, list) else [value]
         if not is_present(old):
             self._no_target(f"{attr.name!r} has no value")
@@ -181,7 +182,7 @@ class Patcher:
                 null_ref = any(isinstance(k, str) and k.lower() == "$ref" and v is None for k, v in item.items())
                 key = value_identity(attr, coerce_element(attr, item, self.policy, where=where))
                 if key is None:
-                    raise InvalidValue(f"{where}: a value to remove needs its 'value' sub-attribute (J30)")
+                    raise InvalidValue(f"{where}: a value to remove needs its 'value' sub-attribute")
                 wanted[key] = wanted.get(key, True) and null_ref and not self.policy.ignore_null_ref
             kept = [
                 e
@@ -204,7 +205,7 @@ class Patcher:
         return kept or None
 
     def _replace_matches(self, target: Target, old, value):
-        """``replace attr[filter]``: every matching element is replaced wholesale (J21)."""
+        """``replace attr[filter]``: every matching element is replaced wholesale."""
         attr, where = target.attribute, target.text
         if isinstance(value, list):
             raise InvalidValue(f"{where}: replacing filtered values takes one value, not an array")
@@ -224,7 +225,7 @@ class Patcher:
         return new, pairs
 
     def _set_sub_of_matches(self, target: Target, old, value):
-        """``add``/``replace attr[filter].sub``: set ``sub`` on every match; upsert by policy (J19/J20)."""
+        """``add``/``replace attr[filter].sub``: set ``sub`` on every match; upsert by policy."""
         attr, sub, where = target.attribute, target.sub, target.text
         item = coerce_attribute(sub, value, self.policy, where=f"{attr.name}.{sub.name}")
         elements = self._elements(attr, old)
@@ -259,7 +260,7 @@ class Patcher:
         return new, pairs
 
     def _remove_matches(self, target: Target, old):
-        """``remove attr[filter]``: drop every matching element (§3.5.2.2); no match is a no-op (J18)."""
+        """``remove attr[filter]``: drop every matching element (§3.5.2.2); no match is a no-op."""
         attr = target.attribute
         elements = self._elements(attr, old)
         hits = set(self._hits(target, elements))
@@ -306,7 +307,7 @@ class Patcher:
         return [i for i, e in enumerate(elements) if matcher(e)]
 
     def _settle_primary(self, attr: AttributeDef, elements: list, written: list, where: str) -> None:
-        """One value may be primary: the one just written wins, the others get ``primary: false`` (J25)."""
+        """One value may be primary: the one just written wins, the others get ``primary: false``."""
         if not attr.is_complex:
             return
         chosen = [e for e in written if type(e) is dict and e.get("primary") is True]
@@ -324,7 +325,7 @@ class Patcher:
     # -- single-valued complex attributes -------------------------------------------------------------------
 
     def _merge(self, op: str, attr: AttributeDef, old, value, where: str):
-        """``add``/``replace`` of a complex value: merge sub-attributes (J22); for replace, null unassigns."""
+        """``add``/``replace`` of a complex value: merge sub-attributes; for replace, null unassigns."""
         incoming = coerce_element(attr, value, self.policy, where=where)
         current = self._complex(attr, old)
         cleared = ()
@@ -408,7 +409,7 @@ class Patcher:
 
     def _check_change(self, target: Target, old, new, pairs) -> None:
         """Mutability (RFC 7643 §7, RFC 7644 §3.5.2): readOnly never changes, immutable only from unassigned,
-        required is never unassigned (J26, J28). Called only when ``new`` differs from ``old``.
+        required is never unassigned. Called only when ``new`` differs from ``old``.
 
         Sub-attributes are checked where the operation wrote them: the one named by the path, or all of them
         for a merged or replaced element. Removing a whole complex value takes its sub-attributes along
@@ -430,12 +431,12 @@ class Patcher:
                 raise Mutability(f"the extension {urn} is required for {self.rt.name} resources")
 
     def _no_target(self, detail: str) -> None:
-        """A remove that finds nothing: a no-op (J18), or ``noTarget`` when the policy says so."""
+        """A remove that finds nothing: a no-op, or ``noTarget`` when the policy says so."""
         if not self.policy.remove_missing_is_noop:
             raise NoTarget(detail)
 
     def finish(self) -> None:
-        """Checks on the final state: at most one primary in every multi-valued attribute written (J25), and
+        """Checks on the final state: at most one primary in every multi-valued attribute written, and
         ``schemas`` lists the base schema and every extension in use."""
         for (urn, name), attr in self._written.items():
             container = self._read_container(urn)
@@ -509,7 +510,7 @@ class Patcher:
             self._store_extension(urn, None)
 
     def _store_extension(self, urn: str, container: dict | None) -> None:
-        """Put (or, for ``None``, drop) the extension object and keep ``schemas`` in step (J32)."""
+        """Put (or, for ``None``, drop) the extension object and keep ``schemas`` in step."""
         key = self._find_key(self.root, urn, any_case=True)
         if key is not None:
             del self.root[key]

@@ -1,4 +1,4 @@
-"""PATCH paths resolved against the schema (RFC 7644 §3.5.2, Figure 7; SEMANTICS "PATCH").
+"""PATCH paths resolved against the schema (RFC 7644 §3.5.2, Figure 7; docs/semantics.md §PATCH).
 
 A path text becomes a :class:`Target`: where the value lives (core or extension object), the attribute and
 sub-attribute definitions, and, for ``attr[filter]``, the compiled element matcher. Targets depend only on the
@@ -72,8 +72,7 @@ def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str 
     if parsed.filter is None:
         if resolved.sub is not None and attr.multi_valued:
             raise InvalidPath(
-                f"{attr.name!r} is multi-valued: select elements with a filter, as "
-                f"{attr.name}[...].{resolved.sub.name} (J23)"
+                f"{attr.name!r} is multi-valued: select elements with a filter, as {attr.name}[...].{resolved.sub.name}"
             )
         return Target(text=text, extension=resolved.extension, attribute=attr, sub=resolved.sub, dotted=dotted)
     if not attr.multi_valued:
@@ -141,7 +140,7 @@ def _inside_brackets(text: str, position: int | None) -> bool:
 
 
 def upsert_terms(target: Target) -> dict | None:
-    """``{sub-attribute name: value}`` when the filter is ``eq`` terms joined by ``and`` (J19/J20), else ``None``.
+    """``{sub-attribute name: value}`` when the filter is ``eq`` terms joined by ``and``, else ``None``.
 
     Only such a filter says exactly what a new element must hold; contradictory terms give ``None``.
     """

@@ -5,15 +5,15 @@ type registered without a Struct of its own; ``ServiceProviderConfig``/``Resourc
 discovery documents). ``normalize(dict, resource_type=...)`` → the canonical JSON-shaped dict.
 ``encode(obj)`` → JSON bytes, never with ``returned: never`` attributes (``password``).
 
-Validation (RFC 7643 §2.1-§2.5, §3): every attribute must be defined by the type's base schema, its
-extensions (objects under their URN key, URN matched case-insensitively) or the common attributes; values must
-fit their type (dateTime as xsd:dateTime); required attributes must have a non-empty value (J49), required
+Validation (RFC 7643 §2.1-§2.5, §3): every attribute must be defined by the type's base schema, its extensions
+(objects under their URN key, URN matched case-insensitively) or the common attributes; values must fit their type
+(dateTime as xsd:dateTime); required attributes must have a non-empty value (docs/semantics.md §Errors), required
 extensions must be present; strings must be one of the ``canonicalValues`` where the schema lists them
-(``Policy.check_canonical_values``); at most one ``primary: true`` per multi-valued attribute (J25);
-``schemas`` must name the base schema and nothing but it and the type's extensions (an absent ``schemas``
-is taken as the base schema: the resource type already says which it is; the Structs default to it too). The default ``Policy``
-accepts attribute names in any case and ``"True"``/``"False"`` for booleans. ``null``, ``[]`` and ``{}`` are
-dropped (§2.5); extension objects are written under their canonical URN, which is added to ``schemas``.
+(``Policy.check_canonical_values``); at most one ``primary: true`` per multi-valued attribute (docs/semantics.md
+§PATCH); ``schemas`` must name the base schema and nothing but it and the type's extensions (an absent ``schemas``
+is taken as the base schema: the resource type already says which it is; the Structs default to it too). The default
+``Policy`` accepts attribute names in any case and ``"True"``/``"False"`` for booleans. ``null``, ``[]`` and ``{}``
+are dropped (§2.5); extension objects are written under their canonical URN, which is added to ``schemas``.
 Failures: malformed JSON → ``invalidSyntax``; anything else → ``invalidValue``. Limits: see ``wire.py``.
 
 Speed: a plan is compiled once per (registry generation, resource type, policy). Documents that already use
@@ -223,8 +223,9 @@ def _prune(value):
 
 
 def _check_required(plan: _Plan, core: dict, extensions: dict) -> None:
-    """Required attributes need a non-empty value (RFC 7643 §2.2, J49); required sub-attributes likewise in
-    every complex value; a required extension must be present with its required attributes (§3.3)."""
+    """Required attributes need a non-empty value (RFC 7643 §2.2, docs/semantics.md §Errors); required
+    sub-attributes likewise in every complex value; a required extension must be present with its required
+    attributes (§3.3)."""
     for attr in plan.required:
         if _missing(core.get(attr.name)):
             raise InvalidValue(f"the required attribute {attr.name!r} is missing")

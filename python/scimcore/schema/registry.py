@@ -159,7 +159,7 @@ class SchemaRegistry:
         *,
         error=InvalidFilter,
     ) -> ResolvedAttribute:
-        """Resolve ``[uri:]name[.sub]`` for ``resource_type`` (SEMANTICS "Filters", J14/J15).
+        """Resolve ``[uri:]name[.sub]`` for ``resource_type`` (docs/semantics.md §Filters).
 
         A URN must be the type's base schema or one of its extensions (case-insensitive). Unqualified names
         resolve among the common attributes and the base schema first, then in the extensions when exactly one

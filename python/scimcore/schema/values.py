@@ -93,7 +93,8 @@ def _coerce_complex(attr: AttributeDef, value: dict, policy: Policy, where: str)
 
 
 def check_single_primary(attr: AttributeDef, values: list, *, where: str | None = None) -> None:
-    """At most one element of a multi-valued attribute may have ``primary: true`` (RFC 7643 §2.4, J25)."""
+    """At most one element of a multi-valued attribute may have ``primary: true`` (RFC 7643 §2.4,
+    docs/semantics.md §PATCH)."""
     if attr.type != "complex":
         return
     if sum(1 for v in values if isinstance(v, dict) and v.get("primary") is True) > 1:

@@ -146,7 +146,7 @@ case(
     "rfc7644-3.5.2.2-remove-member-as-printed",
     G,
     RFC["remove-member"],
-    source="RFC 7644 §3.5.2.2: the elided id matches no member: success, no change (J18)",
+    source="RFC 7644 §3.5.2.2: the elided id matches no member: success, no change",
 )
 
 
@@ -336,7 +336,7 @@ case(
 )
 
 # ---------------------------------------------------------------------------------------------------------
-# add (SEMANTICS "PATCH"; J22, J24, J31, J33)
+# add (docs/semantics.md §PATCH)
 # ---------------------------------------------------------------------------------------------------------
 
 case(
@@ -364,7 +364,7 @@ case(
     "add-complex-merge",
     U,
     [op("add", "name", {"givenName": "Barb", "middleName": "J"})],
-    source="J22: add to a complex attribute merges sub-attributes",
+    source="docs/semantics.md §PATCH: add to a complex attribute merges sub-attributes",
     edit=_merge_name,
 )
 case(
@@ -385,7 +385,7 @@ case(
     "add-mv-duplicate-case-insensitive",
     U,
     [op("add", "emails", [{"value": "BJensen@Example.COM", "type": "Work", "primary": True}])],
-    source="J24: the same value (emails.value is not caseExact) is not added twice",
+    source="docs/semantics.md §PATCH: the same value (emails.value is not caseExact) is not added twice",
 )
 case(
     "add-mv-single-object-wrapped",
@@ -398,10 +398,10 @@ case(
     "add-members-dedupe-on-value",
     G,
     [op("add", "members", [{"value": BABS, "display": "Barbara"}])],
-    source="J24: members are the same when their value is (members.value is immutable: an identifier)",
+    source="docs/semantics.md §PATCH: members are the same when their value is (members.value is immutable: an identifier)",
 )
-case("add-null-noop", U, [op("add", "title", None)], source="J33: add null is a no-op")
-case("add-empty-list-noop", U, [op("add", "emails", [])], source="J33: add [] is a no-op")
+case("add-null-noop", U, [op("add", "title", None)], source="docs/semantics.md §PATCH: add null is a no-op")
+case("add-empty-list-noop", U, [op("add", "emails", [])], source="docs/semantics.md §PATCH: add [] is a no-op")
 case(
     "add-primary-resets-others",
     U,
@@ -416,35 +416,35 @@ case(
     "add-two-primaries",
     U,
     [op("add", "emails", [{"value": "a@example.com", "primary": True}, {"value": "b@example.com", "primary": True}])],
-    source="J25: two primaries in one request",
+    source="docs/semantics.md §PATCH: two primaries in one request",
     error="invalidValue",
 )
 case(
     "add-filter-without-sub",
     U,
     [op("add", 'emails[type eq "work"]', {"value": "x@example.com"})],
-    source="J23: add to attr[filter] without a sub-attribute",
+    source="docs/semantics.md §PATCH: add to attr[filter] without a sub-attribute",
     error="invalidPath",
 )
 case(
     "add-mv-sub-without-filter",
     U,
     [op("add", "emails.display", "x")],
-    source="J23: a sub-attribute of a multi-valued attribute needs a filter",
+    source="docs/semantics.md §PATCH: a sub-attribute of a multi-valued attribute needs a filter",
     error="invalidPath",
 )
 case(
     "add-filter-sub-match",
     U,
     [op("add", 'emails[type eq "work"].display', "Work mail")],
-    source="J20: add attr[filter].sub sets sub on the matches",
+    source="docs/semantics.md §PATCH: add attr[filter].sub sets sub on the matches",
     edit=lambda d: element(d["emails"], type="work").update(display="Work mail"),
 )
 case(
     "add-filter-sub-no-match",
     U,
     [op("add", 'emails[type eq "other"].value', "o@example.com")],
-    source="J20 with the default policy: no match is noTarget",
+    source="docs/semantics.md §PATCH with the default policy: no match is noTarget",
     error="noTarget",
 )
 case("add-type-mismatch-boolean", U, [op("add", "active", "yes")], source="value type check", error="invalidValue")
@@ -514,7 +514,7 @@ case(
     "add-no-path-urn-qualified-key",
     U,
     [op("add", value={f"{ENT}:employeeNumber": "701984"})],
-    source="J31: URN-qualified key in a path-less value",
+    source="docs/semantics.md §Policies: URN-qualified key in a path-less value",
     edit=_ent_employee,
 )
 case(
@@ -548,7 +548,7 @@ case(
 )
 
 # ---------------------------------------------------------------------------------------------------------
-# replace (J19, J21, J22, J28, J33)
+# replace (docs/semantics.md §PATCH)
 # ---------------------------------------------------------------------------------------------------------
 
 case(
@@ -562,7 +562,7 @@ case(
     "replace-filter-wholesale",
     U,
     [op("replace", 'emails[type eq "work"]', {"value": "w@example.com", "type": "work"})],
-    source="J21: a matching element is replaced wholesale (its primary goes)",
+    source="docs/semantics.md §PATCH: a matching element is replaced wholesale (its primary goes)",
     edit=lambda d: d["emails"].__setitem__(0, {"value": "w@example.com", "type": "work"}),
 )
 
@@ -584,14 +584,14 @@ case(
     "replace-filter-no-match",
     U,
     [op("replace", 'emails[type eq "other"].value', "x@example.com")],
-    source="J19: no match is noTarget",
+    source="docs/semantics.md §PATCH: no match is noTarget",
     error="noTarget",
 )
 case(
     "replace-filter-no-match-wholesale",
     U,
     [op("replace", 'emails[type eq "other"]', {"value": "x@example.com"})],
-    source="J19: no match is noTarget",
+    source="docs/semantics.md §PATCH: no match is noTarget",
     error="noTarget",
 )
 case(
@@ -606,21 +606,21 @@ case(
     "replace-null-removes",
     U,
     [op("replace", "title", None)],
-    source="J33: replace null behaves as remove",
+    source="docs/semantics.md §PATCH: replace null behaves as remove",
     edit=lambda d: d.pop("title"),
 )
 case(
     "replace-empty-list-removes",
     U,
     [op("replace", "phoneNumbers", [])],
-    source="J33: replace [] removes",
+    source="docs/semantics.md §PATCH: replace [] removes",
     edit=lambda d: d.pop("phoneNumbers"),
 )
 case(
     "replace-null-required",
     U,
     [op("replace", "userName", None)],
-    source="J26: unassigning userName",
+    source="docs/semantics.md §PATCH: unassigning userName",
     error="mutability",
 )
 case(
@@ -658,7 +658,7 @@ case(
     "replace-immutable-identical",
     G,
     [op("replace", f'members[value eq "{BABS}"].display', "Babs Jensen")],
-    source="J28: setting an immutable attribute to its value is a no-op",
+    source="docs/semantics.md §PATCH: setting an immutable attribute to its value is a no-op",
 )
 case(
     "replace-immutable-changed",
@@ -674,7 +674,12 @@ case(
     source="replacing a member element changes its immutable value",
     error="mutability",
 )
-case("replace-read-only-identical", U, [op("replace", "id", BABS)], source="J28: same value, no change")
+case(
+    "replace-read-only-identical",
+    U,
+    [op("replace", "id", BABS)],
+    source="docs/semantics.md §PATCH: same value, no change",
+)
 case("replace-read-only-changed", U, [op("replace", "id", "x")], source="id is readOnly", error="mutability")
 
 
@@ -694,7 +699,7 @@ case(
     "replace-filter-primary-two-matches",
     UPHONES,
     [op("replace", 'phoneNumbers[type eq "work"].primary', True)],
-    source="J25: the operation makes two values primary",
+    source="docs/semantics.md §PATCH: the operation makes two values primary",
     error="invalidValue",
 )
 case(
@@ -734,18 +739,25 @@ case(
 )
 
 # ---------------------------------------------------------------------------------------------------------
-# remove (J18, J26, J30, J32)
+# remove (docs/semantics.md §PATCH)
 # ---------------------------------------------------------------------------------------------------------
 
 case("remove-no-path", U, [op("remove")], source="RFC 7644 §3.5.2.2: remove without path", error="noTarget")
-case("remove-absent-noop", UMIN, [op("remove", "title")], source="J18: nothing to remove")
-case("remove-absent-strict", UMIN, [op("remove", "title")], source="J18 strict", policy="strict", error="noTarget")
-case("remove-filter-no-match-noop", U, [op("remove", 'emails[type eq "other"]')], source="J18")
+case("remove-absent-noop", UMIN, [op("remove", "title")], source="docs/semantics.md §PATCH: nothing to remove")
+case(
+    "remove-absent-strict",
+    UMIN,
+    [op("remove", "title")],
+    source="docs/semantics.md §PATCH strict",
+    policy="strict",
+    error="noTarget",
+)
+case("remove-filter-no-match-noop", U, [op("remove", 'emails[type eq "other"]')], source="docs/semantics.md §PATCH")
 case(
     "remove-filter-no-match-strict",
     U,
     [op("remove", 'emails[type eq "other"]')],
-    source="J18 strict",
+    source="docs/semantics.md §PATCH strict",
     policy="strict",
     error="noTarget",
 )
@@ -776,13 +788,19 @@ case(
     source="remove a sub-attribute",
     edit=lambda d: d["name"].pop("middleName"),
 )
-case("remove-required", U, [op("remove", "userName")], source="J26: removing a required attribute", error="mutability")
+case(
+    "remove-required",
+    U,
+    [op("remove", "userName")],
+    source="docs/semantics.md §PATCH: removing a required attribute",
+    error="mutability",
+)
 case("remove-read-only", U, [op("remove", "meta")], source="meta is readOnly", error="mutability")
 case(
     "remove-with-value-default",
     G,
     [op("remove", "members", [{"value": BABS}])],
-    source="J30: a remove with a value list needs the remove_by_value policy",
+    source="docs/semantics.md §Policies: a remove with a value list needs the remove_by_value policy",
     error="invalidValue",
 )
 
@@ -812,7 +830,7 @@ case(
         op("remove", f"{ENT}:manager"),
         op("remove", f"{ENT}:employeeNumber"),
     ],
-    source="J32: the last attribute takes the extension object and its URN along",
+    source="docs/semantics.md §PATCH: the last attribute takes the extension object and its URN along",
     edit=_ent_drop,
 )
 case(
@@ -822,7 +840,7 @@ case(
     "remove-extension-unqualified",
     UE,
     [op("remove", "costCenter")],
-    source="J15: an unqualified extension attribute name resolves in the one extension defining it",
+    source="docs/semantics.md §Evaluation: an unqualified extension attribute name resolves in the one extension defining it",
     edit=lambda d: d[ENT].pop("costCenter"),
 )
 case(
@@ -1181,14 +1199,14 @@ case(
     "okta-O2-echo-other-id-default",
     G,
     [{"op": "replace", "value": {"id": "other", "displayName": "T"}}],
-    source="J27: echoed id ignored by default",
+    source="docs/semantics.md §Policies: echoed id ignored by default",
     edit=lambda d: d.update(displayName="T"),
 )
 case(
     "okta-O2-echo-other-id-strict",
     G,
     [{"op": "replace", "value": {"id": "other", "displayName": "T"}}],
-    source="J27 strict: changing id is mutability",
+    source="docs/semantics.md §Policies strict: changing id is mutability",
     policy="strict",
     error="mutability",
 )
@@ -1196,7 +1214,7 @@ case(
     "okta-O2-echo-meta-schemas-default",
     G,
     [{"op": "replace", "value": {"schemas": ["x"], "meta": {"version": 'W/"0"'}, "displayName": "T"}}],
-    source="J27: schemas and meta echoed in a path-less value are ignored",
+    source="docs/semantics.md §Policies: schemas and meta echoed in a path-less value are ignored",
     edit=lambda d: d.update(displayName="T"),
 )
 case(

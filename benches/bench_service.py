@@ -219,7 +219,8 @@ class Target:
 
 
 TIMINGS: dict[str, dict[str, float]] = {}
-"""The best measurement (highest ratio to scim2-server) of each request type, ``{kind: {application: µs per request}}``, for the table."""
+"""The best measurement (highest ratio to scim2-server) of each request type,
+``{kind: {application: µs per request}}``, for the table."""
 EXPECTED = {"POST": (201,), "GET by id": (200,), "GET filter": (200,), "PATCH": (200, 204), "PUT": (200,)}
 
 

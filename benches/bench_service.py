@@ -100,7 +100,7 @@ class FloorApp:
     def __call__(self, env: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         method, path = env["REQUEST_METHOD"], env["PATH_INFO"]
         length = int(env.get("CONTENT_LENGTH") or 0)
-        body = json.loads(env["wsgi.input"].read(length)) if length else None
+        body: Any = json.loads(env["wsgi.input"].read(length)) if length else None
         uid = path[len("/Users/") :] if path.startswith("/Users/") else None
         if method == "POST" and path == "/Users":
             user = {**body, "id": uuid.uuid4().hex, "meta": {"resourceType": "User", "version": 'W/"1"'}}

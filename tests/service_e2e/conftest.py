@@ -1,11 +1,11 @@
 """The service under test, over every store (RFC 7644 §3; docs/semantics.md §Protocol, §Stores).
 
-``store_kind`` is parametrised over ``"memory"`` (``Directory``), ``"sqlite"`` and ``"postgresql"``
+The ``storage`` fixture is parametrised over ``"memory"`` (``Directory``), ``"sqlite"`` and ``"postgresql"``
 (``SqlDirectory``). PostgreSQL needs a server: ``source .ci/postgres.sh`` exports ``SCIMCORE_PG_DSN``. Without it
 the PostgreSQL cases are skipped on a developer machine and FAIL when the environment variable ``CI`` is set, so
 that a missing server cannot pass as a skip.
 
-``Backend`` builds the stores of one test: ``stores()`` gives the ``{"User": ..., "Group": ...}`` mapping a
+``Storage`` builds the stores of one test: ``stores()`` gives the ``{"User": ..., "Group": ...}`` mapping a
 ``scimcore.Service`` takes, and for the SQL stores every call opens a new connection to the same database, the
 way several server workers share one database.
 """
@@ -46,7 +46,7 @@ def pg_dsn() -> str:
 
 
 @dataclass
-class Backend:
+class Storage:
     """The stores of one test, all of one kind, in a database of their own."""
 
     kind: str
@@ -90,24 +90,24 @@ class Backend:
 
 
 @pytest.fixture(params=STORE_KINDS)
-def backend(request, tmp_path) -> Iterator[Backend]:
+def storage(request, tmp_path) -> Iterator[Storage]:
     """The stores of the test, of each kind in turn."""
     if request.param == "postgresql":
         pg_dsn()
-    built = Backend(request.param, tmp_path)
+    built = Storage(request.param, tmp_path)
     yield built
     built.close()
 
 
-def make_service(backend: Backend, **options: Any) -> Any:
-    """A ``scimcore.Service`` over the backend's stores, at ``BASE_URL``, with bearer-token authentication."""
+def make_service(storage: Storage, **options: Any) -> Any:
+    """A ``scimcore.Service`` over the storage's stores, at ``BASE_URL``, with bearer-token authentication."""
     options.setdefault("authenticate", scimcore.bearer_token(TOKEN))
-    return scimcore.Service(backend.stores(), base_url=BASE_URL, **options)
+    return scimcore.Service(storage.stores(), base_url=BASE_URL, **options)
 
 
 @pytest.fixture
-def service(backend) -> Any:
-    return make_service(backend)
+def service(storage) -> Any:
+    return make_service(storage)
 
 
 @dataclass

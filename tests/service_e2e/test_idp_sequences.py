@@ -118,7 +118,7 @@ def test_both_identity_providers_have_a_sequence() -> None:
 
 
 @pytest.mark.parametrize("path", _sequences(), ids=lambda path: path.stem)
-def test_identity_provider_sequence(path: Path, backend) -> None:
+def test_identity_provider_sequence(path: Path, storage) -> None:
     sequence = json.loads(path.read_text("utf-8"))
-    service = make_service(backend, policy=POLICIES[sequence["policy"]])
+    service = make_service(storage, policy=POLICIES[sequence["policy"]])
     assert replay(scimcore.wsgi_app(service), sequence) == len(sequence["steps"]) > 10

@@ -1,12 +1,13 @@
 """The protocol decisions of docs/semantics.md §Protocol, case by case, on every store (RFC 7644 §3).
 
 Each test states one decision and checks it through ``Service.handle`` over the in-memory ``Directory``, SQLite
-and PostgreSQL (the ``backend`` fixture).
+and PostgreSQL (the ``storage`` fixture).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ def create_user(service: Any, user_name: str, **attributes: Any) -> dict[str, An
     return reply.json()
 
 
-def create_group(service: Any, name: str, members: list[str] = ()) -> dict[str, Any]:
+def create_group(service: Any, name: str, members: Sequence[str] = ()) -> dict[str, Any]:
     body = {"schemas": [GROUP], "displayName": name, "members": [{"value": m} for m in members]}
     reply = call(service, "POST", "/Groups", body)
     assert reply.status == 201, reply.body
@@ -174,13 +175,13 @@ def test_etags_if_match_and_if_none_match(service) -> None:
     assert call(service, "DELETE", f"/Users/{uid}", headers=[("If-Match", new_etag)]).status == 204
 
 
-def test_etag_race_loses_no_update(backend) -> None:
+def test_etag_race_loses_no_update(storage) -> None:
     """Threads read, increment and write back with If-Match, retrying on 412: every increment survives.
 
     For the SQL stores each thread has its own service over its own connection to the same database, as
     server workers do; in memory they share one service."""
     threads, increments = 4, 5
-    services = [make_service(backend) for _ in range(threads)]
+    services = [make_service(storage) for _ in range(threads)]
     uid = create_user(services[0], "counter", nickName="0")["id"]
     errors: list[str] = []
     conflicts = [0]
@@ -214,7 +215,7 @@ def test_etag_race_loses_no_update(backend) -> None:
     for worker in workers:
         worker.join()
     assert errors == []
-    print(f"\n{backend.kind}: {conflicts[0]} If-Match conflicts retried")
+    print(f"\n{storage.kind}: {conflicts[0]} If-Match conflicts retried")
     assert call(services[0], "GET", f"/Users/{uid}").json()["nickName"] == str(threads * increments)
 
 
@@ -456,8 +457,8 @@ def test_unauthenticated_requests_get_401(service, authorization: str | None, ta
     assert (reply.header("WWW-Authenticate") or "").lower().startswith("bearer")
 
 
-def test_bearer_token_accepts_every_rotated_token(backend) -> None:
-    service = scimcore.Service(backend.stores(), base_url=BASE_URL, authenticate=scimcore.bearer_token("old", "new"))
+def test_bearer_token_accepts_every_rotated_token(storage) -> None:
+    service = scimcore.Service(storage.stores(), base_url=BASE_URL, authenticate=scimcore.bearer_token("old", "new"))
     for token in ("old", "new"):
         assert call(service, "GET", "/Users", headers=[("Authorization", f"Bearer {token}")], auth=False).status == 200
     assert call(service, "GET", "/Users", headers=[("Authorization", "Bearer older")], auth=False).status == 401
@@ -481,8 +482,8 @@ def test_root_search_spans_types(service) -> None:
 # -- limits, versions, cycles, cursors across workers ------------------------------------------------------------
 
 
-def test_body_over_the_limit_is_413_and_nothing_is_written(backend) -> None:
-    service = make_service(backend, max_body_bytes=2048)
+def test_body_over_the_limit_is_413_and_nothing_is_written(storage) -> None:
+    service = make_service(storage, max_body_bytes=2048)
     big = {"schemas": [USER], "userName": "big", "displayName": "x" * 4096}
     assert_scim_error(call(service, "POST", "/Users", big), 413)
     assert list_ids(service, "/Users") == []
@@ -492,8 +493,8 @@ def test_unsupported_protocol_version_in_the_path(service) -> None:
     assert_scim_error(call(service, "GET", "/v1/Users"), 400, "invalidVers")
 
 
-def test_count_is_capped_at_max_results(backend) -> None:
-    service = make_service(backend, max_results=2)
+def test_count_is_capped_at_max_results(storage) -> None:
+    service = make_service(storage, max_results=2)
     for name in ("a", "b", "c"):
         create_user(service, name)
     page = call(service, "GET", "/Users?count=50").json()
@@ -545,15 +546,15 @@ def test_bulk_reference_cycle_is_409(service) -> None:
     assert list_ids(service, "/Groups") == []
 
 
-def test_cursors_are_shared_by_workers_with_one_secret_and_foreign_otherwise(backend) -> None:
-    first = make_service(backend, cursor_secret=b"one secret for every worker")
+def test_cursors_are_shared_by_workers_with_one_secret_and_foreign_otherwise(storage) -> None:
+    first = make_service(storage, cursor_secret=b"one secret for every worker")
     for n in range(4):
         create_user(first, f"user{n}")
     cursor = call(first, "GET", "/Users?count=2&cursor=").json()["nextCursor"]
-    worker = make_service(backend, cursor_secret=b"one secret for every worker")
+    worker = make_service(storage, cursor_secret=b"one secret for every worker")
     page = call(worker, "GET", f"/Users?count=2&cursor={cursor}")
     assert page.status == 200 and len(page.json()["Resources"]) == 2
-    stranger = make_service(backend, cursor_secret=b"another service, another secret")
+    stranger = make_service(storage, cursor_secret=b"another service, another secret")
     assert_scim_error(call(stranger, "GET", f"/Users?count=2&cursor={cursor}"), 400, "invalidCursor")
 
 

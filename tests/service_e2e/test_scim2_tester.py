@@ -50,11 +50,11 @@ def scim2_server_results() -> list[Any]:
     return _run(app, "http://localhost/v2")
 
 
-def test_scim2_tester_every_check_succeeds(backend, scim2_server_results) -> None:
-    app = wsgi_mounted(scimcore.wsgi_app(make_service(backend)))
+def test_scim2_tester_every_check_succeeds(storage, scim2_server_results) -> None:
+    app = wsgi_mounted(scimcore.wsgi_app(make_service(storage)))
     results = _run(app, BASE_URL, headers=AUTH)
     print(
-        f"\nscim2-tester on scimcore ({backend.kind}): {_summary(results)}; "
+        f"\nscim2-tester on scimcore ({storage.kind}): {_summary(results)}; "
         f"on scim2-server: {_summary(scim2_server_results)}"
     )
     assert results, "scim2-tester ran no check"
@@ -63,8 +63,8 @@ def test_scim2_tester_every_check_succeeds(backend, scim2_server_results) -> Non
     assert _failures(scim2_server_results) == []
 
 
-def test_scim2_tester_is_refused_without_the_token(backend) -> None:
+def test_scim2_tester_is_refused_without_the_token(storage) -> None:
     """The same client without credentials gets nowhere: the discovery checks fail with 401s."""
-    app = wsgi_mounted(scimcore.wsgi_app(make_service(backend)))
+    app = wsgi_mounted(scimcore.wsgi_app(make_service(storage)))
     results = _run(app, BASE_URL)
     assert results and all(r.status is not Status.SUCCESS for r in results), _summary(results)

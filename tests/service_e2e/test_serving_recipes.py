@@ -34,7 +34,7 @@ def run_recipe(name: str, monkeypatch: pytest.MonkeyPatch, module_name: str | No
     module.__file__ = str(DOC)
     if module_name:
         monkeypatch.setitem(sys.modules, module_name, module)
-    exec(compile(recipes()[name], f"{DOC}:{name}", "exec"), module.__dict__)  # noqa: S102 - the doc's own code
+    exec(compile(recipes()[name], f"{DOC}:{name}", "exec"), module.__dict__)  # the doc's code, as written there
     return module.__dict__
 
 

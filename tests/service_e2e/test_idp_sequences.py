@@ -122,3 +122,15 @@ def test_identity_provider_sequence(path: Path, storage) -> None:
     sequence = json.loads(path.read_text("utf-8"))
     service = make_service(storage, policy=POLICIES[sequence["policy"]])
     assert replay(scimcore.wsgi_app(service), sequence) == len(sequence["steps"]) > 10
+
+
+def test_a_wrong_expectation_fails_the_replay(storage) -> None:
+    """The replay is not vacuous: a sequence that expects what the service does not do fails."""
+    sequence = json.loads((SEQUENCES / "okta.json").read_text("utf-8"))
+    wrong_status = json.loads(json.dumps(sequence))
+    wrong_status["steps"][0]["expect"]["status"] = 200
+    wrong_fact = json.loads(json.dumps(sequence))
+    wrong_fact["steps"][0]["expect"]["facts"].append({"path": ["userName"], "op": "equals", "value": "someone else"})
+    for broken in (wrong_status, wrong_fact):
+        with pytest.raises(AssertionError, match="step 1"):
+            replay(scimcore.wsgi_app(make_service(storage)), broken)

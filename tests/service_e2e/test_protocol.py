@@ -566,3 +566,17 @@ def test_root_search_sorts_missing_values_last(service) -> None:
     assert reply.status == 200, reply.body
     titles = [r.get("title") for r in reply.json()["Resources"]]
     assert titles == ["a", "b", None]
+
+
+def test_group_patch_response_never_carries_members_unasked(service) -> None:
+    users = [create_user(service, f"u{n}")["id"] for n in range(3)]
+    group = create_group(service, "Big", users)
+    reply = patch(service, f"/Groups/{group['id']}", {"op": "replace", "path": "displayName", "value": "Bigger"})
+    assert reply.status in (200, 204), reply.body
+    assert (reply.status == 204 and reply.body == b"") or "members" not in reply.json()
+    asked = patch(
+        service,
+        f"/Groups/{group['id']}?attributes=members",
+        {"op": "remove", "path": f'members[value eq "{users[0]}"]'},
+    )
+    assert asked.status == 200 and sorted(m["value"] for m in asked.json()["members"]) == sorted(users[1:])

@@ -4,12 +4,13 @@ scim2-tester discovers the service from ``/ServiceProviderConfig``, ``/ResourceT
 creates, reads, queries, replaces, patches and deletes resources of every type it finds, each step a check. It
 talks to the WSGI application through scim2-client's in-process WSGI engine (no network). Every check must
 succeed and none may be skipped. scim2-server, run through the same tester in the same session, is the
-reference count (``pytest -s`` prints both).
+reference count (both are printed).
 """
 
 from __future__ import annotations
 
 import collections
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -50,13 +51,14 @@ def scim2_server_results() -> list[Any]:
     return _run(app, "http://localhost/v2")
 
 
-def test_scim2_tester_every_check_succeeds(storage, scim2_server_results) -> None:
+def test_scim2_tester_every_check_succeeds(storage, scim2_server_results, capsys) -> None:
     app = wsgi_mounted(scimcore.wsgi_app(make_service(storage)))
     results = _run(app, BASE_URL, headers=AUTH)
-    print(
-        f"\nscim2-tester on scimcore ({storage.kind}): {_summary(results)}; "
-        f"on scim2-server: {_summary(scim2_server_results)}"
-    )
+    with capsys.disabled():  # the counts go to the terminal even when output is captured
+        print(
+            f"\nscim2-tester {version('scim2-tester')} on scimcore ({storage.kind}): {_summary(results)}; "
+            f"on scim2-server {version('scim2-server')}: {_summary(scim2_server_results)}"
+        )
     assert results, "scim2-tester ran no check"
     assert _failures(results) == []
     # the reference run is a real one: if scim2-server stopped passing, the comparison would mean nothing

@@ -109,6 +109,22 @@ def test_secrets_are_never_returned(service) -> None:
         call(service, "POST", "/.search", {"schemas": [SEARCH], "filter": 'userName eq "ada"'}),
         call(service, "PUT", f"/Users/{uid}", {"schemas": [USER], "userName": "ada", "password": "s3cond-s3cond"}),
         patch(service, f"/Users/{uid}?attributes=password", {"op": "replace", "path": "password", "value": "thrice-3"}),
+        bulk(
+            service,
+            [
+                {
+                    "method": "POST",
+                    "path": "/Users",
+                    "bulkId": "b",
+                    "data": {"schemas": [USER], "userName": "bo", "password": "hunter2-bulk"},
+                },
+                {
+                    "method": "PUT",
+                    "path": f"/Users/{uid}",
+                    "data": {"schemas": [USER], "userName": "ada", "password": "s3cond-bulk"},
+                },
+            ],
+        ),
     ]
     for reply in replies:
         assert reply.status in (200, 204), reply.body
@@ -285,6 +301,7 @@ def test_list_parameters(service) -> None:
 def test_cursor_walk_returns_each_resource_once_despite_writes(service) -> None:
     ids = {create_user(service, f"user{n:02d}")["id"] for n in range(7)}
     seen: list[str] = []
+    deleted: set[str] = set()
     cursor, pages = "", 0
     while True:
         reply = call(service, "GET", f"/Users?count=3&cursor={cursor}")
@@ -293,15 +310,19 @@ def test_cursor_walk_returns_each_resource_once_despite_writes(service) -> None:
         seen += [r["id"] for r in page.get("Resources", [])]
         pages += 1
         # writes between pages: an update to a seen and to an unseen resource, and a new resource
-        for uid in list(ids)[:2]:
+        for uid in sorted(ids)[:2]:
             patch(service, f"/Users/{uid}", {"op": "replace", "path": "title", "value": f"t{pages}"})
         create_user(service, f"late{pages}")
+        unseen = sorted(ids - set(seen) - deleted)
+        if pages == 1 and unseen:
+            assert call(service, "DELETE", f"/Users/{unseen[-1]}").status == 204
+            deleted.add(unseen[-1])
         if "nextCursor" not in page:
             break
         cursor = page["nextCursor"]
         assert pages < 20
     assert len(seen) == len(set(seen)), "a resource came twice"
-    assert ids <= set(seen)
+    assert ids - deleted <= set(seen) and deleted and not deleted & set(seen)
 
 
 def test_forged_foreign_and_mixed_cursors_are_refused(service) -> None:
@@ -449,7 +470,9 @@ def test_bad_bodies(service) -> None:
     "authorization",
     [None, "Bearer wrong", "Basic czNjcmV0LXRva2Vu", "Bearer", "Bearer S3CRET-TOKEN", "Bearer s3cret-token-2"],
 )
-@pytest.mark.parametrize("target", ["/Users", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes"])
+@pytest.mark.parametrize(
+    "target", ["/Users", "/Users/x", "/Me", "/ServiceProviderConfig", "/Schemas", f"/Schemas/{USER}", "/ResourceTypes"]
+)
 def test_unauthenticated_requests_get_401(service, authorization: str | None, target: str) -> None:
     headers = [("Authorization", authorization)] if authorization is not None else []
     reply = call(service, "GET", target, headers=headers, auth=False)
@@ -580,3 +603,38 @@ def test_group_patch_response_never_carries_members_unasked(service) -> None:
         {"op": "remove", "path": f'members[value eq "{users[0]}"]'},
     )
     assert asked.status == 200 and sorted(m["value"] for m in asked.json()["members"]) == sorted(users[1:])
+
+
+def test_bulk_runs_in_order_with_references_in_paths(service) -> None:
+    reply = bulk(
+        service,
+        [
+            {
+                "method": "PATCH",
+                "path": "/Users/bulkId:u",
+                "data": {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "first"}]},
+            },
+            {"method": "POST", "path": "/Users", "bulkId": "u", "data": {"schemas": [USER], "userName": "ada"}},
+            {
+                "method": "PATCH",
+                "path": "/Users/bulkId:u",
+                "data": {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "second"}]},
+            },
+            {"method": "POST", "path": "/Users", "bulkId": "dup", "data": {"schemas": [USER], "userName": "ada"}},
+        ],
+    )
+    assert reply.status == 200, reply.body
+    results = reply.json()["Operations"]
+    assert [r["status"] for r in results] == ["200", "201", "200", "409"]
+    uid = results[1]["location"].rsplit("/", 1)[1]
+    assert call(service, "GET", f"/Users/{uid}").json()["title"] == "second"
+    assert list_ids(service, "/Users") == [uid]  # the failed operation wrote nothing
+
+
+def test_public_discovery_opens_discovery_only(storage) -> None:
+    service = make_service(storage, public_discovery=True)
+    for target in ("/ServiceProviderConfig", "/Schemas", "/ResourceTypes", "/ResourceTypes/User"):
+        assert call(service, "GET", target, auth=False).status == 200, target
+    for target in ("/Users", "/Groups", "/Me"):
+        assert_scim_error(call(service, "GET", target, auth=False), 401)
+    assert_scim_error(call(service, "POST", "/Bulk", {"schemas": [BULK_REQUEST], "Operations": []}, auth=False), 401)

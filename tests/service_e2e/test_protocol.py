@@ -638,3 +638,32 @@ def test_public_discovery_opens_discovery_only(storage) -> None:
     for target in ("/Users", "/Groups", "/Me"):
         assert_scim_error(call(service, "GET", target, auth=False), 401)
     assert_scim_error(call(service, "POST", "/Bulk", {"schemas": [BULK_REQUEST], "Operations": []}, auth=False), 401)
+
+
+def test_membership_changes_renew_the_users_etag_and_deleting_a_group_updates_users(service) -> None:
+    ada = create_user(service, "ada")
+    etag = ada["meta"]["version"]
+    group = create_group(service, "Team", [ada["id"]])
+    after = call(service, "GET", f"/Users/{ada['id']}", headers=[("If-None-Match", etag)])
+    assert after.status == 200, "the user's representation (groups) changed, so its ETag must have"
+    assert after.header("ETag") != etag and [g["value"] for g in after.json()["groups"]] == [group["id"]]
+    assert call(service, "DELETE", f"/Groups/{group['id']}").status == 204
+    assert call(service, "GET", f"/Users/{ada['id']}").json().get("groups", []) == []
+    assert list_ids(service, f'/Users?filter=groups.value eq "{group["id"]}"') == []
+
+
+def test_me_acts_on_the_mapped_resource(storage) -> None:
+    owner: dict[str, str] = {}
+    service = make_service(storage, me=lambda request: ("User", owner["id"]))
+    owner["id"] = create_user(service, "ada")["id"]
+    reply = call(service, "GET", "/Me")
+    assert reply.status == 200 and reply.json()["id"] == owner["id"]
+    assert reply.header("Location") == f"{BASE_URL}/Users/{owner['id']}"
+    changed = patch(service, "/Me", {"op": "replace", "path": "title", "value": "Me myself"})
+    assert changed.status in (200, 204)
+    assert call(service, "GET", f"/Users/{owner['id']}").json()["title"] == "Me myself"
+
+
+@pytest.mark.parametrize("endpoint", ["/Schemas", "/ResourceTypes", "/ServiceProviderConfig"])
+def test_filtering_discovery_is_403(service, endpoint: str) -> None:
+    assert_scim_error(call(service, "GET", f'{endpoint}?filter=id eq "User"'), 403)

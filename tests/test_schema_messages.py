@@ -31,19 +31,43 @@ def test_patch_op_reading_is_tolerant_by_default():
     "body",
     [
         b"{",
-        {"schemas": [PATCH], "Operations": []},
         {"schemas": [PATCH]},
         {"schemas": [PATCH], "Operations": [{"op": "move", "path": "a"}]},
         {"schemas": ["urn:x"], "Operations": [{"op": "add", "value": {}}]},
-        {"schemas": [PATCH], "Operations": [{"op": "add", "bogus": 1}]},
         {"schemas": [PATCH], "Operations": "add"},
-        [],
+        5,
         b"\xff",
     ],
 )
 def test_malformed_patch_op_is_invalid_syntax(body):
+    for policy in (scimcore.Policy(), scimcore.Policy.STRICT):
+        with pytest.raises(scimcore.InvalidSyntax) as read:
+            scimcore.PatchOp.from_json(body, policy=policy)
+        with pytest.raises(scimcore.InvalidSyntax) as applied:  # one reader: apply_patch refuses it alike
+            scimcore.apply_patch({"userName": "u"}, body, policy=policy)
+        assert read.value.detail == applied.value.detail
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": [PATCH], "Operations": []},
+        {"Operations": [{"op": "replace", "path": "title", "value": "x"}]},
+        {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "x", "bogus": 1}]},
+        [],
+    ],
+)
+def test_lenient_patch_message_is_one_named_field(body):
+    """An empty Operations array, a missing schemas, an unknown operation member: read alike by PatchOp.from_json
+    and apply_patch, accepted by default and refused when ``lenient_patch_message`` is off."""
+    read = scimcore.PatchOp.from_json(body)
+    assert len(read.operations) == len(body if isinstance(body, list) else body["Operations"])
+    assert scimcore.apply_patch({"userName": "u"}, body)["userName"] == "u"
+    strict = scimcore.Policy(lenient_patch_message=False)
     with pytest.raises(scimcore.InvalidSyntax):
-        scimcore.PatchOp.from_json(body)
+        scimcore.PatchOp.from_json(body, policy=strict)
+    with pytest.raises(scimcore.InvalidSyntax):
+        scimcore.apply_patch({"userName": "u"}, body, policy=strict)
 
 
 def test_strict_patch_op_names():

@@ -23,7 +23,7 @@ from .errors import (
     Uniqueness,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # public name -> module that defines it (relative to this package)
 _LAZY = {

@@ -39,13 +39,11 @@ class Policy:
     lenient_patch_message: bool = True
     """A PatchOp may omit ``schemas``, and an empty ``Operations`` array is a no-op (the Entra validator sends
     one). Off, both are ``invalidSyntax`` (RFC 7644 §3.5.2: the PatchOp URN and one or more operations)."""
+    ignore_unusable_sort: bool = True
+    """A ``sortBy`` that names no sortable attribute (unknown, a whole extension, ``returned: never``) is ignored
+    and the order left alone; off, it is ``invalidValue`` (docs/semantics.md §Query)."""
     check_canonical_values: bool = True
     """String values must be one of the schema's ``canonicalValues`` (any case) where it lists them."""
-
-    # -- off by default, on in Policy.STRICT: the RFC to the letter where it allows a choice ------------------
-    reject_unusable_sort: bool = False
-    """A ``sortBy`` that names no sortable attribute (unknown, a whole extension, ``returned: never``) is
-    ``invalidValue``; off, it is ignored and the order left alone (docs/semantics.md §Query)."""
 
     # -- off by default, on in Policy.ENTRA: these change meaning -------------------------------------------
     upsert_filtered: bool = False
@@ -77,7 +75,7 @@ Policy.STRICT = Policy(
     ignore_null_ref=False,
     attributes_win=False,
     lenient_patch_message=False,
-    reject_unusable_sort=True,
+    ignore_unusable_sort=False,
 )
 Policy.ENTRA = Policy(upsert_filtered=True, remove_by_value=True, bare_string_complex=True)
 

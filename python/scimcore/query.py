@@ -11,8 +11,8 @@ characteristics to one resource. The rules are docs/semantics.md §Query:
   or a whole extension (its URN); unknown names are ignored. Containers and elements left empty are dropped.
 - ``sortBy``: missing values last ascending, first descending; multi-valued attributes sort by their primary
   value, else the first; a complex attribute without a sub-attribute sorts by ``value``; strings folded unless
-  ``caseExact``; dateTimes as instants; ties broken by ``id``. An unknown ``sortBy`` is ignored, except under
-  ``Policy.reject_unusable_sort`` (``invalidValue``; on in ``Policy.STRICT``).
+  ``caseExact``; dateTimes as instants; ties broken by ``id``. An unknown ``sortBy`` is ignored, or ``invalidValue``
+  when ``Policy.ignore_unusable_sort`` is off (as in ``Policy.STRICT``).
 - Paging is 1-based: ``startIndex < 1`` is 1, ``count < 0`` is 0, ``count`` above ``max_results`` is capped;
   without ``count`` at most ``max_results`` resources are returned (``None``: no cap); ``totalResults`` always
   counts every match, so a capped page says so.
@@ -30,12 +30,10 @@ from .filter.compile import as_json_object, compile_filter
 from .filter.lru import LruCache
 from .policy import Policy
 from .schema.model import AttributeDef
+from .schema.resources import MAX_RESULTS
 
 __all__ = ["MAX_RESULTS", "QueryParameters", "page", "project", "query_parameters", "resolve_sort", "search"]
 
-MAX_RESULTS = 1000
-"""The default result cap of every store and of :func:`search`: the most resources one page returns unless
-``max_results`` says otherwise (reported as ServiceProviderConfig ``filter.maxResults``, docs/semantics.md §Query)."""
 
 _DEFAULT_POLICY = Policy()
 
@@ -267,12 +265,12 @@ _PROJECTIONS = LruCache(128)
 def resolve_sort(registry, resource_type: str, sort_by: str, policy: Policy):
     """``(resolved, definition)`` of a ``sortBy`` (the definition of the value it sorts by: a complex attribute
     sorts by ``value``), or ``None`` when it cannot sort: then the order is left alone, or ``invalidValue``
-    under ``policy.reject_unusable_sort`` (docs/semantics.md §Query). Shared by every store so that they sort
+    when ``policy.ignore_unusable_sort`` is off (docs/semantics.md §Query). Shared by every store so that they sort
     alike."""
     from .filter.parse import parse_path
 
     def unusable(reason: str):
-        if policy.reject_unusable_sort:
+        if not policy.ignore_unusable_sort:
             raise InvalidValue(f"sortBy {sort_by!r}: {reason}")
 
     if not isinstance(sort_by, str):

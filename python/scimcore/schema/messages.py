@@ -14,27 +14,28 @@ from typing import Any, ClassVar
 import msgspec
 from msgspec import UNSET
 
-from ..errors import InvalidSyntax
+from ..errors import InvalidPath, InvalidSyntax
 from ..policy import Policy
 from .resources import ScimStruct
 from .wire import MAX_DOCUMENT_BYTES, load_json
 
 __all__ = [
-    "LIST_RESPONSE",
-    "SEARCH_REQUEST",
-    "PATCH_OP",
     "BULK_REQUEST",
     "BULK_RESPONSE",
     "ERROR",
-    "Message",
-    "ListResponse",
-    "SearchRequest",
-    "PatchOperation",
-    "PatchOp",
+    "LIST_RESPONSE",
+    "PATCH_OP",
+    "SEARCH_REQUEST",
     "BulkOperation",
     "BulkRequest",
     "BulkResponse",
     "Error",
+    "ListResponse",
+    "Message",
+    "PatchOp",
+    "PatchOperation",
+    "SearchRequest",
+    "read_patch",
 ]
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -167,20 +168,93 @@ class PatchOperation(Message, kw_only=True):
 
 
 class PatchOp(Message, kw_only=True):
-    """A PATCH request (RFC 7644 §3.5.2): one or more ``operations`` (wire ``Operations``)."""
+    """A PATCH request (RFC 7644 §3.5.2): one or more ``operations`` (wire ``Operations``).
+
+    ``from_json`` reads with :func:`read_patch`, the one PatchOp reader (``scimcore.apply_patch`` uses it too), so
+    both accept and refuse the same messages."""
 
     _urn: ClassVar[str | None] = PATCH_OP
-    _nested: ClassVar[dict[str, type]] = {"Operations": PatchOperation}
 
     schemas: list[str] = msgspec.field(default_factory=lambda: [PATCH_OP])
     operations: list[PatchOperation] = msgspec.field(name="Operations")
 
     @classmethod
-    def _prepare(cls, members: dict, policy: Policy, where: str) -> dict:
-        operations = members.get("Operations")
-        if not isinstance(operations, list) or not operations:
-            raise InvalidSyntax(f"{where}: 'Operations' must be an array of one or more operations")
-        return members
+    def from_json(cls, data, *, policy: Policy | None = None, max_bytes: int = MAX_DOCUMENT_BYTES):
+        """Read a PatchOp from bytes, str, a JSON-shaped dict, a bare list of operations, or an instance."""
+        if isinstance(data, cls):
+            return data
+        return cls(operations=read_patch(data, policy or _DEFAULT_POLICY, max_bytes=max_bytes))
+
+
+_OPS = ("add", "remove", "replace")
+_MISSING: Any = object()
+
+
+def read_patch(patch, policy: Policy, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> list[PatchOperation]:
+    """The operations of a PATCH request, checked for shape (RFC 7644 §3.5.2); values are not looked at yet.
+
+    ``patch``: a PatchOp dict, its JSON as bytes/str, a ``PatchOp`` Struct, or a bare list of operation dicts.
+    A malformed message is ``invalidSyntax``; a ``path`` that is not a string is ``invalidPath``. Under
+    ``policy.lenient_patch_message`` (the default) ``schemas`` may be missing, ``Operations`` may be empty (a
+    no-op) and unknown members of an operation are ignored; otherwise each is ``invalidSyntax``.
+    """
+    if isinstance(patch, (bytes, bytearray, memoryview, str)):
+        patch = load_json(patch, max_bytes=max_bytes, what="PATCH request")
+    elif isinstance(patch, msgspec.Struct):
+        patch = msgspec.to_builtins(patch)
+    if isinstance(patch, list):
+        operations = patch
+    elif isinstance(patch, dict):
+        operations = _patch_message_operations(patch, policy)
+    else:
+        raise InvalidSyntax("a PATCH request must be a PatchOp object or a list of operations")
+    if not isinstance(operations, list):
+        raise InvalidSyntax("'Operations' must be a JSON array")
+    if not operations and not policy.lenient_patch_message:
+        raise InvalidSyntax("'Operations' must hold one or more operations")
+    return [_patch_operation(index, raw, policy) for index, raw in enumerate(operations)]
+
+
+def _patch_message_operations(message: dict, policy: Policy):
+    schemas = _member(message, "schemas", policy)
+    if schemas is _MISSING:
+        if not policy.lenient_patch_message:
+            raise InvalidSyntax(f"a PatchOp message must have 'schemas': [{PATCH_OP!r}]")
+    elif not (isinstance(schemas, list) and any(isinstance(s, str) and s.lower() == PATCH_OP.lower() for s in schemas)):
+        raise InvalidSyntax(f"the PatchOp 'schemas' must contain {PATCH_OP!r}")
+    operations = _member(message, "Operations", policy)
+    if operations is _MISSING:
+        raise InvalidSyntax("a PatchOp message must have an 'Operations' array")
+    return operations
+
+
+def _member(mapping: dict, name: str, policy: Policy):
+    if name in mapping:
+        return mapping[name]
+    if policy.case_insensitive_names:
+        for key, value in mapping.items():
+            if isinstance(key, str) and key.lower() == name.lower():
+                return value
+    return _MISSING
+
+
+def _patch_operation(index: int, raw, policy: Policy) -> PatchOperation:
+    if not isinstance(raw, dict):
+        raise InvalidSyntax(f"Operations[{index}]: an operation must be a JSON object")
+    fields = {k.lower(): v for k, v in raw.items() if isinstance(k, str)} if policy.case_insensitive_names else raw
+    if not policy.lenient_patch_message:
+        unknown = [key for key in fields if key not in ("op", "path", "value")]
+        if unknown:
+            raise InvalidSyntax(f"Operations[{index}]: unknown member {unknown[0]!r} (expected op, path, value)")
+    op = fields.get("op")
+    if isinstance(op, str) and policy.case_insensitive_names:
+        op = op.lower()
+    if op not in _OPS:
+        raise InvalidSyntax(f"Operations[{index}]: 'op' must be one of add, remove, replace, not {op!r}")
+    path = fields.get("path")
+    if path is not None and not isinstance(path, str):
+        raise InvalidPath(f"Operations[{index}] ({op}): 'path' must be a string")
+    return PatchOperation(op=op, path=path, value=fields.get("value", UNSET))
 
 
 def _bulk_status(value, where: str):

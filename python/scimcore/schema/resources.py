@@ -23,6 +23,7 @@ from msgspec import UNSET, UnsetType
 from .model import CORE_GROUP, CORE_USER, ENTERPRISE_USER
 
 __all__ = [
+    "MAX_RESULTS",
     "ScimStruct",
     "Meta",
     "Name",
@@ -258,6 +259,11 @@ class BulkConfig(ScimStruct, kw_only=True, omit_defaults=False):
     max_payload_size: int = 0
 
 
+MAX_RESULTS = 1000
+"""The default result cap (``filter.maxResults``): the most resources one page returns, the same in every store,
+in :func:`scimcore.search` and in :meth:`ServiceProviderConfig.build` (docs/semantics.md §Query)."""
+
+
 class FilterConfig(ScimStruct, kw_only=True, omit_defaults=False):
     """``filter`` (RFC 7643 §5): support and the maximum number of resources returned."""
 
@@ -299,7 +305,7 @@ class ServiceProviderConfig(ScimStruct, kw_only=True, omit_defaults=False):
         *,
         patch: bool = True,
         filter: bool = True,
-        filter_max_results: int = 200,
+        filter_max_results: int = MAX_RESULTS,
         sort: bool = True,
         etag: bool = False,
         change_password: bool = False,

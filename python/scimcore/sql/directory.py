@@ -270,8 +270,8 @@ class _SqlBackend:
         return total, [_decoder.decode(row[0]) for row in rows]
 
     def _order(self, sort_by: str, descending: bool) -> str:
-        """The SQL ``ORDER BY`` of ``sortBy``; one that cannot sort is ignored, or refused under the policy's
-        ``reject_unusable_sort``, by the rule every store shares (:func:`scimcore.query.resolve_sort`)."""
+        """The SQL ``ORDER BY`` of ``sortBy``; one that cannot sort is ignored, or refused when the policy's
+        ``ignore_unusable_sort`` is off, by the rule every store shares (:func:`scimcore.query.resolve_sort`)."""
         if resolve_sort(self.registry, self.resource_type, sort_by, self.policy) is None:
             return "seq ASC"
         return order_by_sql(

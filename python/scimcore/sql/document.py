@@ -27,7 +27,7 @@ __all__ = ["search_document", "fold", "instant_text", "register_sqlite_functions
 
 
 def fold(text: str) -> str:
-    """Unicode case folding, as the evaluator compares case-insensitive strings (SEMANTICS "Evaluation")."""
+    """Unicode case folding, as the evaluator compares case-insensitive strings (docs/semantics.md §Evaluation)."""
     return text.casefold()
 
 

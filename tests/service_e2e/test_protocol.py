@@ -579,6 +579,9 @@ def test_cursors_are_shared_by_workers_with_one_secret_and_foreign_otherwise(sto
     assert page.status == 200 and len(page.json()["Resources"]) == 2
     stranger = make_service(storage, cursor_secret=b"another service, another secret")
     assert_scim_error(call(stranger, "GET", f"/Users?count=2&cursor={cursor}"), 400, "invalidCursor")
+    default_one, default_two = make_service(storage), make_service(storage)  # each draws its own secret
+    issued = call(default_one, "GET", "/Users?count=2&cursor=").json()["nextCursor"]
+    assert_scim_error(call(default_two, "GET", f"/Users?count=2&cursor={issued}"), 400, "invalidCursor")
 
 
 def test_root_search_sorts_missing_values_last(service) -> None:

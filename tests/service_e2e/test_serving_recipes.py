@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "serving.md"
-RECIPE = re.compile(r"<!-- recipe: (\w+) -->\n```python\n(.*?)```", re.DOTALL)
+RECIPE = re.compile(r"<!-- recipe: ([\w-]+) -->\n```python\n(.*?)```", re.DOTALL)
 TOKEN = "recipe-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 USER = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada@example.com"}
@@ -39,7 +39,7 @@ def run_recipe(name: str, monkeypatch: pytest.MonkeyPatch, module_name: str | No
 
 
 def test_the_doc_has_every_recipe() -> None:
-    assert set(recipes()) == {"service", "policy", "fastapi", "starlette", "flask", "django"}
+    assert set(recipes()) == {"service", "policy", "fastapi", "starlette", "flask", "django", "scim2-tester"}
 
 
 def exercise(client: Any, json_of: Any = lambda reply: reply.json()) -> None:
@@ -71,6 +71,12 @@ def test_service_recipe(monkeypatch) -> None:
     response = namespace["response"]
     assert response.status == 200
     assert ("Content-Type", "application/scim+json") in response.headers and response.body.startswith(b"{")
+
+
+def test_scim2_tester_recipe(monkeypatch, capsys) -> None:
+    namespace = run_recipe("scim2-tester", monkeypatch)
+    results = namespace["results"]
+    assert len(results) > 100 and "SUCCESS" in capsys.readouterr().out
 
 
 def test_policy_recipe(monkeypatch) -> None:

@@ -197,6 +197,10 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--users", type=int, default=100_000, help="directory size (default 100000)")
     bench.add_argument("--quiet", action="store_true", help="no progress indicator")
     bench.set_defaults(run=_cmd_bench)
+
+    from .service.serve import add_serve_command
+
+    add_serve_command(sub)
     return parser
 
 

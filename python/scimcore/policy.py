@@ -29,7 +29,8 @@ class Policy:
     remove_missing_is_noop: bool = True
     """``remove`` on an absent attribute, or with a filter matching nothing, changes nothing (docs/semantics.md §PATCH)."""
     ignore_read_only_echo: bool = True
-    """Read-only ``id``/``meta``/``schemas`` echoed back inside a path-less value are ignored (Okta; docs/semantics.md §PATCH)."""
+    """Read-only ``id``/``meta``/``schemas`` echoed back inside a path-less value, and ``schemas`` inside an
+    extension object's value, are ignored (Okta, scim2-tester; docs/semantics.md §PATCH)."""
     ignore_null_ref: bool = True
     """``"$ref": null`` is ignored when matching member values (Entra); off, it matches only members without a
     ``$ref``."""

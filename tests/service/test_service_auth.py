@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from service_helpers import BASE, Client
 
 import scimcore
 from scimcore.service import Request
+
+from .service_helpers import BASE, Client
 
 
 def _service(**options: Any) -> scimcore.Service:
@@ -107,7 +108,20 @@ def test_me_acts_on_the_callers_resource_with_its_real_location() -> None:
     ids["ann"] = ann["id"]
     status, headers, body = client.get("/Me")
     assert status == 200 and body["id"] == ann["id"]
+    assert headers["location"] == f"{BASE}/Users/{ann['id']}"
     status, headers, body = client.put("/Me", {"userName": "ann", "displayName": "Ann"})
     assert status == 200 and body["displayName"] == "Ann"
     assert headers["location"] == f"{BASE}/Users/{ann['id']}"
     assert client.post("/Me", {"userName": "x"})[0] == 405
+
+
+def test_strict_policy_refuses_schemas_inside_an_extension_value() -> None:
+    client = Client(_service(policy=scimcore.Policy.STRICT))
+    user = client.user("strict")
+    urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": urn, "value": {"schemas": [urn], "employeeNumber": "1"}}],
+    }
+    status, _, error = client.patch(f"/Users/{user['id']}", body)
+    assert (status, error["scimType"]) == (400, "invalidPath")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service_helpers import BASE, Client
-
 import scimcore
+
+from .service_helpers import BASE, Client
 
 SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -88,3 +88,10 @@ def test_discovery_follows_extensions_registered_later() -> None:
     registry.register_schema({"id": urn, "name": "Badge", "attributes": [{"name": "badge", "type": "string"}]})
     registry.register_extension("User", urn)
     assert urn in {s["id"] for s in client.get("/Schemas")[2]["Resources"]}
+
+
+def test_max_results_defaults_to_what_every_store_serves() -> None:
+    service = scimcore.Service(
+        {"User": scimcore.Directory("User", max_results=40), "Group": scimcore.Directory("Group", max_results=70)}
+    )
+    assert Client(service).get("/ServiceProviderConfig")[2]["filter"]["maxResults"] == 40

@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 import pytest
-from service_helpers import BASE, Client
 
 import scimcore
 from scimcore.service.routes import parse_query
+
+from .service_helpers import BASE, Client
 
 
 def test_unknown_endpoint_and_id_are_404_with_an_error_body(memory_client: Client) -> None:
@@ -133,3 +134,8 @@ def test_headers_may_be_a_mapping_or_pairs(memory_client: Client) -> None:
 def test_an_unknown_resource_type_is_refused_when_the_service_is_built() -> None:
     with pytest.raises(ValueError, match="Widget"):
         scimcore.Service({"Widget": scimcore.Directory("User")})
+
+
+def test_an_error_quoting_invalid_unicode_is_still_an_error_body(memory_client: Client) -> None:
+    status, _, body = memory_client.get("/Users/\ud800")
+    assert status == 404 and "\\ud800" in body["detail"]

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSyntax, InvalidValue, ScimError
 from ..policy import Policy
-from ..schema.messages import BULK_RESPONSE, ERROR, BulkOperation, BulkRequest
-from .http import Request
+from ..schema.messages import BULK_RESPONSE, BulkOperation, BulkRequest
+from .http import Request, error_document
 from .routes import split_target
 
 if TYPE_CHECKING:
@@ -179,18 +179,13 @@ class _Job:
         self.errors += 1
         if operation.method == "POST" and operation.bulk_id is not None:
             self.failed.add(operation.bulk_id)
-        response: dict[str, Any] = {"schemas": [ERROR], "status": str(error.status)}
-        if error.scim_type is not None and error.status != 412:
-            response["scimType"] = error.scim_type
-        if error.detail:
-            response["detail"] = error.detail
         result: dict[str, Any] = {"method": operation.method}
         if operation.bulk_id is not None:
             result["bulkId"] = operation.bulk_id
         if operation.method != "POST" and isinstance(operation.path, str):
             result["location"] = self.service.base_url + operation.path
         result["status"] = str(error.status)
-        result["response"] = response
+        result["response"] = error_document(error)
         self.results[index] = result
 
 

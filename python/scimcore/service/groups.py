@@ -206,16 +206,21 @@ class Memberships:
                 except NotFound:
                     continue
 
-    def forget(self, graph: Graph, rid: str) -> set[str]:
-        """Remove ``rid`` from the ``members`` of every group listing it; the users whose groups changed."""
-        affected: set[str] = set()
-        operation = {"op": "remove", "path": f"members[value eq {json.dumps(rid)}]"}
-        for gid in list(dict.fromkeys(graph.parents.get(rid, ()))):
-            affected |= graph.under(gid)
-            try:
-                updated = self.stores[graph.types[gid]].patch(gid, {"schemas": [PATCH_OP], "Operations": [operation]})
-            except NotFound:
-                continue
-            graph.put(graph.types[gid], updated)
-        graph.parents.pop(rid, None)
-        return affected
+    def forget(self, rid: str) -> None:
+        """Remove ``rid`` from the ``members`` of every group listing it (found with the stores' filter)."""
+        selector = f"members[value eq {json.dumps(rid)}]"
+        patch = {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": selector}]}
+        for group_type in self.group_types:
+            store = self.stores[group_type]
+            done: set[str] = set()
+            while True:
+                page = store.search(filter=f"members.value eq {json.dumps(rid)}", attributes=["id"], count=_PAGE)
+                pending = [group["id"] for group in page.resources if group["id"] not in done]
+                if not pending:
+                    break
+                for gid in pending:
+                    done.add(gid)
+                    try:
+                        store.patch(gid, patch)
+                    except NotFound:
+                        continue

@@ -15,7 +15,7 @@ import msgspec
 
 from ..errors import ScimError
 
-__all__ = ["MEDIA_TYPE", "Request", "Response", "Unauthorized", "error_response", "json_response"]
+__all__ = ["MEDIA_TYPE", "Request", "Response", "Unauthorized", "error_document", "error_response", "json_response"]
 
 MEDIA_TYPE = "application/scim+json"
 _JSON_MEDIA = ("application/scim+json", "application/json")
@@ -98,14 +98,21 @@ def json_response(status: int, document: Any, headers: list[tuple[str, str]] | N
     return Response(status, out, _encode(document))
 
 
-def error_response(error: ScimError, extra: list[tuple[str, str]] | None = None) -> Response:
-    """The RFC 7644 §3.12 Error message of ``error`` with its status (``status`` as a string)."""
+def error_document(error: ScimError) -> dict[str, Any]:
+    """The RFC 7644 §3.12 Error message of ``error`` (``status`` as a string; a failed precondition is a bare
+    412, §3.14)."""
     body: dict[str, Any] = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": str(error.status)}
-    if error.scim_type is not None and error.status != 412:  # a failed precondition is a bare 412 (§3.14)
+    if error.scim_type is not None and error.status != 412:
         body["scimType"] = error.scim_type
     if error.detail:
-        body["detail"] = error.detail
+        # a detail may quote client input that is not valid Unicode (a lone surrogate): escaped, never a crash
+        body["detail"] = error.detail.encode("utf-8", "backslashreplace").decode("utf-8")
+    return body
+
+
+def error_response(error: ScimError, extra: list[tuple[str, str]] | None = None) -> Response:
+    """The Error message of ``error`` with its status, and ``WWW-Authenticate`` for a 401."""
     headers = list(extra or ())
     if isinstance(error, Unauthorized):
         headers.append(("WWW-Authenticate", error.challenge))
-    return json_response(error.status, body, headers)
+    return json_response(error.status, error_document(error), headers)

@@ -34,6 +34,7 @@ from ..errors import InvalidSyntax, InvalidValue, NotFound, ScimError
 from ..policy import Policy
 from ..schema.codec import normalize
 from ..schema.registry import SchemaRegistry
+from ..schema.resources import MAX_RESULTS
 from ..schema.wire import MAX_DOCUMENT_BYTES, load_json
 from ..store import Store
 from .cursors import CursorSigner
@@ -75,16 +76,17 @@ class MethodNotAllowed(ScimError):
 class Service:
     """A SCIM service provider over one ``scimcore.Store`` per resource type.
 
-    ``resources`` maps resource type names (of ``registry``, default ``scimcore.registry``) to stores.
-    ``base_url`` is the absolute URL the service is mounted at (``https://example.com/scim/v2``): it prefixes
-    ``meta.location``, ``Location``, ``$ref`` and Bulk ``location``. ``policy`` is a ``Policy`` or a callable
-    choosing one per request (it sees the request, ``request.principal`` included). ``authenticate`` is a hook
-    (request → principal, or ``None`` to refuse: 401); ``None`` serves everyone. ``public_discovery`` serves
-    the discovery endpoints without authentication. ``me`` maps a request to the ``(resource type, id)`` that
-    ``/Me`` stands for. Limits: ``max_results`` (the page size cap, ``filter.maxResults``),
-    ``bulk_max_operations`` (0 turns Bulk off), ``bulk_max_payload_size``, ``max_body_bytes`` (other bodies).
-    Cursors: ``cursor_secret`` (bytes; default random per service, so give one when several processes serve)
-    and ``cursor_timeout`` (seconds). ``check_members``: group members must name existing resources.
+        ``resources`` maps resource type names (of ``registry``, default ``scimcore.registry``) to stores.
+        ``base_url`` is the absolute URL the service is mounted at (``https://example.com/scim/v2``): it prefixes
+        ``meta.location``, ``Location``, ``$ref`` and Bulk ``location``. ``policy`` is a ``Policy`` or a callable
+        choosing one per request (it sees the request, ``request.principal`` included). ``authenticate`` is a hook
+        (request → principal, or ``None`` to refuse: 401); ``None`` serves everyone. ``public_discovery`` serves
+        the discovery endpoints without authentication. ``me`` maps a request to the ``(resource type, id)`` that
+        ``/Me`` stands for. Limits: ``max_results`` (the page size cap, ``filter.maxResults``; default: the smallest
+    ``max_results`` of the stores),
+        ``bulk_max_operations`` (0 turns Bulk off), ``bulk_max_payload_size``, ``max_body_bytes`` (other bodies).
+        Cursors: ``cursor_secret`` (bytes; default random per service, so give one when several processes serve)
+        and ``cursor_timeout`` (seconds). ``check_members``: group members must name existing resources.
     """
 
     def __init__(
@@ -97,7 +99,7 @@ class Service:
         authenticate: Callable[[Request], Any] | None = None,
         public_discovery: bool = False,
         me: MeMapping | None = None,
-        max_results: int = 1000,
+        max_results: int | None = None,
         bulk_max_operations: int = 1000,
         bulk_max_payload_size: int = 1024 * 1024,
         max_body_bytes: int = MAX_DOCUMENT_BYTES,
@@ -127,6 +129,9 @@ class Service:
         self.authenticate = authenticate
         self.public_discovery = public_discovery
         self.me = me
+        if max_results is None:  # what every store can serve (filter.maxResults)
+            caps = [getattr(store, "max_results", None) for store in self.stores.values()]
+            max_results = min([cap for cap in caps if isinstance(cap, int)] or [MAX_RESULTS])
         self.limits = Limits(
             max_results=max_results,
             bulk_max_operations=bulk_max_operations,
@@ -212,10 +217,14 @@ class Service:
         assert route is not None
         if request.method not in route.allow:
             raise MethodNotAllowed(f"{request.method} is not allowed here", route.allow)
-        if route.kind == "me":
+        me = route.kind == "me"
+        if me:
             route = self._me(request)
         data = self._body(request, route) if request.method in _BODY_METHODS else None
-        return self.dispatch(request, route, self.policy_for(request), data)
+        outcome = self.dispatch(request, route, self.policy_for(request), data)
+        if me and not any(name == "Location" for name, _ in outcome.headers):
+            outcome.headers.append(("Location", self.prefixes[route.resource_type or ""] + str(route.resource_id)))
+        return outcome
 
     def _body(self, request: Request, route: Route) -> Any:
         """The JSON body of a POST/PUT/PATCH (RFC 7644 §3.8): 413 over the limit, 415 if not JSON media."""
@@ -373,12 +382,16 @@ class Service:
             store.delete(resource_id, version=version)
             return Outcome(204)
         with memberships.lock:
+            if resource_type not in memberships.group_types:
+                store.delete(resource_id, version=version)
+                memberships.forget(resource_id)
+                return Outcome(204)
             graph = memberships.graph()
-            before = graph.under(resource_id) if resource_type in memberships.group_types else set()
+            before = graph.under(resource_id)  # their groups through this one go away
             store.delete(resource_id, version=version)
+            memberships.forget(resource_id)
             graph.drop(resource_id)
-            affected = memberships.forget(graph, resource_id)
-            memberships.refresh(graph, (before | affected) - {resource_id})
+            memberships.refresh(graph, before)
         return Outcome(204)
 
     # -- output --------------------------------------------------------------------------------------------

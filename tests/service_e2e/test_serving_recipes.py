@@ -212,3 +212,17 @@ class _Django:
         content_type = headers.get("Content-Type", "application/octet-stream")
         rest = {k: v for k, v in headers.items() if k != "Content-Type"}
         return self.client.post(url, data=data, content_type=content_type, headers=rest, secure=True)
+
+
+def test_the_serve_options_the_doc_names_exist(capsys) -> None:
+    from scimcore.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--help"])
+    assert exited.value.code == 0
+    usage = capsys.readouterr().out
+    command = re.search(r"```\nscimcore serve (.*?)```", DOC.read_text("utf-8"), re.DOTALL)
+    assert command is not None
+    named = set(re.findall(r"--[a-z-]+", command.group(1) + " --store --token --help"))
+    assert named and all(option in usage for option in named), named - set(re.findall(r"--[a-z-]+", usage))
+    assert "entra" in usage and "memory" in usage

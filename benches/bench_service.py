@@ -8,7 +8,7 @@
 Request types: POST (create), GET by id, GET with ``filter=userName eq "..."``, PATCH (replace ``title``), PUT
 (replace the user), over 1,000 users. Each timed run sends a batch of ``BATCH`` requests of one type to one
 application; the three applications are interleaved over ``ROUNDS`` rounds (``benches/timing.py``) and each keeps
-its best batch. The same WSGI environ builder feeds all three. Short mode (CI, a plain ``pytest``): 5 rounds of
+its best batch. The same WSGI environ builder feeds all three. Short mode (CI, a plain ``pytest``): 7 rounds of
 40 requests; ``SCIMCORE_BENCH=full``: 20 rounds of 200.
 
 Required: scimcore at least 20x faster than scim2-server on every request type, asserted in both modes with
@@ -33,7 +33,7 @@ import scimcore
 from timing import FULL, best_interleaved, require, size
 
 USERS = 1000
-ROUNDS = size(5, 20)
+ROUNDS = size(7, 20)
 BATCH = size(40, 200)
 REQUIRED_OVER_SCIM2_SERVER = 20.0
 REQUESTS = ("POST", "GET by id", "GET filter", "PATCH", "PUT")

@@ -11,9 +11,9 @@ import json
 
 import msgspec
 import pytest
-from timing import ratio, require, size
 
 import scimcore
+from timing import ratio, require, size
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MAX_RATIO = 3.0

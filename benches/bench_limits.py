@@ -13,11 +13,11 @@ import importlib.util
 import os
 
 import pytest
-from timing import ratio, require
 
 from scimcore.errors import InvalidFilter
 from scimcore.filter.limits import FilterLimits
 from scimcore.filter.parse import parse_filter
+from timing import ratio, require
 
 HUGE = FilterLimits(max_length=10_000_000)
 SMALL, LARGE = 5_000, 50_000

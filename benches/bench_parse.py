@@ -20,11 +20,11 @@ import re
 from collections.abc import Callable
 
 import pytest
-from baseline_parser import parse_filter as baseline_parse
-from timing import best_interleaved, require
 
+from baseline_parser import parse_filter as baseline_parse
 from scimcore.filter.ast import filter_to_json
 from scimcore.filter.parse import BACKEND, parse_filter
+from timing import best_interleaved, require
 
 FILTERS = [
     'userName eq "bjensen"',
@@ -96,7 +96,7 @@ def _per_filter_seconds(runs: dict, loops: dict, texts: list[str], repeats: int)
     ``texts`` (``timing.best_interleaved``)."""
     names = list(runs)
     best = best_interleaved(repeats, *[lambda run=runs[name], n=loops[name]: run(n) for name in names])
-    return {name: seconds / (loops[name] * len(texts)) for name, seconds in zip(names, best)}
+    return {name: seconds / (loops[name] * len(texts)) for name, seconds in zip(names, best, strict=True)}
 
 
 def test_baseline_agrees_with_the_parsers():

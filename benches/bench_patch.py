@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from timing import ratio, require, size
 
 import scimcore
 from scimcore.demo import generate_users
+from timing import ratio, require, size
 
 MAX_RATIO = 5.0
 USERS = size(500, 2_000)

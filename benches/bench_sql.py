@@ -6,8 +6,9 @@ Backends: ``SqlDirectory`` on SQLite (in memory) and on PostgreSQL (``SCIMCORE_P
 failure when ``CI`` is set), against ``compile_filter(...).filter(list_of_dicts)`` and ``scimcore.Directory``
 when it exists. The queries: an indexed lookup (``userName eq``) and two full scans. The ratios printed are
 times relative to the in-memory evaluation of the same query, for information. The assertion: in each SQL
-backend the indexed lookup is at least 10x faster than the faster full scan (measured 26x on PostgreSQL over
-loopback and 85x on SQLite at 5,000 users), which fails when the expression index is lost.
+backend the indexed lookup is at least 5x faster than the faster full scan (measured 13x-29x on PostgreSQL over
+loopback and 85x-120x on SQLite at 5,000 users, five runs), which fails when the expression index is lost (the
+lookup becomes a scan: about 1x).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import sqlite3
 import uuid
 
 import pytest
-from timing import best_interleaved, require, size
 
 import scimcore
 from scimcore.demo import generate_users
+from timing import best_interleaved, require, size
 
 N_USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", size(5_000, 100_000)))
-MIN_INDEX_SPEEDUP = 10.0
+MIN_INDEX_SPEEDUP = 5.0
 USERS = generate_users(N_USERS, seed=42)
 LOOKUP = f'userName eq "{USERS[N_USERS // 2]["userName"]}"'
 QUERIES = {
@@ -73,12 +74,12 @@ def test_sql_search_against_memory(backend, benchmark):
             expected = len(predicate.filter(USERS))
             assert directory.search(filter=text, count=0).total_results == expected
             repeat = 20 if label.startswith("indexed") else 3
-            memory = _best(lambda: predicate.filter(USERS), repeat)
-            sql = _best(lambda: directory.search(filter=text), repeat)
+            memory = _best(lambda predicate=predicate: predicate.filter(USERS), repeat)
+            sql = _best(lambda text=text: directory.search(filter=text), repeat)
             sql_times[label] = sql
             row = [label, expected, memory * 1e3, sql * 1e3, sql / memory]
             if memory_directory is not None:
-                row.append(_best(lambda: memory_directory.search(filter=text), repeat) / memory)
+                row.append(_best(lambda text=text: memory_directory.search(filter=text), repeat) / memory)
             rows.append(row)
         print(f"\n{backend}: {N_USERS} users; ratio = time / in-memory compile_filter().filter() time")
         header = f"{'query':42} {'hits':>6} {'memory ms':>10} {'sql ms':>9} {'sql/mem':>8}"

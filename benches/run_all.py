@@ -54,7 +54,8 @@ def markdown(data: dict) -> str:
     lines = [
         f"### Benchmarks ({data['mode']} mode)",
         "",
-        f"Machine: {cpu.get('count', '?')} cores, {cpu.get('brand_raw', '?')}, Python {info.get('python_version', '?')}.",
+        f"Machine: {cpu.get('count', '?')} cores, {cpu.get('brand_raw', '?')}, "
+        f"Python {info.get('python_version', '?')}.",
         "",
         "#### Ratios asserted (against a baseline measured in the same run)",
         "",

@@ -293,3 +293,64 @@ def test_bench_quiet_and_bad_size():
     assert quiet.returncode == 0 and quiet.stderr == ""
     bad = failed("bench", "--users", "0")
     assert bad.stderr.strip() == "scimcore bench: --users must be at least 1"
+
+
+# -- exit statuses, long and unusual input ---------------------------------------------------------------------
+
+
+def test_usage_errors_exit_2_and_help_names_every_exit_status():
+    result = run("query", "--no-such-option")
+    assert result.returncode == 2
+    assert "unrecognized arguments" in result.stderr
+    for command in ([], ["query"], ["parse"], ["patch"], ["validate"]):
+        help_text = " ".join(run(*command, "--help").stdout.split())
+        assert "exit status: 0 success, 1 bad input (a message on standard error), 2 usage error" in help_text
+
+
+def test_filter_from_standard_input_and_from_a_file(tmp_path):
+    """200,000 '(' cannot be a command-line argument on most systems; '-' and @FILE reach the parser."""
+    huge = "(" * 200_000
+    for args, stdin in ((["parse", "-"], huge + "\n"), (["query", "-", "--demo-size", "5"], huge)):
+        result = failed(*args, stdin=stdin)
+        assert "too_long" not in result.stderr  # the message, not the code
+        assert "longer than the limit of 65536 bytes at position 0" in result.stderr
+        assert result.stderr.splitlines()[0].endswith("...")  # the caret line is cut, not dropped
+    path = tmp_path / "filter.txt"
+    path.write_text('userName Eq "john"\n')
+    assert run("parse", f"@{path}").stdout == 'userName eq "john"\n'
+    body = ok_json("query", f"@{path}", "--demo-size", "5")
+    assert body["totalResults"] == 0
+    assert "no such file" in failed("parse", f"@{tmp_path / 'missing.txt'}").stderr
+    assert "cannot both be standard input" in failed("query", "-", "--input", "-", stdin="").stderr
+
+
+def test_ndjson_error_names_its_line():
+    lines = ['{"userName": "a"}', '{"userName": "b"}', "", '{"userName": "c"}', '{"userName": x}']
+    result = failed("query", "--input", "-", stdin="\n".join(lines) + "\n")
+    assert result.stderr.strip() == "scimcore query: -: line 5 is not JSON (Expecting value)"
+
+
+def test_patch_prints_every_scim_error_as_error_json():
+    for path, scim_type in (("nosuch", "invalidPath"), ("emails[type eq]", "invalidFilter"), ("(a pr)", "invalidPath")):
+        result = failed("patch", str(RFC_USER), json.dumps([{"op": "replace", "path": path, "value": "x"}]))
+        error = json.loads(result.stderr)
+        assert error["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+        assert error["scimType"] == scim_type, error
+
+
+def test_caret_under_long_filters_tabs_and_wide_characters():
+    long = " and ".join(f"a{i} pr" for i in range(100)) + " and"
+    lines = failed("parse", long).stderr.splitlines()
+    assert lines[0].startswith("  ...") and len(lines[0]) < 140
+    assert lines[1].index("^") == len(lines[0])  # the end of the input, just after the last character shown
+    tabbed = failed("parse", 'a\teq "x" and\tb eq').stderr.splitlines()
+    assert tabbed[1] == "  " + " \t" + " " * 10 + "\t" + " " * 4 + "^"
+    wide = failed("parse", 'displayName eq "日本語" and ?').stderr.splitlines()
+    assert wide[1] == "  " + " " * (len('displayName eq "') + 2 * 3 + len('" and ')) + "^"
+
+
+def test_an_unknown_backend_name_is_a_warning():
+    env = {**os.environ, "SCIMCORE_BACKEND": "bogus", "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run([_script(), "parse", "a pr"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0 and result.stdout == "a pr\n"
+    assert "scimcore: warning: SCIMCORE_BACKEND='bogus' is neither 'native' nor 'python'" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +20,7 @@ if native is None:
         pytest.fail("scimcore._native is not built", pytrace=False)
     pytest.skip("scimcore._native is not built here", allow_module_level=True)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _micros(moment):

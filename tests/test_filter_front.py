@@ -174,7 +174,7 @@ def test_parsing_from_several_threads_is_safe():
                 else:
                     parse.parse_filter(deep, backend="python")
                     parse.parse_filter(many, backend="python")
-            except Exception as error:  # noqa: BLE001 - any failure in a thread is collected
+            except Exception as error:
                 failures.append(repr(error))
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
@@ -189,7 +189,7 @@ def test_parsing_from_several_threads_is_safe():
 def test_native_default_limits_are_the_python_defaults():
     """The default call passes no limits: the native parser's own defaults must be DEFAULT_LIMITS."""
     defaults = parse.DEFAULT_LIMITS
-    assert parse._native.DEFAULT_LIMITS == (defaults.max_length, defaults.max_depth, defaults.max_comparisons)
+    assert (defaults.max_length, defaults.max_depth, defaults.max_comparisons) == parse._native.DEFAULT_LIMITS
 
 
 @pytest.mark.skipif(parse._native is None, reason="scimcore._native is not built")
@@ -214,3 +214,15 @@ def test_native_constructor_errors_propagate_unchanged():
         parser.parse_filter("a pr and")
     with pytest.raises(AttributeError):
         parse._native.AstParser(types.SimpleNamespace())
+
+
+def test_a_patch_path_starts_with_an_attribute_path(backend):
+    """A PATCH path never takes '(' or 'not (' where it begins; inside its brackets a filter does."""
+    for text, message in (
+        ("(a pr)", "expected an attribute path at position 0"),
+        ("", "expected an attribute path at position 0 (end of input)"),
+        ("emails[(]", "expected an attribute path, '(' or 'not (' at position 8"),
+    ):
+        with pytest.raises(InvalidPath) as info:
+            parse.parse_path(text, backend=backend)
+        assert (info.value.detail, info.value.code) == (message, "expected_filter")

@@ -244,8 +244,9 @@ def test_filter_syntax_error_keeps_its_position(user):
 
 
 def test_policies_are_named_fields():
-    assert Policy.ENTRA == dataclasses.replace(
-        Policy(), upsert_filtered=True, remove_by_value=True, bare_string_complex=True
+    assert (
+        dataclasses.replace(Policy(), upsert_filtered=True, remove_by_value=True, bare_string_complex=True)
+        == Policy.ENTRA
     )
     assert not any(
         getattr(Policy.STRICT, f.name) for f in dataclasses.fields(Policy) if f.name not in ("check_canonical_values",)

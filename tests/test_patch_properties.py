@@ -236,7 +236,7 @@ policies = st.one_of(
     st.sampled_from([Policy(), Policy.STRICT, Policy.ENTRA]),
     st.sampled_from([Policy(), Policy.STRICT, Policy.ENTRA]),
     st.builds(
-        lambda flags: Policy(**dict(zip(boolean_fields, flags))),
+        lambda flags: Policy(**dict(zip(boolean_fields, flags, strict=True))),
         st.lists(st.booleans(), min_size=len(boolean_fields), max_size=len(boolean_fields)),
     ),
 )

@@ -267,7 +267,7 @@ def test_unknown_urns_and_strange_keys():
 def test_lone_surrogates_and_nul():
     assert scimcore.decode(json.dumps(user(title="a\u0000b"))).title == "a\u0000b"
     with pytest.raises(scimcore.ScimError):
-        scimcore.decode('{"schemas":["%s"],"userName":"\ud800"}' % USER)
+        scimcore.decode('{"schemas":["' + USER + '"],"userName":"\ud800"}')
 
 
 # -- import cost -------------------------------------------------------------------------------------------

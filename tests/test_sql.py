@@ -680,3 +680,21 @@ def test_hostile_documents_and_ids_are_clean_errors(backend_directory, bad):
         directory.add(bad)
     with pytest.raises(scimcore.NotFound):
         directory.get("\ud800")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_table_made_by_0_1_is_refused_with_the_way_to_migrate(backend, tmp_path):
+    connection = _connect(backend, str(tmp_path / "old.db"))
+    table = _table()
+    kind, document = ("INTEGER", "TEXT") if backend == "sqlite" else ("BIGINT", "JSONB")
+    connection.execute(
+        f"CREATE TABLE {table} (seq {kind} PRIMARY KEY, id TEXT NOT NULL UNIQUE, version {kind} NOT NULL, "
+        f"data {document} NOT NULL, search {document} NOT NULL)"
+    )
+    connection.commit()
+    try:
+        with pytest.raises(scimcore.ScimError) as info:
+            scimcore.SqlDirectory(connection, table=table)
+        assert info.value.status == 500 and "ADD COLUMN etag" in info.value.detail
+    finally:
+        _drop(connection, backend, table)

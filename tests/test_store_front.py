@@ -121,3 +121,27 @@ def test_import_keeps_ids_meta_and_secrets(make):
     with pytest.raises(scimcore.InvalidValue):
         store.load([{"userName": "x"}], complete_meta=False)  # stored as given needs an id
     assert len(store) == 3
+
+
+def test_encode_leaves_secrets_out_of_resource_dicts(make):
+    """A resource dict names its type (``meta.resourceType`` or ``schemas``), so ``encode`` drops ``password``
+    even from what ``reveal`` returned, without ``resource_type=``."""
+    store = make()
+    created = store.add({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u", "password": "p"})
+    revealed = store.get(created["id"], reveal=["password"])
+    assert revealed["password"] == "p" and b'"password"' not in scimcore.encode(revealed)
+    by_schemas = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u", "password": "p"}
+    assert b'"password"' not in scimcore.encode(by_schemas)
+    assert b'"password"' in scimcore.encode({"password": "p"})  # names no type: written as is
+
+
+def test_a_write_renews_what_an_import_left_out(make):
+    """A resource stored exactly as given (no ``meta``; a ``Directory`` even takes a broken one) gets the store's
+    ``meta`` on its first write."""
+    store = make(base_url="https://example.com/scim/v2")
+    broken = {"meta": "junk"} if isinstance(store, scimcore.Directory) else {}
+    store.load([{"id": "x", "userName": "u", **broken}], complete_meta=False)
+    replaced = store.replace("x", {"userName": "v"})
+    assert replaced["meta"]["version"].startswith('W/"') and replaced["meta"]["lastModified"]
+    assert replaced["meta"]["resourceType"] == "User"
+    assert replaced["meta"]["location"] == "https://example.com/scim/v2/Users/x"

@@ -24,10 +24,10 @@ import os
 import platform
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import msgspec
 
@@ -36,15 +36,15 @@ from .directory import Directory
 from .query import search
 
 __all__ = [
+    "COUNT",
     "World",
     "build_world",
-    "load_directory",
     "cases",
     "lambda_search",
-    "measure",
+    "load_directory",
     "markdown",
+    "measure",
     "run_directory_benchmark",
-    "COUNT",
 ]
 
 COUNT = 100
@@ -74,7 +74,7 @@ def build_world(users: int, progress: Progress = _quiet) -> World:
         raise ValueError("the benchmark needs at least one user")
     progress(f"generating {users:,} users", None)
     generated = generate_users(users, seed=0)
-    lines = []
+    lines: list[bytes] = []
     encode = msgspec.json.encode
     step = max(1, users // 100)
     for start in range(0, users, step):
@@ -99,7 +99,7 @@ def _instant(text):
         value = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _folded(value):
@@ -264,12 +264,14 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     all_cases = cases(world.sample)
     for number, case in enumerate(all_cases):
         progress(f"measuring {case['name']}", number / len(all_cases))
-        native = _best(lambda: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats)
+        native = _best(
+            lambda case=case: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats
+        )
         compiled = _best(
-            lambda: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None),
+            lambda case=case: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None),
             max(2, repeats // 2),
         )
-        scan = _best(lambda: lambda_search(users, case), max(2, repeats // 2))
+        scan = _best(lambda case=case: lambda_search(users, case), max(2, repeats // 2))
         rows.append(
             {
                 "query": case["name"],
@@ -310,7 +312,10 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     rss_growth = (_rss_bytes() - rss_before) / len(users)
     del fresh
     # the directory the queries ran on: its lazily built scan columns are counted
-    native_bytes = directory.memory_bytes() / len(users)
+    held = directory.memory_bytes()
+    if held is None:
+        raise ValueError("the memory figure needs the native Directory")
+    native_bytes = held / len(users)
 
     scans = [r for r in rows if not r["indexed"]]
     indexed = [r for r in rows if r["indexed"]]
@@ -351,7 +356,8 @@ def markdown(summary: dict) -> str:
         f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']} ({m['platform']}). "
         f"Each query returns the first {summary['count']} by `sortBy` (best of several runs).",
         "",
-        "| query | Directory.search (ms) | compile_filter + sort (ms) | lambda scan (ms) | vs lambda | vs compile_filter |",
+        "| query | Directory.search (ms) | compile_filter + sort (ms) | lambda scan (ms) | vs lambda "
+        "| vs compile_filter |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in summary["queries"]:

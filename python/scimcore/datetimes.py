@@ -7,9 +7,9 @@ instant. Fractions beyond microseconds are truncated; years outside 1-9999 are n
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["parse_datetime", "is_datetime"]
+__all__ = ["is_datetime", "parse_datetime"]
 
 _XSD_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?\Z", re.ASCII
@@ -37,7 +37,7 @@ def parse_datetime(text: object) -> datetime | None:
             int(minute),
             int(second),
             micro,
-            tzinfo=timezone.utc,
+            tzinfo=UTC,
         )
     except ValueError:
         return None

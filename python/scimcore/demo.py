@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 __all__ = ["generate_users"]
 
@@ -78,7 +78,7 @@ _DEPARTMENTS = ["Tour Operations", "Engineering", "Finance", "Sales", "Support",
 _DIVISIONS = ["Theme Park", "Studios", "Corporate"]
 _OFFSETS = [0, 0, 60, 120, -300, -480, 330, 540]  # minutes east of UTC
 _ZONES = {minutes: timezone(timedelta(minutes=minutes)) for minutes in _OFFSETS}
-_EPOCH = datetime(2010, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2010, 1, 1, tzinfo=UTC)
 
 
 def generate_users(n: int, seed: int = 0) -> list[dict]:
@@ -99,13 +99,8 @@ def _user(rng: random.Random, index: int) -> dict:
     given, given_ascii = _pick(rng, _GIVEN)
     family, family_ascii = _pick(rng, _FAMILY)
     login = f"{given_ascii}.{family_ascii}{index}"
-    user_id = "%08x-%04x-4%03x-%04x-%012x" % (
-        rng.getrandbits(32),
-        rng.getrandbits(16),
-        rng.getrandbits(12),
-        0x8000 | rng.getrandbits(14),
-        rng.getrandbits(48),
-    )
+    parts = (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12), 0x8000 | rng.getrandbits(14))
+    user_id = f"{parts[0]:08x}-{parts[1]:04x}-4{parts[2]:03x}-{parts[3]:04x}-{rng.getrandbits(48):012x}"
     created = _EPOCH + timedelta(seconds=_below(rng, 12 * 365 * 86400))
     modified = created + timedelta(seconds=_below(rng, 2 * 365 * 86400))
     user: dict = {
@@ -149,7 +144,10 @@ def _emails(rng: random.Random, login: str) -> list[dict]:
     emails = []
     for position, kind in enumerate(chosen):
         domains = _WORK_DOMAINS if kind == "work" else _HOME_DOMAINS
-        email = {"value": f"{login}{'' if position == 0 else position}@{_pick(rng, domains)}", "type": kind}
+        email: dict[str, str | bool] = {
+            "value": f"{login}{'' if position == 0 else position}@{_pick(rng, domains)}",
+            "type": kind,
+        }
         if position == primary:
             email["primary"] = True
         emails.append(email)

@@ -46,6 +46,7 @@ def project(
     resource_type: str = "User",
     attributes=None,
     excluded_attributes=None,
+    *,
     registry=None,
     policy: Policy | None = None,
 ) -> dict:

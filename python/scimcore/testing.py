@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .errors import InvalidVersion, NotFound, ScimError, Uniqueness
+from .schema.codec import encode
 
 __all__ = ["StoreContract"]
 
@@ -104,8 +105,6 @@ class StoreContract:
     # -- secrets --------------------------------------------------------------------------------------------
 
     def test_never_returned_attributes_never_leave_the_store(self) -> None:
-        from .schema.codec import encode
-
         store = self.make_store("User")
         created = store.add(_user("bjensen", password="hunter2"))
         rid = created["id"]

@@ -25,6 +25,9 @@ MESSAGES: dict[str, str] = {
     "internal_error": "internal parser error",
 }
 
+PATH_START = "expected an attribute path"
+"""``expected_filter`` where a PATCH path begins: a path is never a parenthesis or ``not``."""
+
 
 def syntax_error(code: str, position: int, text: str, *, path: bool = False, limits=None):
     """Build the ``InvalidFilter`` (or, for PATCH paths, ``InvalidPath``) for a syntax error."""
@@ -34,6 +37,8 @@ def syntax_error(code: str, position: int, text: str, *, path: bool = False, lim
     message = MESSAGES.get(code, MESSAGES["internal_error"]).format(
         max_length=limits.max_length, max_depth=limits.max_depth, max_comparisons=limits.max_comparisons
     )
+    if path and code == "expected_filter" and "[" not in text[:position]:
+        message = PATH_START
     detail = f"{message} at position {position}"
     if position >= len(text) and code not in ("too_long", "invalid_character"):
         detail += " (end of input)"

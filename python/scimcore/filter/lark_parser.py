@@ -48,7 +48,7 @@ class ParseFailure(Exception):
 class _State:
     """What one parse needs in its callbacks."""
 
-    __slots__ = ("max_depth", "max_comparisons", "depth", "brackets", "comparisons", "over_limit_at")
+    __slots__ = ("brackets", "comparisons", "depth", "max_comparisons", "max_depth", "over_limit_at")
 
     def __init__(self, limits: FilterLimits) -> None:
         self.max_depth = limits.max_depth
@@ -70,12 +70,18 @@ _state: ContextVar[_State] = ContextVar("scimcore_filter_parse_state")
 # --- lexer callbacks: the checks made on each token, acceptable or not (contract, "Checks") ----------------
 
 
+def _start(token: Token) -> int:
+    """Where ``token`` starts: the lexer always sets ``start_pos`` (Lark's type allows ``None``)."""
+    assert token.start_pos is not None
+    return token.start_pos
+
+
 def _on_string(token: Token) -> Token:
     text = token.value
     if "\\" in text:
         decoded = json.loads(text)
         if _SURROGATE_RE.search(decoded):
-            raise ParseFailure("invalid_string", token.start_pos)
+            raise ParseFailure("invalid_string", _start(token))
         token.value = decoded
     else:
         token.value = text[1:-1]
@@ -84,14 +90,14 @@ def _on_string(token: Token) -> Token:
 
 def _on_number(token: Token) -> Token:
     if len(token.value) > _MAX_NUMBER:
-        raise ParseFailure("invalid_number", token.start_pos)
+        raise ParseFailure("invalid_number", _start(token))
     return token
 
 
 def _on_attrpath(token: Token) -> Token:
     match = _PATH_RE.fullmatch(token.value)
     if match is None:
-        raise ParseFailure("invalid_attribute_path", token.start_pos)
+        raise ParseFailure("invalid_attribute_path", _start(token))
     uri, name, sub = match.groups()
     token.value = AttrPath(name=name, uri=uri, sub=sub)
     return token
@@ -101,7 +107,7 @@ def _on_open(token: Token) -> Token:
     state = _state.get()
     state.depth += 1
     if state.depth > state.max_depth:
-        raise ParseFailure("too_deep", token.start_pos)
+        raise ParseFailure("too_deep", _start(token))
     return token
 
 
@@ -251,7 +257,7 @@ def _token_error(error: UnexpectedToken, text: str, state: _State) -> ParseFailu
     """
     expected = error.expected
     token = error.token
-    position = len(text) if token.type == "$END" else token.start_pos
+    position = len(text) if token.type == "$END" else _start(token)
     if "ATTRPATH" in expected:
         code = "expected_filter"
     elif "OP" in expected:
@@ -267,6 +273,7 @@ def _token_error(error: UnexpectedToken, text: str, state: _State) -> ParseFailu
 def _character_error(error: UnexpectedCharacters, text: str) -> ParseFailure:
     """No token starts here: the lexical code is chosen by the character."""
     position = error.pos_in_stream
+    assert position is not None  # Lark's type allows None; a character error always has a position
     char = text[position]
     if char == '"':
         code = "invalid_string"

@@ -5,7 +5,8 @@
 ``python`` forces the Lark parser; ``native`` requires the compiled module, and without it every parse that
 uses the default backend raises a :class:`~scimcore.errors.ScimError` naming the problem (importing
 ``scimcore`` still works, so the error surfaces where the parser is used, with a message, not as an
-``ImportError`` at start-up). Any other value is ignored.
+``ImportError`` at start-up). Any other value is refused with a ``RuntimeWarning`` naming it, and the default
+applies.
 
 Both backends are given the same input and report errors as ``(code, position)``, turned into the exception
 by :func:`scimcore.filter.errors.syntax_error`, so the two agree to the letter. The input checks that come
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 
 from ..errors import ScimError
 from . import construct, lark_parser
@@ -32,13 +34,20 @@ from .limits import DEFAULT_LIMITS, FilterLimits
 try:
     from .. import _native
 except ImportError:  # the compiled module is not built: the Lark parser is the only backend
-    _native = None
+    _native = None  # type: ignore[assignment]  # a module, or None: the stub types the module
 
 __all__ = ["BACKEND", "BACKENDS", "parse_filter", "parse_path"]
 
 BACKENDS = ("native", "python")
 _requested = os.environ.get("SCIMCORE_BACKEND", "").strip().lower()
 BACKEND: str = _requested if _requested in BACKENDS else ("native" if _native is not None else "python")
+if _requested and _requested not in BACKENDS:
+    warnings.warn(
+        f"SCIMCORE_BACKEND={os.environ['SCIMCORE_BACKEND']!r} is neither 'native' nor 'python'; "
+        f"using the default, {BACKEND!r}",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 

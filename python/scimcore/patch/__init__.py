@@ -41,31 +41,76 @@ The decisions (docs/semantics.md §PATCH and §Policies), where the RFC leaves r
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast, overload
 
 import msgspec
 
 from ..errors import InvalidValue, ScimError
 from ..policy import Policy
+from ..schema.messages import PatchOp
 from ..schema.registry import SchemaRegistry
 from .engine import Patcher, prefix_detail
 from .message import read_operations
 
-__all__ = ["apply_patch", "PatchResult"]
+__all__ = ["PatchResult", "apply_patch"]
 
 _DEFAULT_POLICY = Policy()
 
 
-class PatchResult(NamedTuple):
+ResourceT = TypeVar("ResourceT", bound="dict[str, Any] | msgspec.Struct")
+"""A JSON-shaped dict, or a resource Struct: :func:`apply_patch` returns the same kind."""
+
+PatchInput = PatchOp | Mapping[str, Any] | Sequence[Mapping[str, Any]] | bytes | str
+"""A PatchOp message (Struct, dict or JSON text), or a list of operation dicts."""
+
+
+class PatchResult(NamedTuple, Generic[ResourceT]):
     """What :func:`apply_patch` returns with ``report=True``: the new resource and whether anything changed."""
 
-    resource: Any
+    resource: ResourceT
     changed: bool
 
 
+@overload
 def apply_patch(
-    resource, patch, resource_type: str = "User", policy: Policy | None = None, registry=None, *, report: bool = False
-):
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: Literal[False] = False,
+) -> ResourceT: ...
+@overload
+def apply_patch(
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: Literal[True],
+) -> PatchResult[ResourceT]: ...
+@overload
+def apply_patch(
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: bool,
+) -> ResourceT | PatchResult[ResourceT]: ...
+def apply_patch(
+    resource: ResourceT,
+    patch: PatchInput,
+    resource_type: str = "User",
+    policy: Policy | None = None,
+    registry: SchemaRegistry | None = None,
+    *,
+    report: bool = False,
+) -> ResourceT | PatchResult[ResourceT]:
     """Apply the PATCH request ``patch`` to ``resource`` and return the new resource (RFC 7644 §3.5.2).
 
     ``patch`` is a PatchOp message (dict, JSON bytes/str or ``scimcore.PatchOp``) or a list of operation dicts.
@@ -76,7 +121,9 @@ def apply_patch(
     if not isinstance(policy, Policy):
         raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
     if registry is None:
-        from ..schema.default import registry
+        from ..schema.default import registry as default_registry
+
+        registry = default_registry
     elif not isinstance(registry, SchemaRegistry):
         raise ScimError(f"registry must be a scimcore.SchemaRegistry, not {type(registry).__name__}")
     original = _as_dict(resource, registry)
@@ -94,9 +141,9 @@ def apply_patch(
     except RecursionError:
         raise InvalidValue("the resource or the PATCH value is nested too deeply") from None
     if isinstance(resource, dict):
-        new = patcher.root
+        new = cast(ResourceT, patcher.root)
     else:
-        new = _as_struct(patcher.root, type(resource), patcher.resource_type, registry, policy)
+        new = cast(ResourceT, _as_struct(patcher.root, type(resource), patcher.resource_type, registry, policy))
     return PatchResult(new, changed) if report else new
 
 

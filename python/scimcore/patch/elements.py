@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..schema.model import AttributeDef
 
-__all__ = ["canonical_keys", "identity", "value_identity", "is_present"]
+__all__ = ["canonical_keys", "identity", "is_present", "value_identity"]
 
 
 def canonical_keys(attr: AttributeDef, value):

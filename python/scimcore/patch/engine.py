@@ -10,6 +10,8 @@ never sees the copy. Values that were not changed are shared between the input a
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import InvalidPath, InvalidValue, Mutability, NoTarget, ScimError
 from ..policy import Policy
 from ..schema.model import AttributeDef
@@ -17,7 +19,7 @@ from ..schema.registry import SchemaRegistry
 from ..schema.values import check_single_primary, coerce_attribute, coerce_element
 from .elements import canonical_keys, identity, is_present, value_identity
 from .message import Operation
-from .targets import Target, target_for, upsert_terms
+from .targets import ExtensionTarget, Target, target_for, upsert_terms
 
 __all__ = ["Patcher", "prefix_detail"]
 
@@ -65,22 +67,25 @@ class Patcher:
                 prefix_detail(exc, f"value key {key!r}")
                 raise
 
-    def _apply_key(self, op: str, target: Target, key: str, item) -> None:
-        if target.dotted and not self.policy.path_keys_in_values:
-            raise InvalidPath(f"{key!r} is not an attribute name (dotted keys are paths only with path_keys_in_values)")
-        attr = target.attribute
-        if self.policy.ignore_read_only_echo and attr is not None and attr.schema is None and attr.name in _ECHOED:
-            return
+    def _apply_key(self, op: str, target: Target | ExtensionTarget, key: str, item: Any) -> None:
+        if isinstance(target, Target):
+            if target.dotted and not self.policy.path_keys_in_values:
+                raise InvalidPath(
+                    f"{key!r} is not an attribute name (dotted keys are paths only with path_keys_in_values)"
+                )
+            attr = target.attribute
+            if self.policy.ignore_read_only_echo and attr.schema is None and attr.name in _ECHOED:
+                return
         self._apply(op, target, item, True)
 
-    def _apply(self, op: str, target: Target, value, has_value: bool) -> None:
-        if target.attribute is None:
+    def _apply(self, op: str, target: Target | ExtensionTarget, value: Any, has_value: bool) -> None:
+        if isinstance(target, ExtensionTarget):
             self._apply_extension(op, target.extension, value, has_value)
             return
         attr = target.attribute
         container = self._read_container(target.extension)
         key = self._find_key(container, attr.name) if container is not None else None
-        old = container[key] if key is not None else None
+        old = container[key] if container is not None and key is not None else None
         if op == "remove":
             new, pairs = self._remove(target, old, value, has_value)
         else:
@@ -105,9 +110,9 @@ class Patcher:
                 if op == "add":
                     raise InvalidPath("add needs attr[filter].subAttribute, not attr[filter]")
                 return self._replace_matches(target, old, value)
-            return self._set_sub_of_matches(target, old, value)
+            return self._set_sub_of_matches(target, sub, old, value)
         if sub is not None:
-            return self._set_sub(target, old, value), ()
+            return self._set_sub(target, sub, old, value), ()
         where = target.text
         if attr.multi_valued:
             items = value if isinstance(value, list) else [value]
@@ -132,12 +137,13 @@ class Patcher:
         if not is_present(old):
             self._no_target(f"{attr.name!r} has no value")
             return old, ()
+        sub = target.sub
         if target.filter is not None:
-            if target.sub is None:
+            if sub is None:
                 return self._remove_matches(target, old), ()
-            return self._remove_sub_of_matches(target, old)
-        if target.sub is not None:
-            return self._remove_sub(target, old), ()
+            return self._remove_sub_of_matches(target, sub, old)
+        if sub is not None:
+            return self._remove_sub(target, sub, old), ()
         return None, ()
 
     # -- multi-valued attributes ----------------------------------------------------------------------------
@@ -224,9 +230,9 @@ class Patcher:
         self._settle_primary(attr, new, written, where)
         return new, pairs
 
-    def _set_sub_of_matches(self, target: Target, old, value):
+    def _set_sub_of_matches(self, target: Target, sub: AttributeDef, old: Any, value: Any) -> tuple[Any, Any]:
         """``add``/``replace attr[filter].sub``: set ``sub`` on every match; upsert by policy."""
-        attr, sub, where = target.attribute, target.sub, target.text
+        attr, where = target.attribute, target.text
         item = coerce_attribute(sub, value, self.policy, where=f"{attr.name}.{sub.name}")
         elements = self._elements(attr, old)
         hits = self._hits(target, elements)
@@ -237,10 +243,10 @@ class Patcher:
                     f"no value of {attr.name!r} matches the filter (a filter of 'eq' terms creates one with "
                     "the upsert_filtered policy)"
                 )
-            raw = {attr.sub(name).name: term for name, term in terms.items()}
+            raw = dict(terms)
             raw[sub.name] = value
             element = coerce_element(attr, raw, self.policy, where=where)
-            new = elements + [element]
+            new = [*elements, element]
             self._settle_primary(attr, new, [element], where)
             return new, ()
         new = list(elements)
@@ -255,7 +261,7 @@ class Patcher:
             new[index] = fresh
         if sub.name == "primary" and item is True:
             self._settle_primary(attr, new, [new[i] for i in hits], where)
-        if all(a is b for a, b in zip(new, elements)):
+        if all(a is b for a, b in zip(new, elements, strict=True)):
             return old, ()
         return new, pairs
 
@@ -270,9 +276,9 @@ class Patcher:
         kept = [e for i, e in enumerate(elements) if i not in hits]
         return kept or None
 
-    def _remove_sub_of_matches(self, target: Target, old):
+    def _remove_sub_of_matches(self, target: Target, sub: AttributeDef, old: Any) -> tuple[Any, Any]:
         """``remove attr[filter].sub``: drop ``sub`` from every match; emptied elements go too."""
-        attr, sub = target.attribute, target.sub
+        attr = target.attribute
         elements = self._elements(attr, old)
         hits = self._hits(target, elements)
         new = list(elements)
@@ -300,8 +306,10 @@ class Patcher:
             return [canonical_keys(attr, e) for e in old]
         return list(old)
 
-    def _hits(self, target: Target, elements: list) -> list[int]:
+    def _hits(self, target: Target, elements: list[Any]) -> list[int]:
+        """The indexes of the elements that ``attr[filter]`` selects (only called for a path with a filter)."""
         matcher = target.matcher
+        assert matcher is not None
         if target.attribute.is_complex:
             return [i for i, e in enumerate(elements) if type(e) is dict and matcher(e)]
         return [i for i, e in enumerate(elements) if matcher(e)]
@@ -328,22 +336,21 @@ class Patcher:
         """``add``/``replace`` of a complex value: merge sub-attributes; for replace, null unassigns."""
         incoming = coerce_element(attr, value, self.policy, where=where)
         current = self._complex(attr, old)
-        cleared = ()
+        cleared: list[str] = []
         if op == "replace" and isinstance(value, dict):
-            cleared = [
-                attr.sub(k).name
-                for k, v in value.items()
-                if v is None and isinstance(k, str) and attr.sub(k) is not None
-            ]
+            for name, item in value.items():
+                sub = attr.sub(name) if isinstance(name, str) and item is None else None
+                if sub is not None:
+                    cleared.append(sub.name)
         if all(current.get(k) == v for k, v in incoming.items()) and not any(k in current for k in cleared):
             return old
         fresh = {k: v for k, v in current.items() if k not in cleared}
         fresh.update(incoming)
         return fresh or None
 
-    def _set_sub(self, target: Target, old, value):
+    def _set_sub(self, target: Target, sub: AttributeDef, old: Any, value: Any) -> Any:
         """``attr.sub`` of a single-valued complex attribute: set it, creating the parent if needed."""
-        attr, sub = target.attribute, target.sub
+        attr = target.attribute
         item = coerce_attribute(sub, value, self.policy, where=f"{attr.name}.{sub.name}")
         current = self._complex(attr, old)
         if sub.name in current and current[sub.name] == item:
@@ -352,8 +359,8 @@ class Patcher:
         fresh[sub.name] = item
         return fresh
 
-    def _remove_sub(self, target: Target, old):
-        attr, sub = target.attribute, target.sub
+    def _remove_sub(self, target: Target, sub: AttributeDef, old: Any) -> Any:
+        attr = target.attribute
         current = self._complex(attr, old)
         if current.get(sub.name) is None:
             self._no_target(f"{attr.name}.{sub.name} has no value")
@@ -490,8 +497,10 @@ class Patcher:
         if urn is None:
             container = self.root
         else:
-            container = self._owned_extensions.get(urn)
-            if container is None or self.root.get(urn) is not container:
+            owned = self._owned_extensions.get(urn)
+            if self.root.get(urn) is owned and owned is not None:
+                container = owned
+            else:  # not copied yet: copy on write
                 container = dict(self._read_container(urn) or {})
                 self._store_extension(urn, container)
                 self._owned_extensions[urn] = container

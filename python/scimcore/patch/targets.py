@@ -1,7 +1,8 @@
 """PATCH paths resolved against the schema (RFC 7644 §3.5.2, Figure 7; docs/semantics.md §PATCH).
 
 A path text becomes a :class:`Target`: where the value lives (core or extension object), the attribute and
-sub-attribute definitions, and, for ``attr[filter]``, the compiled element matcher. Targets depend only on the
+sub-attribute definitions, and, for ``attr[filter]``, the compiled element matcher; a bare extension URN
+becomes an :class:`ExtensionTarget` (the whole extension object). Targets depend only on the
 text, the resource type and the registry, so they are cached (the registry's ``generation`` is part of the key).
 
 Errors: a path that does not parse, or names no attribute, is ``invalidPath``; a syntax error *inside* the
@@ -10,8 +11,9 @@ brackets, or a filter that does not fit the schema, is ``invalidFilter`` (a bad 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from ..errors import InvalidFilter, InvalidPath
 from ..filter.ast import And, Compare, Filter, PatchPath
@@ -19,31 +21,41 @@ from ..filter.parse import parse_path
 from ..schema.model import AttributeDef
 from ..schema.registry import ResolvedAttribute, SchemaRegistry
 
-__all__ = ["Target", "target_for", "upsert_terms"]
+__all__ = ["ExtensionTarget", "Target", "target_for", "upsert_terms"]
 
 _CACHE_SIZE = 4096
-_cache: dict = {}
+_cache: dict[tuple[object, ...], Target | ExtensionTarget] = {}
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A resolved PATCH path.
+    """A resolved PATCH path that names an attribute.
 
     ``extension`` is the URN of the extension object holding the attribute (``None``: the resource itself).
-    ``attribute`` is ``None`` when the path is a bare extension URN (the whole extension object). ``sub`` is
-    the sub-attribute of ``attr.sub`` or ``attr[filter].sub``; ``matcher`` tests one element against ``filter``.
+    ``sub`` is the sub-attribute of ``attr.sub`` or ``attr[filter].sub``; ``matcher`` tests one element against
+    ``filter``.
     """
 
     text: str
     extension: str | None
-    attribute: AttributeDef | None
+    attribute: AttributeDef
     sub: AttributeDef | None = None
     filter: Filter | None = None
-    matcher: Callable | None = None
+    matcher: Callable[[Any], bool] | None = None
     dotted: bool = False  # written with a sub-attribute or a filter (not a plain attribute name)
 
 
-def target_for(text: str, resource_type: str, registry: SchemaRegistry, *, within: str | None = None) -> Target:
+@dataclass(frozen=True, slots=True)
+class ExtensionTarget:
+    """A PATCH path that is a bare extension URN: the whole extension object."""
+
+    text: str
+    extension: str
+
+
+def target_for(
+    text: str, resource_type: str, registry: SchemaRegistry, *, within: str | None = None
+) -> Target | ExtensionTarget:
     """The :class:`Target` of ``text``; ``within`` is an extension URN that unqualified names belong to."""
     key = (registry, registry.generation, resource_type, within, text)
     found = _cache.get(key)
@@ -55,7 +67,7 @@ def target_for(text: str, resource_type: str, registry: SchemaRegistry, *, withi
     return found
 
 
-def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str | None) -> Target:
+def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str | None) -> Target | ExtensionTarget:
     parsed = _parse(text)
     path = parsed.path
     uri = path.uri if path.uri is not None else within
@@ -67,7 +79,8 @@ def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str 
     if resolved.attribute is None:
         if parsed.filter is not None or parsed.sub is not None:
             raise InvalidPath("an extension URN names a whole object: it takes no filter")
-        return Target(text=text, extension=resolved.extension, attribute=None)
+        assert resolved.extension is not None  # registry.resolve: no attribute means a bare extension URN
+        return ExtensionTarget(text=text, extension=resolved.extension)
     attr = resolved.attribute
     if parsed.filter is None:
         if resolved.sub is not None and attr.multi_valued:
@@ -139,20 +152,20 @@ def _inside_brackets(text: str, position: int | None) -> bool:
     return True
 
 
-def upsert_terms(target: Target) -> dict | None:
-    """``{sub-attribute name: value}`` when the filter is ``eq`` terms joined by ``and``, else ``None``.
+def upsert_terms(target: Target) -> dict[str, Any] | None:
+    """``{canonical sub-attribute name: value}`` when the filter is ``eq`` terms joined by ``and``, else ``None``.
 
     Only such a filter says exactly what a new element must hold; contradictory terms give ``None``.
     """
     terms = target.filter.terms if isinstance(target.filter, And) else (target.filter,)
-    out: dict = {}
+    out: dict[str, Any] = {}
     for term in terms:
         if not (isinstance(term, Compare) and term.op == "eq" and term.value is not None):
             return None
-        if term.path.uri is not None or term.path.sub is not None:
+        sub = target.attribute.sub(term.path.name)
+        if term.path.uri is not None or term.path.sub is not None or sub is None:
             return None
-        name = term.path.name.lower()
-        if name in out and out[name][1] != term.value:
+        if sub.name in out and out[sub.name] != term.value:
             return None
-        out[name] = (term.path.name, term.value)
-    return {written: value for written, value in out.values()}
+        out[sub.name] = term.value
+    return out

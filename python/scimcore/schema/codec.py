@@ -26,8 +26,8 @@ space or lower-case ``t`` between date and time.
 
 from __future__ import annotations
 
-from datetime import timezone
-from typing import Any
+from datetime import UTC
+from typing import Any, Literal, overload
 
 import msgspec
 
@@ -45,6 +45,7 @@ from .resources import (
     Resource,
     ResourceType,
     Schema,
+    ScimStruct,
     ServiceProviderConfig,
     User,
     _Resource,
@@ -56,7 +57,7 @@ __all__ = ["decode", "encode", "normalize", "to_dict"]
 
 _DEFAULT_POLICY = Policy()
 _COMMON = common_attributes()
-_EMPTY = (None, [], {})
+_EMPTY: tuple[object, ...] = (None, [], {})
 
 # Structs for resource types (by base schema URN) and for the discovery documents (by name).
 _RESOURCE_STRUCTS: dict[str, type] = {
@@ -78,7 +79,7 @@ class _Fallback(Exception):
 
 
 class _Extension:
-    __slots__ = ("urn", "attributes", "required", "required_attrs", "field")
+    __slots__ = ("attributes", "field", "required", "required_attrs", "urn")
 
     def __init__(self, urn: str, attributes: dict[str, AttributeDef], required: bool, field: str | None):
         self.urn = urn
@@ -112,7 +113,9 @@ class _Plan:
         self.known_urns = {self.base_urn, *(e.urn for e in self.extensions.values())}
         self.never = _never_paths(self.attributes, self.extensions)
         self.direct = _direct_checks(self) if struct not in (Resource,) else None
-        self.decoder = msgspec.json.Decoder(struct) if self.direct is not None else None
+        self.decoder: msgspec.json.Decoder[Any] | None = (
+            msgspec.json.Decoder(struct) if self.direct is not None else None
+        )
 
 
 def _struct_fits(struct: type, attributes: dict[str, AttributeDef]) -> bool:
@@ -123,7 +126,7 @@ def _struct_fits(struct: type, attributes: dict[str, AttributeDef]) -> bool:
 
 def _never_paths(attributes, extensions) -> list[tuple[str | None, str, str | None]]:
     """(extension URN or None, attribute, sub-attribute or None) of every ``returned: never`` attribute."""
-    paths = []
+    paths: list[tuple[str | None, str, str | None]] = []
     groups = [(None, attributes)] + [(e.urn, e.attributes) for e in extensions.values()]
     for urn, attrs in groups:
         for attr in attrs.values():
@@ -191,7 +194,7 @@ def _normalize(plan: _Plan, document, policy: Policy) -> dict:
             raise InvalidValue(f"{key!r} is not a schema extension of resource type {plan.name}")
         raise InvalidValue(f"unknown attribute {key!r} for resource type {plan.name}")
     _check_required(plan, core, extensions)
-    out = {"schemas": _canonical_schemas(plan, schemas, extensions)}
+    out: dict[str, Any] = {"schemas": _canonical_schemas(plan, schemas, extensions)}
     out.update(core)
     out.update(extensions)
     return out
@@ -315,7 +318,7 @@ def _direct_checks(plan: _Plan):
             if ext.required_attrs:
                 return None
             scopes.append((f"obj.{ext.field}", ext.attributes, _struct_type(fields[ext.urn].type)))
-    namespace: dict = {"_Fallback": _Fallback, "_utc": timezone.utc}
+    namespace: dict = {"_Fallback": _Fallback, "_utc": UTC}
     lines = ["def check(obj):"]
     if "extensions" in fields:
         lines += ["    if obj.extensions:", "        raise _Fallback"]
@@ -424,26 +427,57 @@ def _registry(registry):
     return registry
 
 
+JsonInput = bytes | bytearray | memoryview | str | dict[str, Any] | msgspec.Struct
+"""What :func:`decode` reads: JSON text, a JSON-shaped dict, or a resource Struct."""
+
+
+@overload
 def decode(
-    data,
+    data: JsonInput,
+    resource_type: Literal["User"] = "User",
+    *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> User: ...
+@overload
+def decode(
+    data: JsonInput,
+    resource_type: Literal["Group"],
+    *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> Group: ...
+@overload
+def decode(
+    data: JsonInput,
+    resource_type: str,
+    *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> ScimStruct: ...
+def decode(
+    data: JsonInput,
     resource_type: str = "User",
     *,
     registry: SchemaRegistry | None = None,
     policy: Policy | None = None,
     max_bytes: int = MAX_DOCUMENT_BYTES,
-):
+) -> ScimStruct:
     """Validate ``data`` (JSON bytes/str or a JSON-shaped dict) as a ``resource_type`` resource and return its
     Struct (RFC 7643 §3). Every failure is a ``ScimError``: ``invalidSyntax`` for malformed JSON,
     ``invalidValue`` for a document that does not fit the schema, ``tooMany`` beyond ``max_bytes``."""
     policy = policy or _DEFAULT_POLICY
     plan = _plan(_registry(registry), resource_type, policy)
-    is_text = isinstance(data, (bytes, bytearray, memoryview, str))
-    if plan.direct is not None and (is_text or isinstance(data, dict)):
+    text = data if isinstance(data, (bytes, bytearray, memoryview, str)) else None
+    if plan.direct is not None and plan.decoder is not None and (text is not None or isinstance(data, dict)):
         try:
-            if is_text:
-                if len(data) > max_bytes:
+            if text is not None:
+                if len(text) > max_bytes:
                     raise _Fallback
-                obj = plan.decoder.decode(data)
+                obj = plan.decoder.decode(text)
             else:
                 obj = msgspec.convert(data, plan.struct)
             return plan.direct(obj)
@@ -451,15 +485,15 @@ def decode(
             pass
         except (msgspec.DecodeError, RecursionError, ValueError):
             pass  # malformed: the general path reports it
-    if is_text:
-        data = load_json(data, max_bytes=max_bytes, what=f"{plan.name} resource")
+    if text is not None:
+        data = load_json(text, max_bytes=max_bytes, what=f"{plan.name} resource")
     elif isinstance(data, msgspec.Struct):
         data = to_dict(data, registry=registry)
     return _build(plan, _normalize(plan, data, policy))
 
 
 def normalize(
-    resource,
+    resource: JsonInput,
     resource_type: str = "User",
     *,
     registry: SchemaRegistry | None = None,
@@ -496,10 +530,11 @@ def to_dict(obj, *, registry: SchemaRegistry | None = None) -> dict:
     return out
 
 
-def encode(obj, *, registry: SchemaRegistry | None = None, resource_type: str | None = None) -> bytes:
+def encode(obj: object, *, registry: SchemaRegistry | None = None, resource_type: str | None = None) -> bytes:
     """JSON bytes for a resource or message (RFC 7643/7644): Structs via their wire names, extension objects
     under their URN keys, ``returned: never`` attributes left out (also inside ListResponse and bulk bodies).
-    A plain dict is taken as a resource of ``resource_type`` when given, else written as is."""
+    A plain dict is taken as a resource of ``resource_type`` when given, else of the type its
+    ``meta.resourceType`` or ``schemas`` names; a dict that names no registered type is written as is."""
     registry = _registry(registry)
     try:
         return _json_encode(_output(obj, registry, resource_type))
@@ -515,7 +550,8 @@ def _output(obj, registry: SchemaRegistry, resource_type: str | None):
         kind = obj.resource_type if isinstance(obj, Resource) else type(obj).__name__
         return _resource_output(to_dict(obj), registry, kind)
     if isinstance(obj, dict):
-        return _resource_output(obj, registry, resource_type) if resource_type else obj
+        named = resource_type or _named_resource_type(obj, registry)
+        return _resource_output(obj, registry, named) if named else obj
     if isinstance(obj, ListResponse):
         out = msgspec.to_builtins(obj)
         out["Resources"] = [_output(item, registry, resource_type) for item in obj.resources]
@@ -540,6 +576,23 @@ def _bulk_output(op: BulkOperation, registry: SchemaRegistry) -> dict:
         if isinstance(value, _Resource):
             out[key] = _output(value, registry, None)
     return out
+
+
+def _named_resource_type(resource: dict, registry: SchemaRegistry) -> str | None:
+    """The registered resource type a resource dict names: its ``meta.resourceType``, else the type whose base
+    schema its ``schemas`` lists (RFC 7643 §3); ``None`` when it names none."""
+    meta = resource.get("meta")
+    named = meta.get("resourceType") if isinstance(meta, dict) else None
+    names = registry.resource_type_names()
+    if isinstance(named, str) and named in names:
+        return named
+    schemas = resource.get("schemas")
+    if isinstance(schemas, list):
+        listed = {urn.lower() for urn in schemas if isinstance(urn, str)}
+        for name in names:
+            if registry.resource_type(name).schema.lower() in listed:
+                return name
+    return None
 
 
 def _resource_output(resource: dict, registry: SchemaRegistry, resource_type: str) -> dict:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import msgspec
 from msgspec import UNSET
 
-from ..errors import InvalidPath, InvalidSyntax
+from ..errors import ERROR, Error, InvalidPath, InvalidSyntax
 from ..policy import Policy
 from .resources import ScimStruct
 from .wire import MAX_DOCUMENT_BYTES, load_json
@@ -43,7 +43,6 @@ SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
-ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 _DEFAULT_POLICY = Policy()
 
@@ -317,21 +316,3 @@ class BulkResponse(Message, kw_only=True):
 
     schemas: list[str] = msgspec.field(default_factory=lambda: [BULK_RESPONSE])
     operations: list[BulkOperation] = msgspec.field(default_factory=list, name="Operations")
-
-
-class Error(Message, kw_only=True):
-    """An error response (RFC 7644 §3.12): ``status`` (a string, J38), ``scimType``, ``detail``."""
-
-    _urn: ClassVar[str | None] = ERROR
-
-    schemas: list[str] = msgspec.field(default_factory=lambda: [ERROR])
-    status: str
-    scim_type: str | None = None
-    detail: str | None = None
-
-    @classmethod
-    def _prepare(cls, members: dict, policy: Policy, where: str) -> dict:
-        status = members.get("status")
-        if isinstance(status, int) and not isinstance(status, bool):
-            members["status"] = str(status)
-        return members

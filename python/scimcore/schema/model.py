@@ -7,6 +7,7 @@ schema's spelling, which is the canonical spelling of the attribute in resources
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import InvalidValue
 
@@ -35,11 +36,11 @@ class AttributeDef:
     canonical_values: tuple[str, ...] = ()
     reference_types: tuple[str, ...] = ()
     description: str = ""
-    sub_attributes: dict[str, "AttributeDef"] = field(default_factory=dict, repr=False)  # lower name -> def
+    sub_attributes: dict[str, AttributeDef] = field(default_factory=dict, repr=False)  # lower name -> def
     schema: str | None = None  # URN of the schema that defines it (None: a common attribute, RFC 7643 §3.1)
-    parent: "AttributeDef | None" = field(default=None, repr=False)
+    parent: AttributeDef | None = field(default=None, repr=False)
 
-    def sub(self, name: str) -> "AttributeDef | None":
+    def sub(self, name: str) -> AttributeDef | None:
         """The sub-attribute called ``name`` (any case), or ``None``."""
         return self.sub_attributes.get(name.lower())
 
@@ -71,7 +72,7 @@ class AttributeDef:
         return out
 
     @classmethod
-    def from_json(cls, data: dict, *, schema: str | None, parent: "AttributeDef | None" = None) -> "AttributeDef":
+    def from_json(cls, data: dict, *, schema: str | None, parent: AttributeDef | None = None) -> AttributeDef:
         """Build a definition from RFC 7643 §7 attribute JSON; a malformed definition is ``InvalidValue``."""
         if not isinstance(data, dict):
             raise InvalidValue("an attribute definition must be a JSON object")
@@ -131,7 +132,7 @@ class SchemaDef:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> "SchemaDef":
+    def from_json(cls, data: dict) -> SchemaDef:
         if not isinstance(data, dict):
             raise InvalidValue("a schema must be a JSON object")
         urn = data.get("id")
@@ -159,7 +160,7 @@ class ResourceTypeDef:
 
     def to_json(self) -> dict:
         """The RFC 7643 §6 ResourceType resource for ``/ResourceTypes``."""
-        out = {
+        out: dict[str, Any] = {
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
             "id": self.name,
             "name": self.name,
@@ -175,7 +176,7 @@ class ResourceTypeDef:
 
 def common_attributes() -> dict[str, AttributeDef]:
     """``id``, ``externalId``, ``meta`` (RFC 7643 §3.1) and ``schemas``: on every resource, in no schema."""
-    defs = [
+    defs: list[dict[str, Any]] = [
         {
             "name": "schemas",
             "type": "reference",

@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InvalidFilter, InvalidValue, ScimError
 from .model import (
@@ -22,7 +24,11 @@ from .model import (
     common_attributes,
 )
 
+if TYPE_CHECKING:
+    import msgspec
+
 _COMMON = common_attributes()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class SchemaRegistry:
         self._compiled: dict = {}  # artefacts built from this registry (decode plans, ...), per generation
 
     @classmethod
-    def default(cls) -> "SchemaRegistry":
+    def default(cls) -> SchemaRegistry:
         """A fresh registry with the core schemas and the User (+ enterprise extension) and Group types."""
         registry = cls()
         for schema in _core_schema_json():
@@ -67,11 +73,12 @@ class SchemaRegistry:
 
     # -- registration -------------------------------------------------------------------------------------
 
-    def register_schema(self, schema) -> SchemaDef:
+    def register_schema(self, schema: dict[str, Any] | bytes | bytearray | str | msgspec.Struct) -> SchemaDef:
         """Add (or replace) a schema given as RFC 7643 §7 JSON: a dict, bytes/str, or a ``scimcore.Schema``."""
+        data: Any = schema
         if isinstance(schema, (bytes, bytearray, str)):
             try:
-                schema = json.loads(schema)
+                data = json.loads(schema)
             except (ValueError, RecursionError) as exc:
                 from ..errors import InvalidSyntax
 
@@ -80,10 +87,10 @@ class SchemaRegistry:
             import msgspec
 
             try:
-                schema = msgspec.to_builtins(schema)
+                data = msgspec.to_builtins(schema)
             except (TypeError, msgspec.ValidationError):
                 raise InvalidValue("a schema must be Schema JSON or a scimcore.Schema") from None
-        definition = SchemaDef.from_json(schema)
+        definition = SchemaDef.from_json(data)
         self._schemas[definition.id.lower()] = definition
         self._generation += 1
         return definition
@@ -108,7 +115,7 @@ class SchemaRegistry:
 
     # -- lookup -------------------------------------------------------------------------------------------
 
-    def compiled(self, key, build):
+    def compiled(self, key: Hashable, build: Callable[[], _T]) -> _T:
         """The artefact cached under ``key`` for the current generation, built by ``build()`` if needed."""
         entry = self._compiled.get(key)
         if entry is None or entry[0] != self._generation:
@@ -157,7 +164,7 @@ class SchemaRegistry:
         uri: str | None = None,
         sub: str | None = None,
         *,
-        error=InvalidFilter,
+        error: type[ScimError] = InvalidFilter,
     ) -> ResolvedAttribute:
         """Resolve ``[uri:]name[.sub]`` for ``resource_type`` (docs/semantics.md §Filters).
 

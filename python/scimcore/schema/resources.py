@@ -24,37 +24,37 @@ from .model import CORE_GROUP, CORE_USER, ENTERPRISE_USER
 
 __all__ = [
     "MAX_RESULTS",
-    "ScimStruct",
-    "Meta",
-    "Name",
-    "Email",
-    "PhoneNumber",
-    "Im",
-    "Photo",
-    "Address",
-    "GroupMembership",
-    "Entitlement",
-    "Role",
-    "X509Certificate",
-    "Manager",
-    "EnterpriseUser",
-    "User",
-    "GroupMember",
-    "Group",
-    "Resource",
-    "Supported",
-    "BulkConfig",
-    "FilterConfig",
-    "AuthenticationScheme",
-    "ServiceProviderConfig",
-    "SchemaExtension",
-    "ResourceType",
-    "SubAttribute",
-    "Attribute",
-    "Schema",
-    "SPC_SCHEMA",
     "RESOURCE_TYPE_SCHEMA",
     "SCHEMA_SCHEMA",
+    "SPC_SCHEMA",
+    "Address",
+    "Attribute",
+    "AuthenticationScheme",
+    "BulkConfig",
+    "Email",
+    "EnterpriseUser",
+    "Entitlement",
+    "FilterConfig",
+    "Group",
+    "GroupMember",
+    "GroupMembership",
+    "Im",
+    "Manager",
+    "Meta",
+    "Name",
+    "PhoneNumber",
+    "Photo",
+    "Resource",
+    "ResourceType",
+    "Role",
+    "Schema",
+    "SchemaExtension",
+    "ScimStruct",
+    "ServiceProviderConfig",
+    "SubAttribute",
+    "Supported",
+    "User",
+    "X509Certificate",
 ]
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
@@ -315,7 +315,7 @@ class ServiceProviderConfig(ScimStruct, kw_only=True, omit_defaults=False):
         authentication_schemes: list[AuthenticationScheme] | tuple = (),
         documentation_uri: str | None = None,
         location: str | None = None,
-    ) -> "ServiceProviderConfig":
+    ) -> ServiceProviderConfig:
         """The configuration of a server with the given features (RFC 7643 §5).
 
         The defaults describe what scimcore itself implements: PATCH, filtering (capped at
@@ -387,7 +387,7 @@ class SubAttribute(_AttributeFields, kw_only=True):
     """A sub-attribute definition (RFC 7643 §7 ``subAttributes``). Only the Schema schema itself nests
     ``subAttributes`` one level further (``attributes.subAttributes``)."""
 
-    sub_attributes: list["SubAttribute"] | UnsetType = UNSET
+    sub_attributes: list[SubAttribute] | UnsetType = UNSET
 
 
 class Attribute(_AttributeFields, kw_only=True):

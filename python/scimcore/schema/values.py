@@ -14,7 +14,7 @@ from ..errors import InvalidValue
 from ..policy import Policy
 from .model import AttributeDef
 
-__all__ = ["coerce_attribute", "coerce_element", "check_single_primary"]
+__all__ = ["check_single_primary", "coerce_attribute", "coerce_element"]
 
 _DEFAULT_POLICY = Policy()
 
@@ -50,10 +50,9 @@ def coerce_element(attr: AttributeDef, value, policy: Policy = _DEFAULT_POLICY, 
     if kind in ("string", "reference", "binary"):
         if not isinstance(value, str):
             raise InvalidValue(f"attribute {where!r} must be a string")
-        if attr.canonical_values and policy.check_canonical_values:
-            if value.casefold() not in {c.casefold() for c in attr.canonical_values}:
-                allowed = ", ".join(attr.canonical_values)
-                raise InvalidValue(f"attribute {where!r} must be one of {allowed}, not {value!r}")
+        canonical = attr.canonical_values if policy.check_canonical_values else ()
+        if canonical and value.casefold() not in {c.casefold() for c in canonical}:
+            raise InvalidValue(f"attribute {where!r} must be one of {', '.join(canonical)}, not {value!r}")
         return value
     if kind == "boolean":
         if isinstance(value, bool):

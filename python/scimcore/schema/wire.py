@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import msgspec
 
-from ..errors import InvalidSyntax, TooMany
+from ..errors import MAX_DOCUMENT_BYTES, InvalidSyntax, TooMany
 
-__all__ = ["MAX_DOCUMENT_BYTES", "load_json", "is_unicode_text"]
-
-MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
-"""The default maximum size of one JSON document, in bytes (characters for ``str`` input)."""
+__all__ = ["MAX_DOCUMENT_BYTES", "is_unicode_text", "load_json"]
 
 _decode = msgspec.json.Decoder().decode
 

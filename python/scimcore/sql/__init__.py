@@ -4,4 +4,4 @@ from .directory import SqlDirectory
 from .document import register_sqlite_functions, search_document
 from .translate import order_by_sql, to_sql
 
-__all__ = ["to_sql", "order_by_sql", "SqlDirectory", "search_document", "register_sqlite_functions"]
+__all__ = ["SqlDirectory", "order_by_sql", "register_sqlite_functions", "search_document", "to_sql"]

@@ -140,6 +140,24 @@ class _SqlBackend:
         with self._transaction(write=True):
             for statement in statements:
                 self.connection.execute(statement)
+            present = self._columns()
+        if "etag" not in present:
+            raise ScimError(
+                f"table {t} has no etag column (made by scimcore 0.1, whose version column counted writes): "
+                f"recreate it, or ALTER TABLE {t} ADD COLUMN etag TEXT, fill it with each row's data meta.version "
+                "and drop the version column",
+                status=500,
+            )
+
+    def _columns(self) -> set[str]:
+        if self.dialect.name == "sqlite":
+            return {row[1] for row in self._execute(f"PRAGMA table_info({self.table})").fetchall()}
+        rows = self._execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = "
+            "current_schema()",
+            (self.table,),
+        ).fetchall()
+        return {row[0] for row in rows}
 
     @contextmanager
     def _transaction(self, write: bool = False) -> Iterator[None]:

@@ -23,7 +23,7 @@ from datetime import datetime
 from ..datetimes import parse_datetime
 from ..schema.model import AttributeDef
 
-__all__ = ["search_document", "fold", "instant_text", "register_sqlite_functions"]
+__all__ = ["fold", "instant_text", "register_sqlite_functions", "search_document"]
 
 
 def fold(text: str) -> str:

@@ -33,8 +33,11 @@ from typing import Any, Protocol
 import msgspec
 
 from ..errors import InvalidSyntax, InvalidValue, InvalidVersion, Mutability, NotFound, ScimError
+from ..patch import apply_patch
 from ..policy import Policy
 from ..query import QueryParameters, _projection, query_parameters
+from ..schema.codec import normalize
+from ..schema.messages import ListResponse
 from ..schema.model import AttributeDef
 from ..schema.wire import is_unicode_text, load_json
 from .contract import Version
@@ -186,7 +189,6 @@ class StoreFront:
         """Modify (RFC 7644 §3.5.2) with :func:`scimcore.apply_patch`, atomically for the resource. ``check``
         sees the new resource (with its new ``meta``) before it is written and may raise a ``ScimError`` to
         refuse it. A patch that changes nothing writes nothing and keeps ``meta.version``."""
-        from ..patch import apply_patch
 
         def change(current: dict) -> dict:
             patched, _changed = apply_patch(
@@ -245,10 +247,13 @@ class StoreFront:
             new = change(current)
             if _content(new) == _content(current):
                 return current
-            meta = dict(current.get("meta") or {})
+            meta = dict(current["meta"]) if isinstance(current.get("meta"), dict) else {}
+            meta.setdefault("resourceType", self.resource_type)
             meta["version"] = new_version()
             if touch:
                 meta["lastModified"] = _now()
+            if self.base_url is not None:
+                meta["location"] = self._location(resource_id)
             new = _ordered(resource_id, new, meta)
             if check is not None:
                 check(new)
@@ -270,7 +275,7 @@ class StoreFront:
         attributes the server wants for its own use (checking a password); nothing else ever returns them."""
         resource = self._current(resource_id)
         out = self._outgoing(resource, attributes, excluded_attributes)
-        for name in reveal:
+        for name in [reveal] if isinstance(reveal, str) else reveal:
             uri, _, short = name.rpartition(":") if isinstance(name, str) else ("", "", "")
             found = self.registry.resolve(self.resource_type, short, uri or None, None, error=InvalidValue)
             if found.attribute is None or found.sub is not None:
@@ -298,8 +303,6 @@ class StoreFront:
         """Query (RFC 7644 §3.4.2): a ``ListResponse`` whose ``totalResults`` counts every match and whose page
         holds at most ``max_results`` projected resources. ``request``: a ``SearchRequest`` (Struct or dict)
         instead of the keywords."""
-        from ..schema.messages import ListResponse
-
         params = query_parameters(
             request=request,
             filter=filter,
@@ -342,18 +345,13 @@ class StoreFront:
     def _incoming(self, resource: Any, *, keep_read_only: bool = False) -> dict:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
         the store validates; its readOnly attributes dropped unless ``keep_read_only`` (imports)."""
-        resource = _as_dict(resource)
-        if self.validate:
-            from ..schema.codec import normalize
-
-            resource = normalize(resource, resource_type=self.resource_type, registry=self.registry, policy=self.policy)
+        resource = self._checked(_as_dict(resource))
         return resource if keep_read_only else _without_read_only(resource, self._definitions())
 
     def _checked(self, resource: dict) -> dict:
+        """``resource`` through :func:`scimcore.normalize` when the store validates."""
         if not self.validate:
             return resource
-        from ..schema.codec import normalize
-
         return normalize(resource, resource_type=self.resource_type, registry=self.registry, policy=self.policy)
 
     def _definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
@@ -367,8 +365,12 @@ class StoreFront:
     def _meta(self, resource_id: str, now: str) -> dict:
         meta = {"resourceType": self.resource_type, "created": now, "lastModified": now, "version": new_version()}
         if self.base_url is not None:
-            meta["location"] = f"{self.base_url}/{self._endpoint}/{resource_id}"
+            meta["location"] = self._location(resource_id)
         return meta
+
+    def _location(self, resource_id: str) -> str:
+        """``meta.location`` (RFC 7643 §3.1): the base URL, the resource type's endpoint, the id."""
+        return f"{self.base_url}/{self._endpoint}/{resource_id}"
 
     def _created(self, resource: dict, now: str) -> dict:
         resource_id = str(uuid.uuid4())
@@ -389,8 +391,8 @@ class StoreFront:
         return _ordered(resource_id, resource, meta)
 
     def _replaced(self, current: dict, body: dict) -> dict:
-        """The replacement of ``current`` by ``body`` (readOnly input already dropped): the body, the current
-        readOnly values, and the immutable attributes it may not change (RFC 7644 §3.5.1)."""
+        """The replacement of ``current`` by ``body`` (validated, readOnly input already dropped): the body, the
+        current readOnly values, and the immutable attributes it may not change (RFC 7644 §3.5.1)."""
         definitions = self._definitions()
         new = dict(body)
         for holder, key, value, definition in _attributes(current, definitions):
@@ -402,7 +404,7 @@ class StoreFront:
                     _put(new, holder, key, value)
                 elif sent[1] != value:
                     raise Mutability(f"{definition.name} is immutable: it cannot be changed once set")
-        return self._checked(new)
+        return new
 
     def _keep_read_only(self, current: dict, patched: dict) -> dict:
         """``patched`` with the current ``id`` and readOnly values (PATCH refuses to change them; the front makes
@@ -424,7 +426,7 @@ class StoreFront:
                 raise InvalidValue(
                     f"set_derived: {name!r} is not a derived (readOnly) attribute of {self.resource_type}"
                 )
-            out[definition.name.lower()] = (definition.name, value)
+            out[definition.name.lower()] = (definition.name, _json_value(value))
         return out
 
 
@@ -587,6 +589,14 @@ def _as_dict(resource: Any) -> dict:
         if isinstance(value, dict):
             return value
     raise InvalidSyntax("a resource must be a JSON object")
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` as JSON builtins (a copy), or ``InvalidValue`` when it is not JSON-shaped."""
+    try:
+        return _decoder.decode(_encoder.encode(value))
+    except (TypeError, UnicodeEncodeError, RecursionError, OverflowError) as exc:
+        raise InvalidValue(f"not a JSON value: {exc}") from None
 
 
 def _as_list(resources: Any) -> list:

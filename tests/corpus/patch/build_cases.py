@@ -398,7 +398,7 @@ case(
     "add-members-dedupe-on-value",
     G,
     [op("add", "members", [{"value": BABS, "display": "Barbara"}])],
-    source="docs/semantics.md §PATCH: members are the same when their value is (members.value is immutable: an identifier)",
+    source="docs/semantics.md §PATCH: members are the same when their value is (members.value is immutable)",
 )
 case("add-null-noop", U, [op("add", "title", None)], source="docs/semantics.md §PATCH: add null is a no-op")
 case("add-empty-list-noop", U, [op("add", "emails", [])], source="docs/semantics.md §PATCH: add [] is a no-op")
@@ -840,7 +840,7 @@ case(
     "remove-extension-unqualified",
     UE,
     [op("remove", "costCenter")],
-    source="docs/semantics.md §Evaluation: an unqualified extension attribute name resolves in the one extension defining it",
+    source="docs/semantics.md §Evaluation: an unqualified extension attribute resolves in the one extension with it",
     edit=lambda d: d[ENT].pop("costCenter"),
 )
 case(

@@ -149,3 +149,36 @@ def test_asgi_refuses_oversized_bodies() -> None:
 
     response = asyncio.run(run())
     assert response.status_code == 413 and response.json()["status"] == "413"
+
+
+def test_asgi_acknowledges_lifespan() -> None:
+    app = scimcore.asgi_app(_service())
+    sent: list[dict[str, Any]] = []
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_asgi_decodes_each_path_segment_once() -> None:
+    from scimcore.service.asgi import _target_path
+
+    assert _target_path(
+        {"raw_path": b"/scim/v2/Users/a%2Fb", "root_path": "/scim/v2", "path": "/scim/v2/Users/a/b"}
+    ) == ("/Users/a%2Fb")
+    assert _target_path({"raw_path": b"/Users/x?y=1", "path": "/Users/x"}) == "/Users/x"
+    assert _target_path({"path": "/scim/v2/Users/100%", "root_path": "/scim/v2"}) == "/Users/100%25"
+    assert _target_path({"raw_path": b"/scim/v2", "root_path": "/scim/v2", "path": "/scim/v2"}) == "/"
+
+
+def test_wsgi_decodes_the_path_once() -> None:
+    from scimcore.service.wsgi import _path
+
+    assert _path("/Users/100%") == "/Users/100%25"
+    assert _path("/Users/caf\xc3\xa9") == "/Users/caf%C3%A9"  # UTF-8 bytes seen as latin-1 (PEP 3333)

@@ -125,3 +125,39 @@ def test_strict_policy_refuses_schemas_inside_an_extension_value() -> None:
     }
     status, _, error = client.patch(f"/Users/{user['id']}", body)
     assert (status, error["scimType"]) == (400, "invalidPath")
+
+
+def test_the_principal_reaches_a_servers_own_store() -> None:
+    from scimcore.service import current_request
+
+    class TenantStore:
+        """A server's adapter: one Directory per tenant, chosen by the caller."""
+
+        resource_type = "User"
+        max_results = 1000
+
+        def __init__(self) -> None:
+            self.tenants: dict[str, scimcore.Directory] = {}
+
+        def _store(self) -> scimcore.Directory:
+            request = current_request()
+            assert request is not None
+            return self.tenants.setdefault(request.principal, scimcore.Directory("User"))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._store(), name)
+
+        def __len__(self) -> int:
+            return len(self._store())
+
+    service = scimcore.Service(
+        {"User": TenantStore()},  # type: ignore[dict-item]
+        base_url=BASE,
+        authenticate=scimcore.bearer_token({"t-acme": "acme", "t-globex": "globex"}),
+    )
+    acme = Client(service, {"Authorization": "Bearer t-acme"})
+    globex = Client(service, {"Authorization": "Bearer t-globex"})
+    acme.user("wile")
+    assert acme.get("/Users")[2]["totalResults"] == 1
+    assert globex.get("/Users")[2]["totalResults"] == 0
+    assert current_request() is None

@@ -152,3 +152,13 @@ def test_methods_in_any_case_and_status_as_a_string() -> None:
     client = Client(scimcore.Service({"User": scimcore.Directory("User")}, base_url=BASE))
     request = _bulk({"method": "post", "path": "/Users", "bulkId": "a", "data": {"userName": "lower"}})
     assert client.post("/Bulk", request)[2]["Operations"][0]["status"] == "201"
+
+
+def test_group_patch_in_bulk_reports_204_and_keeps_groups_derived(client: Client) -> None:
+    ann = client.user("ann")
+    team = client.group("Team")
+    op = patch_op({"op": "add", "path": "members", "value": [{"value": ann["id"]}]})
+    result = client.post("/Bulk", _bulk({"method": "PATCH", "path": f"/Groups/{team['id']}", "data": op}))[2]
+    assert result["Operations"][0]["status"] == "204"
+    assert result["Operations"][0]["location"] == f"{BASE}/Groups/{team['id']}"
+    assert [g["value"] for g in client.get(f"/Users/{ann['id']}")[2]["groups"]] == [team["id"]]

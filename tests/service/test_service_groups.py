@@ -119,3 +119,23 @@ def test_entra_member_removal_by_value(service_factory: Any) -> None:
     assert client.patch(f"/Groups/{team['id']}", op)[0] == 204
     assert [m["value"] for m in client.get(f"/Groups/{team['id']}")[2]["members"]] == [bob["id"]]
     assert _groups(client, ann) == []
+
+
+def test_concurrent_membership_changes_lose_nothing(client: Client) -> None:
+    import threading
+
+    users = [client.user(f"c{i}") for i in range(8)]
+    team = client.group("Team")
+
+    def join(user: dict[str, Any]) -> None:
+        op = patch_op({"op": "add", "path": "members", "value": [{"value": user["id"]}]})
+        assert client.patch(f"/Groups/{team['id']}", op)[0] == 204
+
+    workers = [threading.Thread(target=join, args=(user,)) for user in users]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    members = {m["value"] for m in client.get(f"/Groups/{team['id']}")[2]["members"]}
+    assert members == {u["id"] for u in users}
+    assert all([g["value"] for g in _groups(client, u)] == [team["id"]] for u in users)

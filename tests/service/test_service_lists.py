@@ -212,3 +212,11 @@ def test_cursor_in_a_search_request(client: Client) -> None:
     rest = client.post("/Users/.search", {"schemas": [SEARCH], "cursor": body["nextCursor"], "count": 2})[2]
     assert "nextCursor" not in rest
     assert {r["id"] for r in body["Resources"] + rest["Resources"]} == {u["id"] for u in users}
+
+
+def test_root_search_takes_no_cursor_and_projects(client: Client) -> None:
+    client.user("projected", title="T")
+    status, _, body = client.post("/.search", {"schemas": [SEARCH], "cursor": ""})
+    assert (status, body["scimType"]) == (400, "invalidValue")
+    body = client.post("/.search", {"schemas": [SEARCH], "attributes": ["title"]})[2]
+    assert [set(r) for r in body["Resources"]] == [{"id", "schemas", "title"}]

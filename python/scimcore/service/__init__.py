@@ -14,6 +14,7 @@ _LAZY = {
     "Request": ".http",
     "Response": ".http",
     "Unauthorized": ".http",
+    "current_request": ".http",
     "BearerToken": ".auth",
     "bearer_token": ".auth",
     "wsgi_app": ".wsgi",
@@ -28,6 +29,7 @@ __all__ = [
     "Unauthorized",
     "asgi_app",
     "bearer_token",
+    "current_request",
     "wsgi_app",
 ]
 
@@ -48,6 +50,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .asgi import asgi_app
     from .auth import BearerToken, bearer_token
-    from .http import Request, Response, Unauthorized
+    from .http import Request, Response, Unauthorized, current_request
     from .service import Service
     from .wsgi import wsgi_app

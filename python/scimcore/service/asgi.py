@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 from ..errors import ScimError
 from .http import error_response
@@ -43,10 +44,7 @@ def asgi_app(service: Service) -> Callable[[Scope, Receive, Send], Awaitable[Non
         if too_long:
             response = error_response(ScimError(f"the request body is over the limit ({limit} bytes)", status=413))
         else:
-            path = scope.get("path") or "/"
-            root = scope.get("root_path") or ""
-            if root and path.startswith(root):
-                path = path[len(root) :] or "/"
+            path = _target_path(scope)
             query = scope.get("query_string", b"").decode("latin-1")
             target = f"{path}?{query}" if query else path
             response = await asyncio.to_thread(service.handle, scope.get("method", "GET"), target, headers, body)
@@ -56,6 +54,31 @@ def asgi_app(service: Service) -> Callable[[Scope, Receive, Send], Awaitable[Non
         await send({"type": "http.response.body", "body": response.body})
 
     return app
+
+
+def _target_path(scope: Scope) -> str:
+    """The path below ``root_path``, still percent-encoded (``Service.handle`` decodes each segment once).
+
+    ``raw_path`` (the bytes the client sent) is used when the server gives it, so that an encoded ``/`` or
+    ``%`` inside an id survives; otherwise the decoded ``path`` is encoded again."""
+    root = scope.get("root_path") or ""
+    raw = scope.get("raw_path")
+    if raw:
+        text = raw.decode("utf-8", "replace").partition("?")[0]
+        depth = len([part for part in root.split("/") if part])
+        parts = text.split("/")
+        kept: list[str] = []
+        for part in parts:
+            if part and depth > 0:
+                depth -= 1
+                continue
+            kept.append(part)
+        joined = "/".join(kept)
+        return joined if joined.startswith("/") else "/" + joined
+    path = scope.get("path") or "/"
+    if root and path.startswith(root):
+        path = path[len(root) :] or "/"
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

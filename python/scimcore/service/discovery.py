@@ -86,7 +86,7 @@ class Discovery:
                 "maxPayloadSize": limits.bulk_max_payload_size,
             },
             "filter": {"supported": True, "maxResults": limits.max_results},
-            "changePassword": {"supported": False},
+            "changePassword": {"supported": True},  # password is accepted on POST, PUT and PATCH
             "sort": {"supported": True},
             "etag": {"supported": True},
             "pagination": {

@@ -8,6 +8,7 @@ A :class:`Response` is status, headers and body bytes; every body is ``applicati
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,16 @@ import msgspec
 
 from ..errors import ScimError
 
-__all__ = ["MEDIA_TYPE", "Request", "Response", "Unauthorized", "error_document", "error_response", "json_response"]
+__all__ = [
+    "MEDIA_TYPE",
+    "Request",
+    "Response",
+    "Unauthorized",
+    "current_request",
+    "error_document",
+    "error_response",
+    "json_response",
+]
 
 MEDIA_TYPE = "application/scim+json"
 _JSON_MEDIA = ("application/scim+json", "application/json")
@@ -59,6 +69,16 @@ class Request:
     def header(self, name: str) -> str | None:
         """The value of the header ``name`` (lower-case), or ``None``."""
         return self.headers.get(name)
+
+
+CURRENT: ContextVar[Request | None] = ContextVar("scimcore_service_request", default=None)
+
+
+def current_request() -> Request | None:
+    """The request ``Service.handle`` is answering in this context (``None`` outside one): how a server's own
+    store learns the caller (``current_request().principal``, a tenant, say) without the store contract
+    carrying it."""
+    return CURRENT.get()
 
 
 class Unauthorized(ScimError):

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..errors import InvalidSyntax, InvalidValue, NotFound, ScimError
 from ..policy import Policy
-from ..schema.codec import normalize
+from ..schema.codec import decode, to_dict
 from ..schema.registry import SchemaRegistry
 from ..schema.resources import MAX_RESULTS
 from ..schema.wire import MAX_DOCUMENT_BYTES, load_json
@@ -40,7 +40,17 @@ from ..store import Store
 from .cursors import CursorSigner
 from .discovery import Discovery, Limits
 from .groups import Memberships
-from .http import Headers, Request, Response, Unauthorized, error_response, is_json_media, json_response, lower_headers
+from .http import (
+    CURRENT,
+    Headers,
+    Request,
+    Response,
+    Unauthorized,
+    error_response,
+    is_json_media,
+    json_response,
+    lower_headers,
+)
 from .routes import Route, Router, split_target
 
 __all__ = ["Outcome", "Service"]
@@ -164,8 +174,10 @@ class Service:
 
     def handle(self, method: str, target: str, headers: Headers | None = None, body: bytes = b"") -> Response:
         """Answer one request (sans-IO). ``target`` is the path below the mount, with ``?query`` if any."""
+        token = None
         try:
             request = self._request(method, target, headers, body)
+            token = CURRENT.set(request)
             outcome = self._serve(request)
         except ScimError as error:
             extra = [("Allow", ", ".join(error.allow))] if isinstance(error, MethodNotAllowed) else None
@@ -175,6 +187,9 @@ class Service:
         except Exception:
             log.exception("unexpected error serving %s %s", method, target)
             return error_response(ScimError("internal server error", status=500))
+        finally:
+            if token is not None:
+                CURRENT.reset(token)
         if outcome.document is None:
             response = Response(outcome.status, outcome.headers)
         else:
@@ -306,7 +321,7 @@ class Service:
     def _post(self, request: Request, resource_type: str, policy: Policy, data: Any) -> Outcome:
         """Create (RFC 7644 §3.3): 201, ``Location``, ``ETag``."""
         store = self.stores[resource_type]
-        resource = normalize(data, resource_type=resource_type, registry=self.registry, policy=policy)
+        resource = self._validated(resource_type, data, policy)
         if resource_type in self.memberships.group_types:
             with self.memberships.lock:
                 graph = self.memberships.graph()
@@ -336,7 +351,7 @@ class Service:
     def _put(self, request: Request, resource_type: str, resource_id: str, policy: Policy, data: Any) -> Outcome:
         """Replace (RFC 7644 §3.5.1): 200; never creates (unknown id: 404)."""
         store = self.stores[resource_type]
-        resource = normalize(data, resource_type=resource_type, registry=self.registry, policy=policy)
+        resource = self._validated(resource_type, data, policy)
         version = _if_match(request)
         if resource_type in self.memberships.group_types:
             with self.memberships.lock:
@@ -393,6 +408,11 @@ class Service:
             graph.drop(resource_id)
             memberships.refresh(graph, before)
         return Outcome(204)
+
+    def _validated(self, resource_type: str, data: Any, policy: Policy) -> dict[str, Any]:
+        """A resource body checked against its schema (RFC 7643 §2-§3), in canonical JSON form: the codec's
+        ``decode`` (a msgspec fast path for canonical documents, the general schema walk otherwise), as a dict."""
+        return to_dict(decode(data, resource_type, registry=self.registry, policy=policy), registry=self.registry)
 
     # -- output --------------------------------------------------------------------------------------------
 

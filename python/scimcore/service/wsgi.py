@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from ..errors import ScimError
 from .http import error_response
@@ -20,6 +21,7 @@ __all__ = ["wsgi_app"]
 
 StartResponse = Callable[..., Any]
 
+_SAFE = "/:@!$&'()*+,;=-._~"
 _REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
@@ -54,7 +56,9 @@ def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iter
             response = handle(environ.get("REQUEST_METHOD") or "GET", target, headers, body)
         status = _REASONS.get(response.status) or f"{response.status} Unknown"
         response.headers.append(("Content-Length", str(len(response.body))))
-        start_response(status, [(name, _latin1(value)) for name, value in response.headers])
+        start_response(
+            status, [(name, value if value.isascii() else _latin1(value)) for name, value in response.headers]
+        )
         return [response.body]
 
     return app
@@ -70,8 +74,10 @@ def _latin1(value: str) -> str:
 
 
 def _path(path_info: str) -> str:
-    """``PATH_INFO`` is bytes decoded as latin-1 (PEP 3333): back to the UTF-8 text the client sent."""
+    """``PATH_INFO`` is already percent-decoded, as latin-1 text (PEP 3333): encoded again for
+    ``Service.handle``, which decodes each segment once (so an id with ``%`` in it survives)."""
     try:
-        return path_info.encode("latin-1").decode("utf-8")
+        path = path_info.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
-        return path_info
+        path = path_info
+    return quote(path, safe=_SAFE)

@@ -139,3 +139,44 @@ def test_asgi_lifespan_is_acknowledged() -> None:
 
     asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_concurrent_asgi_requests_on_one_service(storage) -> None:
+    """Requests in flight together run in worker threads over the same stores: none fails, none is lost."""
+    service = make_service(storage)
+    app = scimcore.asgi_app(service)
+
+    async def one(n: int) -> int:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "https",
+            "path": "/Users",
+            "raw_path": b"/Users",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"authorization", f"Bearer {TOKEN}".encode()), (b"content-type", b"application/scim+json")],
+        }
+        body = json.dumps({"schemas": [USER], "userName": f"user{n:02d}"}).encode()
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        return status[0]
+
+    async def all_of_them() -> list[int]:
+        return await asyncio.gather(*(one(n) for n in range(16)))
+
+    assert asyncio.run(all_of_them()) == [201] * 16
+    page = call(service, "GET", "/Users?count=100").json()
+    assert page["totalResults"] == 16
+    assert sorted(r["userName"] for r in page["Resources"]) == [f"user{n:02d}" for n in range(16)]

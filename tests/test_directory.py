@@ -369,7 +369,7 @@ def test_concurrent_searches_and_writes(backend):
                 names = [r["userName"].casefold() for r in page.resources]
                 assert names == sorted(names)
                 assert page.total_results >= page.items_per_page
-        except BaseException as exc:  # noqa: BLE001 - surfaced below
+        except BaseException as exc:
             errors.append(exc)
 
     def writer(n: int):
@@ -379,14 +379,14 @@ def test_concurrent_searches_and_writes(backend):
                 directory.patch(added["id"], [{"op": "replace", "path": "title", "value": f"t{i}"}])
                 if i % 3 == 0:
                     directory.delete(added["id"])
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     def emailer(n: int):
         try:
             for i in range(50):
                 directory.patch(shared["id"], [{"op": "add", "path": "emails", "value": [{"value": f"{n}-{i}@x.org"}]}])
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     shared = directory.add({"userName": "shared"})
@@ -413,7 +413,8 @@ def test_concurrent_searches_and_writes(backend):
     ids=["surrogate-text", "surrogate-key", "deep-json", "surrogate-value", "not-json"],
 )
 def test_hostile_resources_are_clean_errors(backend, bad):
-    """Documents that are no JSON (lone surrogates, Python objects, 100,000-deep nesting) are ScimErrors, never crashes."""
+    """Documents that are no JSON (lone surrogates, Python objects, 100,000-deep nesting) are ScimErrors,
+    never crashes."""
     directory = scimcore.Directory(backend=backend)
     with pytest.raises(scimcore.ScimError):
         directory.add(bad)

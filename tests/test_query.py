@@ -60,7 +60,7 @@ def check(case, page) -> None:
 def test_query_case_keywords(case):
     originals = copy.deepcopy(RESOURCES)
     check(case, run(case))
-    assert RESOURCES == originals  # the inputs are never modified
+    assert originals == RESOURCES  # the inputs are never modified
 
 
 @pytest.mark.parametrize("case", QUERY_CASES, ids=[c["id"] for c in QUERY_CASES])

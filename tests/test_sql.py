@@ -568,7 +568,7 @@ def test_concurrent_patches_lose_no_update(backend, tmp_path):
                         break
                     except InvalidVersion:
                         conflicts[0] += 1
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -24,10 +24,11 @@ class Policy:
     """``"True"``/``"false"`` (any case) accepted where the schema says boolean (Entra)."""
     path_keys_in_values: bool = True
     """Dotted keys (``name.givenName``, ``urn:…:User:manager.value``) and filtered keys in a path-less PATCH value
-    are paths (docs/semantics.md §PATCH). Off, a key must be an attribute name, a URN-qualified attribute name or an extension URN
-    (the forms RFC 7644 §3.5.2 allows); anything else is ``invalidPath``."""
+    are paths (docs/semantics.md §PATCH). Off, a key must be an attribute name, a URN-qualified attribute name or
+    an extension URN (the forms RFC 7644 §3.5.2 allows); anything else is ``invalidPath``."""
     remove_missing_is_noop: bool = True
-    """``remove`` on an absent attribute, or with a filter matching nothing, changes nothing (docs/semantics.md §PATCH)."""
+    """``remove`` on an absent attribute, or with a filter matching nothing, changes nothing
+    (docs/semantics.md §PATCH)."""
     ignore_read_only_echo: bool = True
     """Read-only ``id``/``meta``/``schemas`` echoed back inside a path-less value, and ``schemas`` inside an
     extension object's value, are ignored (Okta, scim2-tester; docs/semantics.md §PATCH)."""

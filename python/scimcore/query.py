@@ -20,7 +20,7 @@ characteristics to one resource. The rules are docs/semantics.md §Query:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,9 @@ from .filter import runtime
 from .filter.compile import as_json_object, compile_filter
 from .filter.lru import LruCache
 from .policy import Policy
+from .schema.messages import ListResponse
 from .schema.model import AttributeDef
+from .schema.registry import SchemaRegistry
 from .schema.resources import MAX_RESULTS
 
 __all__ = ["MAX_RESULTS", "QueryParameters", "page", "project", "query_parameters", "resolve_sort", "search"]
@@ -42,12 +44,12 @@ _DEFAULT_POLICY = Policy()
 
 
 def project(
-    resource,
+    resource: Any,
     resource_type: str = "User",
-    attributes=None,
-    excluded_attributes=None,
+    attributes: Any = None,
+    excluded_attributes: Any = None,
     *,
-    registry=None,
+    registry: SchemaRegistry | None = None,
     policy: Policy | None = None,
 ) -> dict:
     """``resource`` (dict or resource Struct) with only the attributes the request returns (RFC 7644 §3.9).
@@ -373,21 +375,21 @@ def _id_of(resource: dict) -> str:
 
 
 def search(
-    resources,
+    resources: Iterable[Any],
     resource_type: str = "User",
-    filter=None,
-    sort_by=None,
-    sort_order="ascending",
-    start_index=1,
-    count=None,
-    attributes=None,
-    excluded_attributes=None,
-    request=None,
+    filter: Any = None,
+    sort_by: str | None = None,
+    sort_order: str | None = "ascending",
+    start_index: int | None = 1,
+    count: int | None = None,
+    attributes: Any = None,
+    excluded_attributes: Any = None,
+    request: Any = None,
     *,
-    registry=None,
+    registry: SchemaRegistry | None = None,
     policy: Policy | None = None,
     max_results: int | None = MAX_RESULTS,
-):
+) -> ListResponse:
     """Filter, sort, page and project ``resources`` into a ``ListResponse`` (RFC 7644 §3.4.2).
 
     ``request`` (a ``SearchRequest`` or its JSON dict) supplies the parameters it sets, in place of the

@@ -292,7 +292,7 @@ class StoreContract:
                     mine.patch(
                         rid, _patch({"op": "add", "path": "emails", "value": [{"value": f"t{n}-{i}@x.example"}]})
                     )
-            except Exception as error:  # noqa: BLE001 - reported by the main thread
+            except Exception as error:
                 errors.append(error)
 
         workers = [threading.Thread(target=worker, args=(n,)) for n in range(self.threads)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -213,3 +214,28 @@ def test_schemas_inside_an_extension_value_is_ignored_by_default(client: Client)
         status, _, patched = client.patch(f"/Users/{user['id']}", body)
         assert status == 200, patched
         assert patched[urn] == {"employeeNumber": f"4{op}"}
+
+
+def test_reads_drop_nulls_and_secrets_of_imported_data(make_store: Any) -> None:
+    """The store front's fast path for reads leaves to the projection whatever it would change."""
+    import scimcore
+
+    store = make_store("User")
+    store.load(
+        [
+            {
+                "id": "imported",
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "imported",
+                "title": None,
+                "emails": [{"value": "x@example.com", "type": None}, {"type": None}],
+                "password": "secret",
+            }
+        ]
+    )
+    client = Client(scimcore.Service({"User": store}, base_url=BASE))
+    body = client.get("/Users/imported")[2]
+    assert "title" not in body and "password" not in body
+    assert body["emails"] == [{"value": "x@example.com"}]
+    plain = client.get(f"/Users/{client.user('plain', title='T')['id']}")[2]
+    assert plain["title"] == "T" and plain["meta"]["location"].endswith(plain["id"])

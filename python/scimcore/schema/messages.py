@@ -178,7 +178,7 @@ class PatchOp(Message, kw_only=True):
     operations: list[PatchOperation] = msgspec.field(name="Operations")
 
     @classmethod
-    def from_json(cls, data, *, policy: Policy | None = None, max_bytes: int = MAX_DOCUMENT_BYTES):
+    def from_json(cls, data: Any, *, policy: Policy | None = None, max_bytes: int = MAX_DOCUMENT_BYTES) -> PatchOp:
         """Read a PatchOp from bytes, str, a JSON-shaped dict, a bare list of operations, or an instance."""
         if isinstance(data, cls):
             return data

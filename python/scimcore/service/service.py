@@ -181,8 +181,6 @@ class Service:
             outcome = self._serve(request)
         except ScimError as error:
             extra = [("Allow", ", ".join(error.allow))] if isinstance(error, MethodNotAllowed) else None
-            if isinstance(error, Unauthorized):
-                error.challenge = self.challenge
             return error_response(error, extra)
         except Exception:
             log.exception("unexpected error serving %s %s", method, target)
@@ -224,7 +222,8 @@ class Service:
             principal = self.authenticate(request)
             if principal is None:
                 raise Unauthorized(
-                    "missing credentials" if "authorization" not in request.headers else "invalid credentials"
+                    "missing credentials" if "authorization" not in request.headers else "invalid credentials",
+                    challenge=self.challenge,
                 )
             request.principal = principal
         if refused is not None:

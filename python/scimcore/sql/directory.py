@@ -222,13 +222,14 @@ class _SqlBackend:
             f"VALUES ({self._p}, {self._p}, {self._p}{self._cast}, {self._p}{self._cast})"
         )
         rows = [(resource["id"], version_of(resource), *self._documents(resource)) for resource in resources]
-        index = 0
+        current: dict = {}
         try:
             with self._transaction(write=True):
-                for index, row in enumerate(rows):
+                for row, resource in zip(rows, resources, strict=True):
+                    current = resource
                     self._execute(sql, row)
         except self._integrity_errors() as exc:
-            raise self._write_error(exc, resources[index]) from None
+            raise self._write_error(exc, current) from None
 
     def insert_json(self, documents: list[bytes]) -> None:
         self.insert([_decoder.decode(document) for document in documents])

@@ -299,7 +299,7 @@ class StoreFront:
         attributes: Any = None,
         excluded_attributes: Any = None,
         request: Any = None,
-    ) -> Any:
+    ) -> ListResponse:
         """Query (RFC 7644 §3.4.2): a ``ListResponse`` whose ``totalResults`` counts every match and whose page
         holds at most ``max_results`` projected resources. ``request``: a ``SearchRequest`` (Struct or dict)
         instead of the keywords."""
@@ -339,14 +339,58 @@ class StoreFront:
         return _projection(self.registry, self.resource_type, attributes, excluded_attributes, self.policy)
 
     def _outgoing(self, resource: dict, attributes: Any = None, excluded_attributes: Any = None) -> dict:
-        """What a read or a write returns: the resource projected (``returned: never`` attributes dropped)."""
+        """What a read or a write returns: the resource projected (``returned: never`` attributes dropped).
+        Without a selection, a resource the projection would not change goes out as it is (it is the front's own
+        copy: backends copy on read and write), which saves the projection's walk on most reads."""
+        if attributes is None and excluded_attributes is None and _returned_as_is(resource, self._plain()):
+            return resource
         return self._projection(attributes, excluded_attributes).apply(resource)
+
+    def _plain(self) -> dict[str, Any]:
+        """Lower-cased top-level keys whose values the default projection keeps as they are (attributes
+        returned by default or always whose sub-attributes are too; extension URNs → the same for their
+        attributes), each mapped to whether the attribute is complex (or, for an extension, its own table)."""
+        return self.registry.compiled(("store-front-plain", self.resource_type.lower()), self._build_plain)
+
+    def _build_plain(self) -> dict[str, Any]:
+        def table(attributes: Mapping[str, AttributeDef]) -> dict[str, Any]:
+            return {
+                name: attr.is_complex
+                for name, attr in attributes.items()
+                if attr.returned in ("default", "always")
+                and all(sub.returned in ("default", "always") for sub in attr.sub_attributes.values())
+            }
+
+        out: dict[str, Any] = table(self.registry.base_attributes(self.resource_type))
+        for urn in self.registry.extension_urns(self.resource_type):
+            out[urn.lower()] = table(self.registry.schema(urn).attributes)
+        return out
 
     def _incoming(self, resource: Any, *, keep_read_only: bool = False) -> dict:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
         the store validates; its readOnly attributes dropped unless ``keep_read_only`` (imports)."""
         resource = self._checked(_as_dict(resource))
-        return resource if keep_read_only else _without_read_only(resource, self._definitions())
+        if keep_read_only or not any(key.lower() in self._read_only_keys() for key in resource):
+            return resource  # nothing readOnly in it (a copy already)
+        return _without_read_only(resource, self._definitions())
+
+    def _read_only_keys(self) -> frozenset[str]:
+        """Lower-cased top-level keys that can carry readOnly input: readOnly attributes, complex attributes
+        with readOnly sub-attributes, and extensions with either."""
+        return self.registry.compiled(("store-front-read-only", self.resource_type.lower()), self._build_read_only)
+
+    def _build_read_only(self) -> frozenset[str]:
+        def touched(attr: AttributeDef) -> bool:
+            return attr.mutability == "readOnly" or any(
+                sub.mutability == "readOnly" for sub in attr.sub_attributes.values()
+            )
+
+        definitions = self._definitions()
+        keys = {name for name, attr in definitions[None].items() if touched(attr)}
+        keys |= {
+            urn for urn, attributes in definitions.items() if urn is not None and any(map(touched, attributes.values()))
+        }
+        return frozenset(keys)
 
     def _checked(self, resource: dict) -> dict:
         """``resource`` through :func:`scimcore.normalize` when the store validates."""
@@ -356,7 +400,10 @@ class StoreFront:
 
     def _definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         """Attribute definitions by extension URN (``None``: the base schema and common attributes), lower-case
-        names as keys."""
+        names as keys; built once per registry generation (callers only read them)."""
+        return self.registry.compiled(("store-front-definitions", self.resource_type.lower()), self._build_definitions)
+
+    def _build_definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         out: dict[str | None, dict[str, AttributeDef]] = {None: self.registry.base_attributes(self.resource_type)}
         for urn in self.registry.extension_urns(self.resource_type):
             out[urn.lower()] = self.registry.schema(urn).attributes
@@ -409,6 +456,10 @@ class StoreFront:
     def _keep_read_only(self, current: dict, patched: dict) -> dict:
         """``patched`` with the current ``id`` and readOnly values (PATCH refuses to change them; the front makes
         sure whatever came through, say an echoed ``meta``, is not stored)."""
+        read_only = self._read_only_keys()
+        keys = {key for key in (*current, *patched) if key.lower() in read_only}
+        if all(patched.get(key, _ABSENT) == current.get(key, _ABSENT) for key in keys):
+            return patched  # the usual case: the patch left every readOnly value as it was
         new = _without_read_only(patched, self._definitions(), top_only=True)
         for holder, key, value, definition in _attributes(current, self._definitions()):
             if definition.mutability == "readOnly":
@@ -543,13 +594,41 @@ class _Head(msgspec.Struct):
         meta = self.meta
         return (isinstance(self.id, str) and self.id != "" and is_unicode_text(self.id)) and (
             not complete_meta
-            or meta is not None
-            and None not in (meta.resourceType, meta.created, meta.lastModified, meta.version)
+            or (meta is not None and None not in (meta.resourceType, meta.created, meta.lastModified, meta.version))
         )
 
 
 _head_decoder = msgspec.json.Decoder(_Head)
 _ABSENT: Any = None  # what _find answers for an attribute that is not there (found ones are (key, value) pairs)
+
+
+def _returned_as_is(resource: dict, plain: dict[str, Any]) -> bool:
+    """Whether the default projection (RFC 7644 §3.9, docs/semantics.md §Query) would return ``resource``
+    unchanged: ``schemas`` present, every key in ``plain``, and no null or empty complex value to drop."""
+    if "schemas" not in resource:
+        return False
+    for key, value in resource.items():
+        kind = plain.get(key.lower()) if type(key) is str else None
+        if kind is None or value is None:
+            return False
+        if type(kind) is dict:  # an extension object
+            if type(value) is not dict or not value:
+                return False
+            for name, item in value.items():
+                sub_kind = kind.get(name.lower()) if type(name) is str else None
+                if sub_kind is None or item is None or (sub_kind and not _complex_as_is(item)):
+                    return False
+        elif kind and not _complex_as_is(value):
+            return False
+    return True
+
+
+def _complex_as_is(value: Any) -> bool:
+    """A complex value (or list of them) with no null sub-attribute and no empty element."""
+    for element in value if type(value) is list else (value,):
+        if type(element) is dict and (not element or None in element.values()):
+            return False
+    return True
 
 
 def _now() -> str:

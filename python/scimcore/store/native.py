@@ -143,7 +143,12 @@ class NativeBackend:
         return total, [_decoder.decode(document) for document in documents]
 
     def _plan(self, filter: Any) -> Any:
-        """The native plan of a filter, cached by filter text / AST JSON."""
+        """The native plan of a filter, cached by filter text / AST JSON (a text seen before is not compiled
+        again: its plan was made, so it was valid)."""
+        if isinstance(filter, str):
+            cached = self._plans.get(("filter", filter))
+            if cached is not None:
+                return cached
         compiled = None if filter is None else compile_filter(filter, self.resource_type, self.registry)
         key = ("filter", filter if isinstance(filter, str) or compiled is None else filter_to_json(compiled.ast))
         plan = self._plans.get(key)

@@ -51,7 +51,8 @@ def _corpus_directory(resource_type: str, backend: str) -> tuple[Directory, list
     return directory, resources
 
 
-EVAL_CASES = json.loads((CORPUS / "eval_cases.json").read_text("utf-8"))
+# the cases over their own resources (values of the wrong shape) run through every store in test_eval_backends.py
+EVAL_CASES = [c for c in json.loads((CORPUS / "eval_cases.json").read_text("utf-8")) if "resources" not in c]
 
 
 @pytest.mark.parametrize("case", EVAL_CASES, ids=[c["id"] for c in EVAL_CASES])

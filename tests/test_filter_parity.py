@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import require_native
 from scimcore.errors import InvalidFilter, InvalidPath
 from scimcore.filter.ast import (
     COMPARE_OPS,
@@ -31,8 +32,6 @@ from scimcore.filter.ast import (
 from scimcore.filter.errors import MESSAGES
 from scimcore.filter.parse import parse_filter, parse_path
 
-from conftest import require_native
-
 SETTINGS = settings(
     max_examples=settings.default.max_examples * 3,
     suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
@@ -44,7 +43,7 @@ KEYWORDS = ["pr", "and", "or", "not", "eq", "true", "null", "co", "le"]
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 names = st.one_of(
     st.builds(str.__add__, st.sampled_from(_LETTERS), st.text(_LETTERS + "0123456789_-", max_size=8)),
-    st.sampled_from(KEYWORDS + ["$ref", "$Ref", "userName", "emails", "value"]),
+    st.sampled_from([*KEYWORDS, "$ref", "$Ref", "userName", "emails", "value"]),
 )
 uris = st.sampled_from(
     ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "x:y"]
@@ -99,7 +98,7 @@ class Renderer:
 
     def keyword(self, word: str) -> str:
         flips = self.draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
-        return "".join(c.upper() if flip else c for c, flip in zip(word, flips))
+        return "".join(c.upper() if flip else c for c, flip in zip(word, flips, strict=True))
 
     def join(self, parts: list[str]) -> str:
         text = parts[0]
@@ -196,7 +195,7 @@ def rendered_paths(draw):
 
 
 GARBAGE = st.sampled_from(
-    list('()[]"\\.:-$ \t01e+aZ_é😀\x00\u00a0') + ["and", "or", "not", "pr", "eq", "not (", "\\u", "\\ud800"]
+    [*'()[]"\\.:-$ \t01e+aZ_é😀\x00\u00a0', "and", "or", "not", "pr", "eq", "not (", "\\u", "\\ud800"]
 )
 
 

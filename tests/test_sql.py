@@ -22,7 +22,8 @@ from scimcore.sql import register_sqlite_functions, search_document, to_sql
 from scimcore.sql.translate import order_by_sql
 
 CORPUS = Path(__file__).parent / "corpus"
-EVAL_CASES = json.loads((CORPUS / "eval_cases.json").read_text("utf-8"))
+# the cases over their own resources (values of the wrong shape) run through every store in test_eval_backends.py
+EVAL_CASES = [c for c in json.loads((CORPUS / "eval_cases.json").read_text("utf-8")) if "resources" not in c]
 BACKENDS = ["sqlite", "postgresql"]
 
 

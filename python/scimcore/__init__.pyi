@@ -6,6 +6,7 @@
 
 # filters (RFC 7644 §3.4.2.2) and PATCH paths (§3.5.2)
 from .filter.ast import filter_to_json as filter_to_json
+from .filter.bind import bind as bind
 from .filter.compile import compile_filter as compile_filter
 from .filter.limits import FilterLimits as FilterLimits
 from .filter.parse import BACKEND as BACKEND

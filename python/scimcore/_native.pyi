@@ -1,4 +1,4 @@
-"""Type stubs for ``scimcore._native``, the compiled Rust core (``rust/src/python/``).
+"""Type stubs for ``scimcore._native``, the compiled Rust core (``rust/crates/python/``).
 
 Private: import the public names from :mod:`scimcore` instead. Positions are character offsets (``str``
 indices), codes are those of ``docs/filter-language.md``.
@@ -14,6 +14,7 @@ __all__ = [
     "DirectoryStore",
     "FilterPlan",
     "FilterSyntaxError",
+    "PlanNode",
     "SortPlan",
     "casefold",
     "datetime_micros",
@@ -52,17 +53,52 @@ class AstParser:
     def parse_path(self, text: object, limits: tuple[int, int, int] | None = None) -> PatchPath:
         """Parse a PATCH ``path`` into a :class:`PatchPath`; ``limits`` and errors as :meth:`parse_filter`."""
 
-# --- the in-memory directory store (rust/src/directory, binding rust/src/python/directory.rs) -------------
+# --- the in-memory directory store (rust/crates/directory, binding rust/crates/python/src/directory.rs) ---
 
 @final
 class FilterPlan:
-    """A filter plan parsed by :meth:`DirectoryStore.plan` (see ``scimcore._directory_plan``)."""
+    """A filter plan checked against a store's layout by :meth:`DirectoryStore.plan`."""
+
+@final
+class PlanNode:
+    """A node of a filter plan, as ``scimcore._directory_plan`` lowers a bound filter: slots and sub-attribute
+    indexes (``None``: the value-path element / no sub-attribute), an operator keyword, a converted literal."""
+
+    @staticmethod
+    def constant(value: bool) -> PlanNode: ...
+    @staticmethod
+    def all(terms: list[PlanNode]) -> PlanNode: ...
+    @staticmethod
+    def any(terms: list[PlanNode]) -> PlanNode: ...
+    @staticmethod
+    def negate(filter: PlanNode) -> PlanNode: ...
+    @staticmethod
+    def present(slot: int | None, sub: int | None) -> PlanNode: ...
+    @staticmethod
+    def element(slot: int, filter: PlanNode) -> PlanNode:
+        """One element of the complex attribute in ``slot`` satisfies ``filter`` (whose slots are ``None``)."""
+    @staticmethod
+    def text(slot: int | None, sub: int | None, op: str, text: str) -> PlanNode:
+        """A comparison with text, already folded unless the attribute is ``caseExact``."""
+    @staticmethod
+    def boolean(slot: int | None, sub: int | None, op: str, value: bool) -> PlanNode: ...
+    @staticmethod
+    def integer(slot: int | None, sub: int | None, op: str, value: int) -> PlanNode: ...
+    @staticmethod
+    def number(slot: int | None, sub: int | None, op: str, nearest: float, side: int) -> PlanNode:
+        """A number that is not a 64-bit integer: the nearest float and the sign of ``float - exact``."""
+    @staticmethod
+    def instant(slot: int | None, sub: int | None, op: str, micros: int) -> PlanNode:
+        """A dateTime, in microseconds since the epoch."""
 
 @final
 class SortPlan:
-    """A sort specification (``scimcore._directory_plan.sort_json``), parsed once."""
+    """A sort specification (RFC 7644 §3.4.2.3): ``kind`` is ``text``, ``number``, ``bool`` or ``datetime``;
+    ``primary`` the index of a complex attribute's ``primary`` sub-attribute."""
 
-    def __new__(cls, sort_json: str) -> SortPlan: ...
+    def __new__(
+        cls, slot: int, sub: int | None, primary: int | None, multi: bool, kind: str, descending: bool
+    ) -> SortPlan: ...
 
 @final
 class DirectoryStore:
@@ -72,8 +108,15 @@ class DirectoryStore:
     ``Uniqueness`` (duplicate ``id`` or unique value), ``NotFound``.
     """
 
-    def __new__(cls, layout_json: str) -> DirectoryStore: ...
-    def plan(self, plan_json: str) -> FilterPlan: ...
+    def __new__(
+        cls,
+        attrs: list[tuple[str | None, str, str, bool, bool, list]],
+        indexed: list[int],
+        unique: list[int],
+    ) -> DirectoryStore:
+        """An empty store for a layout: ``attrs`` as ``(extension URN, name, type, caseExact, multiValued,
+        sub-attributes)`` (slot ``i`` is ``attrs[i]``), the slots with an equality index, the unique ones."""
+    def plan(self, plan: PlanNode) -> FilterPlan: ...
     def add_many(self, docs: list[bytes]) -> None:
         """Add complete resources (JSON objects with an ``id``): all, or none when one is refused."""
     def replace(self, id: str, doc: bytes) -> None: ...

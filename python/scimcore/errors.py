@@ -53,7 +53,10 @@ class ScimError(Exception):
 
 
 class _PositionedError(ScimError):
-    """A syntax error: ``code`` names the kind (stable, snake_case), ``position`` is a character offset."""
+    """A filter or path error: ``code`` names the kind (stable, snake_case), ``position`` is a character offset
+    and ``span`` the ``(start, end)`` range at fault (docs/filter-language.md, "Errors")."""
+
+    span: tuple[int, int] | None = None
 
     def __init__(self, detail: str, *, position: int | None = None, code: str | None = None, **kw) -> None:
         super().__init__(detail, **kw)

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+import scimcore
+
 from .service_helpers import BASE, Client
 
 STORES = ("memory", "python", "sqlite", "postgresql")
-
-import scimcore
 
 
 @pytest.fixture(params=STORES)

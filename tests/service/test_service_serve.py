@@ -48,8 +48,10 @@ def _free_port() -> int:
 def test_serve_answers_over_http() -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from scimcore.cli import main; sys.exit(main())", "serve"]
-        + ["--port", str(port), "--token", "secret", "--demo-users", "3"],
+        [
+            *(sys.executable, "-c", "import sys; from scimcore.cli import main; sys.exit(main())", "serve"),
+            *("--port", str(port), "--token", "secret", "--demo-users", "3"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -13,6 +13,16 @@ parse_filter("a pr").path`` may be true. As the nodes are frozen and compared by
 
 ``Compare.value`` (the RFC's compValue) is ``str``, ``int``, ``decimal.Decimal`` (exact, as written),
 ``True``/``False`` or ``None``.
+
+Spans: every filter node a parser returns carries the ``(start, end)`` character span of its text in the input
+(``node.span``, from the fields ``start`` and ``end``; :func:`span_of`). Spans take no part in equality,
+hashing, ``str()``, ``repr()`` or the JSON encoding
+(:func:`filter_to_json` leaves them out, so parsed and hand-built trees encode alike), and a node built by
+hand has ``span`` ``None``. A
+comparison spans from its path to the end of ``pr`` or of its value, a value path from its path to ``]`` (or
+to the end of the Entra form's trailing comparison), ``not (...)`` from ``not`` to ``)``, an ``and``/``or``
+chain from its first term's start to its last term's end (a parenthesised term's span excludes the
+parentheses). ``AttrPath`` objects may be shared between trees and have no span.
 """
 
 from __future__ import annotations
@@ -23,19 +33,20 @@ from typing import Any, Union
 import msgspec
 
 __all__ = [
+    "COMPARE_OPS",
+    "And",
     "AttrPath",
     "Compare",
-    "Present",
-    "And",
-    "Or",
-    "Not",
-    "ValuePath",
     "Filter",
+    "Not",
+    "Or",
     "PatchPath",
-    "COMPARE_OPS",
-    "filter_to_json",
+    "Present",
+    "ValuePath",
     "filter_from_json",
+    "filter_to_json",
     "path_from_json",
+    "span_of",
 ]
 
 COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le")
@@ -56,14 +67,41 @@ class AttrPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 # msgspec applies ``kw_only=True`` only to the fields the class itself defines, so each node class repeats
 # it (``_Node`` has no fields): every node is built with keywords, e.g. ``Compare(path=..., op=..., value=...)``.
-class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node"):
+# ``start`` and ``end`` (the span) are the first two fields of every node; equality and hashing compare the
+# others (``eq=False`` turns msgspec's own off). Two ints cost a third of what a tuple would when parsing.
+class _Node(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="node", eq=False):
+    start: int | None = None
+    end: int | None = None
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """``(start, end)``: the character range of the node's text in its input, ``None`` if built by hand."""
+        if self.start is None or self.end is None:
+            return None
+        return (self.start, self.end)
+
     def __str__(self) -> str:
         from .printer import render_filter
 
         return render_filter(self)
 
+    def _compared(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__struct_fields__[2:])
 
-class Compare(_Node, kw_only=True, tag="compare"):
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._compared()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__[2:])
+        return f"{type(self).__name__}({fields})"
+
+
+class Compare(_Node, frozen=True, kw_only=True, tag="compare", eq=False):
     """``attrPath compareOp compValue``; ``op`` is lower case, one of :data:`COMPARE_OPS`."""
 
     path: AttrPath
@@ -71,38 +109,38 @@ class Compare(_Node, kw_only=True, tag="compare"):
     value: Any
 
 
-class Present(_Node, kw_only=True, tag="present"):
+class Present(_Node, frozen=True, kw_only=True, tag="present", eq=False):
     """``attrPath "pr"``."""
 
     path: AttrPath
 
 
-class And(_Node, kw_only=True, tag="and"):
+class And(_Node, frozen=True, kw_only=True, tag="and", eq=False):
     """``FILTER "and" FILTER ...`` (n-ary, at least two terms)."""
 
-    terms: tuple["Filter", ...]
+    terms: tuple[Filter, ...]
 
 
-class Or(_Node, kw_only=True, tag="or"):
+class Or(_Node, frozen=True, kw_only=True, tag="or", eq=False):
     """``FILTER "or" FILTER ...`` (n-ary, at least two terms)."""
 
-    terms: tuple["Filter", ...]
+    terms: tuple[Filter, ...]
 
 
-class Not(_Node, kw_only=True, tag="not"):
+class Not(_Node, frozen=True, kw_only=True, tag="not", eq=False):
     """``"not" "(" FILTER ")"``."""
 
-    filter: "Filter"
+    filter: Filter
 
 
-class ValuePath(_Node, kw_only=True, tag="valuePath"):
+class ValuePath(_Node, frozen=True, kw_only=True, tag="valuePath", eq=False):
     """``attrPath "[" valFilter "]"``: ``filter`` names sub-attributes of ``path`` and must hold for one element."""
 
     path: AttrPath
-    filter: "Filter"
+    filter: Filter
 
 
-Filter = Union[And, Or, Not, Compare, Present, ValuePath]
+Filter = Union[And, Or, Not, Compare, Present, ValuePath]  # noqa: UP007 - a runtime alias msgspec decodes
 
 
 class PatchPath(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -123,9 +161,26 @@ _filter_decoder = msgspec.json.Decoder(Filter, float_hook=Decimal)
 _path_decoder = msgspec.json.Decoder(PatchPath, float_hook=Decimal)
 
 
+def span_of(node) -> tuple[int, int] | None:
+    """The ``(start, end)`` character span of a parsed filter node in its input; ``None`` when built by hand."""
+    return getattr(node, "span", None)
+
+
 def filter_to_json(ast: Filter | PatchPath) -> bytes:
-    """The stable JSON encoding of an AST: tagged objects, decimals as JSON numbers, ``None`` fields omitted."""
-    return _encoder.encode(ast)
+    """The stable JSON encoding of an AST: tagged objects, decimals as JSON numbers, ``None`` fields and spans
+    omitted."""
+    plain = msgspec.to_builtins(ast, builtin_types=(Decimal,))
+    stack = [plain]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            if "node" in item:
+                item.pop("start", None)
+                item.pop("end", None)
+            stack.extend(item.values())
+        elif type(item) is tuple or type(item) is list:
+            stack.extend(item)
+    return _encoder.encode(plain)
 
 
 def filter_from_json(data: bytes | str) -> Filter:

@@ -1,12 +1,15 @@
-"""Filter and path syntax errors: stable codes, one message per code (RFC 7644 §3.4.2.2, §3.12).
+"""Filter and path errors: stable codes, one message template per code (RFC 7644 §3.4.2.2, §3.12).
 
-Both parser backends report ``(code, position)``; this module turns that into the exception, so that the
-two backends' errors are identical to the letter. See ``docs/filter-language.md`` for when each code applies.
+Syntax errors: both parser backends report ``(code, position)``; :func:`syntax_error` turns that into the
+exception, so that the two backends' errors are identical to the letter. Semantic errors (the filter does not
+fit the schema): :func:`filter_error` builds them in the bind step (:mod:`.bind`), with the code and the span of
+the AST node at fault. See ``docs/filter-language.md`` for when each code applies.
 """
 
 from __future__ import annotations
 
 from ..errors import InvalidFilter, InvalidPath
+from .ast import span_of
 
 MESSAGES: dict[str, str] = {
     "too_long": "the input is longer than the limit of {max_length} bytes",
@@ -28,6 +31,22 @@ MESSAGES: dict[str, str] = {
 PATH_START = "expected an attribute path"
 """``expected_filter`` where a PATCH path begins: a path is never a parenthesis or ``not``."""
 
+SEMANTIC_MESSAGES: dict[str, str] = {
+    "unknown_attribute": "{reason}",
+    "unknown_sub_attribute": "{path!r} is not a sub-attribute of {parent!r}",
+    "never_returned": "attribute {path!r} is never returned and cannot be used in a filter",
+    "not_complex": "{path!r} is not a complex attribute: brackets need sub-attributes to filter",
+    "whole_extension": "{path!r} names a whole extension: only pr, eq null and ne null apply",
+    "complex_without_value": "{path!r} is complex and has no 'value' sub-attribute to compare",
+    "operator_not_supported": "{path!r} is {kind}: the operator {op!r} does not apply to it",
+    "wrong_literal_type": "{path!r} is {kind}: compare it with {want}, not {got}",
+    "null_comparison": "null can only be compared with eq or ne, not {op!r}",
+    "uncomparable_type": "{path!r} has type {kind!r}, which filters cannot compare",
+    "unknown_operator": "the operator {op!r} is not supported",
+    "invalid_ast": "not a well-formed filter AST: {what}",
+}
+"""The semantic error codes (docs/filter-language.md, "Errors") and their message templates."""
+
 
 def syntax_error(code: str, position: int, text: str, *, path: bool = False, limits=None):
     """Build the ``InvalidFilter`` (or, for PATCH paths, ``InvalidPath``) for a syntax error."""
@@ -43,4 +62,34 @@ def syntax_error(code: str, position: int, text: str, *, path: bool = False, lim
     if position >= len(text) and code not in ("too_long", "invalid_character"):
         detail += " (end of input)"
     cls = InvalidPath if path else InvalidFilter
-    return cls(detail, position=position, code=code)
+    error = cls(detail, position=position, code=code)
+    error.span = (position, position)
+    return error
+
+
+def filter_error(code: str, node, **fields) -> InvalidFilter:
+    """The ``InvalidFilter`` of a semantic error ``code`` at ``node`` (its span, if it was parsed).
+
+    ``detail`` is the code's template filled with ``fields`` (``got`` is a literal, described in words); it
+    holds no position: ``position`` and ``span`` carry it.
+    """
+    if "got" in fields:
+        fields["got"] = describe(fields["got"])
+    template = SEMANTIC_MESSAGES.get(code) or MESSAGES[code]
+    span = span_of(node)
+    error = InvalidFilter(template.format(**fields), position=None if span is None else span[0], code=code)
+    error.span = span
+    return error
+
+
+def describe(value) -> str:
+    """A literal in words, for messages: ``null``, ``true``, ``the string 'x'``, ``the number 5``."""
+    if value is None:
+        return "null"
+    if type(value) is bool:
+        return "true" if value else "false"
+    if type(value) is str:
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
+        return f"the number {value}"
+    return f"a {type(value).__name__}"

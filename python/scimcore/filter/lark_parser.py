@@ -151,6 +151,11 @@ def _value(token: Token):
     return _LITERALS[kind]
 
 
+def _chain(cls, terms: list):
+    """An and/or chain, spanning from its first term's start to its last term's end (see :mod:`.ast`)."""
+    return cls(terms=tuple(terms), start=terms[0].start, end=terms[-1].end)
+
+
 class _Builder(Transformer):
     """RFC 7644 §3.4.2.2 AST from the grammar's reductions (tokens carry decoded values from the callbacks)."""
 
@@ -158,42 +163,47 @@ class _Builder(Transformer):
         return children[0]
 
     def or_expr(self, children):
-        return Or(terms=tuple(children[::2]))
+        return _chain(Or, children[::2])
 
     def and_expr(self, children):
-        return And(terms=tuple(children[::2]))
+        return _chain(And, children[::2])
 
     val_or = or_expr
     val_and = and_expr
 
     def not_group(self, children):
-        return Not(filter=children[2])
+        return Not(filter=children[2], start=children[0].start_pos, end=children[3].end_pos)
 
     def group(self, children):
         return children[1]
 
     def present(self, children):
-        path = children[0]
+        path, pr = children
         _state.get().count_comparison(path.start_pos)
-        return Present(path=path.value)
+        return Present(path=path.value, start=path.start_pos, end=pr.end_pos)
 
     def compare(self, children):
         path, op, value = children
         _state.get().count_comparison(path.start_pos)
-        return Compare(path=path.value, op=op.value.lower(), value=_value(value))
+        return Compare(
+            path=path.value, op=op.value.lower(), value=_value(value), start=path.start_pos, end=value.end_pos
+        )
 
     def value_path(self, children):
-        return ValuePath(path=children[0].value, filter=children[2])
+        start, end = children[0].start_pos, children[3].end_pos
+        return ValuePath(path=children[0].value, filter=children[2], start=start, end=end)
 
     def value_path_present(self, children):
-        sub = children[4]
+        sub, pr = children[4:6]
         _state.get().count_comparison(sub.start_pos)
-        return _entra(children[0], children[2], Present(path=AttrPath(name=sub.value[1:])))
+        trailing = Present(path=AttrPath(name=sub.value[1:]), start=sub.start_pos, end=pr.end_pos)
+        return _entra(children[0], children[2], trailing)
 
     def value_path_compare(self, children):
         sub, op, value = children[4:7]
         _state.get().count_comparison(sub.start_pos)
-        trailing = Compare(path=AttrPath(name=sub.value[1:]), op=op.value.lower(), value=_value(value))
+        path = AttrPath(name=sub.value[1:])
+        trailing = Compare(path=path, op=op.value.lower(), value=_value(value), start=sub.start_pos, end=value.end_pos)
         return _entra(children[0], children[2], trailing)
 
     def path_attr(self, children):
@@ -208,7 +218,9 @@ class _Builder(Transformer):
 
 def _entra(path: Token, inner: Filter, trailing: Filter) -> ValuePath:
     """The Entra ID form ``attr[f].sub op v`` means ``attr[f and sub op v]``."""
-    return ValuePath(path=path.value, filter=and_also(inner, trailing))
+    end = trailing.end
+    both = and_also(inner, trailing, inner.start, end)
+    return ValuePath(path=path.value, filter=both, start=path.start_pos, end=end)
 
 
 # --- the Lark object, built once ------------------------------------------------------------------------------

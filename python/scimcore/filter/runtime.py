@@ -1,18 +1,16 @@
 """Helpers that compiled filter predicates call while evaluating resources (RFC 7644 §3.4.2.2).
 
 Everything here takes a value straight out of a JSON-shaped resource, whatever its type, and never raises:
-a value of the wrong type is simply "no match" (SEMANTICS "Evaluation").
+a value of the wrong type is simply "no match" (docs/semantics.md §Evaluation).
 
-- :func:`is_present` — the ``pr`` rule (J7): not ``None``, ``""``, ``[]``, nor a complex value whose
-  sub-attributes are all absent or empty.
+- :func:`is_present` — the ``pr`` rule (docs/semantics.md §Evaluation), judged on the JSON value's shape.
 - :func:`instant` — an xsd:dateTime string (or a ``datetime``) as an aware instant, or ``None``.
-- the schemaless helpers (``resource_type=None``): case-insensitive key lookup and value flattening.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..datetimes import parse_datetime
@@ -20,40 +18,45 @@ from ..datetimes import parse_datetime
 __all__ = [
     "ABSENT",
     "NUMBER_TYPES",
-    "is_present",
     "instant",
-    "lookup",
-    "schemaless_values",
-    "schemaless_elements",
+    "is_present",
 ]
 
 NUMBER_TYPES = frozenset((int, float, Decimal))
 """The JSON number types of a resource value (``bool`` is deliberately not one)."""
 
-ABSENT = (None, "", [])
-"""Values that are "not present" for a simple attribute (RFC 7643 §2.5, J7, J49); compared with ``in``."""
+ABSENT: tuple = (None, "", [])
+"""The scalar values that are "not present" (RFC 7643 §2.5), and ``[]``; compared with ``in``."""
 
-_UTC = timezone.utc
-_MAX_DEPTH = 4  # resource -> attribute -> element -> sub-attribute: deeper values are not SCIM data
+_UTC = UTC
+MAX_NESTING = 256
+"""How deep :func:`is_present` looks into nested objects and arrays."""
 _XSD_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?\Z", re.ASCII)
 _fromisoformat = datetime.fromisoformat
 _SIGNS = ("+", "-")
 
 
-def is_present(value, _depth: int = 0) -> bool:
-    """The ``pr`` rule (RFC 7644 §3.4.2.2 Table 3, J7): a non-empty value, or a node with a non-empty value."""
-    if value is None or value == "":
-        return False
-    kind = type(value)
-    if kind is list or kind is dict:
-        if _depth >= _MAX_DEPTH:
-            return bool(value)
-        items = value.values() if kind is dict else value
-        for item in items:
-            if is_present(item, _depth + 1):
-                return True
-        return False
-    return True
+def is_present(value) -> bool:
+    """The ``pr`` rule (RFC 7644 §3.4.2.2 Table 3, docs/semantics.md §Evaluation), whatever the declared type: a
+    value is absent when it is ``None`` or ``""``, or an object or array all of whose members are absent by the
+    same rule (so ``[]``, ``{}``, ``[{}]`` and ``{"value": ""}`` are absent).
+
+    Iterative; below :data:`MAX_NESTING` levels (no JSON document nests so deep; a self-referencing dict
+    would) a non-empty container counts as present."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is dict or kind is list:
+            if depth >= MAX_NESTING:
+                if item:
+                    return True
+                continue
+            members = item.values() if kind is dict else item
+            stack.extend((member, depth + 1) for member in members)
+        elif item is not None and item != "":
+            return True
+    return False
 
 
 def instant(value) -> datetime | None:
@@ -68,7 +71,7 @@ def instant(value) -> datetime | None:
     if type(value) is str:
         length = len(value)
         if not (
-            (length == 20 and value[19] == "Z" or length == 25 and value[22] == ":" and value[19] in _SIGNS)
+            ((length == 20 and value[19] == "Z") or (length == 25 and value[22] == ":" and value[19] in _SIGNS))
             and value[10] == "T"
             and value[4] == "-"
             and value[7] == "-"
@@ -88,66 +91,3 @@ def instant(value) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=_UTC)
     return None
-
-
-# -- schemaless evaluation (resource_type=None) -----------------------------------------------------------
-
-
-def lookup(container, name: str):
-    """``container[name]`` with the name matched case-insensitively; ``None`` when absent or not an object."""
-    if type(container) is not dict:
-        return None
-    value = container.get(name)
-    if value is not None or name in container:
-        return value
-    folded = name.casefold()
-    for key, item in container.items():
-        if type(key) is str and key.casefold() == folded:
-            return item
-    return None
-
-
-def _scope(resource, uri: str | None):
-    """The object a URN-qualified name lives in: the extension object keyed by the URN, else the resource."""
-    if uri is None:
-        return resource
-    extension = lookup(resource, uri)
-    return extension if type(extension) is dict else resource
-
-
-def schemaless_raw(resource, uri: str | None, name: str, sub: str | None):
-    """The raw value at ``[uri:]name[.sub]``: for a sub-attribute of a list of objects, the list of values."""
-    value = lookup(_scope(resource, uri), name)
-    if sub is None:
-        return value
-    if type(value) is list:
-        return [lookup(item, sub) for item in value if type(item) is dict]
-    return lookup(value, sub)
-
-
-def schemaless_values(resource, uri: str | None, name: str, sub: str | None) -> list:
-    """The scalar values a comparison on ``[uri:]name[.sub]`` looks at (lists flattened one level).
-
-    An object compared without a sub-attribute contributes its ``value`` member (J5).
-    """
-    raw = schemaless_raw(resource, uri, name, sub)
-    items = raw if type(raw) is list else (raw,)
-    out = []
-    for item in items:
-        if type(item) is dict:
-            item = lookup(item, "value")
-        if type(item) is list:
-            out.extend(x for x in item if type(x) is not dict and type(x) is not list)
-        elif item is not None:
-            out.append(item)
-    return out
-
-
-def schemaless_elements(resource, uri: str | None, name: str) -> list:
-    """The objects a value path ``[uri:]name[...]`` tests: the elements of a list, or a single object."""
-    value = lookup(_scope(resource, uri), name)
-    if type(value) is dict:
-        return [value]
-    if type(value) is list:
-        return [item for item in value if type(item) is dict]
-    return []

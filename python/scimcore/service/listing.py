@@ -191,7 +191,7 @@ class Listing:
         totals = [stores[name].search(filter=query.filter, count=0).total_results for name in types]
         resources: list[dict[str, Any]] = []
         offset = 0  # resources of the types before this one
-        for name, total in zip(types, totals):
+        for name, total in zip(types, totals, strict=True):
             first = max(start - 1 - offset, 0)  # 0-based index of the first wanted in this type
             wanted = min(size - len(resources), total - first)
             if wanted > 0:

@@ -50,7 +50,7 @@ class Route:
 def split_target(target: str) -> tuple[str, list[str], dict[str, str]]:
     """``path?query`` → the path, its decoded segments (no empty ones) and the query parameters."""
     path, _, query = target.partition("?")
-    segments = [unquote(part) for part in path.split("/") if part]
+    segments = [unquote(part) if "%" in part else part for part in path.split("/") if part]
     return path, segments, parse_query(query) if query else {}
 
 
@@ -84,7 +84,7 @@ class Router:
 
     def route(self, segments: list[str]) -> Route:
         """The endpoint the path segments name; ``NotFound`` (404) for anything else."""
-        if segments and _VERSION.fullmatch(segments[0]):
+        if segments and segments[0][:1] in ("v", "V") and _VERSION.fullmatch(segments[0]):
             if segments[0].lower() != "v2":
                 raise ScimError(f"unsupported SCIM protocol version {segments[0]!r}", scim_type="invalidVers")
             segments = segments[1:]

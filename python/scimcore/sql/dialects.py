@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import InvalidFilter
 
-__all__ = ["Node", "Dialect", "SQLite", "PostgreSQL", "DIALECTS", "check_key", "check_identifier"]
+__all__ = ["DIALECTS", "Dialect", "Node", "PostgreSQL", "SQLite", "check_identifier", "check_key"]
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9$_.:\-]+\Z")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -43,7 +43,7 @@ class Node:
     keys: tuple[str, ...] = ()
     element: bool = False
 
-    def child(self, key: str) -> "Node":
+    def child(self, key: str) -> Node:
         return Node(self.root, (*self.keys, check_key(key)), self.element)
 
 
@@ -65,6 +65,18 @@ class Dialect:
         """``(from_item, order_expr)``: the array's elements as rows named ``alias``, and their array order."""
         raise NotImplementedError
 
+    def number(self, node: Node) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def is_true(self, node: Node) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def is_false(self, node: Node) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def bool_key(self, node: Node) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def is_string(self, node: Node) -> str:
         return f"{self.json_type(node)} = '{self.STRING}'"
 
@@ -73,6 +85,11 @@ class Dialect:
 
     def is_array(self, node: Node) -> str:
         return f"{self.json_type(node)} = 'array'"
+
+    def non_empty(self, node: Node, alias: str) -> str:  # pragma: no cover - abstract
+        """``pr`` on the node's value (docs/semantics.md §Evaluation): some scalar in it, at any depth, is neither
+        ``null`` nor ``""``; ``alias`` names the rows of the walk."""
+        raise NotImplementedError
 
 
 class SQLite(Dialect):
@@ -115,12 +132,26 @@ class SQLite(Dialect):
         source = f"json_each({self._container(node)}, '{self.path(node.keys)}') AS {alias}"
         return source, f"{alias}.key"
 
+    def non_empty(self, node: Node, alias: str) -> str:
+        scalar = f"{alias}.type NOT IN ('null', 'object', 'array') AND ({alias}.type <> 'text' OR {alias}.atom <> '')"
+        if node.element and not node.keys:  # an array element: json_each gives containers as JSON text
+            walk = f"EXISTS (SELECT 1 FROM json_tree({node.root}.value) AS {alias} WHERE {scalar})"
+            return (
+                f"(CASE {node.root}.type WHEN 'null' THEN 0 WHEN 'text' THEN {node.root}.value <> '' "
+                f"WHEN 'object' THEN {walk} WHEN 'array' THEN {walk} ELSE 1 END)"
+            )
+        source = f"json_tree({self._container(node)}, '{self.path(node.keys)}') AS {alias}"
+        return f"EXISTS (SELECT 1 FROM {source} WHERE {scalar})"
+
     def bool_key(self, node: Node) -> str:
         t = self.json_type(node)
         return f"CASE {t} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
 
     def string_key(self, node: Node) -> str:
         return self.text(node)
+
+
+_PG_NON_EMPTY = 'strict $.** ? (@.type() == "number" || @.type() == "boolean" || @.type() == "string" && @ != "")'
 
 
 class PostgreSQL(Dialect):
@@ -157,6 +188,9 @@ class PostgreSQL(Dialect):
         j = self.jsonb(node)
         source = f"jsonb_array_elements(CASE WHEN jsonb_typeof({j}) = 'array' THEN {j} END) WITH ORDINALITY AS {alias}"
         return source, f"{alias}.ordinality"
+
+    def non_empty(self, node: Node, alias: str) -> str:
+        return f"COALESCE(jsonb_path_exists({self.jsonb(node)}, '{_PG_NON_EMPTY}'), false)"
 
     def bool_key(self, node: Node) -> str:
         return f"(CASE jsonb_typeof({self.jsonb(node)}) WHEN 'boolean' THEN ({self.jsonb(node)})::boolean END)"

@@ -1,14 +1,16 @@
-"""SCIM filters and sort keys as SQL over JSON documents (RFC 7644 §3.4.2.2, §3.4.2.3; SEMANTICS "Evaluation").
+"""SCIM filters and sort keys as SQL over JSON documents (RFC 7644 §3.4.2.2, §3.4.2.3; docs/semantics.md §Evaluation).
 
 :func:`to_sql` turns a filter into a ``WHERE`` condition and its bound parameters, for resources stored as
-JSON documents in one column (SQLite JSON1 text, PostgreSQL ``jsonb``). The translation is schema-aware and
-follows the in-memory evaluator rule by rule:
+JSON documents in one column (SQLite JSON1 text, PostgreSQL ``jsonb``). It is a lowering of the bound filter
+(:func:`scimcore.filter.bind.bind`: paths resolved, literals converted, every error raised there, as in
+``compile_filter``), so it follows the in-memory evaluator rule by rule:
 
-- a comparison on a multi-valued attribute is ``EXISTS`` over its elements; ``ne`` is ``NOT (eq)`` (J6), so it
+- a comparison on a multi-valued attribute is ``EXISTS`` over its elements; ``ne`` is ``NOT (eq)``, so it
   also holds when the attribute is absent; a value path needs one element to satisfy the whole bracket;
-- a comparison on a complex attribute without a sub-attribute compares its ``value`` sub-attribute (J5);
-- ``pr`` is false for missing, ``null``, ``""``, ``[]`` and complex values without a non-empty
-  sub-attribute (J7); ``eq null`` is "not present", ``ne null`` is "present" (J8);
+- a comparison on a complex attribute without a sub-attribute compares its ``value`` sub-attribute;
+- ``pr`` judges emptiness on the JSON value's shape, whatever the declared type: missing, ``null``, ``""``, and
+  objects or arrays with nothing non-empty in them are absent; ``eq null`` is "not present", ``ne null``
+  "present";
 - every comparison checks the JSON type of the stored value, so a value of the wrong type never matches;
 - strings compare by code point (``COLLATE "C"`` on PostgreSQL), case-insensitively unless ``caseExact``;
 - dateTimes compare as instants; numbers as numbers (integers and decimals mix).
@@ -26,29 +28,33 @@ folds case with ``lower()``: the one place where SQL may differ from the evaluat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from ..datetimes import parse_datetime
 from ..errors import InvalidFilter, ScimError
-from ..filter.ast import COMPARE_OPS, And, AttrPath, Compare, Not, Or, Present, ValuePath
+from ..filter.ast import And, AttrPath, Compare, Filter, Not, Or, ValuePath
+from ..filter.ast import Present as AstPresent
+from ..filter.bind import STRING_TYPES, AllOf, AnyOf, Bound, Comparison, Negation, Present, Target, bind
 from ..schema.model import AttributeDef
 from .dialects import DIALECTS, Dialect, Node, check_identifier
-from .document import fold, instant_text
+from .document import instant_text
 
-__all__ = ["to_sql", "order_by_sql"]
+if TYPE_CHECKING:
+    from ..schema.registry import SchemaRegistry
+
+__all__ = ["order_by_sql", "to_sql"]
 
 _ORDERING = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-_STRINGS = ("string", "reference", "binary")
 _INT64 = (-(2**63), 2**63 - 1)
 
 
 def to_sql(
-    filter,
+    filter: str | Filter,
     resource_type: str | None = "User",
     dialect: str = "sqlite",
     column: str = "data",
-    registry=None,
+    registry: SchemaRegistry | None = None,
     *,
     folded: bool = False,
 ) -> tuple[str, list]:
@@ -59,11 +65,11 @@ def to_sql(
     that does not parse, does not fit the schema, or cannot be translated.
     """
     translator = _Translator.create(resource_type, dialect, column, registry, folded)
-    ast = _parse(filter)
+    bound = bind(_parse(filter), translator.resource_type, translator.registry)
     try:
-        sql = translator.filter(ast, Node(translator.column), None)
+        sql = translator.filter(bound, Node(translator.column))
     except RecursionError:
-        raise InvalidFilter("the filter is nested too deeply to translate") from None
+        raise InvalidFilter("the filter is nested too deeply to translate", code="too_deep") from None
     return sql, translator.params
 
 
@@ -97,9 +103,9 @@ def _parse(filter):
         from ..filter.parse import parse_filter
 
         return parse_filter(filter)
-    if isinstance(filter, (And, Or, Not, Compare, Present, ValuePath)):
+    if isinstance(filter, (And, Or, Not, Compare, AstPresent, ValuePath)):
         return filter
-    raise InvalidFilter("a filter must be filter text or a parsed filter")
+    raise InvalidFilter("a filter must be a string or a filter AST", code="expected_filter", position=0)
 
 
 def _parse_sort(sort_by) -> AttrPath:
@@ -111,7 +117,7 @@ def _parse_sort(sort_by) -> AttrPath:
         ast = parse_filter(f"{sort_by} pr")
     except ScimError:
         raise InvalidFilter(f"sortBy {sort_by!r} is not an attribute path") from None
-    if not isinstance(ast, Present):
+    if not isinstance(ast, AstPresent):
         raise InvalidFilter(f"sortBy {sort_by!r} is not an attribute path")
     return ast.path
 
@@ -129,7 +135,7 @@ class _Translator:
         self._aliases = 0
 
     @classmethod
-    def create(cls, resource_type, dialect, column, registry, folded) -> "_Translator":
+    def create(cls, resource_type, dialect, column, registry, folded) -> _Translator:
         found = DIALECTS.get(dialect) if isinstance(dialect, str) else None
         if found is None:
             raise InvalidFilter(f"unknown SQL dialect {dialect!r}: expected 'sqlite' or 'postgresql'")
@@ -171,127 +177,56 @@ class _Translator:
             return self._exists(child, lambda element: self._reach(element, rest, leaf))
         return self._reach(child, rest, leaf)
 
-    def _resolve(self, path: AttrPath, scope: AttributeDef | None):
-        """``(steps, target)`` of a path at the top level (``scope is None``) or inside a value path."""
-        if scope is not None:
-            sub = scope.sub(path.name) if path.uri is None and path.sub is None else None
-            if sub is None:
-                raise InvalidFilter(f"{path} is not a sub-attribute of {scope.name!r}")
-            steps, target = [(sub.name, sub)], sub
-        else:
-            found = self.registry.resolve(self.resource_type, path.name, path.uri, path.sub)
-            steps = [(found.extension, None)] if found.extension else []
-            target = found.target
-            if found.attribute is not None:
-                steps.append((found.attribute.name, found.attribute))
-            if found.sub is not None:
-                steps.append((found.sub.name, found.sub))
-        if target is not None and (
-            target.returned == "never" or any(a is not None and a.returned == "never" for _, a in steps)
+    def _sort_steps(self, path: AttrPath):
+        """``(steps, target)`` of a ``sortBy`` path."""
+        found = self.registry.resolve(self.resource_type, path.name, path.uri, path.sub)
+        target = Target(found.extension, found.attribute, found.sub)
+        definition = target.definition
+        if definition is not None and (
+            definition.returned == "never" or (found.attribute is not None and found.attribute.returned == "never")
         ):
-            raise InvalidFilter(f"{path} is never returned and cannot be filtered")
-        return steps, target
+            raise InvalidFilter(f"{path} is never returned and cannot be sorted by")
+        return _steps(target), definition
 
-    # -- filters --------------------------------------------------------------------------------------------
+    # -- filters: the lowering of a bound filter ------------------------------------------------------------
 
-    def filter(self, node, at: Node, scope: AttributeDef | None) -> str:
-        match node:
-            case And(terms=[_, _, *_] as terms):
-                return "(" + " AND ".join(self.filter(t, at, scope) for t in terms) + ")"
-            case Or(terms=[_, _, *_] as terms):
-                return "(" + " OR ".join(self.filter(t, at, scope) for t in terms) + ")"
-            case Not(filter=inner):
-                return f"(({self.filter(inner, at, scope)}) IS NOT TRUE)"
-            case Present(path=AttrPath() as path):
-                steps, target = self._resolve(path, scope)
-                return self._present(at, steps, target)
-            case Compare(path=AttrPath() as path, op=str() as op, value=value):
-                return self._compare(at, scope, path, op, value)
-            case ValuePath(path=AttrPath() as path, filter=inner):
-                if scope is not None:
-                    raise InvalidFilter("a value path cannot be nested inside another value path")
-                steps, target = self._resolve(path, None)
-                if target is None or not target.is_complex or path.sub is not None:
-                    raise InvalidFilter(f"the value path {path}[...] needs a complex attribute")
-                return self._reach(at, steps, lambda element: self.filter(inner, element, target))
-        raise InvalidFilter(f"not a well-formed filter node: {type(node).__name__}")
+    def filter(self, node: Bound, at: Node) -> str:
+        if isinstance(node, AllOf):
+            return "(" + " AND ".join(self.filter(t, at) for t in node.terms) + ")"
+        if isinstance(node, AnyOf):
+            return "(" + " OR ".join(self.filter(t, at) for t in node.terms) + ")"
+        if isinstance(node, Negation):
+            return f"(({self.filter(node.filter, at)}) IS NOT TRUE)"
+        target = node.target
+        if not isinstance(target, Target):
+            raise InvalidFilter("SQL translation is schema-aware: a resource type is required")
+        if isinstance(node, Present):
+            return self._reach(at, _steps(target), self._non_empty)
+        if isinstance(node, Comparison):
+            return self._reach(at, _steps(target), self._leaf(node))
+        return self._reach(at, _steps(target), lambda element: self.filter(node.filter, element))
 
-    def _present(self, at: Node, steps, target: AttributeDef | None) -> str:
-        return self._reach(at, steps, lambda n: self._non_empty(n, target))
+    def _non_empty(self, node: Node) -> str:
+        """``pr`` on one value: judged on its JSON shape (docs/semantics.md §Evaluation)."""
+        return self.dialect.non_empty(node, self._alias())
 
-    def _non_empty(self, node: Node, attr: AttributeDef | None) -> str:
-        """J7: the node holds a value that is not null, ``""``, ``[]``, or a complex value with nothing in it."""
-        d = self.dialect
-        if attr is None:  # a whole extension object: present if any of its attributes is
-            urn = node.keys[-1]
-            attributes = self.registry.schema(urn).attributes.values()
-            return self._any_present(node, list(attributes))
-        if attr.is_complex:
-            return self._any_present(node, list(attr.sub_attributes.values()))
-        t = d.json_type(node)
-        return f"({t} <> 'null' AND ({t} <> '{d.STRING}' OR {d.text(node)} <> '') AND {t} <> 'array')"
-
-    def _any_present(self, node: Node, attributes: list[AttributeDef]) -> str:
-        checks = [self._present(node, [(a.name, a)], a) for a in attributes]
-        inner = " OR ".join(checks) if checks else "1 = 0"
-        return f"({self.dialect.json_type(node)} = 'object' AND ({inner}))"
-
-    def _compare(self, at: Node, scope, path: AttrPath, op: str, value) -> str:
-        if op not in COMPARE_OPS:
-            raise InvalidFilter(f"the operator {op!r} is not supported")
-        steps, target = self._resolve(path, scope)
-        if target is None:
-            if value is None and op in ("eq", "ne"):
-                present = self._present(at, steps, None)
-                return present if op == "ne" else f"(({present}) IS NOT TRUE)"
-            raise InvalidFilter(f"{path} names a whole extension: only pr, eq null and ne null apply")
-        if value is None:
-            if op not in ("eq", "ne"):
-                raise InvalidFilter(f"null can only be compared with eq or ne, not {op}")
-            present = self._present(at, steps, target)
-            return present if op == "ne" else f"(({present}) IS NOT TRUE)"
-        if target.is_complex:
-            value_sub = target.sub("value")
-            if value_sub is None:
-                raise InvalidFilter(f"{path} is complex and has no 'value' sub-attribute to compare")
-            steps, target = [*steps, (value_sub.name, value_sub)], value_sub
-        leaf = self._leaf(target, "eq" if op == "ne" else op, value, path)
-        condition = self._reach(at, steps, leaf)
-        return f"(({condition}) IS NOT TRUE)" if op == "ne" else condition
-
-    def _leaf(self, attr: AttributeDef, op: str, value, path: AttrPath) -> Callable[[Node], str]:
-        """Check the operator and literal against the attribute type; the comparison on one scalar node."""
-        kind = attr.type
-        if op in ("gt", "ge", "lt", "le") and kind in ("boolean", "binary"):
-            raise InvalidFilter(f"{op} cannot compare the {kind} attribute {path}")
-        if op in ("co", "sw", "ew") and kind not in _STRINGS:
-            raise InvalidFilter(f"{op} applies to strings, not to the {kind} attribute {path}")
-        if kind in _STRINGS:
-            if not isinstance(value, str):
-                raise InvalidFilter(f"{path} is a {kind}: compare it with a string")
-            return self._string_leaf(op, value, attr.case_exact)
+    def _leaf(self, node: Comparison) -> Callable[[Node], str]:
+        """The comparison on one scalar node (the literal is converted by the bind step)."""
+        kind, op, value = node.kind, node.op, node.value
+        if kind == "string":
+            return self._string_leaf(op, value, not node.fold)
         if kind == "dateTime":
-            instant = parse_datetime(value)
-            if instant is None:
-                raise InvalidFilter(f"{path} is a dateTime: compare it with an xsd:dateTime string")
-            return self._datetime_leaf(op, instant)
-        if kind in ("integer", "decimal"):
-            if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
-                raise InvalidFilter(f"{path} is a number: compare it with a number")
+            return self._datetime_leaf(op, value)
+        if kind == "number":
             return self._number_leaf(op, value)
-        if kind == "boolean":
-            if not isinstance(value, bool):
-                raise InvalidFilter(f"{path} is a boolean: compare it with true or false")
-            check = self.dialect.is_true if value else self.dialect.is_false
-            return check
-        raise InvalidFilter(f"{path}: attributes of type {kind} cannot be compared")
+        return self.dialect.is_true if value else self.dialect.is_false
 
-    def _string_leaf(self, op: str, value: str, case_exact: bool) -> Callable[[Node], str]:
+    def _string_leaf(self, op: str, literal: str, case_exact: bool) -> Callable[[Node], str]:
+        """``literal`` is already folded unless ``case_exact`` (the bind step)."""
         d = self.dialect
         pg = d.name == "postgresql"
-        if pg and "\x00" in value:
-            raise InvalidFilter("PostgreSQL text cannot hold the character U+0000")
-        literal = value if case_exact else fold(value)
+        if pg and "\x00" in literal:
+            raise InvalidFilter("PostgreSQL text cannot hold the character U+0000", code="not_translatable")
 
         def leaf(node: Node) -> str:
             text = d.text(node)
@@ -327,9 +262,11 @@ class _Translator:
         def leaf(node: Node) -> str:
             if self.folded:
                 collate = ' COLLATE "C"' if d.name == "postgresql" else ""
-                return f"({d.is_string(node)} AND {d.text(node)}{collate} {sql_op} {self.param(instant_text(instant), 'text')})"
+                param = self.param(instant_text(instant), "text")
+                return f"({d.is_string(node)} AND {d.text(node)}{collate} {sql_op} {param})"
             if d.name == "sqlite":
-                return f"({d.is_string(node)} AND scim_instant({d.text(node)}) {sql_op} {self.param(instant_text(instant))})"
+                param = self.param(instant_text(instant))
+                return f"({d.is_string(node)} AND scim_instant({d.text(node)}) {sql_op} {param})"
             parsed = _pg_instant(d.text(node))
             return f"({d.is_string(node)} AND {parsed} {sql_op} {self.param(instant, 'timestamptz')})"
 
@@ -350,7 +287,7 @@ class _Translator:
 
     def sort_key(self, path: AttrPath) -> str:
         """A typed SQL expression for the sort value of each row (``NULL`` when the resource has none)."""
-        steps, target = self._resolve(path, None)
+        steps, target = self._sort_steps(path)
         if target is None:
             raise InvalidFilter(f"cannot sort by the whole extension {path}")
         if target.is_complex:
@@ -382,11 +319,11 @@ class _Translator:
     def _scalar_key(self, node: Node, target: AttributeDef) -> str:
         d = self.dialect
         kind = target.type
-        if kind in _STRINGS or kind == "dateTime":
+        if kind in STRING_TYPES or kind == "dateTime":
             text = d.text(node)
             if kind == "dateTime" and not self.folded:
                 text = f"scim_instant({text})" if d.name == "sqlite" else _pg_instant(text)
-            elif kind in _STRINGS and not target.case_exact and not self.folded:
+            elif kind in STRING_TYPES and not target.case_exact and not self.folded:
                 text = f"lower({text})" if d.name == "postgresql" else f"scim_fold({text})"
             text_key = d.name == "postgresql" and (kind != "dateTime" or self.folded)
             return f"(CASE WHEN {d.is_string(node)} AND {d.text(node)} <> '' THEN {text} END)" + (
@@ -397,6 +334,16 @@ class _Translator:
         if kind == "boolean":
             return d.bool_key(node)
         raise InvalidFilter(f"cannot sort by attributes of type {kind}")
+
+
+def _steps(target: Target) -> list[tuple[str, AttributeDef | None]]:
+    """The keys from a resource (or a value-path element) to the target, each with its definition."""
+    steps: list[tuple[str, AttributeDef | None]] = [(target.extension, None)] if target.extension else []
+    if target.attribute is not None:
+        steps.append((target.attribute.name, target.attribute))
+    if target.sub is not None:
+        steps.append((target.sub.name, target.sub))
+    return steps
 
 
 def _pg_instant(text: str) -> str:

@@ -317,7 +317,11 @@ class StoreFront:
         )
         projection = self._projection(params.attributes, params.excluded_attributes)
         total, page = self._backend.query(params)
-        resources = [projection.apply(resource) for resource in page]
+        if params.attributes is None and params.excluded_attributes is None:
+            plain = self._plain()  # the backends' results are copies: as they are when nothing would change
+            resources = [r if _returned_as_is(r, plain) else projection.apply(r) for r in page]
+        else:
+            resources = [projection.apply(resource) for resource in page]
         return ListResponse(
             total_results=total, start_index=params.start, items_per_page=len(resources), resources=resources
         )
@@ -370,7 +374,10 @@ class StoreFront:
         """A JSON-shaped copy of a resource given as a dict, JSON bytes/str or a resource Struct; validated when
         the store validates; its readOnly attributes dropped unless ``keep_read_only`` (imports)."""
         resource = self._checked(_as_dict(resource))
-        if keep_read_only or not any(key.lower() in self._read_only_keys() for key in resource):
+        if keep_read_only:
+            return resource
+        read_only = self._read_only_keys()
+        if not any(key.lower() in read_only for key in resource):
             return resource  # nothing readOnly in it (a copy already)
         return _without_read_only(resource, self._definitions())
 

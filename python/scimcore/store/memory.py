@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 
 from .._directory_plan import build_layout
-from ..errors import InvalidFilter, Uniqueness
-from ..filter.ast import And, Compare, Or
+from ..errors import Uniqueness
+from ..filter.bind import AllOf, AnyOf, Comparison, Target
 from ..filter.compile import compile_filter
 from ..policy import Policy
 from ..query import QueryParameters, page
@@ -138,9 +138,11 @@ class MemoryBackend:
         return len(self._resources)
 
     def query(self, params: QueryParameters) -> tuple[int, list[dict]]:
-        ast = None if params.filter is None else compile_filter(params.filter, self.resource_type, self.registry).ast
+        bound = (
+            None if params.filter is None else compile_filter(params.filter, self.resource_type, self.registry).bound
+        )
         with self._lock:
-            candidates = self._candidates(ast)
+            candidates = self._candidates(bound)
         total, selected = page(
             candidates, params, resource_type=self.resource_type, registry=self.registry, policy=self.policy
         )
@@ -150,32 +152,32 @@ class MemoryBackend:
         """Heap bytes held (only the native memory counts them)."""
         return None
 
-    def _candidates(self, ast: Any) -> list[dict]:
+    def _candidates(self, bound: Any) -> list[dict]:
         """The resources a search needs to look at (a superset of the matches), in insertion order."""
-        ids = None if ast is None else self._candidate_ids(ast)
+        ids = None if bound is None else self._candidate_ids(bound)
         if ids is None:
             return list(self._resources.values())
         return [self._resources[rid] for rid in sorted(ids, key=self._position.__getitem__)]
 
-    def _candidate_ids(self, ast: Any) -> set | None:
-        if isinstance(ast, Compare) and ast.op == "eq" and type(ast.value) is str and ast.path.sub is None:
-            try:
-                found = self.registry.resolve(
-                    self.resource_type, ast.path.name, ast.path.uri, None, error=InvalidFilter
-                )
-            except InvalidFilter:
-                return None
-            if found.extension is None and found.attribute is not None:
-                index = self._indexed.get(found.attribute.name.lower())
+    def _candidate_ids(self, bound: Any) -> set | None:
+        if isinstance(bound, Comparison) and bound.op == "eq" and bound.kind == "string":
+            target = bound.target
+            if (
+                isinstance(target, Target)
+                and target.attribute is not None
+                and target.extension is None
+                and target.sub is None
+            ):
+                index = self._indexed.get(target.attribute.name.lower())
                 if index is not None:
-                    return set(index.get(ast.value.casefold(), ()))
+                    return set(index.get(bound.value.casefold(), ()))
             return None
-        if isinstance(ast, And):
-            sets = [s for s in map(self._candidate_ids, ast.terms) if s is not None]
+        if isinstance(bound, AllOf):
+            sets = [s for s in map(self._candidate_ids, bound.terms) if s is not None]
             return min(sets, key=len) if sets else None
-        if isinstance(ast, Or):
+        if isinstance(bound, AnyOf):
             union: set = set()
-            for term in ast.terms:
+            for term in bound.terms:
                 found = self._candidate_ids(term)
                 if found is None:
                     return None

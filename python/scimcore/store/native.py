@@ -1,4 +1,4 @@
-"""The native memory of ``scimcore.Directory`` (``scimcore._native.DirectoryStore``, ``rust/src/directory``).
+"""The native memory of ``scimcore.Directory`` (``scimcore._native.DirectoryStore``, ``rust/crates/directory``).
 
 Each resource is kept as its compact JSON (decoded only when it is returned) plus a tree of its values (strings
 pre-folded unless ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path
@@ -19,11 +19,13 @@ from typing import Any
 
 import msgspec
 
-from .._directory_plan import build_layout, plan_json, sort_json
+from .._directory_plan import build_layout, match_all, plan_node, sort_plan
 from ..errors import ScimError, Uniqueness
 from ..filter.ast import filter_to_json
+from ..filter.bind import bind
 from ..filter.compile import compile_filter
 from ..filter.lru import LruCache
+from ..filter.parse import parse_filter
 from ..policy import Policy
 from ..query import QueryParameters, resolve_sort
 from .front import id_taken, taken, version_of
@@ -31,7 +33,6 @@ from .front import id_taken, taken, version_of
 __all__ = ["NativeBackend", "native_module"]
 
 _PLAN_CACHE_SIZE = 256
-_ALL = '["const",true]'
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
 
@@ -66,7 +67,7 @@ class NativeBackend:
         self._store = self._new_store()
 
     def _new_store(self) -> Any:
-        store = self._native.DirectoryStore(self._layout.json)
+        store = self._native.DirectoryStore(*self._layout.native)
         if self._threads is not None:
             store.set_threads(self._threads)
         return store
@@ -91,7 +92,7 @@ class NativeBackend:
         document = _encoder.encode(resource)
         with self._lock:
             found = self._store.get(resource_id)
-            if found is None or version_of(_decoder.decode(found)) != expected:
+            if found is None or _stored_version(found) != expected:
                 return False
             try:
                 self._store.replace(resource_id, document)
@@ -102,7 +103,7 @@ class NativeBackend:
     def remove(self, resource_id: str, expected: str) -> bool:
         with self._lock:
             found = self._store.get(resource_id)
-            if found is None or version_of(_decoder.decode(found)) != expected:
+            if found is None or _stored_version(found) != expected:
                 return False
             self._store.delete(resource_id)
             return True
@@ -143,20 +144,22 @@ class NativeBackend:
         return total, [_decoder.decode(document) for document in documents]
 
     def _plan(self, filter: Any) -> Any:
-        """The native plan of a filter, cached by filter text / AST JSON (a text seen before is not compiled
-        again: its plan was made, so it was valid)."""
-        if isinstance(filter, str):
-            cached = self._plans.get(("filter", filter))
-            if cached is not None:
-                return cached
-        compiled = None if filter is None else compile_filter(filter, self.resource_type, self.registry)
-        key = ("filter", filter if isinstance(filter, str) or compiled is None else filter_to_json(compiled.ast))
+        """The native plan of a filter, cached by filter text / AST JSON: the bound filter
+        (:func:`scimcore.filter.bind.bind`) lowered to plan nodes; no Python predicate is generated for it."""
+        if filter is None:
+            key: Any = ("filter", None)
+        elif isinstance(filter, str):
+            key = ("filter", filter)
+        else:
+            key = ("filter", filter_to_json(compile_filter(filter, self.resource_type, self.registry).ast))
         plan = self._plans.get(key)
         if plan is None:
-            text = (
-                _ALL if compiled is None else plan_json(compiled.ast, self._layout, self.registry, self.resource_type)
-            )
-            plan = self._store.plan(text)
+            if filter is None:
+                node = match_all()
+            else:
+                ast = parse_filter(filter) if isinstance(filter, str) else filter
+                node = plan_node(bind(ast, self.resource_type, self.registry), self._layout)
+            plan = self._store.plan(node)
             self._plans.put(key, plan)
         return plan
 
@@ -167,12 +170,7 @@ class NativeBackend:
         cached = self._plans.get(key)
         if cached is None:
             found = resolve_sort(self.registry, self.resource_type, sort_by, self.policy)
-            plan = (
-                None
-                if found is None
-                else self._native.SortPlan(sort_json(found[0], found[1], self._layout, descending))
-            )
-            cached = (plan,)
+            cached = (None if found is None else sort_plan(found[0], found[1], self._layout, descending),)
             self._plans.put(key, cached)
         return cached[0]
 
@@ -183,13 +181,36 @@ class NativeBackend:
         with self._lock:
             if self.registry.generation == self._generation:
                 return
-            _, documents = self._store.search(self._store.plan(_ALL), None, 0, None)
+            _, documents = self._store.search(self._store.plan(match_all()), None, 0, None)
             self._layout = build_layout(self.registry, self.resource_type)
             store = self._new_store()
             store.add_many(list(documents))
             self._store = store
             self._plans = LruCache(_PLAN_CACHE_SIZE)
             self._generation = self.registry.generation
+
+
+class _VersionMeta(msgspec.Struct):
+    version: Any = None
+
+
+class _Versioned(msgspec.Struct):
+    """Just the ``meta.version`` of a stored document (msgspec skips the rest without building it)."""
+
+    meta: _VersionMeta | None = None
+
+
+_versioned = msgspec.json.Decoder(_Versioned)
+
+
+def _stored_version(document: bytes) -> str:
+    """:func:`version_of` of a stored JSON document, read without decoding the whole resource."""
+    try:
+        meta = _versioned.decode(document).meta
+    except msgspec.ValidationError:  # an imported document whose meta is not an object
+        return version_of(_decoder.decode(document))
+    version = None if meta is None else meta.version
+    return version if isinstance(version, str) else ""
 
 
 def _compared(value: str, definition: Any) -> str:

@@ -11,7 +11,7 @@
 //! otherwise (on several threads for large stores), keeps a superset of the best `start + count` matches
 //! per chunk when sorting, and returns the page.
 //!
-//! No `PyO3` here: `cargo test` exercises this module without Python; `crate::python::directory` binds it.
+//! No `PyO3` here: `cargo test` exercises this crate without Python; `scimcore-python` binds it.
 
 pub mod columns;
 mod datetime;

@@ -25,7 +25,7 @@ pub enum Node {
     /// A complex value: its known sub-attributes by index; [`UNKNOWN_SUB`] marks present unknown keys.
     Object(Box<[(u16, Node)]>),
     /// A JSON object where the attribute is not complex (or a whole extension object): never equal to
-    /// anything; the flag says whether it holds any non-empty value (the deep `pr` rule).
+    /// anything; the flag says whether it holds any non-empty value (the `pr` rule).
     Opaque(bool),
 }
 
@@ -33,8 +33,8 @@ pub enum Node {
 pub const UNKNOWN_SUB: u16 = u16::MAX;
 
 impl Node {
-    /// `pr` on a value of a complex attribute (`scimcore.filter.runtime.is_present`, J7): false for null and
-    /// `""`; lists and objects are present when one of their members is.
+    /// `pr` (`scimcore.filter.runtime.is_present`, docs/semantics.md §Evaluation), judged on the value's shape
+    /// whatever the declared type: false for null and `""`; lists and objects are present when a member is.
     #[must_use]
     pub fn is_present(&self) -> bool {
         match self {
@@ -43,17 +43,6 @@ impl Node {
             Node::List(items) => items.iter().any(Node::is_present),
             Node::Object(entries) => entries.iter().any(|(_, n)| n.is_present()),
             Node::Opaque(present) => *present,
-            _ => true,
-        }
-    }
-
-    /// `pr` on a value of a simple attribute: anything but null, `""` and `[]`.
-    #[must_use]
-    pub fn is_assigned(&self) -> bool {
-        match self {
-            Node::Null => false,
-            Node::Str(s) => !s.is_empty(),
-            Node::List(items) => !items.is_empty(),
             _ => true,
         }
     }
@@ -142,7 +131,7 @@ fn convert(attr: &AttrLayout, value: &Value) -> Node {
     }
 }
 
-/// The negation of the deep `pr` rule on raw JSON.
+/// The negation of the `pr` rule on raw JSON.
 fn json_is_empty(value: &Value) -> bool {
     match value {
         Value::Null => true,

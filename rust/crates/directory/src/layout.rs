@@ -1,12 +1,11 @@
-//! The schema layout of one resource type, decided in Python (the schema registry) and handed over as JSON:
+//! The schema layout of one resource type, decided in Python (the schema registry) and handed over as
+//! [`AttrSpec`]s:
 //! which attributes exist (top-level "slots", each with its type, `caseExact`, `multiValued` and
 //! sub-attributes), where they live (the resource object or an extension object keyed by its URN), which
 //! slots have equality indexes and which are unique. Keys are matched exactly: resources use the schema's
-//! canonical attribute names (SEMANTICS "Evaluation").
+//! canonical attribute names (docs/semantics.md §Evaluation).
 
 use std::collections::HashMap;
-
-use serde_json::Value;
 
 use super::error::DirError;
 
@@ -50,19 +49,27 @@ pub struct Layout {
     pub unique: Vec<u16>,
 }
 
+/// One attribute as the binding describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttrSpec {
+    /// The URN of the extension object holding it; `None` for the resource object itself.
+    pub ext: Option<String>,
+    pub name: String,
+    /// The RFC 7643 §2.3 type name; `extension` (with an empty name) is the pseudo-slot of a whole
+    /// extension object.
+    pub type_name: String,
+    pub case_exact: bool,
+    pub multi: bool,
+    pub subs: Vec<AttrSpec>,
+}
+
 impl Layout {
-    /// Parse `{"attrs": [{"ext", "name", "type", "caseExact", "multiValued", "subs": [...]}], "indexed": [...],
-    /// "unique": [...]}`. An entry `{"ext": urn, "name": "", "type": "extension"}` is the pseudo-slot of the
-    /// extension object `urn` itself.
+    /// The layout of `attrs` (slot `i` is `attrs[i]`), with the slots having an equality index and those whose
+    /// values are unique (which are indexed too).
     ///
     /// # Errors
-    /// A malformed layout (a bug in the Python side, never user input).
-    pub fn from_json(text: &str) -> Result<Self, DirError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| DirError::Layout(e.to_string()))?;
-        let attrs_json = value
-            .get("attrs")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("attrs"))?;
+    /// A malformed layout (a bug in the binding, never user input): too many attributes, slots out of range.
+    pub fn new(attrs: &[AttrSpec], indexed: &[u16], unique: &[u16]) -> Result<Self, DirError> {
         let mut layout = Layout {
             attrs: Vec::new(),
             core: HashMap::new(),
@@ -71,28 +78,36 @@ impl Layout {
             indexed: Vec::new(),
             unique: Vec::new(),
         };
-        for (slot, attr) in attrs_json.iter().enumerate() {
+        for (slot, spec) in attrs.iter().enumerate() {
             let slot = u16::try_from(slot).map_err(|_| bad("too many attributes"))?;
-            let parsed = parse_attr(attr)?;
-            match attr.get("ext").and_then(Value::as_str) {
-                Some(urn) if parsed.kind == Kind::Extension => {
-                    layout.extension_objects.insert(urn.to_owned(), slot);
+            let attr = attr_layout(spec)?;
+            match &spec.ext {
+                Some(urn) if attr.kind == Kind::Extension => {
+                    layout.extension_objects.insert(urn.clone(), slot);
                 }
                 Some(urn) => {
                     layout
                         .extensions
-                        .entry(urn.to_owned())
+                        .entry(urn.clone())
                         .or_default()
-                        .insert(parsed.name.clone(), slot);
+                        .insert(attr.name.clone(), slot);
                 }
                 None => {
-                    layout.core.insert(parsed.name.clone(), slot);
+                    layout.core.insert(attr.name.clone(), slot);
                 }
             }
-            layout.attrs.push(parsed);
+            layout.attrs.push(attr);
         }
-        layout.indexed = slots(&value, "indexed", layout.attrs.len())?;
-        layout.unique = slots(&value, "unique", layout.attrs.len())?;
+        let count = layout.attrs.len();
+        let check = |slots: &[u16]| {
+            if slots.iter().all(|&s| (s as usize) < count) {
+                Ok(slots.to_vec())
+            } else {
+                Err(bad("slot out of range"))
+            }
+        };
+        layout.indexed = check(indexed)?;
+        layout.unique = check(unique)?;
         for slot in &layout.unique {
             if !layout.indexed.contains(slot) {
                 layout.indexed.push(*slot);
@@ -106,55 +121,30 @@ fn bad(what: &str) -> DirError {
     DirError::Layout(format!("malformed layout: {what}"))
 }
 
-fn parse_attr(attr: &Value) -> Result<AttrLayout, DirError> {
-    let name = attr
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("name"))?
-        .to_owned();
-    let type_name = attr.get("type").and_then(Value::as_str).ok_or_else(|| bad("type"))?;
-    let kind = match type_name {
+fn attr_layout(spec: &AttrSpec) -> Result<AttrLayout, DirError> {
+    let kind = match spec.type_name.as_str() {
         "string" | "reference" | "binary" => Kind::Text,
         "dateTime" => Kind::DateTime,
         "extension" => Kind::Extension,
         _ => Kind::Other,
     };
-    let case_exact = attr.get("caseExact").and_then(Value::as_bool).unwrap_or(false);
-    let multi = attr.get("multiValued").and_then(Value::as_bool).unwrap_or(false);
-    let mut subs = Vec::new();
+    let mut subs = Vec::with_capacity(spec.subs.len());
     let mut sub_index = HashMap::new();
-    if let Some(list) = attr.get("subs").and_then(Value::as_array) {
-        for (i, sub) in list.iter().enumerate() {
-            let parsed = parse_attr(sub)?;
-            sub_index.insert(
-                parsed.name.clone(),
-                u16::try_from(i).map_err(|_| bad("too many sub-attributes"))?,
-            );
-            subs.push(parsed);
-        }
+    for (i, sub) in spec.subs.iter().enumerate() {
+        let parsed = attr_layout(sub)?;
+        sub_index.insert(
+            parsed.name.clone(),
+            u16::try_from(i).map_err(|_| bad("too many sub-attributes"))?,
+        );
+        subs.push(parsed);
     }
     Ok(AttrLayout {
-        name,
+        name: spec.name.clone(),
         kind,
-        case_exact,
-        complex: type_name == "complex",
-        multi,
+        case_exact: spec.case_exact,
+        complex: spec.type_name == "complex",
+        multi: spec.multi,
         subs,
         sub_index,
     })
-}
-
-fn slots(value: &Value, key: &str, count: usize) -> Result<Vec<u16>, DirError> {
-    let Some(list) = value.get(key) else {
-        return Ok(Vec::new());
-    };
-    let list = list.as_array().ok_or_else(|| bad(key))?;
-    list.iter()
-        .map(|v| {
-            v.as_u64()
-                .filter(|&s| usize::try_from(s).is_ok_and(|s| s < count))
-                .and_then(|s| u16::try_from(s).ok())
-                .ok_or_else(|| bad(key))
-        })
-        .collect()
 }

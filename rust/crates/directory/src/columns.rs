@@ -13,7 +13,7 @@
 //!   [`Source::Element`] columns (element space): value paths evaluate within one element.
 //! - [`Source::Sort`] (row space): the sort key of each row (absent when missing).
 //!
-//! A plan is [bound](bind) to its columns and evaluated row by row ([`Bound::test`]); sorting keeps a
+//! A plan is bound to its columns and evaluated row by row ([`Bound::test`]); sorting keeps a
 //! superset of the best `k` through a 64-bit order-preserving prefix of each key and compares full keys only
 //! among those ([`Sorter`]).
 
@@ -21,7 +21,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::layout::{Kind, Layout};
+use super::layout::Layout;
 use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
 use super::sort::SortSpec;
 use super::store::Row;
@@ -104,17 +104,17 @@ impl Column {
 
     /// Store the values `leaves` at `i` (`i` is at most the current length). `None` when the column would
     /// outgrow its 32-bit offsets.
-    fn set(&mut self, i: usize, leaves: &[&Node], deep: bool) -> Option<()> {
+    fn set(&mut self, i: usize, leaves: &[&Node]) -> Option<()> {
         if let Some(old) = self.cells.get(i).copied() {
             self.garbage += self.footprint(old);
         }
         let cell = match leaves {
             [] => Cell::Absent,
-            [one] => self.cell(one, deep)?,
+            [one] => self.cell(one)?,
             many => {
                 let start = u32::try_from(self.extra.len()).ok()?;
                 for leaf in many {
-                    let cell = self.cell(leaf, deep)?;
+                    let cell = self.cell(leaf)?;
                     self.extra.push(cell);
                 }
                 Cell::Many {
@@ -130,7 +130,7 @@ impl Column {
         Some(())
     }
 
-    fn cell(&mut self, node: &Node, deep: bool) -> Option<Cell> {
+    fn cell(&mut self, node: &Node) -> Option<Cell> {
         Some(match node {
             Node::Str(s) => {
                 let start = u32::try_from(self.text.len()).ok()?;
@@ -143,7 +143,7 @@ impl Column {
             Node::Float(f) => Cell::Float(*f),
             Node::Bool(b) => Cell::Bool(*b),
             Node::DateTime(t) => Cell::Time(*t),
-            other => Cell::Other(if deep { other.is_present() } else { other.is_assigned() }),
+            other => Cell::Other(other.is_present()),
         })
     }
 
@@ -314,13 +314,13 @@ impl Cache {
                         let Some(&owner) = owners.owners.get(e) else {
                             return false;
                         };
-                        let deep = element_leaves(layout, rows, *slot, *sub, owner, &mut leaves);
-                        column.set(e, &leaves, deep).is_some()
+                        element_leaves(layout, rows, *slot, *sub, owner, &mut leaves);
+                        column.set(e, &leaves).is_some()
                     })
                 }
                 _ => positions.clone().all(|pos| {
-                    let deep = row_leaves(layout, source, rows[pos].as_ref(), &mut leaves);
-                    column.set(pos, &leaves, deep).is_some()
+                    row_leaves(layout, source, rows[pos].as_ref(), &mut leaves);
+                    column.set(pos, &leaves).is_some()
                 }),
             };
             kept && !column.stale()
@@ -328,16 +328,15 @@ impl Cache {
     }
 }
 
-/// The leaves of `source` for one row (cleared first); returns the `deep` presence rule of the path.
-fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &mut Vec<&'a Node>) -> bool {
+/// The leaves of `source` for one row (cleared first).
+fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &mut Vec<&'a Node>) {
     out.clear();
     match source {
         Source::Value { slot, sub } => {
             let attr = &layout.attrs[*slot as usize];
             let definition = sub.and_then(|k| attr.subs.get(k as usize)).unwrap_or(attr);
-            let deep = definition.complex || definition.kind == Kind::Extension;
             let Some(node) = row.and_then(|r| slot_node(&r.slots, *slot)) else {
-                return deep;
+                return;
             };
             for element in each(node, attr.multi) {
                 match sub {
@@ -349,17 +348,13 @@ fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &
                     }
                 }
             }
-            deep
         }
-        Source::Sort(spec) => {
-            out.extend(row.and_then(|r| spec.key(&r.slots)));
-            false
-        }
-        Source::Element { .. } => false,
+        Source::Sort(spec) => out.extend(row.and_then(|r| spec.key(&r.slots))),
+        Source::Element { .. } => {}
     }
 }
 
-/// The leaves of sub-attribute `sub` of one element; returns the `deep` presence rule.
+/// The leaves of sub-attribute `sub` of one element.
 fn element_leaves<'a>(
     layout: &Layout,
     rows: &'a [Option<Row>],
@@ -367,11 +362,11 @@ fn element_leaves<'a>(
     sub: u16,
     (row, item): (u32, u32),
     out: &mut Vec<&'a Node>,
-) -> bool {
+) {
     out.clear();
     let attr = &layout.attrs[slot as usize];
     let Some(definition) = attr.subs.get(sub as usize) else {
-        return false;
+        return;
     };
     let node = rows
         .get(row as usize)
@@ -385,7 +380,6 @@ fn element_leaves<'a>(
     if let Some(value) = element.and_then(|e| sub_value(e, sub)) {
         out.extend(each(value, definition.multi));
     }
-    definition.complex
 }
 
 /// The values of a node: a multi-valued attribute's list elements (none for a non-list), else the node.
@@ -427,14 +421,14 @@ impl Columns<'_> {
             let elements = self.elements(*slot)?;
             column.cells.reserve_exact(elements.owners.len());
             for (e, &owner) in elements.owners.iter().enumerate() {
-                let deep = element_leaves(self.layout, self.rows, *slot, *sub, owner, &mut leaves);
-                column.set(e, &leaves, deep)?;
+                element_leaves(self.layout, self.rows, *slot, *sub, owner, &mut leaves);
+                column.set(e, &leaves)?;
             }
         } else {
             column.cells.reserve_exact(self.rows.len());
             for (pos, row) in self.rows.iter().enumerate() {
-                let deep = row_leaves(self.layout, source, row.as_ref(), &mut leaves);
-                column.set(pos, &leaves, deep)?;
+                row_leaves(self.layout, source, row.as_ref(), &mut leaves);
+                column.set(pos, &leaves)?;
             }
         }
         column.shrink();

@@ -1,4 +1,4 @@
-//! Binding of the native directory store (`crate::directory`) as `scimcore._native.DirectoryStore`.
+//! Binding of the native directory store (the `scimcore-directory` crate) as `scimcore._native.DirectoryStore`.
 //!
 //! The store lives behind a `RwLock`; every call that touches it releases the GIL first (`py.detach`), so
 //! searches run in parallel with each other and with Python code, and a thread waiting for the lock never
@@ -8,11 +8,15 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
-use crate::directory::{fold, parse_datetime, DirError, Layout, Page, Plan, Prepared, SortSpec, Store};
+use scimcore_directory::layout::AttrSpec;
+use scimcore_directory::plan::{Literal, PlanSpec};
+use scimcore_directory::sort::SortKind;
+use scimcore_directory::{fold, parse_datetime, DirError, Layout, Page, Plan, Prepared, SortSpec, Store};
+use scimcore_filter::ast::CompareOp;
 
 /// Batches at least this large are parsed on several threads.
 const PARALLEL_PARSE: usize = 4096;
@@ -41,19 +45,161 @@ fn poisoned() -> PyErr {
     PyRuntimeError::new_err("the directory store lock is poisoned (a writer panicked)")
 }
 
-/// A filter plan, parsed once (by `DirectoryStore.plan`) and reused by every search with the same filter.
+/// A filter plan checked against a store's layout (by `DirectoryStore.plan`), reused by every search with
+/// the same filter.
 #[pyclass(frozen, module = "scimcore._native", name = "FilterPlan")]
 pub struct FilterPlan(Plan);
 
-/// A sort specification, parsed once.
+/// A node of a filter plan as `scimcore._directory_plan` lowers a bound filter (`scimcore_directory::plan`):
+/// slots and sub-attribute indexes (`None`: the value-path element / no sub-attribute), an operator keyword
+/// of the filter grammar, a converted literal.
+#[pyclass(frozen, module = "scimcore._native", name = "PlanNode")]
+#[derive(Clone)]
+pub struct PlanNode(PlanSpec);
+
+fn specs(terms: &[PyRef<'_, PlanNode>]) -> Vec<PlanSpec> {
+    terms.iter().map(|t| t.0.clone()).collect()
+}
+
+fn operator(op: &str) -> PyResult<CompareOp> {
+    CompareOp::from_keyword(op).ok_or_else(|| PyValueError::new_err(format!("not a filter operator: {op:?}")))
+}
+
+#[pymethods]
+impl PlanNode {
+    /// Every resource (`true`) or none.
+    #[staticmethod]
+    fn constant(value: bool) -> Self {
+        Self(PlanSpec::Const(value))
+    }
+
+    #[staticmethod]
+    #[allow(clippy::needless_pass_by_value)] // extracted from a Python list
+    fn all(terms: Vec<PyRef<'_, PlanNode>>) -> Self {
+        Self(PlanSpec::And(specs(&terms)))
+    }
+
+    #[staticmethod]
+    #[allow(clippy::needless_pass_by_value)] // extracted from a Python list
+    fn any(terms: Vec<PyRef<'_, PlanNode>>) -> Self {
+        Self(PlanSpec::Or(specs(&terms)))
+    }
+
+    #[staticmethod]
+    fn negate(filter: &PlanNode) -> Self {
+        Self(PlanSpec::Not(Box::new(filter.0.clone())))
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (slot, sub))]
+    fn present(slot: Option<u16>, sub: Option<u16>) -> Self {
+        Self(PlanSpec::Present { slot, sub })
+    }
+
+    /// One element of the complex attribute in `slot` satisfies `filter` (whose slots are `None`).
+    #[staticmethod]
+    fn element(slot: u16, filter: &PlanNode) -> Self {
+        Self(PlanSpec::ValuePath {
+            slot,
+            filter: Box::new(filter.0.clone()),
+        })
+    }
+
+    /// A comparison with text (already folded unless the attribute is `caseExact`).
+    #[staticmethod]
+    #[pyo3(signature = (slot, sub, op, text))]
+    fn text(slot: Option<u16>, sub: Option<u16>, op: &str, text: &str) -> PyResult<Self> {
+        compare(slot, sub, op, Literal::Str(text.into()))
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (slot, sub, op, value))]
+    fn boolean(slot: Option<u16>, sub: Option<u16>, op: &str, value: bool) -> PyResult<Self> {
+        compare(slot, sub, op, Literal::Bool(value))
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (slot, sub, op, value))]
+    fn integer(slot: Option<u16>, sub: Option<u16>, op: &str, value: i64) -> PyResult<Self> {
+        compare(slot, sub, op, Literal::Int(value))
+    }
+
+    /// A number that is not an `i64`: the nearest float and the sign of `float - exact value`.
+    #[staticmethod]
+    #[pyo3(signature = (slot, sub, op, nearest, side))]
+    fn number(slot: Option<u16>, sub: Option<u16>, op: &str, nearest: f64, side: i8) -> PyResult<Self> {
+        compare(slot, sub, op, Literal::Float(nearest, side.signum()))
+    }
+
+    /// A dateTime: microseconds since the epoch.
+    #[staticmethod]
+    #[pyo3(signature = (slot, sub, op, micros))]
+    fn instant(slot: Option<u16>, sub: Option<u16>, op: &str, micros: i64) -> PyResult<Self> {
+        compare(slot, sub, op, Literal::DateTime(micros))
+    }
+}
+
+fn compare(slot: Option<u16>, sub: Option<u16>, op: &str, literal: Literal) -> PyResult<PlanNode> {
+    Ok(PlanNode(PlanSpec::Compare {
+        slot,
+        sub,
+        op: operator(op)?,
+        literal,
+    }))
+}
+
+/// A sort specification (RFC 7644 §3.4.2.3) for a store's layout.
 #[pyclass(frozen, module = "scimcore._native", name = "SortPlan")]
 pub struct SortPlan(SortSpec);
 
 #[pymethods]
 impl SortPlan {
+    /// `SortPlan(slot, sub, primary, multi, kind, descending)`: `kind` is `text`, `number`, `bool` or
+    /// `datetime`; `primary` the index of the `primary` sub-attribute of a complex attribute.
     #[new]
-    fn new(sort_json: &str) -> PyResult<Self> {
-        SortSpec::from_json(sort_json).map(SortPlan).map_err(to_py_err)
+    #[pyo3(signature = (slot, sub, primary, multi, kind, descending))]
+    fn new(
+        slot: u16,
+        sub: Option<u16>,
+        primary: Option<u16>,
+        multi: bool,
+        kind: &str,
+        descending: bool,
+    ) -> PyResult<Self> {
+        let kind = match kind {
+            "text" => SortKind::Text,
+            "number" => SortKind::Number,
+            "bool" => SortKind::Bool,
+            "datetime" => SortKind::DateTime,
+            _ => return Err(PyValueError::new_err(format!("not a sort kind: {kind:?}"))),
+        };
+        Ok(SortPlan(SortSpec {
+            slot,
+            sub,
+            primary,
+            multi,
+            kind,
+            descending,
+            ids_descending: false,
+        }))
+    }
+}
+
+/// An attribute of a layout: `(extension URN or None, name, type, caseExact, multiValued, sub-attributes)`.
+#[derive(FromPyObject)]
+struct PyAttr(Option<String>, String, String, bool, bool, Vec<PyAttr>);
+
+impl PyAttr {
+    fn spec(self) -> AttrSpec {
+        let PyAttr(ext, name, type_name, case_exact, multi, subs) = self;
+        AttrSpec {
+            ext,
+            name,
+            type_name,
+            case_exact,
+            multi,
+            subs: subs.into_iter().map(PyAttr::spec).collect(),
+        }
     }
 }
 
@@ -75,8 +221,12 @@ impl DirectoryStore {
 }
 
 fn parse_all(layout: &Layout, docs: &[Vec<u8>]) -> Result<Vec<Prepared>, DirError> {
+    // available_parallelism() reads cgroup files on Linux (~30 µs): asked only for a batch worth splitting
+    if docs.len() < PARALLEL_PARSE {
+        return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
+    }
     let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    if docs.len() < PARALLEL_PARSE || threads == 1 {
+    if threads == 1 {
         return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
     }
     let chunk = docs.len().div_ceil(threads);
@@ -109,21 +259,22 @@ fn bytes_list<'py>(py: Python<'py>, items: &[Arc<[u8]>]) -> PyResult<Bound<'py, 
 
 #[pymethods]
 impl DirectoryStore {
-    /// `DirectoryStore(layout_json)`: an empty store for the layout computed by `scimcore.directory`.
+    /// `DirectoryStore(attrs, indexed, unique)`: an empty store for the layout `scimcore._directory_plan`
+    /// computes (`attrs` as `PyAttr` tuples, slot `i` being `attrs[i]`; the slots with an index, the unique ones).
     #[new]
-    fn new(layout_json: &str) -> PyResult<Self> {
-        let layout = Layout::from_json(layout_json).map_err(to_py_err)?;
+    #[allow(clippy::needless_pass_by_value)] // extracted from Python lists
+    fn new(attrs: Vec<PyAttr>, indexed: Vec<u16>, unique: Vec<u16>) -> PyResult<Self> {
+        let attrs: Vec<AttrSpec> = attrs.into_iter().map(PyAttr::spec).collect();
+        let layout = Layout::new(&attrs, &indexed, &unique).map_err(to_py_err)?;
         Ok(DirectoryStore {
             store: RwLock::new(Store::new(layout.clone())),
             layout: Arc::new(layout),
         })
     }
 
-    /// Parse a filter plan against this store's layout.
-    fn plan(&self, plan_json: &str) -> PyResult<FilterPlan> {
-        Plan::from_json(plan_json, &self.layout)
-            .map(FilterPlan)
-            .map_err(to_py_err)
+    /// Check a filter plan against this store's layout.
+    fn plan(&self, plan: &PlanNode) -> PyResult<FilterPlan> {
+        Plan::bind(&plan.0, &self.layout).map(FilterPlan).map_err(to_py_err)
     }
 
     /// Add resources (complete JSON objects with an `id`), all or none.
@@ -205,6 +356,7 @@ fn datetime_micros(text: &str) -> Option<i64> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<DirectoryStore>()?;
     m.add_class::<FilterPlan>()?;
+    m.add_class::<PlanNode>()?;
     m.add_class::<SortPlan>()?;
     m.add_function(wrap_pyfunction!(casefold, m)?)?;
     m.add_function(wrap_pyfunction!(datetime_micros, m)?)?;

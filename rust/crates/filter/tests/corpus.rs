@@ -5,13 +5,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use _native::error::ParseError;
-use _native::json::ToJson;
-use _native::parser::{parse_filter, parse_path, Limits};
+use scimcore_filter::error::ParseError;
+use scimcore_filter::json::ToJson;
+use scimcore_filter::parser::{parse_filter, parse_path, Limits};
 use serde_json::{json, Value};
 
 fn corpus_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/corpus");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())

@@ -140,25 +140,32 @@ enum Bottom {
 enum Group<P> {
     /// `( ... )`.
     Paren,
-    /// `not ( ... )`.
-    Not,
-    /// `attr[ ... ]` inside a filter.
-    Brackets(P),
+    /// `not ( ... )`, starting at this byte.
+    Not(usize),
+    /// `attr[ ... ]` inside a filter, starting at this byte.
+    Brackets(P, usize),
 }
 
 /// A group still open, with its expression so far.
 type OpenGroup<B> = (Group<<B as Builder>::Path>, Chain<<B as Builder>::Node>);
 
-/// A complete operand; a value path is made only once it is known whether `.sub` (the Entra form) follows.
+/// An operand of builder `B`'s nodes.
+type OperandOf<B> = Operand<<B as Builder>::Path, <B as Builder>::Node>;
+
+/// A complete operand and its span; a value path is made only once it is known whether `.sub` (the Entra
+/// form) follows: until then it is the path, the bracket filter and its span, and the span up to `]`.
 enum Operand<P, N> {
-    Node(N),
-    ValuePath(P, N),
+    Node(N, Span),
+    ValuePath(P, N, Span, Span),
 }
 
-/// The `or` terms of one level so far, and the `and` chain being built (no allocation for a lone operand).
+/// The `or` terms of one level so far, and the `and` chain being built (no allocation for a lone operand),
+/// with the byte where each began: a chain's span runs from its first term's start to its last term's end.
 struct Chain<N> {
     ors: Vec<N>,
     ands: Vec<N>,
+    or_start: usize,
+    and_start: usize,
 }
 
 impl<N> Chain<N> {
@@ -166,30 +173,45 @@ impl<N> Chain<N> {
         Self {
             ors: Vec::new(),
             ands: Vec::new(),
+            or_start: 0,
+            and_start: 0,
         }
+    }
+
+    /// Adds `term` (spanning `span`) to the current `and` chain.
+    fn and(&mut self, term: N, span: Span) {
+        if self.ands.is_empty() {
+            self.and_start = span.start;
+        }
+        self.ands.push(term);
     }
 
     /// Ends the current `and` chain with `last` and adds it to the `or` terms.
-    fn end_and<B: Builder<Node = N>>(&mut self, last: N, builder: &mut B) -> Result<(), B::Error> {
-        if self.ands.is_empty() {
-            self.ors.push(last);
+    fn end_and<B: Builder<Node = N>>(&mut self, last: N, span: Span, builder: &mut B) -> Result<(), B::Error> {
+        let (term, start) = if self.ands.is_empty() {
+            (last, span.start)
         } else {
             self.ands.push(last);
-            let chain = builder.and(std::mem::take(&mut self.ands))?;
-            self.ors.push(chain);
+            let chain_span = Span::new(self.and_start, span.end);
+            (builder.and(std::mem::take(&mut self.ands), chain_span)?, self.and_start)
+        };
+        if self.ors.is_empty() {
+            self.or_start = start;
         }
+        self.ors.push(term);
         Ok(())
     }
 
-    /// The level's expression, `last` being its final operand: an n-ary `Or` of `And` chains.
-    fn finish<B: Builder<Node = N>>(mut self, last: N, builder: &mut B) -> Result<N, B::Error> {
+    /// The level's expression and its span, `last` being its final operand: an n-ary `Or` of `And` chains.
+    fn finish<B: Builder<Node = N>>(mut self, last: N, span: Span, builder: &mut B) -> Result<(N, Span), B::Error> {
         if self.ors.is_empty() && self.ands.is_empty() {
-            return Ok(last);
+            return Ok((last, span));
         }
-        self.end_and(last, builder)?;
+        self.end_and(last, span, builder)?;
+        let whole = Span::new(self.or_start, span.end);
         match self.ors.len() {
-            1 => Ok(self.ors.pop().expect("one term")),
-            _ => builder.or(self.ors),
+            1 => Ok((self.ors.pop().expect("one term"), whole)),
+            _ => Ok((builder.or(self.ors, whole)?, whole)),
         }
     }
 }
@@ -287,7 +309,7 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                         if !paren.accepted {
                             return Err(error(ErrorKind::ExpectedFilter, &paren).into());
                         }
-                        groups.push((Group::Not, Chain::new()));
+                        groups.push((Group::Not(token.span.start), Chain::new()));
                     }
                     Tok::LPar => groups.push((Group::Paren, Chain::new())),
                     Tok::AttrPath(raw) => {
@@ -304,9 +326,12 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                             Tok::LBrack => {
                                 in_brackets = true;
                                 let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
-                                groups.push((Group::Brackets(path), Chain::new()));
+                                groups.push((Group::Brackets(path, token.span.start), Chain::new()));
                             }
-                            _ => break Operand::Node(self.operator(&next, raw, token.span)?),
+                            _ => {
+                                let (node, span) = self.operator(&next, raw, token.span)?;
+                                break Operand::Node(node, span);
+                            }
                         }
                     }
                     _ => return Err(error(ErrorKind::ExpectedFilter, &token).into()),
@@ -316,8 +341,8 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
             loop {
                 let value_path = matches!(operand, Operand::ValuePath(..));
                 let (closer, chain) = match groups.last_mut() {
-                    Some((Group::Paren | Group::Not, chain)) => (TokenKind::RPar, chain),
-                    Some((Group::Brackets(_), chain)) => (TokenKind::RBrack, chain),
+                    Some((Group::Paren | Group::Not(_), chain)) => (TokenKind::RPar, chain),
+                    Some((Group::Brackets(..), chain)) => (TokenKind::RBrack, chain),
                     None => (bottom_closer, &mut outer),
                 };
                 let accept = JOINERS.with(closer).with_if(value_path, TokenKind::SubAttr);
@@ -326,41 +351,34 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                     return Err(error(ErrorKind::UnexpectedToken, &token).into());
                 }
                 if let Tok::SubAttr(sub) = token.tok {
-                    let Operand::ValuePath(path, filter) = operand else {
-                        unreachable!("SUBATTR is accepted only right after a value path")
-                    };
-                    let trailing = self.trailing_comparison(sub, token.span)?;
-                    let filter = self.builder.and_also(filter, trailing).map_err(Failure::Build)?;
-                    let node = self.builder.value_path(path, filter).map_err(Failure::Build)?;
-                    operand = Operand::Node(node);
+                    operand = self.entra(operand, sub, token.span)?;
                     continue;
                 }
-                let node = match operand {
-                    Operand::Node(node) => node,
-                    Operand::ValuePath(path, filter) => {
-                        self.builder.value_path(path, filter).map_err(Failure::Build)?
-                    }
-                };
+                let (node, span) = self.complete(operand)?;
                 match token.tok {
                     Tok::And => {
-                        chain.ands.push(node);
+                        chain.and(node, span);
                         break;
                     }
                     Tok::Or => {
-                        chain.end_and(node, self.builder).map_err(Failure::Build)?;
+                        chain.end_and(node, span, self.builder).map_err(Failure::Build)?;
                         break;
                     }
                     _ => {
                         let Some((group, chain)) = groups.pop() else {
-                            return outer.finish(node, self.builder).map_err(Failure::Build);
+                            let (filter, _) = outer.finish(node, span, self.builder).map_err(Failure::Build)?;
+                            return Ok(filter);
                         };
-                        let expr = chain.finish(node, self.builder).map_err(Failure::Build)?;
+                        let (expr, inner) = chain.finish(node, span, self.builder).map_err(Failure::Build)?;
                         operand = match group {
-                            Group::Paren => Operand::Node(expr),
-                            Group::Not => Operand::Node(self.builder.not(expr).map_err(Failure::Build)?),
-                            Group::Brackets(path) => {
+                            Group::Paren => Operand::Node(expr, inner),
+                            Group::Not(start) => {
+                                let span = Span::new(start, token.span.end);
+                                Operand::Node(self.builder.not(expr, span).map_err(Failure::Build)?, span)
+                            }
+                            Group::Brackets(path, start) => {
                                 in_brackets = false;
-                                Operand::ValuePath(path, expr)
+                                Operand::ValuePath(path, expr, inner, Span::new(start, token.span.end))
                             }
                         };
                     }
@@ -369,8 +387,35 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
         }
     }
 
+    /// The Entra form `attr[filter].sub op value`: the value path `operand` extended by the comparison on
+    /// `sub` (whose token spans `span`), as one value path node.
+    fn entra(&mut self, operand: OperandOf<B>, sub: &'a str, span: Span) -> Result<OperandOf<B>, Failure<B::Error>> {
+        let Operand::ValuePath(path, filter, inner, brackets) = operand else {
+            unreachable!("SUBATTR is accepted only right after a value path")
+        };
+        let (trailing, end) = self.trailing_comparison(sub, span)?;
+        let filter = self
+            .builder
+            .and_also(filter, trailing, Span::new(inner.start, end.end))
+            .map_err(Failure::Build)?;
+        let span = Span::new(brackets.start, end.end);
+        let node = self.builder.value_path(path, filter, span).map_err(Failure::Build)?;
+        Ok(Operand::Node(node, span))
+    }
+
+    /// The node of a complete operand (a value path is made now) and its span.
+    fn complete(&mut self, operand: OperandOf<B>) -> Result<(B::Node, Span), Failure<B::Error>> {
+        match operand {
+            Operand::Node(node, span) => Ok((node, span)),
+            Operand::ValuePath(path, filter, _, span) => Ok((
+                self.builder.value_path(path, filter, span).map_err(Failure::Build)?,
+                span,
+            )),
+        }
+    }
+
     /// `SUBATTR ( PR | OP value )` after the Entra form's `]` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension).
-    fn trailing_comparison(&mut self, sub: &'a str, span: Span) -> Result<B::Node, Failure<B::Error>> {
+    fn trailing_comparison(&mut self, sub: &'a str, span: Span) -> Result<(B::Node, Span), Failure<B::Error>> {
         let token = self.lexer.next(OPERATOR)?;
         self.operator(
             &token,
@@ -383,35 +428,44 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
         )
     }
 
-    /// Completes a comparison whose operator token (`PR` or `OP`) is `token`; `span` is the path's.
-    fn operator(&mut self, token: &Token<'_>, raw: RawPath<'_>, span: Span) -> Result<B::Node, Failure<B::Error>> {
-        let filter = match token.tok {
+    /// Completes a comparison whose operator token (`PR` or `OP`) is `token`; `span` is the path's. Returns
+    /// the node and its span (from the path to the end of `pr` or of the value).
+    fn operator(
+        &mut self,
+        token: &Token<'_>,
+        raw: RawPath<'_>,
+        span: Span,
+    ) -> Result<(B::Node, Span), Failure<B::Error>> {
+        let (filter, whole) = match token.tok {
             Tok::Pr => {
+                let whole = Span::new(span.start, token.span.end);
                 let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
-                self.builder.present(path)
+                (self.builder.present(path, whole), whole)
             }
             Tok::Op(op) => {
-                let value = self.value()?;
+                let (value, end) = self.value()?;
+                let whole = Span::new(span.start, end);
                 let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
-                self.builder.compare(path, op, value)
+                (self.builder.compare(path, op, value, whole), whole)
             }
             _ => return Err(error(ErrorKind::ExpectedOperator, token).into()),
         };
         self.count_comparison(span.start);
-        filter.map_err(Failure::Build)
+        Ok((filter.map_err(Failure::Build)?, whole))
     }
 
-    /// `value := STRING | NUMBER | TRUE | FALSE | NULL`.
-    fn value(&mut self) -> Result<Literal<'a>, ParseError> {
+    /// `value := STRING | NUMBER | TRUE | FALSE | NULL`, and the byte where it ends.
+    fn value(&mut self) -> Result<(Literal<'a>, usize), ParseError> {
         let token = self.lexer.next(VALUE)?;
-        Ok(match token.tok {
+        let literal = match token.tok {
             Tok::String(s) => Literal::String(s),
             Tok::Number(n) => Literal::Number(n),
             Tok::True => Literal::Bool(true),
             Tok::False => Literal::Bool(false),
             Tok::Null => Literal::Null,
             _ => return Err(error(ErrorKind::ExpectedValue, &token)),
-        })
+        };
+        Ok((literal, token.span.end))
     }
 }
 
@@ -565,31 +619,116 @@ mod tests {
         fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), &'static str> {
             Ok(())
         }
-        fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>) -> Result<(), &'static str> {
+        fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>, _: Span) -> Result<(), &'static str> {
             self.compares_left = self.compares_left.checked_sub(1).ok_or("builder failed")?;
             Ok(())
         }
-        fn present(&mut self, (): ()) -> Result<(), &'static str> {
+        fn present(&mut self, (): (), _: Span) -> Result<(), &'static str> {
             Ok(())
         }
-        fn and(&mut self, _: Vec<()>) -> Result<(), &'static str> {
+        fn and(&mut self, _: Vec<()>, _: Span) -> Result<(), &'static str> {
             Ok(())
         }
-        fn or(&mut self, _: Vec<()>) -> Result<(), &'static str> {
+        fn or(&mut self, _: Vec<()>, _: Span) -> Result<(), &'static str> {
             Ok(())
         }
-        fn not(&mut self, (): ()) -> Result<(), &'static str> {
+        fn not(&mut self, (): (), _: Span) -> Result<(), &'static str> {
             Ok(())
         }
-        fn value_path(&mut self, (): (), (): ()) -> Result<(), &'static str> {
+        fn value_path(&mut self, (): (), (): (), _: Span) -> Result<(), &'static str> {
             Ok(())
         }
-        fn and_also(&mut self, (): (), (): ()) -> Result<(), &'static str> {
+        fn and_also(&mut self, (): (), (): (), _: Span) -> Result<(), &'static str> {
             Ok(())
         }
         fn patch_path(&mut self, (): (), _: Option<()>, _: Option<&str>) -> Result<(), &'static str> {
             Ok(())
         }
+    }
+
+    /// Records the text of each node's span, bottom-up as the builder sees them.
+    struct SpanRecorder<'t> {
+        text: &'t str,
+        seen: Vec<(&'static str, &'t str)>,
+    }
+
+    impl SpanRecorder<'_> {
+        fn record(&mut self, kind: &'static str, span: Span) {
+            self.seen.push((kind, &self.text[span.start..span.end]));
+        }
+    }
+
+    impl Builder for SpanRecorder<'_> {
+        type Path = ();
+        type Node = ();
+        type PatchPath = ();
+        type Error = Infallible;
+
+        fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), Infallible> {
+            Ok(())
+        }
+        fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>, span: Span) -> Result<(), Infallible> {
+            self.record("compare", span);
+            Ok(())
+        }
+        fn present(&mut self, (): (), span: Span) -> Result<(), Infallible> {
+            self.record("present", span);
+            Ok(())
+        }
+        fn and(&mut self, _: Vec<()>, span: Span) -> Result<(), Infallible> {
+            self.record("and", span);
+            Ok(())
+        }
+        fn or(&mut self, _: Vec<()>, span: Span) -> Result<(), Infallible> {
+            self.record("or", span);
+            Ok(())
+        }
+        fn not(&mut self, (): (), span: Span) -> Result<(), Infallible> {
+            self.record("not", span);
+            Ok(())
+        }
+        fn value_path(&mut self, (): (), (): (), span: Span) -> Result<(), Infallible> {
+            self.record("value_path", span);
+            Ok(())
+        }
+        fn and_also(&mut self, (): (), (): (), span: Span) -> Result<(), Infallible> {
+            self.record("and", span);
+            Ok(())
+        }
+        fn patch_path(&mut self, (): (), _: Option<()>, _: Option<&str>) -> Result<(), Infallible> {
+            Ok(())
+        }
+    }
+
+    fn spans(text: &str) -> Vec<(&'static str, &str)> {
+        let mut recorder = SpanRecorder { text, seen: Vec::new() };
+        build_filter(text, &Limits::default(), &mut recorder).unwrap();
+        recorder.seen
+    }
+
+    #[test]
+    fn every_node_gets_the_span_of_its_text() {
+        assert_eq!(
+            spans("a pr and (b eq 1 or not (c pr))"),
+            [
+                ("present", "a pr"),
+                ("compare", "b eq 1"),
+                ("present", "c pr"),
+                ("not", "not (c pr)"),
+                ("or", "b eq 1 or not (c pr)"),
+                // a chain ends where its last term does: the parenthesised term's span has no parentheses
+                ("and", "a pr and (b eq 1 or not (c pr)"),
+            ]
+        );
+        assert_eq!(
+            spans(r#"emails[type eq "w"].value co "é""#),
+            [
+                ("compare", r#"type eq "w""#),
+                ("compare", r#".value co "é""#),
+                ("and", r#"type eq "w"].value co "é""#),
+                ("value_path", r#"emails[type eq "w"].value co "é""#),
+            ]
+        );
     }
 
     #[test]

@@ -6,9 +6,6 @@
 
 use std::cmp::Ordering;
 
-use serde_json::Value;
-
-use super::error::DirError;
 use super::plan::int_float_cmp;
 use super::value::{slot_node, Node};
 
@@ -35,40 +32,6 @@ pub struct SortSpec {
 }
 
 impl SortSpec {
-    /// Parse `{"slot", "sub", "primary", "multi", "kind", "descending", "idsDescending"}` (`-1` for no
-    /// sub/primary).
-    ///
-    /// # Errors
-    /// A malformed spec (a bug in the Python side).
-    pub fn from_json(text: &str) -> Result<SortSpec, DirError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| DirError::Plan(e.to_string()))?;
-        let bad = |what: &str| DirError::Plan(format!("malformed sort spec: {what}"));
-        let index = |key: &str| -> Result<Option<u16>, DirError> {
-            let n = value.get(key).and_then(Value::as_i64).ok_or_else(|| bad(key))?;
-            if n < 0 {
-                Ok(None)
-            } else {
-                u16::try_from(n).map(Some).map_err(|_| bad(key))
-            }
-        };
-        let kind = match value.get("kind").and_then(Value::as_str) {
-            Some("text") => SortKind::Text,
-            Some("number") => SortKind::Number,
-            Some("bool") => SortKind::Bool,
-            Some("datetime") => SortKind::DateTime,
-            _ => return Err(bad("kind")),
-        };
-        Ok(SortSpec {
-            slot: index("slot")?.ok_or_else(|| bad("slot"))?,
-            sub: index("sub")?,
-            primary: index("primary")?,
-            multi: value.get("multi").and_then(Value::as_bool).unwrap_or(false),
-            kind,
-            descending: value.get("descending").and_then(Value::as_bool).unwrap_or(false),
-            ids_descending: value.get("idsDescending").and_then(Value::as_bool).unwrap_or(false),
-        })
-    }
-
     /// The spec without its direction: what identifies a sort key column.
     #[must_use]
     pub fn key_spec(&self) -> SortSpec {

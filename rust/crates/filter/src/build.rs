@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 
 use crate::ast::{AttrPath, Compare, CompareOp, Filter, PatchPath, Value, ValuePath};
+use crate::span::Span;
 use crate::token::RawPath;
 
 /// A comparison value as lexed (the RFC's compValue); text borrows the input where it can.
@@ -22,6 +23,11 @@ pub enum Literal<'a> {
 }
 
 /// Makes the nodes of a filter or PATCH path; any method may fail with `Self::Error`, which stops the parse.
+///
+/// Every filter node comes with its [`Span`] (UTF-8 byte offsets): a comparison from its path to the end of
+/// `pr` or of its value, a value path from its path to `]` (or to the end of the Entra form's trailing
+/// comparison), `not (...)` from `not` to `)`, an `and`/`or` chain from its first term's start to its last
+/// term's end (a parenthesised term's span excludes its parentheses).
 #[allow(clippy::missing_errors_doc)] // every method fails only with the builder's own error, as said here
 pub trait Builder {
     /// An attribute path.
@@ -35,20 +41,26 @@ pub trait Builder {
     /// `[URI ":"] ATTRNAME ["." subAttr]`.
     fn attr_path(&mut self, path: RawPath<'_>) -> Result<Self::Path, Self::Error>;
     /// `attrPath compareOp compValue`.
-    fn compare(&mut self, path: Self::Path, op: CompareOp, value: Literal<'_>) -> Result<Self::Node, Self::Error>;
+    fn compare(
+        &mut self,
+        path: Self::Path,
+        op: CompareOp,
+        value: Literal<'_>,
+        span: Span,
+    ) -> Result<Self::Node, Self::Error>;
     /// `attrPath "pr"`.
-    fn present(&mut self, path: Self::Path) -> Result<Self::Node, Self::Error>;
+    fn present(&mut self, path: Self::Path, span: Span) -> Result<Self::Node, Self::Error>;
     /// An `and` chain of at least two terms.
-    fn and(&mut self, terms: Vec<Self::Node>) -> Result<Self::Node, Self::Error>;
+    fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
     /// An `or` chain of at least two terms.
-    fn or(&mut self, terms: Vec<Self::Node>) -> Result<Self::Node, Self::Error>;
+    fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
     /// `"not" "(" FILTER ")"`.
-    fn not(&mut self, filter: Self::Node) -> Result<Self::Node, Self::Error>;
+    fn not(&mut self, filter: Self::Node, span: Span) -> Result<Self::Node, Self::Error>;
     /// `attrPath "[" valFilter "]"`.
-    fn value_path(&mut self, path: Self::Path, filter: Self::Node) -> Result<Self::Node, Self::Error>;
+    fn value_path(&mut self, path: Self::Path, filter: Self::Node, span: Span) -> Result<Self::Node, Self::Error>;
     /// `filter and trailing`, for the Entra form `attr[filter].sub op value`: when `filter` is itself an
-    /// `And` node, `trailing` becomes its last term instead (one flat chain).
-    fn and_also(&mut self, filter: Self::Node, trailing: Self::Node) -> Result<Self::Node, Self::Error>;
+    /// `And` node, `trailing` becomes its last term instead (one flat chain); `span` covers both.
+    fn and_also(&mut self, filter: Self::Node, trailing: Self::Node, span: Span) -> Result<Self::Node, Self::Error>;
     /// `attrPath` or `valuePath ["." subAttr]`.
     fn patch_path(
         &mut self,
@@ -75,7 +87,7 @@ impl Builder for AstBuilder {
         })
     }
 
-    fn compare(&mut self, path: AttrPath, op: CompareOp, value: Literal<'_>) -> Result<Filter, Infallible> {
+    fn compare(&mut self, path: AttrPath, op: CompareOp, value: Literal<'_>, _: Span) -> Result<Filter, Infallible> {
         let value = match value {
             Literal::String(s) => Value::String(s.into_owned()),
             Literal::Number(n) => Value::Number(n.to_owned()),
@@ -85,30 +97,30 @@ impl Builder for AstBuilder {
         Ok(Filter::Compare(Compare { path, op, value }))
     }
 
-    fn present(&mut self, path: AttrPath) -> Result<Filter, Infallible> {
+    fn present(&mut self, path: AttrPath, _: Span) -> Result<Filter, Infallible> {
         Ok(Filter::Present(path))
     }
 
-    fn and(&mut self, terms: Vec<Filter>) -> Result<Filter, Infallible> {
+    fn and(&mut self, terms: Vec<Filter>, _: Span) -> Result<Filter, Infallible> {
         Ok(Filter::And(terms))
     }
 
-    fn or(&mut self, terms: Vec<Filter>) -> Result<Filter, Infallible> {
+    fn or(&mut self, terms: Vec<Filter>, _: Span) -> Result<Filter, Infallible> {
         Ok(Filter::Or(terms))
     }
 
-    fn not(&mut self, filter: Filter) -> Result<Filter, Infallible> {
+    fn not(&mut self, filter: Filter, _: Span) -> Result<Filter, Infallible> {
         Ok(Filter::Not(Box::new(filter)))
     }
 
-    fn value_path(&mut self, path: AttrPath, filter: Filter) -> Result<Filter, Infallible> {
+    fn value_path(&mut self, path: AttrPath, filter: Filter, _: Span) -> Result<Filter, Infallible> {
         Ok(Filter::ValuePath(ValuePath {
             path,
             filter: Box::new(filter),
         }))
     }
 
-    fn and_also(&mut self, mut filter: Filter, trailing: Filter) -> Result<Filter, Infallible> {
+    fn and_also(&mut self, mut filter: Filter, trailing: Filter, _: Span) -> Result<Filter, Infallible> {
         if let Filter::And(terms) = &mut filter {
             terms.push(trailing);
             return Ok(filter);

@@ -1,35 +1,21 @@
 //! Filter plans: a filter already compiled against the schema in Python (attribute paths resolved to slots
 //! and sub-attribute indexes, literals checked and converted), evaluated here over [`Node`] trees with the
-//! semantics of SEMANTICS "Evaluation": any-value matching, value paths within one element, `pr` per J7.
+//! semantics of docs/semantics.md §Evaluation: any-value matching, value paths within one element, `pr` by shape.
 //! `ne` arrives as `not(eq)`, `eq null`/`ne null` as `not(pr)`/`pr`, and comparisons on complex attributes
 //! already point at their `value` sub-attribute.
 //!
-//! Plan JSON (arrays, compact):
-//! `["and", [p, ...]]`, `["or", [p, ...]]`, `["not", p]`, `["const", bool]`,
-//! `["cmp", slot, sub, op, literal]`, `["pr", slot, sub]`, `["vp", slot, element_plan]`.
-//! `slot` is `-1` inside a value path (the current element); `sub` is `-1` for none. `op` is one of
-//! eq co sw ew gt ge lt le; `literal` is `{"s": text}` (already folded unless caseExact), `{"i": int}`,
-//! `{"f": [nearest float, sign(float - exact)]}`, `{"b": bool}` or `{"t": epoch microseconds}`.
+//! The binding hands a plan over as a [`PlanSpec`] (typed nodes: slot and sub-attribute indexes, one of the
+//! filter's [`Op`]erators, a converted [`Literal`]), which [`Plan::bind`] checks against the layout.
+//! Literal text is already folded unless the attribute is `caseExact`; dateTimes are epoch microseconds; a
+//! number that is not an `i64` is the nearest float and the side on which the exact value lies.
 
 use std::cmp::Ordering;
 
-use serde_json::Value;
+pub use scimcore_filter::ast::CompareOp as Op;
 
 use super::error::DirError;
 use super::layout::{AttrLayout, Layout};
 use super::value::{slot_node, Node};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Co,
-    Sw,
-    Ew,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
@@ -64,10 +50,9 @@ pub enum Plan {
         op: Op,
         literal: Literal,
     },
-    /// `pr`; `deep` for complex attributes and extension objects (members decide), else shallow.
+    /// `pr`: some value at the target is non-empty by its JSON shape ([`Node::is_present`]).
     Present {
         target: Target,
-        deep: bool,
     },
     ValuePath {
         slot: u16,
@@ -76,16 +61,40 @@ pub enum Plan {
     },
 }
 
+/// A plan as handed over, before [`Plan::bind`] checks it against the layout. A `slot` of `None` is the
+/// current element of the enclosing value path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanSpec {
+    Const(bool),
+    And(Vec<PlanSpec>),
+    Or(Vec<PlanSpec>),
+    Not(Box<PlanSpec>),
+    /// Some value at the target satisfies `op` (never `ne`: it arrives as `not(eq)`).
+    Compare {
+        slot: Option<u16>,
+        sub: Option<u16>,
+        op: Op,
+        literal: Literal,
+    },
+    Present {
+        slot: Option<u16>,
+        sub: Option<u16>,
+    },
+    ValuePath {
+        slot: u16,
+        filter: Box<PlanSpec>,
+    },
+}
+
 const MAX_DEPTH: usize = 256;
 
 impl Plan {
-    /// Parse the plan JSON described in the module documentation, checking slots against `layout`.
+    /// Check `spec` against `layout` (slots, sub-attributes, value paths on complex attributes).
     ///
     /// # Errors
-    /// A malformed plan (a bug in the Python compiler, never user input).
-    pub fn from_json(text: &str, layout: &Layout) -> Result<Plan, DirError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| DirError::Plan(e.to_string()))?;
-        Parser { layout }.parse(&value, None, 0)
+    /// A malformed plan (a bug in the binding, never user input).
+    pub fn bind(spec: &PlanSpec, layout: &Layout) -> Result<Plan, DirError> {
+        Binder { layout }.bind(spec, None, 0)
     }
 
     /// Does the resource with these slots satisfy the plan?
@@ -99,164 +108,83 @@ fn bad(what: &str) -> DirError {
     DirError::Plan(format!("malformed filter plan: {what}"))
 }
 
-struct Parser<'a> {
+struct Binder<'a> {
     layout: &'a Layout,
 }
 
-impl Parser<'_> {
+impl Binder<'_> {
     /// `element`: inside a value path, the complex attribute whose elements are tested.
-    fn parse(&self, value: &Value, element: Option<&AttrLayout>, depth: usize) -> Result<Plan, DirError> {
+    fn bind(&self, spec: &PlanSpec, element: Option<&AttrLayout>, depth: usize) -> Result<Plan, DirError> {
         if depth > MAX_DEPTH {
             return Err(bad("too deep"));
         }
-        let items = value.as_array().ok_or_else(|| bad("node"))?;
-        let tag = items.first().and_then(Value::as_str).ok_or_else(|| bad("tag"))?;
-        let arg = |i: usize| items.get(i).ok_or_else(|| bad("arity"));
-        Ok(match tag {
-            "const" => Plan::Const(arg(1)?.as_bool().ok_or_else(|| bad("const"))?),
-            "and" | "or" => {
-                let terms = arg(1)?.as_array().ok_or_else(|| bad("terms"))?;
-                let terms = terms
-                    .iter()
-                    .map(|t| self.parse(t, element, depth + 1))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if tag == "and" {
-                    Plan::And(terms)
-                } else {
-                    Plan::Or(terms)
-                }
-            }
-            "not" => Plan::Not(Box::new(self.parse(arg(1)?, element, depth + 1)?)),
-            "pr" => {
-                let (target, definition) = self.target(arg(1)?, arg(2)?, element)?;
-                Plan::Present {
-                    target,
-                    deep: definition.complex || definition.kind == super::layout::Kind::Extension,
-                }
-            }
-            "cmp" => {
-                let op = match arg(3)?.as_str().ok_or_else(|| bad("op"))? {
-                    "eq" => Op::Eq,
-                    "co" => Op::Co,
-                    "sw" => Op::Sw,
-                    "ew" => Op::Ew,
-                    "gt" => Op::Gt,
-                    "ge" => Op::Ge,
-                    "lt" => Op::Lt,
-                    "le" => Op::Le,
-                    _ => return Err(bad("op")),
-                };
-                Plan::Compare {
-                    target: self.target(arg(1)?, arg(2)?, element)?.0,
-                    op,
-                    literal: literal(arg(4)?)?,
-                }
-            }
-            "vp" => {
-                let slot = index(arg(1)?)?.ok_or_else(|| bad("value path slot"))?;
+        let terms = |terms: &[PlanSpec]| {
+            terms
+                .iter()
+                .map(|t| self.bind(t, element, depth + 1))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(match spec {
+            PlanSpec::Const(b) => Plan::Const(*b),
+            PlanSpec::And(items) => Plan::And(terms(items)?),
+            PlanSpec::Or(items) => Plan::Or(terms(items)?),
+            PlanSpec::Not(inner) => Plan::Not(Box::new(self.bind(inner, element, depth + 1)?)),
+            PlanSpec::Present { slot, sub } => Plan::Present {
+                target: self.target(*slot, *sub, element)?,
+            },
+            PlanSpec::Compare { op: Op::Ne, .. } => return Err(bad("ne arrives as not(eq)")),
+            PlanSpec::Compare { slot, sub, op, literal } => Plan::Compare {
+                target: self.target(*slot, *sub, element)?,
+                op: *op,
+                literal: literal.clone(),
+            },
+            PlanSpec::ValuePath { slot, filter } => {
                 let attr = self
                     .layout
                     .attrs
-                    .get(slot as usize)
+                    .get(*slot as usize)
                     .filter(|a| a.complex)
                     .ok_or_else(|| bad("value path"))?;
                 if element.is_some() {
                     return Err(bad("nested value path"));
                 }
                 Plan::ValuePath {
-                    slot,
+                    slot: *slot,
                     multi: attr.multi,
-                    filter: Box::new(self.parse(arg(2)?, Some(attr), depth + 1)?),
+                    filter: Box::new(self.bind(filter, Some(attr), depth + 1)?),
                 }
             }
-            _ => return Err(bad("tag")),
         })
     }
 
-    /// The target and the definition of the value it designates.
-    fn target<'b>(
-        &'b self,
-        slot: &Value,
-        sub: &Value,
-        element: Option<&'b AttrLayout>,
-    ) -> Result<(Target, &'b AttrLayout), DirError> {
-        let sub = index(sub)?;
-        match (index(slot)?, element) {
+    fn target(&self, slot: Option<u16>, sub: Option<u16>, element: Option<&AttrLayout>) -> Result<Target, DirError> {
+        match (slot, element) {
             (Some(slot), None) => {
                 let attr = self.layout.attrs.get(slot as usize).ok_or_else(|| bad("slot"))?;
-                match sub {
-                    None => Ok((
-                        Target {
-                            slot: Some(slot),
-                            sub: None,
-                            multi: attr.multi,
-                            sub_multi: false,
-                        },
-                        attr,
-                    )),
-                    Some(k) => {
-                        let def = attr.subs.get(k as usize).ok_or_else(|| bad("sub"))?;
-                        Ok((
-                            Target {
-                                slot: Some(slot),
-                                sub: Some(k),
-                                multi: attr.multi,
-                                sub_multi: def.multi,
-                            },
-                            def,
-                        ))
-                    }
-                }
+                let sub_multi = match sub {
+                    None => false,
+                    Some(k) => attr.subs.get(k as usize).ok_or_else(|| bad("sub"))?.multi,
+                };
+                Ok(Target {
+                    slot: Some(slot),
+                    sub,
+                    multi: attr.multi,
+                    sub_multi,
+                })
             }
             (None, Some(parent)) => {
                 let k = sub.ok_or_else(|| bad("element target needs a sub-attribute"))?;
                 let def = parent.subs.get(k as usize).ok_or_else(|| bad("sub"))?;
-                Ok((
-                    Target {
-                        slot: None,
-                        sub: Some(k),
-                        multi: false,
-                        sub_multi: def.multi,
-                    },
-                    def,
-                ))
+                Ok(Target {
+                    slot: None,
+                    sub: Some(k),
+                    multi: false,
+                    sub_multi: def.multi,
+                })
             }
             _ => Err(bad("target")),
         }
     }
-}
-
-fn index(value: &Value) -> Result<Option<u16>, DirError> {
-    let n = value.as_i64().ok_or_else(|| bad("index"))?;
-    if n < 0 {
-        return Ok(None);
-    }
-    u16::try_from(n).map(Some).map_err(|_| bad("index"))
-}
-
-fn literal(value: &Value) -> Result<Literal, DirError> {
-    let map = value
-        .as_object()
-        .filter(|m| m.len() == 1)
-        .ok_or_else(|| bad("literal"))?;
-    let (key, v) = map.iter().next().ok_or_else(|| bad("literal"))?;
-    Ok(match key.as_str() {
-        "s" => Literal::Str(v.as_str().ok_or_else(|| bad("s"))?.into()),
-        "i" => Literal::Int(v.as_i64().ok_or_else(|| bad("i"))?),
-        "f" => {
-            let pair = v.as_array().filter(|p| p.len() == 2).ok_or_else(|| bad("f"))?;
-            let float = pair[0].as_f64().ok_or_else(|| bad("f"))?;
-            let adjust = pair[1]
-                .as_i64()
-                .filter(|a| (-1..=1).contains(a))
-                .ok_or_else(|| bad("f"))?;
-            #[allow(clippy::cast_possible_truncation)]
-            Literal::Float(float, adjust as i8)
-        }
-        "b" => Literal::Bool(v.as_bool().ok_or_else(|| bad("b"))?),
-        "t" => Literal::DateTime(v.as_i64().ok_or_else(|| bad("t"))?),
-        _ => return Err(bad("literal kind")),
-    })
 }
 
 fn eval(plan: &Plan, slots: &[(u16, Node)], element: Option<&Node>) -> bool {
@@ -265,8 +193,7 @@ fn eval(plan: &Plan, slots: &[(u16, Node)], element: Option<&Node>) -> bool {
         Plan::And(terms) => terms.iter().all(|t| eval(t, slots, element)),
         Plan::Or(terms) => terms.iter().any(|t| eval(t, slots, element)),
         Plan::Not(inner) => !eval(inner, slots, element),
-        Plan::Present { target, deep: true } => any_value(slots, element, *target, Node::is_present),
-        Plan::Present { target, deep: false } => any_value(slots, element, *target, Node::is_assigned),
+        Plan::Present { target } => any_value(slots, element, *target, Node::is_present),
         Plan::Compare { target, op, literal } => any_value(slots, element, *target, |n| compare(n, *op, literal)),
         Plan::ValuePath { slot, multi, filter } => {
             let test = |e: &Node| matches!(e, Node::Object(_)) && eval(filter, slots, Some(e));
@@ -339,6 +266,7 @@ pub(super) fn ordered(ord: Ordering, op: Op) -> bool {
         Op::Ge => ord != Ordering::Less,
         Op::Lt => ord == Ordering::Less,
         Op::Le => ord != Ordering::Greater,
+        Op::Ne => ord != Ordering::Equal,
         Op::Co | Op::Sw | Op::Ew => false,
     }
 }

@@ -1,6 +1,6 @@
 //! Unicode full case folding, identical to Python's `str.casefold()` (SEMANTICS "Evaluation": case-insensitive
 //! comparison folds, so `Straße` eq `STRASSE`). ASCII is folded inline; other code points go through
-//! [`FOLD_TABLE`], generated from `CPython`'s own tables by `gen_fold_table.py`.
+//! `FOLD_TABLE`, generated from `CPython`'s own tables by `gen_fold_table.py`.
 
 use super::fold_table::FOLD_TABLE;
 

@@ -17,9 +17,10 @@ use pyo3::call::PyCallArgs;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyTuple};
 
-use crate::ast::CompareOp;
-use crate::build::{Builder, Literal};
-use crate::token::RawPath;
+use scimcore_filter::ast::CompareOp;
+use scimcore_filter::build::{Builder, Literal};
+use scimcore_filter::span::{char_offset, Span};
+use scimcore_filter::token::RawPath;
 
 const OPS: [CompareOp; 9] = [
     CompareOp::Eq,
@@ -83,21 +84,42 @@ impl AstConstructors {
         })
     }
 
-    /// A builder for one parse.
-    pub const fn builder<'a, 'py>(&'a self, py: Python<'py>) -> PyBuilder<'a, 'py> {
-        PyBuilder { py, constructors: self }
+    /// A builder for one parse of `text`.
+    pub fn builder<'a, 'py>(&'a self, py: Python<'py>, text: &'a str) -> PyBuilder<'a, 'py> {
+        PyBuilder {
+            py,
+            constructors: self,
+            text,
+            ascii: text.is_ascii(),
+        }
     }
 }
 
-/// Builds a parse's Python objects with [`AstConstructors`].
+/// Builds a parse's Python objects with [`AstConstructors`]; each filter node's constructor gets the node's
+/// span last, as `(start, end)` in characters.
 pub struct PyBuilder<'a, 'py> {
     py: Python<'py>,
     constructors: &'a AstConstructors,
+    text: &'a str,
+    ascii: bool,
 }
 
 impl<'py> PyBuilder<'_, 'py> {
     fn call1(&self, constructor: &Py<PyAny>, args: impl PyCallArgs<'py>) -> PyResult<Bound<'py, PyAny>> {
         constructor.bind(self.py).call1(args)
+    }
+
+    fn chars(&self, byte: usize) -> usize {
+        if self.ascii {
+            byte
+        } else {
+            char_offset(self.text, byte)
+        }
+    }
+
+    /// A span in characters, as the constructors take it: `start, end`.
+    fn span(&self, span: Span) -> (usize, usize) {
+        (self.chars(span.start), self.chars(span.end))
     }
 }
 
@@ -122,7 +144,7 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
         Ok(built)
     }
 
-    fn compare(&mut self, path: Self::Path, op: CompareOp, value: Literal<'_>) -> PyResult<Self::Node> {
+    fn compare(&mut self, path: Self::Path, op: CompareOp, value: Literal<'_>, span: Span) -> PyResult<Self::Node> {
         let op = self.constructors.ops[op as usize].bind(self.py).clone();
         let value = match value {
             Literal::String(s) => PyString::new(self.py, &s).into_any(),
@@ -138,31 +160,52 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
             Literal::Bool(b) => PyBool::new(self.py, b).to_owned().into_any(),
             Literal::Null => self.py.None().into_bound(self.py),
         };
-        self.call1(&self.constructors.compare, (path, op, value))
+        self.call1(&self.constructors.compare, {
+            let (start, end) = self.span(span);
+            (path, op, value, start, end)
+        })
     }
 
-    fn present(&mut self, path: Self::Path) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.present, (path,))
+    fn present(&mut self, path: Self::Path, span: Span) -> PyResult<Self::Node> {
+        self.call1(&self.constructors.present, {
+            let (start, end) = self.span(span);
+            (path, start, end)
+        })
     }
 
-    fn and(&mut self, terms: Vec<Self::Node>) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.and, (PyTuple::new(self.py, terms)?,))
+    fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+        self.call1(&self.constructors.and, {
+            let (start, end) = self.span(span);
+            (PyTuple::new(self.py, terms)?, start, end)
+        })
     }
 
-    fn or(&mut self, terms: Vec<Self::Node>) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.or, (PyTuple::new(self.py, terms)?,))
+    fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+        self.call1(&self.constructors.or, {
+            let (start, end) = self.span(span);
+            (PyTuple::new(self.py, terms)?, start, end)
+        })
     }
 
-    fn not(&mut self, filter: Self::Node) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.not, (filter,))
+    fn not(&mut self, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
+        self.call1(&self.constructors.not, {
+            let (start, end) = self.span(span);
+            (filter, start, end)
+        })
     }
 
-    fn value_path(&mut self, path: Self::Path, filter: Self::Node) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.value_path, (path, filter))
+    fn value_path(&mut self, path: Self::Path, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
+        self.call1(&self.constructors.value_path, {
+            let (start, end) = self.span(span);
+            (path, filter, start, end)
+        })
     }
 
-    fn and_also(&mut self, filter: Self::Node, trailing: Self::Node) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.and_also, (filter, trailing))
+    fn and_also(&mut self, filter: Self::Node, trailing: Self::Node, span: Span) -> PyResult<Self::Node> {
+        self.call1(&self.constructors.and_also, {
+            let (start, end) = self.span(span);
+            (filter, trailing, start, end)
+        })
     }
 
     fn patch_path(

@@ -1,4 +1,4 @@
-//! The Python binding `scimcore._native` (feature `python`): the only module that uses `PyO3`.
+//! The Python binding `scimcore._native`: the only crate that uses `PyO3` (the filter and directory crates are pure Rust).
 //!
 //! `AstParser(scimcore.filter.construct).parse_filter` / `.parse_path` return the AST as the
 //! `scimcore.filter.ast` Structs, built while parsing. They raise `FilterSyntaxError(code, position)`, position
@@ -15,9 +15,9 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::error::ErrorKind;
-use crate::parser::{self, Failure, Limits};
 use objects::{AstConstructors, PyBuilder};
+use scimcore_filter::error::ErrorKind;
+use scimcore_filter::parser::{self, Failure, Limits};
 
 create_exception!(
     scimcore._native,
@@ -77,7 +77,7 @@ impl AstParser {
     /// default `DEFAULT_LIMITS`); syntax errors as `FilterSyntaxError`, builder errors as they are.
     fn parse<'s, 'py>(
         &'s self,
-        text: &Bound<'py, PyAny>,
+        text: &'s Bound<'py, PyAny>,
         limits: Option<(usize, usize, usize)>,
         build: Build<'s, 'py>,
     ) -> PyResult<Bound<'py, PyAny>> {
@@ -86,8 +86,9 @@ impl AstParser {
             max_depth,
             max_comparisons,
         });
-        let mut builder = self.constructors.builder(text.py());
+        let py = text.py();
         let text = checked_text(text)?;
+        let mut builder = self.constructors.builder(py, text);
         catching(|| {
             build(text, &limits, &mut builder).map_err(|failure| match failure {
                 Failure::Syntax(error) => syntax_error(error.code(), error.position),

@@ -1,0 +1,221 @@
+"""Lowering a bound filter to ONE specialised Python function (RFC 7644 §3.4.2.2, docs/semantics.md §Evaluation).
+
+The bound filter (:mod:`.bind`) has every path resolved and every literal converted; this module writes the
+source of a predicate for it, compiled once with ``compile()``. Evaluating a resource does no parsing, no
+schema lookup and builds no objects per comparison: it is a chain of ``dict.get`` calls, type tests and
+comparisons, with a small helper function per loop over a multi-valued attribute. Schemaless comparisons
+(``resource_type=None``) are closures of :mod:`.schemaless`, called from the generated function.
+
+The generated source is safe by construction: it contains only identifiers this module makes up and Python
+literals produced by ``repr()`` of ``str``/``int``/``bool``/``None`` values; every other constant (decimals,
+instants, the schemaless closures) is passed in as a closure variable, never written into the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import InvalidFilter
+from . import runtime, schemaless
+from .bind import AllOf, AnyOf, Bound, Comparison, ElementMatch, Negation, Present, Target, Unresolved
+
+__all__ = ["generate"]
+
+# Names the generated code may use besides its own: nothing else is reachable from it.
+_GENERATED_GLOBALS = {
+    "__builtins__": {},
+    "type": type,
+    "str": str,
+    "dict": dict,
+    "list": list,
+    "NUM": runtime.NUMBER_TYPES,
+    "ABSENT": runtime.ABSENT,
+    "present": runtime.is_present,
+    "instant": runtime.instant,
+}
+_SYMBOLS = {"eq": "==", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def generate(bound: Bound, *, element: bool = False) -> tuple[str, Callable[[Any], bool]]:
+    """``(source, predicate)`` for a bound filter; ``element``: the predicate tests one element of a value path
+    (anything but a dict does not match)."""
+    gen = _Generator()
+    body = gen.node(bound, "r")
+    if element:
+        body = f"type(r) is dict and {body}"
+    source = gen.source(body)
+    try:
+        code = compile(source, "<scimcore filter>", "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        raise InvalidFilter("the filter is too complex to compile", code="too_deep") from None
+    namespace: dict = {}
+    exec(code, dict(_GENERATED_GLOBALS), namespace)
+    return source, namespace["_factory"](*gen.cells.values())
+
+
+class _Generator:
+    """Builds the source of one predicate: an expression per node, a helper function per loop."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, Any] = {}  # closure variables of the generated factory: name -> value
+        self.helpers: list[str] = []
+        self._count = 0
+
+    def _name(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def literal(self, value) -> str:
+        """A source expression for ``value``: ``repr()`` for plain literals, else a closure variable."""
+        if value is None or type(value) in (str, int, bool):
+            return repr(value)
+        name = self._name("c")
+        self.cells[name] = value
+        return name
+
+    def bind(self, expr: str) -> tuple[str, str]:
+        """``(first_use, later_uses)``: an expression that evaluates ``expr`` once into a local name."""
+        if expr.isidentifier():
+            return expr, expr
+        name = self._name("v")
+        return f"({name} := {expr})", name
+
+    def source(self, body: str) -> str:
+        lines = [f"def _factory({', '.join(self.cells)}):"]
+        for helper in self.helpers:
+            lines.extend("    " + line for line in helper.splitlines())
+        lines += ["    def _match(r):", f"        return {body}", "    return _match", ""]
+        return "\n".join(lines)
+
+    # -- nodes ---------------------------------------------------------------------------------------------
+
+    def node(self, node: Bound, var: str) -> str:
+        if isinstance(node, AllOf):
+            return "(" + " and ".join(self.node(term, var) for term in node.terms) + ")"
+        if isinstance(node, AnyOf):
+            return "(" + " or ".join(self.node(term, var) for term in node.terms) + ")"
+        if isinstance(node, Negation):
+            return f"(not {self.node(node.filter, var)})"
+        if isinstance(node.target, Unresolved):
+            return self.schemaless(node, var)
+        if isinstance(node, Present):
+            return self.present(node.target, var)
+        if isinstance(node, Comparison):
+            return self.over(node.target, var, self.scalar_test(node))
+        return self.element_match(node, var)
+
+    def present(self, target: Target, var: str) -> str:
+        """``pr``: some value at the target (a list element, for a multi-valued attribute) is non-empty, judged
+        on its JSON shape whatever the declared type (docs/semantics.md §Evaluation)."""
+        if target.attribute is None:
+            return f"present({var}.get({target.extension!r}))"
+        return self.over(target, var, self._non_empty)
+
+    def _non_empty(self, value: str) -> str:
+        first, name = self.bind(value)
+        return f"({first} not in ABSENT and (type({name}) is not dict and type({name}) is not list or present({name})))"
+
+    def element_match(self, node: ElementMatch, var: str) -> str:
+        target = node.target
+        assert isinstance(target, Target) and target.attribute is not None
+
+        def element(value: str) -> str:
+            first, name = self.bind(value)
+            return f"(type({first}) is dict and {self.node(node.filter, name)})"
+
+        container, guard = self._container(target, var)
+        inner = self.each(f"{container}.get({target.attribute.name!r})", target.attribute.multi_valued, element)
+        return f"({guard}{inner})"
+
+    # -- value access ----------------------------------------------------------------------------------------
+
+    def _container(self, target: Target, var: str) -> tuple[str, str]:
+        """The variable holding the object the attribute lives in, and the guard that binds it."""
+        if target.extension is None:
+            return var, ""
+        name = self._name("x")
+        return name, f"type({name} := {var}.get({target.extension!r})) is dict and "
+
+    def over(self, target: Target, var: str, test: Callable[[str], str]) -> str:
+        """An expression: does ``test`` hold for any value at ``target`` (any-value semantics)?"""
+        container, guard = self._container(target, var)
+        attribute, sub = target.attribute, target.sub
+        assert attribute is not None
+        value = f"{container}.get({attribute.name!r})"
+        if sub is None:
+            return f"({guard}{self.each(value, attribute.multi_valued, test)})"
+
+        def element(item: str) -> str:
+            first, name = self.bind(item)
+            return f"(type({first}) is dict and {self.each(f'{name}.get({sub.name!r})', sub.multi_valued, test)})"
+
+        return f"({guard}{self.each(value, attribute.multi_valued, element)})"
+
+    def each(self, value: str, multi_valued: bool, test: Callable[[str], str]) -> str:
+        """``test(value)``, or for a multi-valued attribute a helper looping over the list elements."""
+        if not multi_valued:
+            return test(value)
+        helper = self._name("h")
+        item = self._name("i")
+        self.helpers.append(
+            f"def {helper}(s):\n"
+            f"    if type(s) is list:\n"
+            f"        for {item} in s:\n"
+            f"            if {test(item)}:\n"
+            f"                return True\n"
+            f"    return False\n"
+        )
+        return f"{helper}({value})"
+
+    def scalar_test(self, node: Comparison) -> Callable[[str], str]:
+        """A template: the expression testing ONE scalar value against the converted literal."""
+        op, kind = node.op, node.kind
+        if kind == "string":
+            fold = ".casefold()" if node.fold else ""
+            lit = self.literal(node.value)
+
+            def string_test(value: str) -> str:
+                first, name = self.bind(value)
+                subject = f"{name}{fold}"
+                check = {
+                    "eq": f"{subject} == {lit}",
+                    "co": f"{lit} in {subject}",
+                    "sw": f"{subject}.startswith({lit})",
+                    "ew": f"{subject}.endswith({lit})",
+                    "gt": f"{subject} > {lit}",
+                    "ge": f"{subject} >= {lit}",
+                    "lt": f"{subject} < {lit}",
+                    "le": f"{subject} <= {lit}",
+                }[op]
+                return f"(type({first}) is str and {check})"
+
+            return string_test
+        if kind == "boolean":
+            return lambda value: f"({value} is {node.value!r})"
+        lit = self.literal(node.value)
+        symbol = _SYMBOLS[op]
+        if kind == "number":
+
+            def number_test(value: str) -> str:
+                first, name = self.bind(value)
+                return f"(type({first}) in NUM and {name} {symbol} {lit})"
+
+            return number_test
+
+        def instant_test(value: str) -> str:
+            moment = self._name("d")
+            return f"(({moment} := instant({value})) is not None and {moment} {symbol} {lit})"
+
+        return instant_test
+
+    # -- schemaless -------------------------------------------------------------------------------------------
+
+    def schemaless(self, node, var: str) -> str:
+        """A schemaless node: a closure of :mod:`.schemaless` (element matches loop here, over its elements)."""
+        if isinstance(node, ElementMatch):
+            getter = self.literal(schemaless.elements_getter(node.target))
+            return self.each(f"{getter}({var})", True, lambda item: self.node(node.filter, item))
+        if isinstance(node, Present):
+            return f"present({self.literal(schemaless.raw_getter(node.target))}({var}))"
+        return f"{self.literal(schemaless.comparison(node))}({var})"

@@ -6,12 +6,12 @@
   Python WSGI server costs at least).
 
 Request types: POST (create), GET by id, GET with ``filter=userName eq "..."``, PATCH (replace ``title``), PUT
-(replace the user), over 1,000 users. Each timed run sends a batch of ``BATCH`` requests of one type to one
-application; the three applications are interleaved over ``ROUNDS`` rounds (``benches/timing.py``) and each keeps
-its best batch. The same WSGI environ builder feeds all three. The users a POST measurement creates are deleted
-after it (untimed): scim2-server's reads slow down as its storage grows, so every request type must meet the same
-1,000 users. Short mode (CI, a plain ``pytest``): 7 rounds of
-40 requests; ``SCIMCORE_BENCH=full``: 20 rounds of 200.
+(replace the user), over 1,000 users. Each timed run sends a batch of requests of one type to one application, as
+many as take about ``BATCH_SECONDS`` for that application; the three applications are interleaved over ``ROUNDS``
+rounds (``benches/timing.py``) and each keeps its best batch. The same WSGI environ builder feeds all three, and
+request bodies are encoded before timing. The users a POST measurement creates are deleted after it (untimed):
+scim2-server's reads slow down as its storage grows, so every request type must meet the same 1,000 users. Short
+mode (CI, a plain ``pytest``): 7 rounds of 10 ms batches; ``SCIMCORE_BENCH=full``: 20 rounds of 40 ms.
 
 Required: scimcore at least 20x faster than scim2-server on every request type, asserted in both modes with
 ``timing.require`` (measured again up to three times when missed). The ratio to the floor is printed and written,
@@ -24,6 +24,7 @@ import io
 import itertools
 import json
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -36,7 +37,10 @@ from timing import FULL, best_interleaved, require, size
 
 USERS = 1000
 ROUNDS = size(7, 20)
-BATCH = size(40, 200)
+BATCH_SECONDS = size(0.01, 0.04)
+"""How long one timed batch lasts, for every application alike: a batch's request count is calibrated per
+application, because a long batch is likelier to be hit by another process on a shared core than a short one,
+which would make the slow baseline look slower still."""
 REQUIRED_OVER_SCIM2_SERVER = 20.0
 REQUESTS = ("POST", "GET by id", "GET filter", "PATCH", "PUT")
 RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
@@ -186,7 +190,7 @@ class Target:
     """One application with its users, and a batch runner per request type.
 
     Request bodies are encoded before timing (the client's work is not the server's): POST bodies for the
-    ``ROUNDS * BATCH`` new users of one measurement, and PATCH/PUT bodies for two passes over the users, so that
+    new users of one measurement (``prepare``), and PATCH/PUT bodies for two passes over the users, so that
     every write changes something (the title alternates between two values per user)."""
 
     def __init__(self, name: str) -> None:
@@ -199,7 +203,7 @@ class Target:
             status, body = self.send("POST", "/Users", _encoded(new_user(user_name)))
             assert status == 201, (name, status, body[:300])
             self.ids.append(json.loads(body)["id"])
-        self.posts = [_encoded(new_user(f"new{n:06d}")) for n in range(ROUNDS * BATCH)]
+        self.posts: list[bytes] = []
         self.patches = [
             _encoded({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": f"Title {n}"}]})
             for n in range(2 * USERS)
@@ -239,9 +243,23 @@ class Target:
         self.new_ids.clear()
         self.created = 0
 
-    def batch(self, kind: str) -> Callable[[], None]:
+    def prepare(self, posts: int) -> None:
+        """Encode the bodies of ``posts`` new users (untimed)."""
+        self.posts = [_encoded(new_user(f"new{n:06d}")) for n in range(posts)]
+
+    def calibrate(self, kind: str) -> int:
+        """How many requests of ``kind`` take about ``BATCH_SECONDS`` (untimed, from 10 requests)."""
+        self.prepare(10)
+        start = time.perf_counter()
+        for _ in range(10):
+            self.request(kind)
+        per_request = (time.perf_counter() - start) / 10
+        self.remove_new_users()
+        return max(5, min(5000, round(BATCH_SECONDS / per_request)))
+
+    def batch(self, kind: str, count: int) -> Callable[[], None]:
         def run() -> None:
-            for _ in range(BATCH):
+            for _ in range(count):
                 self.request(kind)
 
         return run
@@ -255,10 +273,13 @@ EXPECTED = {"POST": (201,), "GET by id": (200,), "GET filter": (200,), "PATCH": 
 
 def measure(targets: list[Target], kind: str) -> dict[str, float]:
     """Microseconds per request of ``kind`` for each application, the applications interleaved per round."""
-    best = best_interleaved(ROUNDS, *(target.batch(kind) for target in targets))
+    counts = [target.calibrate(kind) for target in targets]
+    for target, count in zip(targets, counts, strict=True):
+        target.prepare(ROUNDS * count)
+    best = best_interleaved(ROUNDS, *(target.batch(kind, count) for target, count in zip(targets, counts, strict=True)))
     for target in targets:
         target.remove_new_users()
-    return {target.name: seconds / BATCH * 1e6 for target, seconds in zip(targets, best, strict=True)}
+    return {target.name: seconds / count * 1e6 for target, seconds, count in zip(targets, best, counts, strict=True)}
 
 
 def markdown_table(timings: dict[str, dict[str, float]]) -> str:
@@ -284,6 +305,7 @@ def targets() -> list[Target]:
 def test_the_applications_answer_alike(targets: list[Target]) -> None:
     """Like for like: every application answers every request type with success and the same user."""
     for target in targets:
+        target.prepare(1)
         for kind in REQUESTS:
             status, body = target.request(kind)
             assert status in EXPECTED[kind], (target.name, kind, status, body[:300])
@@ -312,9 +334,15 @@ def test_service_table(targets: list[Target]) -> None:
     for kind in REQUESTS:
         TIMINGS.setdefault(kind, measure(targets, kind))
     table = markdown_table({kind: TIMINGS[kind] for kind in REQUESTS})
-    print(f"\n{table}\n(mode={'full' if FULL else 'short'}, rounds={ROUNDS}, batch={BATCH})")
+    print(f"\n{table}\n(mode={'full' if FULL else 'short'}, rounds={ROUNDS}, batches of {BATCH_SECONDS * 1000:.0f} ms)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "service.md").write_text(table + "\n", encoding="utf-8")
-    document = {"users": USERS, "rounds": ROUNDS, "batch": BATCH, "full": FULL, "us_per_request": TIMINGS}
+    document = {
+        "users": USERS,
+        "rounds": ROUNDS,
+        "batch_seconds": BATCH_SECONDS,
+        "full": FULL,
+        "us_per_request": TIMINGS,
+    }
     (RESULTS / "service.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     assert all(row["floor"] > 0 for row in TIMINGS.values())

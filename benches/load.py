@@ -14,9 +14,10 @@ concurrency (matplotlib). The server is stopped at the end whatever happens.
     python benches/load.py --store native --seconds 10 --concurrency 1,4,16 --plot load.png
     python benches/load.py --store postgresql --workers 2 --seconds 10 --concurrency 1,4,16
 
-``--restart-postgres`` stops the throwaway server of ``.ci/postgres.sh`` for about a second in the middle of
-each level: 503 with ``Retry-After`` is then expected (and counted apart), anything else of 5xx is a failure,
-and the counter must still be exact.
+``--restart-postgres`` stops the throwaway server of ``.ci/postgres.sh`` for ``--outage`` seconds (default 1)
+a third into each level: requests in flight get 503 with ``Retry-After`` (counted apart), requests waiting for
+a pooled connection are served when it is back (the pool waits 5 s), anything else of 5xx is a failure, and the
+counter must still be exact.
 """
 
 from __future__ import annotations
@@ -310,8 +311,8 @@ async def _increments_so_far(client: Any, counter_id: str, level: Level) -> None
     level.counter_start = int(response.json()["nickName"])
 
 
-def postgres_restarter() -> Any:
-    """A function stopping the throwaway PostgreSQL for about a second in the middle of a level."""
+def postgres_restarter(outage: float) -> Any:
+    """A function stopping the throwaway PostgreSQL for ``outage`` seconds a third into a level."""
     data, bindir, dsn = (os.environ[name] for name in ("SCIMCORE_PG_DATA", "SCIMCORE_PG_BINDIR", "SCIMCORE_PG_DSN"))
     runas = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
     base = Path(data).parent
@@ -321,18 +322,20 @@ def postgres_restarter() -> Any:
         time.sleep(seconds / 3)
         ctl = [*runas, f"{bindir}/pg_ctl", "-D", data, "-w", "-t", "60"]
         subprocess.run([*ctl, "-m", "fast", "stop"], check=True, capture_output=True, timeout=90)
-        time.sleep(1.0)
+        time.sleep(outage)
         subprocess.run([*ctl, "-l", str(base / "server.log"), "-o", options, "start"], check=True, timeout=90)
 
     return restart
 
 
-def run(store: str, workers: int, levels: list[int], seconds: float, restart: bool = False) -> list[Level]:
+def run(
+    store: str, workers: int, levels: list[int], seconds: float, restart: bool = False, outage: float = 1.0
+) -> list[Level]:
     """Serve ``store`` (``native`` or ``postgresql``) and run every level; the server is stopped at the end."""
     if store == "native":
         return _run("memory", workers, levels, seconds, None)
     with fresh_database(os.environ["SCIMCORE_PG_DSN"]) as dsn:
-        return _run(dsn, workers, levels, seconds, postgres_restarter() if restart else None)
+        return _run(dsn, workers, levels, seconds, postgres_restarter(outage) if restart else None)
 
 
 def _run(store: str, workers: int, levels: list[int], seconds: float, restart: Any) -> list[Level]:
@@ -372,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--restart-postgres", action="store_true")
+    parser.add_argument("--outage", type=float, default=1.0, help="seconds PostgreSQL stays stopped")
     parser.add_argument("--plot", help="write a PNG of latency against concurrency")
     parser.add_argument("--json", help="write the figures as JSON")
     args = parser.parse_args(argv)
@@ -380,7 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     for store in ("native", "postgresql") if args.store == "both" else (args.store,):
         workers = args.workers or (1 if store == "native" else 2)
         label = f"{store}, {workers} process{'es' if workers > 1 else ''}"
-        results[label] = run(store, workers, levels, args.seconds, args.restart_postgres and store == "postgresql")
+        results[label] = run(
+            store, workers, levels, args.seconds, args.restart_postgres and store == "postgresql", args.outage
+        )
     figures = {label: [level.summary() for level in levels] for label, levels in results.items()}
     print(json.dumps(figures, indent=1))
     if args.json:

@@ -27,6 +27,7 @@ __all__ = ["add_serve_command", "build_service", "worker_app"]
 
 MOUNT = "/scim/v2"
 _WORKER_CONFIG = "SCIMCORE_SERVE_WORKER_CONFIG"
+_HTTP = "scimcore.service.nodelay:NoDelayHTTP"  # uvicorn's protocol with TCP_NODELAY (see that module)
 
 
 def add_serve_command(sub: Any) -> None:
@@ -136,12 +137,13 @@ def run(args: argparse.Namespace) -> int:
             "scimcore.service.serve:worker_app",
             factory=True,
             workers=args.workers,
+            http=_HTTP,
             host=args.host,
             port=args.port,
             log_level="info",
         )
         return 0
-    uvicorn.run(_mounted(asgi_app(service), MOUNT), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(_mounted(asgi_app(service), MOUNT), http=_HTTP, host=args.host, port=args.port, log_level="info")
     return 0
 
 

@@ -42,8 +42,9 @@ def call_wsgi(
     body: bytes = b"",
     stream: CountingInput | None = None,
     extra: dict[str, Any] | None = None,
-) -> tuple[int, dict[str, str], bytes]:
-    """One request through a WSGI app: ``(status, headers by lower-cased name, body)``."""
+) -> tuple[int | None, dict[str, str], bytes]:
+    """One request through a WSGI app: ``(status, headers by lower-cased name, body)`` (the status typed as
+    :func:`call_asgi`'s, so that tests compare both with the same variables)."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,

@@ -156,7 +156,7 @@ def _check(status: int | None, body: bytes) -> None:
         assert document["status"] == str(status)
 
 
-@settings(max_examples=settings.default.max_examples * 3)
+@settings(max_examples=settings().max_examples * 3)
 @given(method=methods, path=paths, query=queries, headers=header_sets, body=bodies)
 def test_random_requests_never_fail_the_service(
     method: str, path: str, query: str, headers: dict[str, str], body: bytes

@@ -36,7 +36,8 @@ from .service import Service
 __all__ = ["TenantService", "routed_principal", "tenant_secret"]
 
 TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-"""A tenant name as a path prefix: letters, digits, ``.``, ``_``, ``-``; at most 64 characters."""
+"""A tenant name, from the path or from ``tenant_of``: letters, digits, ``.``, ``_``, ``-``; at most 64
+characters (any other name is answered 404, and ``build`` never sees it)."""
 
 _PRINCIPAL: ContextVar[Any] = ContextVar("scimcore_tenant_principal", default=None)
 

@@ -4,16 +4,18 @@ timeout, and the server is stopped at the end of the module."""
 
 from __future__ import annotations
 
+import importlib
 import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benches"))
-import load  # type: ignore[import-not-found]  # benches/load.py: starts and stops scimcore serve
+load: Any = importlib.import_module("load")  # benches/load.py: starts and stops scimcore serve
 
 USER = b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"cut"}'
 

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scimcore
+from scimcore.service.tenancy import TenantService
 
 from .edge import call_asgi, call_wsgi, memory_service
 
@@ -202,3 +203,26 @@ def _wsgi_body(body: bytes) -> dict[str, Any]:
     from .edge import CountingInput
 
     return {"wsgi.input": CountingInput(body)}
+
+
+def _tenant(name: str) -> scimcore.Service | None:
+    return _service if name == "a" else None
+
+
+_TENANTS = TenantService(_tenant, path_prefix=True)
+
+
+@given(
+    method=methods,
+    prefix=st.one_of(st.sampled_from(["/a", "/b", "", "/%61", "/a%2F", "/..", "/a/..", "/A"]), paths),
+    path=paths,
+    query=queries,
+    headers=header_sets,
+    body=bodies,
+)
+def test_random_requests_through_a_tenant_service(
+    method: str, prefix: str, path: str, query: str, headers: dict[str, str], body: bytes
+) -> None:
+    target = f"{prefix}{path}?{query}" if query else f"{prefix}{path}"
+    response = _TENANTS.handle(method, target, headers, body)
+    _check(response.status, response.body)

@@ -38,8 +38,10 @@ from ..errors import InvalidValue, ScimError, Uniqueness
 from ..policy import Policy
 from ..query import MAX_RESULTS, QueryParameters, resolve_sort
 from ..store.front import StoreFront, id_taken, taken, version_of
+from ..store.members import MembersBackend
 from .dialects import DIALECTS, Node, check_identifier
 from .document import register_sqlite_functions, search_document
+from .members import SqlRelation
 from .translate import order_by_sql, to_sql
 
 __all__ = ["SqlDirectory", "Unavailable"]
@@ -86,8 +88,21 @@ class SqlDirectory(StoreFront):
         name = registry.resource_type(resource_type).name
         policy = policy or Policy()
         self.table_backend = _SqlBackend(connection, registry, name, policy, table)
+        backend: Any = self.table_backend
+        if "members" in registry.base_attributes(name):  # a group type: members in their own table
+            relation = SqlRelation(backend)
+            backend = MembersBackend(
+                backend,
+                relation,
+                registry=registry,
+                resource_type=name,
+                policy=policy,
+                transaction=lambda: self.table_backend._transaction(write=True),
+            )
+            if relation.created:
+                backend.adopt()
         super().__init__(
-            self.table_backend,
+            backend,
             name,
             registry=registry,
             policy=policy,
@@ -234,10 +249,12 @@ class _SqlBackend:
                 raise
             conn.commit()
 
+    def in_use(self) -> Any:
+        """The connection of the transaction in progress (a pooled one), or the one connection."""
+        return self._local.connection if self.pool is not None else self.connection
+
     def _execute(self, sql: str, params: Any = ()) -> Any:
-        if self.pool is not None:
-            return self._local.connection.execute(sql, params)
-        return self.connection.execute(sql, params)
+        return self.in_use().execute(sql, params)
 
     # -- writes ---------------------------------------------------------------------------------------------
 

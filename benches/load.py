@@ -29,6 +29,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -155,27 +156,30 @@ def serve(store: str, workers: int = 1, timeout: float = 60.0) -> Iterator[tuple
         "--max-failures",
         "1000",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}/scim/v2"
-    try:
-        _wait_ready(base, process, timeout)
-        yield base, process
-    finally:
-        process.terminate()
+    # the server's log goes to a file: a pipe nobody reads fills up and blocks the server (after 64 KiB of log)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        base = f"http://127.0.0.1:{port}/scim/v2"
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+            _wait_ready(base, process, timeout, log)
+            yield base, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float, log: Any) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            error = process.stderr.read().decode() if process.stderr else ""
+            log.seek(0)
+            error = log.read().decode(errors="replace")
             raise RuntimeError(f"scimcore serve exited with {process.returncode}: {error[-2000:]}")
         try:
             if httpx.get(f"{base}/ServiceProviderConfig", headers=HEADERS, timeout=1).status_code == 200:

@@ -143,3 +143,48 @@ def test_postgresql_stopped_and_restarted(pooled_service: tuple[scimcore.Service
     assert response.status == 201
     listed = msgspec.json.decode(service.handle("GET", "/Users").body)
     assert sorted(user["userName"] for user in listed["Resources"]) == ["after", "before"]  # nothing half-applied
+
+
+def test_a_pooled_directory_serves_groups_from_threads() -> None:
+    """Groups keep their members in a relation table; with a pool, every read and write of it runs on the
+    transaction's pooled connection (four threads of create, member add, PATCH with members asked, delete)."""
+    import threading
+
+    dsn, _, _ = _server()
+    from psycopg_pool import ConnectionPool
+
+    suffix = uuid.uuid4().hex[:10]
+    with ConnectionPool(dsn, min_size=1, max_size=6, timeout=5, open=True, kwargs={"autocommit": True}) as pool:
+        stores = {
+            "User": scimcore.SqlDirectory(pool, "User", table=f"ops_pu_{suffix}"),
+            "Group": scimcore.SqlDirectory(pool, "Group", table=f"ops_pg_{suffix}"),
+        }
+        service = scimcore.Service(stores, base_url=BASE)
+        group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "g"}
+        gid = msgspec.json.decode(service.handle("POST", "/Groups", JSON, msgspec.json.encode(group)).body)["id"]
+        patch = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+        statuses: list[tuple[int, ...]] = []
+
+        def cycle(name: str) -> None:
+            created = service.handle("POST", "/Users", JSON, _user(name))
+            uid = msgspec.json.decode(created.body)["id"]
+            add = {"schemas": [patch], "Operations": [{"op": "add", "path": "members", "value": [{"value": uid}]}]}
+            added = service.handle("PATCH", f"/Groups/{gid}", JSON, msgspec.json.encode(add))
+            rename = {"schemas": [patch], "Operations": [{"op": "replace", "path": "displayName", "value": name}]}
+            asked = service.handle("PATCH", f"/Groups/{gid}?attributes=members", JSON, msgspec.json.encode(rename))
+            deleted = service.handle("DELETE", f"/Users/{uid}")
+            statuses.append((created.status, added.status, asked.status, deleted.status))
+
+        threads = [threading.Thread(target=lambda k=k: [cycle(f"t{k}-{i}") for i in range(5)]) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        try:
+            assert statuses == [(201, 204, 200, 204)] * 20
+            members = msgspec.json.decode(service.handle("GET", f"/Groups/{gid}").body).get("members", [])
+            assert members == []  # every user deleted left the group
+        finally:
+            with pool.connection() as conn:
+                for table in (f"ops_pu_{suffix}", f"ops_pg_{suffix}_members", f"ops_pg_{suffix}"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")

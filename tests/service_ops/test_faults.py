@@ -175,7 +175,11 @@ def test_a_pooled_directory_serves_groups_from_threads() -> None:
             deleted = service.handle("DELETE", f"/Users/{uid}")
             statuses.append((created.status, added.status, asked.status, deleted.status))
 
-        threads = [threading.Thread(target=lambda k=k: [cycle(f"t{k}-{i}") for i in range(5)]) for k in range(4)]
+        def run(k: int) -> None:
+            for i in range(5):
+                cycle(f"t{k}-{i}")
+
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -14,10 +14,12 @@ __all__ = [
     "DirectoryStore",
     "FilterPlan",
     "FilterSyntaxError",
+    "PageProjection",
     "PlanNode",
     "SortPlan",
     "casefold",
     "datetime_micros",
+    "memory_bandwidth",
 ]
 
 class FilterSyntaxError(Exception):
@@ -100,6 +102,18 @@ class SortPlan:
         cls, slot: int, sub: int | None, primary: int | None, multi: bool, kind: str, descending: bool
     ) -> SortPlan: ...
 
+_Rule = tuple[str, bool, bool, list[tuple[str, bool]], bool]
+_Scope = tuple[list[_Rule], bool]
+
+@final
+class PageProjection:
+    """One request's projection, decided by ``scimcore.store.native.page_projection`` and applied by
+    ``DirectoryStore.search_json``: rules ``(lower-case name, keep, complex, [(lower-case sub, kept)], keep
+    unknown subs)`` per attribute, and whether unknown attributes are kept, for the base schema and each
+    extension (in the resource type's order)."""
+
+    def __new__(cls, base_schema: str, base: _Scope, extensions: list[tuple[str, _Scope]]) -> PageProjection: ...
+
 @final
 class DirectoryStore:
     """The native store of one resource type; every method releases the GIL while it works.
@@ -126,6 +140,12 @@ class DirectoryStore:
         self, plan: FilterPlan, sort: SortPlan | None = None, start: int = 0, count: int | None = None
     ) -> tuple[int, list[bytes]]:
         """``(total matches, JSON of the page)``: ``start`` is 0-based, ``count`` ``None`` means all."""
+    def search_json(
+        self, plan: FilterPlan, sort: SortPlan | None, start: int, count: int | None, projection: PageProjection
+    ) -> bytes:
+        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection``."""
+    def scan_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
+        """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads; ``None`` off columns."""
     def heap_bytes(self) -> int: ...
     def set_threads(self, threads: int) -> None: ...
     def __len__(self) -> int: ...
@@ -135,3 +155,6 @@ def casefold(text: str) -> str:
 
 def datetime_micros(text: str) -> int | None:
     """An xsd:dateTime literal as microseconds since the epoch (``scimcore.datetimes.parse_datetime``)."""
+
+def memory_bandwidth(bytes: int, threads: int, rounds: int = 5) -> float:
+    """Bytes per second read by summing a ``bytes``-byte buffer on ``threads`` threads, best of ``rounds``."""

@@ -1,4 +1,4 @@
-"""The large-directory benchmark (issue 6), shared by ``scimcore bench`` and ``benches/bench_directory.py``.
+"""The large-directory benchmark (issues 6 and 18), shared by ``scimcore bench`` and ``benches/bench_directory.py``.
 
 Over ``users`` generated users (``scimcore.demo.generate_users``), measured in one run:
 
@@ -7,7 +7,12 @@ Over ``users`` generated users (``scimcore.demo.generate_users``), measured in o
 - the same query through ``scimcore.search`` (``compile_filter().filter()`` over Python dicts, then sorting);
 - a hand-written Python lambda scan (correct semantics: casefold, any-element, instants) with a
   ``heapq.nsmallest`` top-k sort: the baseline of the ratios;
-- load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec;
+- Polars and DuckDB over typed, pre-folded tables (:mod:`scimcore._bench_engines`, the optional ``bench``
+  extra), their answers checked against the lambda scan's;
+- each native scan's column bytes against the machine's DRAM read bandwidth, one thread against two;
+- the page as JSON from the store (``Directory.search_json``) against Python objects (``Directory.search``);
+- load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec (and
+  DuckDB's ``read_json``), and the first search on a fresh load, with ``Directory.prepare``;
 - memory per resource: the native store's own heap accounting, taken on the directory the queries ran on
   (so the scan columns they built lazily are counted), and the process RSS growth of a fresh load, against
   the Python dicts (``tracemalloc``).
@@ -22,18 +27,23 @@ import gc
 import heapq
 import os
 import platform
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
+from . import _bench_engines
 from .demo import generate_users
 from .directory import Directory
 from .query import search
+from .store.native import native_module as _native_module
 
 __all__ = [
     "COUNT",
@@ -48,6 +58,7 @@ __all__ = [
 ]
 
 COUNT = 100
+_BANDWIDTH_BYTES = 256 << 20  # far beyond the caches
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 Progress = Callable[[str, "float | None"], None]
 
@@ -257,34 +268,123 @@ def _machine() -> dict:
     return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(), "platform": platform.platform()}
 
 
-def measure(world: World, directory: Directory, *, repeats: int = 5, progress: Progress = _quiet) -> dict:
-    """Time every query three ways, the load and the memory; return the summary (ratios and times)."""
+def _interleaved(runs: dict[str, Callable[[], object]], rounds: int, min_time: float = 0.02) -> dict[str, float]:
+    """Median per-call seconds of each run over ``rounds`` rounds, the runs alternating within each round
+    (a busy spell on the shared machine slows all alike); a round repeats a fast call to time it reliably."""
+    loops = {}
+    for name, run in runs.items():
+        run()
+        start = time.perf_counter()
+        run()
+        loops[name] = max(1, int(min_time / max(time.perf_counter() - start, 1e-9)))
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for name, run in runs.items():
+                start = time.perf_counter()
+                for _ in range(loops[name]):
+                    run()
+                times[name].append((time.perf_counter() - start) / loops[name])
+    finally:
+        if enabled:
+            gc.enable()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _page(result: Any) -> tuple[int, list[str]]:
+    """(total, page ids) of a search result, whichever engine returned it."""
+    if isinstance(result, tuple):
+        total, page = result
+        return total, [r["id"] for r in page]
+    return result.total_results, [r["id"] for r in result.resources]
+
+
+def measure(
+    world: World, directory: Directory, *, repeats: int = 5, engines: bool = True, progress: Progress = _quiet
+) -> dict:
+    """Time every query (``Directory.search``, Polars and DuckDB when installed, the lambda scan: interleaved
+    medians; ``scimcore.search``: best of a few), the load and the memory; return the summary. Every engine's
+    totals and page ids are checked against the lambda scan's first (``ValueError`` if they differ)."""
     users, ndjson = world.users, world.ndjson
+    backend: Any = directory._backend  # the native backend's benchmark hooks (scan_runner)
     rows = []
     all_cases = cases(world.sample)
+    others: dict[str, list] = {}
+    if engines and _bench_engines.available():
+        progress("building the Polars and DuckDB tables", None)
+        others = _bench_engines.build_engines(users, ndjson, all_cases)
+    progress("measuring the memory bandwidth", None)
+    bandwidth = _native_module().memory_bandwidth(_BANDWIDTH_BYTES, 2)
     for number, case in enumerate(all_cases):
         progress(f"measuring {case['name']}", number / len(all_cases))
-        native = _best(
-            lambda case=case: directory.search(filter=case["filter"], sort_by=case["sort"], count=COUNT), repeats
-        )
+        runs: dict[str, Callable[[], object]] = {
+            "native": partial(directory.search, filter=case["filter"], sort_by=case["sort"], count=COUNT),
+            "lambda": partial(lambda_search, users, case),
+        }
+        runs.update((name, searches[number]) for name, searches in others.items())
+        expected = _page(runs["lambda"]())
+        for name, run in runs.items():
+            if _page(run()) != expected:
+                raise ValueError(f"{name} disagrees with the lambda scan on {case['name']!r}")
+        medians = _interleaved(runs, repeats)
+        scan_times: dict[str, float] = {}
+        if not case["indexed"]:
+            run_two, touched = backend.scan_runner(case["filter"], case["sort"], COUNT, 2)
+            run_one, _ = backend.scan_runner(case["filter"], case["sort"], COUNT, 1)
+            scan_times = _interleaved({"two": run_two, "one": run_one}, repeats)
+            scan_times["bytes"] = touched or 0
         compiled = _best(
             lambda case=case: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None),
             max(2, repeats // 2),
         )
-        scan = _best(lambda case=case: lambda_search(users, case), max(2, repeats // 2))
-        rows.append(
-            {
-                "query": case["name"],
-                "filter": case["filter"],
-                "sortBy": case["sort"],
-                "indexed": case["indexed"],
-                "native_s": native,
-                "compile_filter_s": compiled,
-                "lambda_s": scan,
-                "vs_lambda": scan / native,
-                "vs_compile_filter": compiled / native,
+        native, scan = medians["native"], medians["lambda"]
+        row = {
+            "query": case["name"],
+            "filter": case["filter"],
+            "sortBy": case["sort"],
+            "indexed": case["indexed"],
+            "total": expected[0],
+            "native_s": native,
+            "compile_filter_s": compiled,
+            "lambda_s": scan,
+            "vs_lambda": scan / native,
+            "vs_compile_filter": compiled / native,
+            "engines": {name: {"s": medians[name], "ratio": native / medians[name]} for name in others},
+        }
+        if scan_times:
+            row["scan"] = {
+                "two_threads_s": scan_times["two"],
+                "one_thread_s": scan_times["one"],
+                "speedup": scan_times["one"] / scan_times["two"],
+                "bytes": scan_times["bytes"],
+                "percent_of_bandwidth": 100 * scan_times["bytes"] / scan_times["two"] / bandwidth,
             }
-        )
+        rows.append(row)
+
+    progress("measuring the page: JSON from the store against Python objects", None)
+    paged = all_cases[2]  # every resource matches: a full page of COUNT
+    bare, _ = backend.scan_runner(paged["filter"], paged["sort"], COUNT, os.cpu_count() or 1)
+    page_times = _interleaved(
+        {
+            "bare": bare,
+            "json": partial(directory.search_json, filter=paged["filter"], sort_by=paged["sort"], count=COUNT),
+            "objects": partial(directory.search, filter=paged["filter"], sort_by=paged["sort"], count=COUNT),
+        },
+        max(repeats, 7),
+    )
+    page = {
+        "query": paged["name"],
+        "store_search_s": page_times["bare"],
+        "search_json_s": page_times["json"],
+        "search_s": page_times["objects"],
+        "json_page_s": max(0.0, page_times["json"] - page_times["bare"]),
+        "objects_page_s": max(0.0, page_times["objects"] - page_times["bare"]),
+        "ratio": page_times["json"] / page_times["objects"],
+    }
+    # what the page itself costs, JSON against objects (the store's search, common to both, left out)
+    page["page_ratio"] = page["json_page_s"] / max(page["objects_page_s"], 1e-9)
 
     progress("measuring load time and memory", None)
 
@@ -310,7 +410,9 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     fresh = load()
     gc.collect()
     rss_growth = (_rss_bytes() - rss_before) / len(users)
+    first = _first_searches(fresh, all_cases)
     del fresh
+    read_json_s = _bench_engines.duckdb_read_json_seconds(ndjson) if others else None
     # the directory the queries ran on: its lazily built scan columns are counted
     held = directory.memory_bytes()
     if held is None:
@@ -322,9 +424,18 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
     return {
         "users": len(users),
         "machine": _machine(),
+        "versions": _bench_engines.versions() if others else {},
+        "bandwidth_bytes_per_s": bandwidth,
         "count": COUNT,
         "queries": rows,
-        "load": {"native_s": load_s, "msgspec_dicts_s": decode_s, "ratio": load_s / decode_s},
+        "load": {
+            "native_s": load_s,
+            "msgspec_dicts_s": decode_s,
+            "ratio": load_s / decode_s,
+            "duckdb_read_json_s": read_json_s,
+        },
+        "first_search": first,
+        "page": page,
         "memory": {
             "native_bytes_per_resource": native_bytes,
             "native_rss_growth_per_resource": rss_growth,
@@ -333,6 +444,34 @@ def measure(world: World, directory: Directory, *, repeats: int = 5, progress: P
         },
         "min_scan_ratio": min(r["vs_lambda"] for r in scans),
         "indexed_ratio": indexed[0]["vs_lambda"],
+    }
+
+
+def _first_searches(fresh: Directory, all_cases: list[dict]) -> dict:
+    """On a freshly loaded directory: the first search (building its columns), the same search again, the time
+    :meth:`Directory.prepare` takes for every other query's columns, and the first of those searches after it."""
+
+    def timed(function: Callable[[], object]) -> float:
+        start = time.perf_counter()
+        function()
+        return time.perf_counter() - start
+
+    stalled, other = all_cases[4], all_cases[5]
+    once = timed(lambda: fresh.search(filter=stalled["filter"], sort_by=stalled["sort"], count=COUNT))
+    again = timed(lambda: fresh.search(filter=stalled["filter"], sort_by=stalled["sort"], count=COUNT))
+    filters = [c["filter"] for c in all_cases if c is not stalled]
+    sorts = sorted({c["sort"] for c in all_cases if c["sort"] and c is not stalled})
+    report: dict = {}
+    prepare = timed(lambda: report.update(fresh.prepare(filters, sort_by=sorts)))
+    after = timed(lambda: fresh.search(filter=other["filter"], sort_by=other["sort"], count=COUNT))
+    return {
+        "query": stalled["name"],
+        "first_s": once,
+        "second_s": again,
+        "prepare_s": prepare,
+        "prepared_bytes": sum(report.values()),
+        "after_prepare_query": other["name"],
+        "after_prepare_s": after,
     }
 
 
@@ -354,7 +493,8 @@ def markdown(summary: dict) -> str:
         + (f" ({summary['mode']} mode)" if "mode" in summary else ""),
         "",
         f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']} ({m['platform']}). "
-        f"Each query returns the first {summary['count']} by `sortBy` (best of several runs).",
+        f"Each query returns the first {summary['count']} by `sortBy` (Directory.search and the lambda scan: "
+        "medians of interleaved rounds; compile_filter: best of a few runs).",
         "",
         "| query | Directory.search (ms) | compile_filter + sort (ms) | lambda scan (ms) | vs lambda "
         "| vs compile_filter |",
@@ -365,11 +505,45 @@ def markdown(summary: dict) -> str:
             f"| {r['query']} | {_ms(r['native_s'])} | {_ms(r['compile_filter_s'])} | {_ms(r['lambda_s'])} "
             f"| {r['vs_lambda']:.0f}x | {r['vs_compile_filter']:.0f}x |"
         )
+    engines = list(summary["queries"][0].get("engines", {}))
+    if engines:
+        versions = ", ".join(f"{name} {version}" for name, version in summary.get("versions", {}).items())
+        out += [
+            "",
+            f"Against columnar engines ({versions}; typed, pre-folded columns, exploded emails, DuckDB with an "
+            "index on userName; the same totals and page ids checked on every engine; medians of interleaved "
+            "rounds). Ratio = Directory.search time / the engine's: below 1, scimcore is faster.",
+            "",
+            "| query | Directory.search (ms) | " + " | ".join(f"{e} (ms) | vs {e}" for e in engines) + " |",
+            "|---|---:|" + "---:|---:|" * len(engines),
+        ]
+        for r in summary["queries"]:
+            cells = " | ".join(f"{_ms(r['engines'][e]['s'])} | {r['engines'][e]['ratio']:.2f}" for e in engines)
+            out.append(f"| {r['query']} | {_ms(r['native_s'])} | {cells} |")
+    scanned = [r for r in summary["queries"] if "scan" in r]
+    if scanned:
+        out += [
+            "",
+            f"The native scans (the store's search, the page left as JSON): bytes = the columns each reads; the "
+            f"machine reads {summary['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s from DRAM on 2 threads (measured "
+            "here, summing a 256 MiB buffer).",
+            "",
+            "| query | 2 threads (ms) | 1 thread (ms) | speedup | column bytes (MB) | % of DRAM bandwidth |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in scanned:
+            sc = r["scan"]
+            out.append(
+                f"| {r['query']} | {_ms(sc['two_threads_s'])} | {_ms(sc['one_thread_s'])} | {sc['speedup']:.2f}x "
+                f"| {sc['bytes'] / 1e6:.1f} | {sc['percent_of_bandwidth']:.0f}% |"
+            )
     load, mem = summary["load"], summary["memory"]
+    duck = load.get("duckdb_read_json_s")
     out += [
         "",
         f"Load (`load_ndjson`): {load['native_s']:.2f} s, against {load['msgspec_dicts_s']:.2f} s to decode the "
-        f"same NDJSON into dicts with msgspec ({load['ratio']:.2f}x).",
+        f"same NDJSON into dicts with msgspec ({load['ratio']:.2f}x)"
+        + (f" and {duck:.2f} s for DuckDB's `read_json` of it ({load['native_s'] / duck:.2f}x)." if duck else "."),
         "",
         f"Memory per resource: native {mem['native_bytes_per_resource']:.0f} B (store accounting after the "
         f"queries, scan columns included; the process RSS grew {mem['native_rss_growth_per_resource']:.0f} B per "
@@ -377,12 +551,36 @@ def markdown(summary: dict) -> str:
         f"reuse) against {mem['python_dict_bytes_per_resource']:.0f} B "
         f"for the Python dicts ({mem['ratio']:.2f}x).",
     ]
+    if "page" in summary:
+        p = summary["page"]
+        out += [
+            "",
+            f"The page of {summary['count']} ({p['query']}): `Directory.search_json` (projected and encoded in the "
+            f"store) {_ms(p['search_json_s'])} ms against `Directory.search` (Python objects) {_ms(p['search_s'])} "
+            f"ms ({p['ratio']:.2f}x); beyond the store's search ({_ms(p['store_search_s'])} ms, the page left as "
+            f"stored JSON) the JSON page costs {_ms(p['json_page_s'])} ms and the objects "
+            f"{_ms(p['objects_page_s'])} ms ({p['page_ratio']:.2f}x).",
+        ]
+    if "first_search" in summary:
+        f = summary["first_search"]
+        out += [
+            "",
+            f"First search on a fresh load ({f['query']}): {_ms(f['first_s'])} ms (its columns built), "
+            f"{_ms(f['second_s'])} ms the second time; `Directory.prepare` built the other queries' columns "
+            f"({f['prepared_bytes'] / 1e6:.1f} MB) in {_ms(f['prepare_s'])} ms, after which the first "
+            f"{f['after_prepare_query']} took {_ms(f['after_prepare_s'])} ms.",
+        ]
     if "thresholds" in summary:
         t = summary["thresholds"]
         out += [
             "",
             f"Required here: full scans >= {t['scan']:g}x the lambda scan (measured minimum "
             f"{summary['min_scan_ratio']:.1f}x), indexed lookup >= {t['indexed']:g}x (measured "
-            f"{summary['indexed_ratio']:.0f}x), memory <= {t['memory']:g}x the dicts (measured {mem['ratio']:.2f}x).",
+            f"{summary['indexed_ratio']:.0f}x), memory <= {t['memory']:g}x the dicts (measured {mem['ratio']:.2f}x)"
+            + (
+                f", the JSON page <= {t['page']:g}x the objects' (measured {summary['page']['page_ratio']:.2f}x)."
+                if "page" in t
+                else "."
+            ),
         ]
     return "\n".join(out)

@@ -16,16 +16,21 @@ enforce uniqueness of attributes with ``uniqueness`` server/global (``userName``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from .policy import Policy
-from .query import MAX_RESULTS
+from .query import MAX_RESULTS, query_parameters
 from .store.front import StoreFront
 from .store.members import MembersBackend, MemoryRelation
 from .store.memory import MemoryBackend
 from .store.native import NativeBackend, native_module
 
 __all__ = ["Directory"]
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 class Directory(StoreFront):
@@ -73,6 +78,64 @@ class Directory(StoreFront):
             base_url=base_url,
             validate=validate,
         )
+
+    def search_json(
+        self,
+        *,
+        filter: Any = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        start_index: int | None = None,
+        count: int | None = None,
+        attributes: Any = None,
+        excluded_attributes: Any = None,
+        request: Any = None,
+    ) -> bytes:
+        """:meth:`search` as the JSON bytes of its ``ListResponse`` (RFC 7644 §3.4.2), for a protocol layer that
+        sends the page as it is: the native store projects and encodes the page itself, without one Python
+        object per resource (the same JSON, once parsed; docs/directory.md). The Python store encodes
+        :meth:`search`'s result."""
+        if self.backend != "native":
+            return _encoder.encode(
+                self.search(
+                    filter=filter,
+                    sort_by=sort_by,
+                    sort_order=sort_order,
+                    start_index=start_index,
+                    count=count,
+                    attributes=attributes,
+                    excluded_attributes=excluded_attributes,
+                    request=request,
+                )
+            )
+        params = query_parameters(
+            request=request,
+            filter=filter,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            start_index=start_index,
+            count=count,
+            attributes=attributes,
+            excluded_attributes=excluded_attributes,
+            policy=self.policy,
+            max_results=self.max_results,
+        )
+        projection = self._projection(params.attributes, params.excluded_attributes)
+        return self._backend.query_json(params, projection)  # type: ignore[attr-defined]
+
+    def prepare(self, filters: Iterable[Any] = (), sort_by: Iterable[str] = ()) -> dict[str, int]:
+        """Build the native scan columns for the attributes a server filters and sorts on now, at start-up,
+        instead of in the first search that needs them (docs/directory.md). Returns the heap bytes of the
+        columns each filter and ``sortBy`` reads, by its text (the Python store builds nothing: ``{}``)."""
+        if self.backend != "native":
+            return {}
+        report: dict[str, int] = {}
+        backend: Any = self._backend
+        for item in filters:
+            report[str(item)] = backend.prepare(item, None) or 0
+        for key in sort_by:
+            report[f"sortBy={key}"] = backend.prepare(None, key) or 0
+        return report
 
     def memory_bytes(self) -> int | None:
         """Heap bytes held by the native store (its own accounting), ``None`` for the Python store."""

@@ -624,6 +624,12 @@ def _returned_as_is(resource: dict, plain: dict[str, Any]) -> bool:
     unchanged: ``schemas`` present, every key in ``plain``, and no null or empty complex value to drop."""
     if "schemas" not in resource:
         return False
+    schemas = resource["schemas"]
+    if type(schemas) is list:  # schemas names only the extensions present (RFC 7643 §3)
+        for urn in schemas:
+            extension = type(urn) is str and type(plain.get(lower := urn.lower())) is dict
+            if extension and not any(type(key) is str and key.lower() == lower for key in resource):
+                return False
     for key, value in resource.items():
         kind = plain.get(key.lower()) if type(key) is str else None
         if kind is None or value is None:

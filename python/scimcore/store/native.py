@@ -4,7 +4,8 @@ Each resource is kept as its compact JSON (decoded only when it is returned) plu
 pre-folded unless ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path
 on first use (kept current by writes; see docs/directory.md). Filters are compiled here, once, into plans
 (:mod:`scimcore._directory_plan`); the store evaluates, sorts and pages with the GIL released, on every core for
-large scans, and returns only the JSON of the page.
+large scans, and returns only the JSON of the page — or, for :meth:`NativeBackend.query_json`
+(``Directory.search_json``), the whole ``ListResponse`` projected and encoded in the store.
 
 Writes go through this backend's lock, so that a compare-and-set (read the stored ``meta.version``, compare,
 replace) is atomic; reads do not take it (the native store has its own reader-writer lock).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import weakref
 from typing import Any
 
 import msgspec
@@ -30,7 +32,7 @@ from ..policy import Policy
 from ..query import QueryParameters, resolve_sort
 from .front import id_taken, taken, version_of
 
-__all__ = ["NativeBackend", "native_module"]
+__all__ = ["NativeBackend", "native_module", "page_projection"]
 
 _PLAN_CACHE_SIZE = 256
 _encoder = msgspec.json.Encoder(decimal_format="number")
@@ -143,6 +145,39 @@ class NativeBackend:
         total, documents = self._store.search(plan, sort, params.start - 1, params.size)
         return total, [_decoder.decode(document) for document in documents]
 
+    def query_json(self, params: QueryParameters, projection: Any) -> bytes:
+        """The JSON bytes of the ``ListResponse`` (RFC 7644 §3.4.2) of :meth:`query`, its resources projected by
+        ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource."""
+        self._refresh_layout()
+        plan = self._plan(params.filter)
+        sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
+        native = page_projection(self._native, projection)
+        return self._store.search_json(plan, sort, params.start - 1, params.size, native)
+
+    def prepare(self, filter: Any, sort_by: str | None) -> int | None:
+        """Build now the scan columns that ``filter`` and ``sort_by`` read (a first search would build them);
+        the heap bytes of those columns, ``None`` if the filter does not run on columns."""
+        self._refresh_layout()
+        plan = self._plan(filter)
+        sort = None if sort_by is None else self._sort(sort_by, False)
+        return self._store.scan_bytes(plan, sort)
+
+    def scan_runner(self, filter: Any, sort_by: str | None, count: int, threads: int) -> tuple[Any, int | None]:
+        """For the benchmark: a call running the store's search on ``threads`` threads (the page left as JSON
+        bytes, nothing decoded) and the heap bytes of the columns that search reads (``None`` off columns)."""
+        plan = self._plan(filter)
+        sort = None if sort_by is None else self._sort(sort_by, False)
+        store, restore = self._store, self._threads or os.cpu_count() or 1
+
+        def run() -> Any:
+            store.set_threads(threads)
+            try:
+                return store.search(plan, sort, 0, count)
+            finally:
+                store.set_threads(restore)
+
+        return run, store.scan_bytes(plan, sort)
+
     def _plan(self, filter: Any) -> Any:
         """The native plan of a filter, cached by filter text / AST JSON: the bound filter
         (:func:`scimcore.filter.bind.bind`) lowered to plan nodes; no Python predicate is generated for it."""
@@ -211,6 +246,72 @@ def _stored_version(document: bytes) -> str:
         return version_of(_decoder.decode(document))
     version = None if meta is None else meta.version
     return version if isinstance(version, str) else ""
+
+
+_PAGE_PROJECTIONS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def page_projection(native: Any, projection: Any) -> Any:
+    """The ``scimcore._native.PageProjection`` of a ``scimcore.query`` projection (cached with it): for every
+    attribute the schema defines, whether this request keeps it and which sub-attributes, decided by the rules
+    of the projection's ``_attribute``/``_element`` (docs/semantics.md §Query); the store applies them."""
+    found = _PAGE_PROJECTIONS.get(projection)
+    if found is None:
+        base = (
+            [_rule(projection, None, lower, d, False) for lower, d in projection.base.items()],
+            _unknown(projection, False),
+        )
+        extensions = []
+        for urn, attributes in projection.extensions.values():
+            named = urn in projection.selection.extensions
+            rules = [_rule(projection, urn, lower, d, named) for lower, d in attributes.items()]
+            extensions.append((urn, (rules, _unknown(projection, named))))
+        found = native.PageProjection(projection.base_schema, base, extensions)
+        _PAGE_PROJECTIONS[projection] = found
+    return found
+
+
+def _unknown(projection: Any, named: bool) -> bool:
+    """Whether an attribute the schema does not define is output (its ``returned`` is ``default``)."""
+    if projection.mode == "attributes":
+        return named
+    return not (projection.mode == "excluded" and named)
+
+
+def _rule(projection: Any, extension: str | None, lower: str, definition: Any, named: bool) -> tuple:
+    """``(lower name, keep, complex, [(lower sub name, kept)], keep unknown subs)`` for one attribute."""
+    returned = definition.returned
+    dropped: tuple = (lower, False, False, [], False)
+    only: Any = None
+    excluded: frozenset = frozenset()
+    if returned == "never":
+        return dropped
+    if returned != "always":
+        selector = (extension, definition.name)
+        selection = projection.selection
+        if projection.mode == "attributes":
+            if not (selector in selection.whole or (named and returned != "request")):
+                only = selection.subs.get(selector)
+                if only is None:
+                    return dropped
+        elif returned == "request":
+            return dropped
+        elif projection.mode == "excluded":
+            if named or selector in selection.whole:
+                return dropped
+            excluded = frozenset(selection.subs.get(selector, ()))
+    subs = [(name, _sub_kept(sub, only, excluded)) for name, sub in definition.sub_attributes.items()]
+    return (lower, True, definition.is_complex, subs, only is None)
+
+
+def _sub_kept(sub: Any, only: Any, excluded: frozenset) -> bool:
+    if sub.returned == "never":
+        return False
+    if sub.returned == "always":
+        return True
+    if only is not None and sub.name not in only:
+        return False
+    return not (sub.name in excluded or (sub.returned == "request" and (only is None or sub.name not in only)))
 
 
 def _compared(value: str, definition: Any) -> str:

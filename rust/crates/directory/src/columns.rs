@@ -34,8 +34,10 @@ pub enum Cell {
     Absent,
     /// A value no literal equals (null, a list, an object); the flag is its `pr`.
     Other(bool),
-    /// Text in comparison form: `text[start..start + len]`.
+    /// Text in comparison form: `text[start..start + len]`, its first [`HEAD`] bytes inline (zero-padded),
+    /// so that most comparisons and sort ranks are decided without reading the text.
     Str {
+        head: [u8; HEAD],
         start: u32,
         len: u32,
     },
@@ -73,6 +75,64 @@ pub struct Column {
 }
 
 const CELL: usize = std::mem::size_of::<Cell>();
+const _: () = assert!(CELL == 16, "a cell stays 16 bytes");
+
+/// Bytes of a text cell kept inline (what fits in a 16-byte cell beside the offset and the length).
+pub const HEAD: usize = 7;
+
+/// The inline head of a text as a word (zero-padded).
+#[inline]
+fn head_word(head: [u8; HEAD]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes[..HEAD].copy_from_slice(&head);
+    u64::from_be_bytes(bytes)
+}
+
+/// A text literal for `eq`/`sw`/`ew`: its bytes, and its first (up to [`HEAD`]) bytes as a masked word to
+/// test a cell's inline head with.
+#[derive(Debug)]
+pub struct Needle {
+    text: Box<[u8]>,
+    head: u64,
+    mask: u64,
+}
+
+impl Needle {
+    fn new(text: &[u8]) -> Needle {
+        let n = text.len().min(HEAD);
+        let mut head = [0u8; HEAD];
+        head[..n].copy_from_slice(&text[..n]);
+        // the first n bytes of the big-endian word
+        let mask = if n == 0 { 0 } else { u64::MAX << (64 - 8 * n) };
+        Needle {
+            text: text.into(),
+            head: head_word(head),
+            mask,
+        }
+    }
+
+    #[inline]
+    fn head_matches(&self, head: [u8; HEAD]) -> bool {
+        (head_word(head) ^ self.head) & self.mask == 0
+    }
+
+    /// Is the cell text equal to the needle (`exact`) or does it start with it?
+    #[inline]
+    fn prefix_of(&self, column: &Column, cell: Cell, exact: bool) -> bool {
+        let Cell::Str { head, start, len } = cell else {
+            return false;
+        };
+        let n = self.text.len();
+        let fits = if exact { len as usize == n } else { len as usize >= n };
+        fits && self.head_matches(head) && (n <= HEAD || same(&column.bytes(start, len)[HEAD..], &self.text[HEAD..]))
+    }
+
+    #[inline]
+    fn suffix_of(&self, column: &Column, cell: Cell) -> bool {
+        matches!(cell, Cell::Str { start, len, .. } if len as usize >= self.text.len()
+            && same_from_end(column.bytes(start, len), &self.text))
+    }
+}
 
 impl Column {
     /// `test` on any value at `i`.
@@ -137,7 +197,10 @@ impl Column {
                 let len = u32::try_from(s.len()).ok()?;
                 u32::try_from(self.text.len() + s.len()).ok()?;
                 self.text.push_str(s);
-                Cell::Str { start, len }
+                let mut head = [0u8; HEAD];
+                let n = s.len().min(HEAD);
+                head[..n].copy_from_slice(&s.as_bytes()[..n]);
+                Cell::Str { head, start, len }
             }
             Node::Int(i) => Cell::Int(*i),
             Node::Float(f) => Cell::Float(*f),
@@ -161,7 +224,8 @@ impl Column {
         }
     }
 
-    fn heap_bytes(&self) -> usize {
+    /// Approximate heap bytes (cells and text).
+    pub(crate) fn heap_bytes(&self) -> usize {
         (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity()
     }
 
@@ -178,7 +242,7 @@ impl Column {
     /// Does the cell satisfy `op literal`? Values of another type never do.
     fn compare(&self, cell: Cell, op: Op, literal: &Literal) -> bool {
         match (cell, literal) {
-            (Cell::Str { start, len }, Literal::Str(lit)) => {
+            (Cell::Str { start, len, .. }, Literal::Str(lit)) => {
                 let s = self.str(start, len);
                 match op {
                     Op::Eq => s == &**lit,
@@ -477,7 +541,7 @@ impl Columns<'_> {
                 op: op @ (Op::Eq | Op::Sw | Op::Ew),
                 literal: Literal::Str(text),
             } => {
-                let text = text.as_bytes().into();
+                let text = Needle::new(text.as_bytes());
                 let column = self.column(&source(target)?)?;
                 match op {
                     Op::Eq => Bound::TextEq(column, text),
@@ -485,6 +549,16 @@ impl Columns<'_> {
                     _ => Bound::TextEw(column, text),
                 }
             }
+            Plan::Compare {
+                target,
+                op,
+                literal: Literal::DateTime(micros),
+            } => Bound::Time(self.column(&source(target)?)?, *op, *micros),
+            Plan::Compare {
+                target,
+                op: Op::Eq,
+                literal: Literal::Bool(value),
+            } => Bound::BoolEq(self.column(&source(target)?)?, *value),
             Plan::Compare { target, op, literal } => Bound::Compare {
                 column: self.column(&source(target)?)?,
                 op: *op,
@@ -511,10 +585,14 @@ pub enum Bound {
         op: Op,
         literal: Literal,
     },
+    /// A dateTime comparison (instants, any operator but `co`/`sw`/`ew`, which no instant satisfies).
+    Time(Arc<Column>, Op, i64),
+    /// `eq` with a boolean.
+    BoolEq(Arc<Column>, bool),
     /// Text `eq`, `sw`, `ew` (the most common comparisons), on bytes.
-    TextEq(Arc<Column>, Box<[u8]>),
-    TextSw(Arc<Column>, Box<[u8]>),
-    TextEw(Arc<Column>, Box<[u8]>),
+    TextEq(Arc<Column>, Needle),
+    TextSw(Arc<Column>, Needle),
+    TextEw(Arc<Column>, Needle),
     Present(Arc<Column>),
     ValuePath {
         elements: Arc<Elements>,
@@ -532,33 +610,195 @@ impl Bound {
             Bound::Or(terms) => terms.iter().any(|t| t.test(i)),
             Bound::Not(inner) => !inner.test(i),
             Bound::Compare { column, op, literal } => column.any(i, |c| column.compare(c, *op, literal)),
-            Bound::TextEq(column, text) => column.any(i, |c| {
-                matches!(c, Cell::Str { start, len } if len as usize == text.len() && same(column.bytes(start, len), text))
-            }),
-            Bound::TextSw(column, text) => column.any(i, |c| {
-                matches!(c, Cell::Str { start, len } if len as usize >= text.len() && same(column.bytes(start, len), text))
-            }),
-            Bound::TextEw(column, text) => column.any(i, |c| {
-                matches!(c, Cell::Str { start, len } if len as usize >= text.len()
-                    && same_from_end(column.bytes(start, len), text))
-            }),
+            Bound::Time(column, op, micros) => {
+                column.any(i, |c| matches!(c, Cell::Time(t) if ordered(t.cmp(micros), *op)))
+            }
+            Bound::BoolEq(column, value) => column.any(i, |c| c == Cell::Bool(*value)),
+            Bound::TextEq(column, text) => column.any(i, |c| text.prefix_of(column, c, true)),
+            Bound::TextSw(column, text) => column.any(i, |c| text.prefix_of(column, c, false)),
+            Bound::TextEw(column, text) => column.any(i, |c| text.suffix_of(column, c)),
             Bound::Present(column) => column.any(i, present),
             Bound::ValuePath { elements, filter } => elements.range(i).any(|e| filter.test(e)),
         }
     }
 }
 
-/// Does `value` start with `text`? A byte loop: values and literals are short and usually differ early,
-/// where a `memcmp` call costs more than the comparison.
-#[inline]
-fn same(value: &[u8], text: &[u8]) -> bool {
-    value.len() >= text.len() && value.iter().zip(text).all(|(a, b)| a == b)
+impl Bound {
+    /// Heap bytes of the columns (and element indexes) this plan reads, each counted once.
+    #[must_use]
+    pub fn column_bytes(&self) -> usize {
+        let mut columns: Vec<&Arc<Column>> = Vec::new();
+        let mut elements: Vec<&Arc<Elements>> = Vec::new();
+        self.collect(&mut columns, &mut elements);
+        columns.iter().map(|c| c.heap_bytes()).sum::<usize>() + elements.iter().map(|e| e.heap_bytes()).sum::<usize>()
+    }
+
+    fn collect<'a>(&'a self, columns: &mut Vec<&'a Arc<Column>>, elements: &mut Vec<&'a Arc<Elements>>) {
+        let mut add = |column: &'a Arc<Column>| {
+            if !columns.iter().any(|c| Arc::ptr_eq(c, column)) {
+                columns.push(column);
+            }
+        };
+        match self {
+            Bound::Const(_) => {}
+            Bound::And(terms) | Bound::Or(terms) => terms.iter().for_each(|t| t.collect(columns, elements)),
+            Bound::Not(inner) => inner.collect(columns, elements),
+            Bound::Compare { column, .. }
+            | Bound::Time(column, ..)
+            | Bound::BoolEq(column, _)
+            | Bound::TextEq(column, _)
+            | Bound::TextSw(column, _)
+            | Bound::TextEw(column, _)
+            | Bound::Present(column) => add(column),
+            Bound::ValuePath { elements: e, filter } => {
+                if !elements.iter().any(|x| Arc::ptr_eq(x, e)) {
+                    elements.push(e);
+                }
+                filter.collect(columns, elements);
+            }
+        }
+    }
 }
 
-/// Does `value` end with `text`? Compared from the end.
+/// Rows evaluated together by [`Bound::block`].
+pub const BLOCK: usize = 512;
+
+impl Bound {
+    /// `out[j]` = does row (or element) `start + j` satisfy the plan, for a block of rows: each leaf runs one
+    /// tight loop over its column (the operator chosen once per block, not per row), and `and`/`or`/`not`
+    /// combine whole blocks, so that the per-row cost is a few instructions without unpredictable branches.
+    /// Rows past the end of a column have no value. Deleted rows are not excluded here.
+    pub fn block(&self, start: usize, out: &mut [bool]) {
+        match self {
+            Bound::Const(b) => out.fill(*b),
+            Bound::And(terms) | Bound::Or(terms) => {
+                let and = matches!(self, Bound::And(_));
+                let Some((first, rest)) = terms.split_first() else {
+                    out.fill(and);
+                    return;
+                };
+                first.block(start, out);
+                let mut scratch = [false; BLOCK];
+                for term in rest {
+                    let scratch = &mut scratch[..out.len()];
+                    term.block(start, scratch);
+                    for (o, s) in out.iter_mut().zip(scratch.iter()) {
+                        if and {
+                            *o &= *s;
+                        } else {
+                            *o |= *s;
+                        }
+                    }
+                }
+            }
+            Bound::Not(inner) => {
+                inner.block(start, out);
+                for o in out.iter_mut() {
+                    *o = !*o;
+                }
+            }
+            Bound::Time(column, op, micros) => {
+                let m = *micros;
+                match op {
+                    Op::Eq => column.each(start, out, |c| matches!(c, Cell::Time(t) if t == m)),
+                    Op::Gt => column.each(start, out, |c| matches!(c, Cell::Time(t) if t > m)),
+                    Op::Ge => column.each(start, out, |c| matches!(c, Cell::Time(t) if t >= m)),
+                    Op::Lt => column.each(start, out, |c| matches!(c, Cell::Time(t) if t < m)),
+                    Op::Le => column.each(start, out, |c| matches!(c, Cell::Time(t) if t <= m)),
+                    Op::Ne => column.each(start, out, |c| matches!(c, Cell::Time(t) if t != m)),
+                    Op::Co | Op::Sw | Op::Ew => out.fill(false),
+                }
+            }
+            Bound::BoolEq(column, value) => {
+                let v = *value;
+                column.each(start, out, |c| c == Cell::Bool(v));
+            }
+            Bound::Present(column) => column.each(start, out, present),
+            Bound::TextEq(column, text) => column.each(start, out, |c| text.prefix_of(column, c, true)),
+            Bound::TextSw(column, text) => column.each(start, out, |c| text.prefix_of(column, c, false)),
+            Bound::TextEw(column, text) => column.each(start, out, |c| text.suffix_of(column, c)),
+            Bound::ValuePath { elements, filter } => {
+                // The block's elements are usually one contiguous run (rows append theirs in order): the
+                // filter runs over that run in element blocks, then each row ORs its elements' results.
+                let rows = elements.ranges.get(start..).unwrap_or_default();
+                let rows = &rows[..rows.len().min(out.len())];
+                let first = rows.iter().filter(|r| r.1 > 0).map(|r| r.0 as usize).min();
+                let last = rows.iter().map(|r| r.0 as usize + r.1 as usize).max();
+                let (Some(first), Some(last)) = (first, last) else {
+                    out.fill(false);
+                    return;
+                };
+                if last - first > 8 * BLOCK {
+                    for (j, o) in out.iter_mut().enumerate() {
+                        *o = self.test(start + j);
+                    }
+                    return;
+                }
+                let mut matched = vec![false; last - first];
+                for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
+                    filter.block(first + k * BLOCK, part);
+                }
+                out.fill(false);
+                for (o, &(s, l)) in out.iter_mut().zip(rows) {
+                    let s = s as usize;
+                    *o = l > 0 && matched[s - first..s - first + l as usize].iter().any(|&m| m);
+                }
+            }
+            Bound::Compare { .. } => {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = self.test(start + j);
+                }
+            }
+        }
+    }
+}
+
+impl Column {
+    /// `out[j]` = `test` on any value of row `start + j` (single values in one pass over the cells).
+    #[inline]
+    fn each(&self, start: usize, out: &mut [bool], test: impl Fn(Cell) -> bool) {
+        let cells = self.cells.get(start..).unwrap_or_default();
+        let mut many = false;
+        for (o, c) in out.iter_mut().zip(cells) {
+            many |= matches!(c, Cell::Many { .. });
+            *o = test(*c);
+        }
+        out.get_mut(cells.len()..).unwrap_or_default().fill(false);
+        if many {
+            for (j, o) in out.iter_mut().enumerate().take(cells.len()) {
+                if let Cell::Many { .. } = cells[j] {
+                    *o = self.any(start + j, &test);
+                }
+            }
+        }
+    }
+}
+
+/// Does `value` start with `text`?
+#[inline]
+fn same(value: &[u8], text: &[u8]) -> bool {
+    value.len() >= text.len() && equal(&value[..text.len()], text)
+}
+
+/// Does `value` end with `text`?
 #[inline]
 fn same_from_end(value: &[u8], text: &[u8]) -> bool {
-    value.len() >= text.len() && value.iter().rev().zip(text.iter().rev()).all(|(a, b)| a == b)
+    value.len() >= text.len() && equal(&value[value.len() - text.len()..], text)
+}
+
+/// `a == b` for slices of the same length: two overlapping 64-bit words for 8 to 16 bytes, a byte loop
+/// below (short texts usually differ early, where a `memcmp` call costs more than the comparison).
+#[inline]
+fn equal(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if (8..=16).contains(&n) {
+        let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else if n < 8 {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    } else {
+        a == b
+    }
 }
 
 /// Orders rows by a sort key column (missing last ascending / first descending, ties by `id`).
@@ -569,17 +809,13 @@ pub struct Sorter<'a> {
 }
 
 impl Sorter<'_> {
-    /// A 128-bit rank, weakly monotone with [`Sorter::compare`]: missing flag, then a 64-bit key prefix.
-    fn rank(&self, pos: u32) -> u128 {
+    /// A 128-bit rank, weakly monotone with the full order of rows: missing flag, then a 64-bit key prefix.
+    #[must_use]
+    pub fn rank(&self, pos: u32) -> u128 {
         let cell = self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);
         let prefix = match cell {
-            Cell::Str { start, len } => {
-                let mut bytes = [0u8; 8];
-                let s = self.column.str(start, len).as_bytes();
-                let n = s.len().min(8);
-                bytes[..n].copy_from_slice(&s[..n]);
-                Some(u64::from_be_bytes(bytes))
-            }
+            // the inline head: no read of the text (ties on it are compared in full)
+            Cell::Str { head, .. } => Some(head_word(head)),
             #[allow(clippy::cast_precision_loss)] // weakly monotone: exact ties are compared in full
             Cell::Int(i) => Some(float_rank(i as f64)),
             #[allow(clippy::cast_sign_loss)]
@@ -603,7 +839,7 @@ impl Sorter<'_> {
             (Cell::Absent, Cell::Absent) => Ordering::Equal,
             (Cell::Absent, _) => Ordering::Greater,
             (_, Cell::Absent) => Ordering::Less,
-            (Cell::Str { start: s1, len: l1 }, Cell::Str { start: s2, len: l2 }) => {
+            (Cell::Str { start: s1, len: l1, .. }, Cell::Str { start: s2, len: l2, .. }) => {
                 self.column.str(s1, l1).cmp(self.column.str(s2, l2))
             }
             (Cell::Int(p), Cell::Int(q)) | (Cell::Time(p), Cell::Time(q)) => p.cmp(&q),

@@ -13,12 +13,14 @@
 //!
 //! No `PyO3` here: `cargo test` exercises this crate without Python; `scimcore-python` binds it.
 
+pub mod bandwidth;
 pub mod columns;
 mod datetime;
 pub mod error;
 pub mod fold;
 mod fold_table;
 pub mod layout;
+pub mod page;
 pub mod plan;
 pub mod sort;
 pub mod store;
@@ -27,6 +29,7 @@ pub mod value;
 pub use datetime::{parse_datetime, value_instant};
 pub use error::DirError;
 pub use layout::Layout;
+pub use page::Projection;
 pub use plan::Plan;
 pub use sort::SortSpec;
 pub use store::{Page, Prepared, Store};

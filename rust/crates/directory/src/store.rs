@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::{Map, Value};
 
-use super::columns::{Cache, Columns, Sorter, Source};
+use super::columns::{Bound, Cache, Columns, Sorter, Source, BLOCK};
 use super::error::DirError;
 use super::fold::fold;
 use super::layout::Layout;
@@ -241,6 +241,20 @@ impl Store {
         Page { total, resources }
     }
 
+    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed): the
+    /// benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
+    #[must_use]
+    pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
+        let columns = Columns {
+            layout: &self.layout,
+            rows: &self.rows,
+            cache: &self.cache,
+        };
+        let bound = columns.bind(plan)?;
+        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()))
+    }
+
     /// Approximate heap bytes held by the store (rows, scan trees, JSON, id map and indexes).
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
@@ -292,22 +306,21 @@ impl Store {
             rows: &self.rows,
         });
         let all_live = self.live == self.rows.len();
+        let top = sorter.as_ref().zip(limit.filter(|&k| k > 0 && sort.is_some()));
         let scan = |range: Range<usize>| -> (usize, Vec<u32>) {
             let mut hits = Vec::new();
-            #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
-            match &bound {
-                Some(bound) => hits.extend(
-                    range
-                        .filter(|&pos| bound.test(pos) && (all_live || self.rows[pos].is_some()))
-                        .map(|p| p as u32),
-                ),
-                None => hits.extend(
+            let total;
+            if let Some(bound) = &bound {
+                total = scan_blocks(bound, &self.rows, all_live, range, top, &mut hits);
+            } else {
+                #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+                hits.extend(
                     range
                         .filter(|&pos| self.rows[pos].as_ref().is_some_and(|r| plan.matches(&r.slots)))
                         .map(|p| p as u32),
-                ),
+                );
+                total = hits.len();
             }
-            let total = hits.len();
             if let (Some(spec), Some(k)) = (sort, limit) {
                 match &sorter {
                     Some(sorter) => sorter.reduce(&mut hits, k),
@@ -478,6 +491,61 @@ impl Store {
         }
         self.rows = rows;
     }
+}
+
+/// Evaluate `bound` over `range` block by block, append the matching positions to `hits` and return their
+/// number. With `top` (a sort column and a page limit `k`), matches are ranked as they are found and only
+/// those ranked no worse than the best `k` so far are kept (a bounded buffer, cut back when full): a
+/// superset of the best `k`, since ranks are weakly monotone with the full order.
+fn scan_blocks(
+    bound: &Bound,
+    rows: &[Option<Row>],
+    all_live: bool,
+    range: Range<usize>,
+    top: Option<(&Sorter<'_>, usize)>,
+    hits: &mut Vec<u32>,
+) -> usize {
+    let mut matched = [false; BLOCK];
+    let mut found = [0u32; BLOCK];
+    let mut ranked: Vec<(u128, u32)> = Vec::new();
+    let mut threshold = u128::MAX;
+    let mut total = 0;
+    for start in range.clone().step_by(BLOCK) {
+        let len = BLOCK.min(range.end - start);
+        let matched = &mut matched[..len];
+        bound.block(start, matched);
+        if !all_live {
+            for (m, row) in matched.iter_mut().zip(&rows[start..start + len]) {
+                *m &= row.is_some();
+            }
+        }
+        // branch-free compaction of the matching positions
+        let mut n = 0;
+        for (j, &m) in matched.iter().enumerate() {
+            #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+            let pos = (start + j) as u32;
+            found[n] = pos;
+            n += usize::from(m);
+        }
+        total += n;
+        let Some((sorter, k)) = top else {
+            hits.extend_from_slice(&found[..n]);
+            continue;
+        };
+        for &pos in &found[..n] {
+            let rank = sorter.rank(pos);
+            if rank <= threshold {
+                ranked.push((rank, pos));
+            }
+        }
+        if ranked.len() >= k.saturating_mul(4).max(4 * BLOCK) {
+            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
+            threshold = ranked[k - 1].0;
+            ranked.retain(|e| e.0 <= threshold);
+        }
+    }
+    hits.extend(ranked.into_iter().map(|(_, pos)| pos));
+    total
 }
 
 fn not_found(id: &str) -> DirError {

@@ -3,6 +3,8 @@
 //! Layouts, plans and sort specs are written here in a compact JSON notation, read by the helpers below
 //! into the typed values the binding builds (`AttrSpec`, `PlanSpec`, `SortSpec`).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::layout::AttrSpec;
@@ -285,7 +287,12 @@ fn parallel_scan_agrees_with_serial() {
     let mut s = Store::new(layout_from_json(LAYOUT));
     let batch = (0..40_000)
         .map(|i| {
-            let doc = format!(r#"{{"id":"u{i:05}","userName":"user{i}","age":{}}}"#, i % 97);
+            // ids in another order than positions, so that ties on the sort key are broken against it
+            let doc = format!(
+                r#"{{"id":"u{:05}","userName":"user{i}","age":{}}}"#,
+                (i * 7919) % 40_000,
+                i % 97
+            );
             Prepared::parse(s.layout(), doc.as_bytes()).unwrap()
         })
         .collect();
@@ -301,6 +308,21 @@ fn parallel_scan_agrees_with_serial() {
     assert_eq!(parallel.total, (0..40_000).filter(|i| i % 97 < 3).count());
     assert_eq!(parallel.resources, serial.resources);
     assert!(s.heap_bytes() > 40_000 * 30);
+    // every row matches: the scan's bounded top-k buffer is cut back many times; the page must be the
+    // tree sort's
+    let all = plan_from_json(r#"["pr", 4, -1]"#, s.layout()).unwrap();
+    let mut expected: Vec<u32> = (0..40_000).collect();
+    s.sort_hits(&sort, &mut expected, Some(130));
+    let expected: Vec<Arc<[u8]>> = expected[30..130]
+        .iter()
+        .map(|&p| Arc::clone(&s.rows[p as usize].as_ref().unwrap().json))
+        .collect();
+    for threads in [1, 2, 4] {
+        s.set_threads(threads);
+        let page = s.search(&all, Some(&sort), 30, Some(100));
+        assert_eq!(page.total, 40_000);
+        assert_eq!(page.resources, expected, "{threads} threads");
+    }
 }
 
 #[test]
@@ -324,6 +346,9 @@ fn malformed_input_is_an_error() {
 fn columns_agree_with_trees_across_writes() {
     let plans = [
         r#"["cmp", 1, -1, "sw", {"s": "user1"}]"#,
+        r#"["cmp", 1, -1, "eq", {"s": "user12"}]"#,
+        r#"["cmp", 2, 0, "ew", {"s": "10@y.com"}]"#,
+        r#"["cmp", 2, 0, "ew", {"s": "0@x.org"}]"#,
         r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#,
         r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": ".org"}]]]]"#,
         r#"["pr", 3, -1]"#,
@@ -363,11 +388,13 @@ fn columns_agree_with_trees_across_writes() {
         };
         format!(
             r#"{{"id":"id{i:04}","userName":"User{}"{email},"age":{age}{ext}{meta}}}"#,
-            (i * 31 + v) % 1000
+            (i * 31 + v) % 100_000
         )
     };
     let mut s = Store::new(layout_from_json(LAYOUT));
-    let batch = (0..300)
+    // more rows than one evaluation block (columns::BLOCK), so that block edges and value paths whose
+    // elements are no longer contiguous (after replacements) are checked too
+    let batch = (0..1300)
         .map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap())
         .collect();
     s.add_many(batch).unwrap();
@@ -399,16 +426,16 @@ fn columns_agree_with_trees_across_writes() {
         }
     };
     check(&s);
-    let more = (300..340)
+    let more = (1300..1340)
         .map(|i| Prepared::parse(s.layout(), doc(i, 0).as_bytes()).unwrap())
         .collect();
     s.add_many(more).unwrap();
-    for i in (0..340).step_by(3) {
+    for i in (0..1340).step_by(3) {
         let id = format!("id{i:04}");
         s.replace(&id, Prepared::parse(s.layout(), doc(i, 1).as_bytes()).unwrap())
             .unwrap();
     }
-    for i in (1..340).step_by(11) {
+    for i in (1..1340).step_by(11) {
         s.delete(&format!("id{i:04}")).unwrap();
     }
     check(&s);

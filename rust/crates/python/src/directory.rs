@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use scimcore_directory::layout::AttrSpec;
+use scimcore_directory::page::{Projection, Rule, Scope};
 use scimcore_directory::plan::{Literal, PlanSpec};
 use scimcore_directory::sort::SortKind;
 use scimcore_directory::{fold, parse_datetime, DirError, Layout, Page, Plan, Prepared, SortSpec, Store};
@@ -185,6 +186,56 @@ impl SortPlan {
     }
 }
 
+/// One attribute's projection rule: `(lower-case name, keep, complex, [(lower-case sub name, kept)], keep
+/// unknown sub-attributes)`.
+type PyRule = (String, bool, bool, Vec<(String, bool)>, bool);
+/// The attributes of the base schema or one extension: `([rule], keep unknown attributes)`.
+type PyScope = (Vec<PyRule>, bool);
+
+fn scope((rules, unknown): PyScope) -> Scope {
+    Scope {
+        attrs: rules
+            .into_iter()
+            .map(|(name, keep, complex, subs, unknown_sub)| {
+                let subs = subs.into_iter().map(|(n, k)| (n.into_boxed_str(), k)).collect();
+                (
+                    name.into_boxed_str(),
+                    Rule {
+                        keep,
+                        complex,
+                        subs,
+                        unknown_sub,
+                    },
+                )
+            })
+            .collect(),
+        unknown,
+    }
+}
+
+/// One request's projection (`attributes`, `excludedAttributes`, `returned`), decided by
+/// `scimcore.store.native` and applied to the page by `DirectoryStore.search_json`.
+#[pyclass(frozen, module = "scimcore._native", name = "PageProjection")]
+pub struct PageProjection(Projection);
+
+#[pymethods]
+impl PageProjection {
+    /// `PageProjection(base_schema, base, extensions)`: `base` is `([rule], keep unknown)` with each rule
+    /// `(lower-case name, keep, complex, [(lower-case sub name, kept)], keep unknown subs)`; `extensions`
+    /// is `[(URN, scope)]` in the resource type's order.
+    #[new]
+    fn new(base_schema: String, base: PyScope, extensions: Vec<(String, PyScope)>) -> Self {
+        PageProjection(Projection::new(
+            base_schema.into_boxed_str(),
+            scope(base),
+            extensions
+                .into_iter()
+                .map(|(urn, s)| (urn.into_boxed_str(), scope(s)))
+                .collect(),
+        ))
+    }
+}
+
 /// An attribute of a layout: `(extension URN or None, name, type, caseExact, multiValued, sub-attributes)`.
 #[derive(FromPyObject)]
 struct PyAttr(Option<String>, String, String, bool, bool, Vec<PyAttr>);
@@ -322,6 +373,32 @@ impl DirectoryStore {
         Ok((page.total, bytes_list(py, &page.resources)?))
     }
 
+    /// The JSON bytes of the `ListResponse` (RFC 7644 §3.4.2) of the same search as `search`, its resources
+    /// projected by `projection`; no Python object per resource.
+    #[pyo3(signature = (plan, sort, start, count, projection))]
+    fn search_json<'py>(
+        &self,
+        py: Python<'py>,
+        plan: &FilterPlan,
+        sort: Option<&SortPlan>,
+        start: usize,
+        count: Option<usize>,
+        projection: &PageProjection,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let body = py.detach(|| -> PyResult<Vec<u8>> {
+            let page = self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count);
+            Ok(projection.0.list_response(page.total, start + 1, &page.resources))
+        })?;
+        Ok(PyBytes::new(py, &body))
+    }
+
+    /// Heap bytes of the columns a full scan of `plan` (sorted by `sort`) reads, or `None` when it cannot run
+    /// on columns (the benchmark's bytes touched).
+    #[pyo3(signature = (plan, sort=None))]
+    fn scan_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
+        py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_bytes(&plan.0, sort.map(|s| &s.0))) })
+    }
+
     fn __len__(&self) -> PyResult<usize> {
         Ok(self.read()?.len())
     }
@@ -352,13 +429,23 @@ fn datetime_micros(text: &str) -> Option<i64> {
     parse_datetime(text)
 }
 
+/// `memory_bandwidth(bytes, threads, rounds)`: bytes per second read by summing a `bytes`-byte buffer on
+/// `threads` threads, best of `rounds` (the benchmark's DRAM limit; the GIL is released).
+#[pyfunction]
+#[pyo3(signature = (bytes, threads, rounds=5))]
+fn memory_bandwidth(py: Python<'_>, bytes: usize, threads: usize, rounds: usize) -> f64 {
+    py.detach(|| scimcore_directory::bandwidth::read_bandwidth(bytes, threads, rounds))
+}
+
 /// Register the directory classes and functions in `scimcore._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<DirectoryStore>()?;
     m.add_class::<FilterPlan>()?;
     m.add_class::<PlanNode>()?;
     m.add_class::<SortPlan>()?;
+    m.add_class::<PageProjection>()?;
     m.add_function(wrap_pyfunction!(casefold, m)?)?;
     m.add_function(wrap_pyfunction!(datetime_micros, m)?)?;
+    m.add_function(wrap_pyfunction!(memory_bandwidth, m)?)?;
     Ok(())
 }

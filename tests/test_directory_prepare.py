@@ -1,0 +1,36 @@
+"""``Directory.prepare``: the scan columns a server filters and sorts on are built up front and reported."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from scimcore import Directory
+from scimcore.demo import generate_users
+from scimcore.store.native import native_module
+
+FILTERS = ['name.familyName sw "s"', 'emails[type eq "work"]', 'meta.created ge "2015-01-01T00:00:00Z"']
+
+
+def test_prepare_builds_and_reports_the_columns():
+    if native_module() is None:
+        pytest.skip("scimcore._native is not built")
+    users = generate_users(300, seed=1)
+    directory = Directory(max_results=None)
+    directory.load(users)
+    expected = [msgspec.json.encode(directory.search(filter=f, sort_by="userName")) for f in FILTERS]
+    fresh = Directory(max_results=None)
+    fresh.load(users)
+    empty = fresh.memory_bytes()
+    report = fresh.prepare(FILTERS, sort_by=["userName"])
+    assert list(report) == [*FILTERS, "sortBy=userName"]
+    assert all(size > 0 for size in report.values()), report
+    prepared = fresh.memory_bytes()
+    assert empty is not None and prepared is not None and prepared > empty
+    assert [msgspec.json.encode(fresh.search(filter=f, sort_by="userName")) for f in FILTERS] == expected
+    assert fresh.memory_bytes() == prepared  # the searches found their columns built
+
+
+def test_prepare_on_the_python_store_builds_nothing():
+    directory = Directory(backend="python")
+    assert directory.prepare(FILTERS, sort_by=["userName"]) == {}

@@ -1,9 +1,12 @@
 """``scimcore.asgi_app(service)``: the service as an ASGI 3 application (``http`` scope).
 
 Mountable in Starlette and FastAPI (``app.mount("/scim/v2", asgi_app(service))``): it routes on the scope's
-``path`` below its ``root_path``. The body is read up to the service's limit (beyond it: 413 without reading
-further). ``Service.handle`` runs in a worker thread (``asyncio.to_thread``), so stores that block (SQLite,
-PostgreSQL, a server's own database) never block the event loop. ``lifespan`` events are acknowledged.
+``path`` below its ``root_path``. The body is framed by :mod:`.body`: a ``Content-Length`` over the service's
+limit is 413 before anything is read, a body without one is counted and refused at the limit, and a client that
+disconnects before its body is complete gets nothing handled. ``Service.handle`` runs in a worker thread
+(``asyncio.to_thread``), so stores that block (SQLite, PostgreSQL, a server's own database) never block the event
+loop. ``lifespan`` events are acknowledged. The scope's ``client`` host is the caller for the
+failed-authentication limit (:mod:`.auth`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ScimError
-from .http import error_response
-from .service import Service
+from .auth import PEER
+from .body import ClientGone, Handler, body_limit, declared_length, header_value, too_large
+from .http import Response, error_response
 
 __all__ = ["asgi_app"]
 
@@ -24,9 +28,9 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
-def asgi_app(service: Service) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+def asgi_app(service: Handler) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """An ASGI 3 application serving ``service``."""
-    limit = max(service.limits.max_body_bytes, service.limits.bulk_max_payload_size)
+    limit = body_limit(service)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -40,15 +44,24 @@ def asgi_app(service: Service) -> Callable[[Scope, Receive, Send], Awaitable[Non
         if scope["type"] != "http":
             raise RuntimeError(f"scimcore.asgi_app serves http, not {scope['type']!r}")
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope.get("headers", ())]
-        body, too_long = await _read_body(receive, limit)
-        if too_long:
-            response = error_response(ScimError(f"the request body is over the limit ({limit} bytes)", status=413))
+        response: Response | None
+        try:
+            body = await _read_body(receive, _declared(headers, limit), limit)
+        except ScimError as error:
+            response = error_response(error)
+        except ClientGone:
+            return  # nobody to answer, and nothing was handled
         else:
             path = _target_path(scope)
             query = scope.get("query_string", b"").decode("latin-1")
             target = f"{path}?{query}" if query else path
-            response = await asyncio.to_thread(service.handle, scope.get("method", "GET"), target, headers, body)
-        out = [(name.lower().encode("latin-1"), value.encode("utf-8")) for name, value in response.headers]
+            client = scope.get("client")
+            token = PEER.set(str(client[0]) if client else None)
+            try:
+                response = await asyncio.to_thread(service.handle, scope.get("method", "GET"), target, headers, body)
+            finally:
+                PEER.reset(token)
+        out = [(name.lower().encode("latin-1"), header_value(value).encode()) for name, value in response.headers]
         out.append((b"content-length", str(len(response.body)).encode("ascii")))
         await send({"type": "http.response.start", "status": response.status, "headers": out})
         await send({"type": "http.response.body", "body": response.body})
@@ -81,18 +94,37 @@ def _target_path(scope: Scope) -> str:
     return quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+def _declared(headers: list[tuple[str, str]], limit: int) -> int | None:
+    """The length the request headers declare (:func:`.body.declared_length`); ``None`` (counted) without
+    either header, as HTTP/2 allows."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in ("content-length", "transfer-encoding"):
+            found[key] = f"{found[key]},{value}" if key in found else value
+    if not found:
+        return None
+    return declared_length(found.get("content-length"), found.get("transfer-encoding"), limit)
+
+
+async def _read_body(receive: Receive, length: int | None, limit: int) -> bytes:
+    """The body from ``http.request`` messages: counted against ``limit`` (413 past it, without reading on);
+    :class:`ClientGone` on ``http.disconnect`` or a body shorter than its ``Content-Length``."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone("the client disconnected before its body was complete")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return b"", True
+            raise too_large(limit)
+        if length is not None and size > length:
+            raise ScimError(f"the body is longer than its Content-Length ({length} bytes)")
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks), False
+    if length is not None and size < length:
+        raise ClientGone(f"the body ended after {size} of {length} bytes")
+    return b"".join(chunks)

@@ -131,8 +131,12 @@ def error_document(error: ScimError) -> dict[str, Any]:
 
 
 def error_response(error: ScimError, extra: list[tuple[str, str]] | None = None) -> Response:
-    """The Error message of ``error`` with its status, and ``WWW-Authenticate`` for a 401."""
+    """The Error message of ``error`` with its status, ``WWW-Authenticate`` for a 401, and ``Retry-After`` when
+    the error says when to retry (``retry_after`` seconds: a 429 or a 503, RFC 9110 §10.2.3)."""
     headers = list(extra or ())
     if isinstance(error, Unauthorized):
         headers.append(("WWW-Authenticate", error.challenge))
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers.append(("Retry-After", str(retry_after)))
     return json_response(error.status, error_document(error), headers)

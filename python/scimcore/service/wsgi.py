@@ -1,9 +1,11 @@
 """``scimcore.wsgi_app(service)``: the service as a PEP 3333 application.
 
 It routes on ``PATH_INFO`` (the path below ``SCRIPT_NAME``, so the app can be mounted anywhere) plus
-``QUERY_STRING``, reads at most the body limit of the service (a longer body is answered 413 without reading it
-all), and adds ``Content-Length``. Header values are the WSGI ``HTTP_*`` variables, ``CONTENT_TYPE`` and
-``CONTENT_LENGTH``.
+``QUERY_STRING`` and adds ``Content-Length``. Header values are the WSGI ``HTTP_*`` variables, ``CONTENT_TYPE``
+and ``CONTENT_LENGTH``. The body is framed by :mod:`.body`: a declared length over the service's limit is 413
+before anything is read; a body of unknown length (chunked, when the server sets ``wsgi.input_terminated``) is
+counted and refused at the limit; a body cut short is never handled. ``REMOTE_ADDR`` is the caller for the
+failed-authentication limit (:mod:`.auth`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ScimError
-from .http import error_response
-from .service import Service
+from .auth import PEER
+from .body import ClientGone, Handler, body_limit, declared_length, header_value, read_limited
+from .http import Response, error_response
 
 __all__ = ["wsgi_app"]
 
@@ -25,9 +28,9 @@ _SAFE = "/:@!$&'()*+,;=-._~"
 _REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
-def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def wsgi_app(service: Handler) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """A PEP 3333 application serving ``service``."""
-    limit = max(service.limits.max_body_bytes, service.limits.bulk_max_payload_size)
+    limit = body_limit(service)
     handle = service.handle
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -35,41 +38,55 @@ def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iter
         content_type = environ.get("CONTENT_TYPE")
         if content_type:
             headers.append(("content-type", content_type))
-        body = b""
-        length_text = environ.get("CONTENT_LENGTH") or ""
         try:
-            length = int(length_text) if length_text.strip() else 0
-        except ValueError:
-            length = -1
-        if length > limit:
-            response = error_response(
-                ScimError(f"the request body is {length} bytes, over the limit ({limit})", status=413)
-            )
-        elif length < 0:
-            response = error_response(ScimError("Content-Length is not a number", status=400))
+            body = _body(environ, limit)
+        except ScimError as error:
+            response = error_response(error)
+        except ClientGone:
+            response = error_response(ScimError("the request body ended early; nothing was done"))
         else:
-            if length:
-                body = environ["wsgi.input"].read(length)
             path = _path(environ.get("PATH_INFO") or "/")
             query = environ.get("QUERY_STRING") or ""
             target = f"{path}?{query}" if query else path
-            response = handle(environ.get("REQUEST_METHOD") or "GET", target, headers, body)
-        status = _REASONS.get(response.status) or f"{response.status} Unknown"
-        response.headers.append(("Content-Length", str(len(response.body))))
-        start_response(
-            status, [(name, value if value.isascii() else _latin1(value)) for name, value in response.headers]
-        )
-        return [response.body]
+            token = PEER.set(environ.get("REMOTE_ADDR"))
+            try:
+                response = handle(environ.get("REQUEST_METHOD") or "GET", target, headers, body)
+            finally:
+                PEER.reset(token)
+        return _respond(response, start_response)
 
     return app
 
 
+def _body(environ: dict[str, Any], limit: int) -> bytes:
+    """The request body, framed and limited by :mod:`.body`."""
+    length = declared_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"), limit)
+    if length is None and not environ.get("wsgi.input_terminated"):
+        # PEP 3333: without a Content-Length the input may only be read when the server says it ends
+        if environ.get("HTTP_TRANSFER_ENCODING") is None:
+            return b""
+        raise ScimError("a chunked body needs a Content-Length with this server", status=411)
+    if length == 0:
+        return b""
+    return read_limited(environ["wsgi.input"].read, length, limit)
+
+
+def _respond(response: Response, start_response: StartResponse) -> Iterable[bytes]:
+    status = _REASONS.get(response.status) or f"{response.status} Unknown"
+    out = [(name, _latin1(header_value(value))) for name, value in response.headers]
+    out.append(("Content-Length", str(len(response.body))))
+    start_response(status, out)
+    return [response.body]
+
+
 def _latin1(value: str) -> str:
     """A header value as PEP 3333 wants it: latin-1 text (UTF-8 bytes seen as latin-1 when needed)."""
+    if value.isascii():
+        return value
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        return value.encode("utf-8").decode("latin-1")
+        return value.encode("utf-8", "backslashreplace").decode("latin-1")
     return value
 
 
@@ -80,4 +97,4 @@ def _path(path_info: str) -> str:
         path = path_info.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         path = path_info
-    return quote(path, safe=_SAFE)
+    return quote(path, safe=_SAFE, errors="backslashreplace")

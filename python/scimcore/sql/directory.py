@@ -14,7 +14,13 @@ write time); sorting and paging run in SQL (RFC 7644 §3.4.2.3-§3.4.2.4, docs/s
 runs in the front on the returned page. Attributes with ``uniqueness`` server/global (``userName``) get a unique
 expression index on their folded value (409 ``uniqueness``), and ``externalId`` an index, so that ``eq``
 lookups on them are index lookups. One ``SqlDirectory`` may be shared by threads: it uses its connection under
-a lock (a SQLite file opened here is opened for that).
+a lock (a SQLite file opened here is opened for that), or, given a ``psycopg_pool.ConnectionPool``, one pooled
+connection per transaction (no lock: the database orders the writes; the pool replaces connections that broke,
+so the store recovers by itself when the database comes back).
+
+Every operation is one transaction: it is applied whole or not at all. A database that cannot be reached (a
+stopped PostgreSQL, a pool with no connection to give) or a SQLite database still locked after its ``timeout``
+is :class:`Unavailable`: 503 with ``Retry-After`` (docs/operations.md), never a 500.
 """
 
 from __future__ import annotations
@@ -39,7 +45,18 @@ from .groups_index import SqlGroupsIndex
 from .members import SqlRelation
 from .translate import order_by_sql, to_sql
 
-__all__ = ["SqlDirectory"]
+__all__ = ["SqlDirectory", "Unavailable"]
+
+
+class Unavailable(ScimError):
+    """The database cannot serve now (503, RFC 9110 §15.6.4); ``retry_after`` seconds go in ``Retry-After``."""
+
+    status = 503
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decoder = msgspec.json.Decoder()
@@ -48,10 +65,12 @@ _decoder = msgspec.json.Decoder()
 class SqlDirectory(StoreFront):
     """A store of resources of one type in a SQL table, with SCIM search (RFC 7644 §3.4.2) in SQL.
 
-    ``connection``: a ``sqlite3.Connection``, a path to a SQLite file (opened here), or a psycopg 3
-    connection. ``table`` (default ``scim_<resource type>``) and its indexes are created if missing. The other
-    options are those of ``scimcore.Directory``; resources are always validated (:func:`scimcore.normalize`),
-    since their search documents need the schema's attribute names.
+    ``connection``: a ``sqlite3.Connection``, a path to a SQLite file (opened here), a psycopg 3
+    connection, or a ``psycopg_pool.ConnectionPool`` (its connections in autocommit mode, see
+    ``scimcore serve``; the one choice that reconnects after the server restarts). ``table`` (default
+    ``scim_<resource type>``) and its indexes are created if missing. The other options are those of
+    ``scimcore.Directory``; resources are always validated (:func:`scimcore.normalize`), since their search
+    documents need the schema's attribute names.
     """
 
     def __init__(
@@ -112,11 +131,15 @@ class _SqlBackend:
         if isinstance(connection, (str, Path)):
             connection = sqlite3.connect(connection, timeout=30, check_same_thread=False)
         self.connection = connection
+        self.pool = None
         if isinstance(connection, sqlite3.Connection):
             self.dialect = DIALECTS["sqlite"]
             register_sqlite_functions(connection)
         elif type(connection).__module__.split(".")[0] == "psycopg":
             self.dialect = DIALECTS["postgresql"]
+        elif type(connection).__module__.split(".")[0] == "psycopg_pool":
+            self.dialect = DIALECTS["postgresql"]
+            self.pool = connection
         else:
             raise ScimError(
                 "SqlDirectory needs a sqlite3 connection, a SQLite file path or a psycopg connection", status=500
@@ -126,6 +149,8 @@ class _SqlBackend:
         self._cast = "::jsonb" if self.dialect.name == "postgresql" else ""
         self._data = "data::text" if self.dialect.name == "postgresql" else "data"
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._unavailable = _unavailable_errors(self.dialect.name)
         self._create_table()
         # groups.value / groups.display (derived User.groups) in their own table, for index lookups
         self._groups = SqlGroupsIndex(self) if "groups" in registry.base_attributes(resource_type) else None
@@ -157,7 +182,7 @@ class _SqlBackend:
             statements.append(f"CREATE {kind} IF NOT EXISTS {t}_{name.lower()} ON {t} (({expression}))")
         with self._transaction(write=True):
             for statement in statements:
-                self.connection.execute(statement)
+                self._execute(statement)
             present = self._columns()
         if "etag" not in present:
             raise ScimError(
@@ -179,7 +204,30 @@ class _SqlBackend:
 
     @contextmanager
     def _transaction(self, write: bool = False) -> Iterator[None]:
-        """One transaction under the lock (SQLite writes: ``BEGIN IMMEDIATE``, so that writers queue)."""
+        """One transaction, as a whole or not at all; a database that cannot serve is :class:`Unavailable`."""
+        try:
+            with self._transaction_on(write):
+                yield
+        except self._unavailable as exc:
+            if self.dialect.name == "sqlite" and not _sqlite_busy(exc):
+                raise
+            raise Unavailable(f"the database is unavailable, retry later ({type(exc).__name__})") from None
+
+    @contextmanager
+    def _transaction_on(self, write: bool) -> Iterator[None]:
+        """A pooled connection's transaction, or the one connection's under the lock (SQLite writes: ``BEGIN
+        IMMEDIATE``, so that writers queue)."""
+        if self.pool is not None:
+            if getattr(self._local, "connection", None) is not None:  # nested: the same transaction
+                yield
+                return
+            with self.pool.connection() as conn, conn.transaction():
+                self._local.connection = conn
+                try:
+                    yield
+                finally:
+                    self._local.connection = None
+            return
         conn = self.connection
         with self._lock:
             if self.dialect.name == "postgresql":
@@ -204,8 +252,12 @@ class _SqlBackend:
                 raise
             conn.commit()
 
+    def in_use(self) -> Any:
+        """The connection of the transaction in progress (a pooled one), or the one connection."""
+        return self._local.connection if self.pool is not None else self.connection
+
     def _execute(self, sql: str, params: Any = ()) -> Any:
-        return self.connection.execute(sql, params)
+        return self.in_use().execute(sql, params)
 
     # -- writes ---------------------------------------------------------------------------------------------
 
@@ -327,3 +379,25 @@ class _SqlBackend:
         return order_by_sql(
             sort_by, descending, self.resource_type, self.dialect.name, "search", self.registry, folded=True
         )
+
+
+def _unavailable_errors(dialect: str) -> tuple[type[Exception], ...]:
+    """The driver errors that mean the database cannot serve now (not that the request is wrong)."""
+    if dialect == "sqlite":
+        return (sqlite3.OperationalError,)
+    import psycopg
+
+    errors: list[type[Exception]] = [psycopg.OperationalError, psycopg.InterfaceError]
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # psycopg without the pool: one connection, no reconnection
+        pass
+    else:
+        errors.append(PoolTimeout)
+    return tuple(errors)
+
+
+def _sqlite_busy(error: BaseException) -> bool:
+    """A SQLite ``OperationalError`` that is a lock held too long (``database is locked``/``busy``)."""
+    text = str(error).lower()
+    return "locked" in text or "busy" in text

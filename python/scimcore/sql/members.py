@@ -49,7 +49,7 @@ class SqlRelation:
         with backend._transaction(write=True):
             self.created = not self._exists()
             for statement in statements:
-                backend.connection.execute(statement)
+                backend.in_use().execute(statement)
 
     def _exists(self) -> bool:
         if self.backend.dialect.name == "postgresql":
@@ -58,7 +58,7 @@ class SqlRelation:
         return found.fetchone() is not None
 
     def _execute(self, sql: str, params: Any = ()) -> Any:
-        return self.backend.connection.execute(sql, params)
+        return self.backend.in_use().execute(sql, params)
 
     def members(self, gid: str) -> list[dict]:
         rows = self._execute(
@@ -108,5 +108,5 @@ class SqlRelation:
             f"INSERT INTO {self.table} (group_id, key, data) VALUES ({p}, {p}, {p}{self._cast}) "
             "ON CONFLICT (group_id, key) DO UPDATE SET data = excluded.data"
         )
-        cursor = self.backend.connection.cursor()
+        cursor = self.backend.in_use().cursor()
         cursor.executemany(insert, rows)

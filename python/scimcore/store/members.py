@@ -468,7 +468,7 @@ def patch_head(
             raise rules.not_found(resource_id)
         etag = rules.version_of(head)
         rules._check_version(resource_id, version, etag)
-        before = backend.relation.pick(resource_id, keys)
+        before = backend.pick(resource_id, keys)
         partial = dict(head)
         if before:
             partial["members"] = before
@@ -504,7 +504,11 @@ def patch_group(front: Any, resource_id: str, patch: Any, **options: Any) -> dic
     """:func:`patch_head`, and the group with its members (what ``Store.patch`` returns); ``None`` when the
     PATCH is not a delta."""
     head = patch_head(front, resource_id, patch, **options)
-    return None if head is None else front._backend.with_members(head)
+    if head is None:
+        return None
+    backend: MembersBackend = front._backend
+    with backend._transaction():  # the members read in a transaction, as every relation read
+        return backend.with_members(head)
 
 
 MEMBERS_PLACEHOLDER = {"value": ""}

@@ -50,7 +50,7 @@ class SqlGroupsIndex:
         return found.fetchone() is not None
 
     def _execute(self, sql: str, params: Any = ()) -> Any:
-        return self.backend.connection.execute(sql, params)
+        return self.backend.in_use().execute(sql, params)
 
     def put(self, rid: str, resource: dict | None) -> None:
         """Index resource ``rid`` as ``resource`` now is (``None``: gone)."""
@@ -58,7 +58,7 @@ class SqlGroupsIndex:
         self._execute(f"DELETE FROM {self.table} WHERE resource_id = {p}", (rid,))
         rows = [(sub, key, rid) for sub, key in sorted(keys_of(resource or {}))]
         if rows:
-            self.backend.connection.cursor().executemany(
+            self.backend.in_use().cursor().executemany(
                 f"INSERT INTO {self.table} (sub, key, resource_id) VALUES ({p}, {p}, {p})", rows
             )
 

@@ -8,6 +8,7 @@ all), and adds ``Content-Length``. Header values are the WSGI ``HTTP_*`` variabl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = ["wsgi_app"]
 StartResponse = Callable[..., Any]
 
 _SAFE = "/:@!$&'()*+,;=-._~"
+_UNCHANGED = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~]*").fullmatch
 _REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
@@ -76,6 +78,8 @@ def _latin1(value: str) -> str:
 def _path(path_info: str) -> str:
     """``PATH_INFO`` is already percent-decoded, as latin-1 text (PEP 3333): encoded again for
     ``Service.handle``, which decodes each segment once (so an id with ``%`` in it survives)."""
+    if _UNCHANGED(path_info):  # nothing to re-encode: quote() would return it as it is
+        return path_info
     try:
         path = path_info.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):

@@ -472,9 +472,9 @@ def query_parameters(
 ) -> QueryParameters:
     """The query parameters from keywords, or from a ``SearchRequest`` (Struct or dict, RFC 7644 §3.4.3) whose
     fields take the place of the keywords they set. Shared by every store, so that they read queries alike."""
-    from .schema.messages import SearchRequest
-
     if request is not None:
+        from .schema.messages import SearchRequest
+
         message = SearchRequest.from_json(request, policy=policy or _DEFAULT_POLICY)
         filter = message.filter if message.filter is not None else filter
         sort_by = message.sort_by if message.sort_by is not None else sort_by

@@ -314,12 +314,13 @@ class StoreFront:
             policy=self.policy,
             max_results=self.max_results,
         )
-        projection = self._projection(params.attributes, params.excluded_attributes)
-        total, page = self._backend.query(params)
         if params.attributes is None and params.excluded_attributes is None:
+            total, page = self._backend.query(params)
             plain = self._plain()  # the backends' results are copies: as they are when nothing would change
-            resources = [r if _returned_as_is(r, plain) else projection.apply(r) for r in page]
+            resources = [r if _returned_as_is(r, plain) else self._projection(None, None).apply(r) for r in page]
         else:
+            projection = self._projection(params.attributes, params.excluded_attributes)
+            total, page = self._backend.query(params)
             resources = [projection.apply(resource) for resource in page]
         return ListResponse(
             total_results=total, start_index=params.start, items_per_page=len(resources), resources=resources

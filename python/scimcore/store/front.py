@@ -399,6 +399,20 @@ class StoreFront:
         }
         return frozenset(keys)
 
+    def _protected_keys(self) -> frozenset[str]:
+        """Lower-cased top-level keys a replacement must look at in the current resource: readOnly and immutable
+        attributes, and extensions with either."""
+        return self.registry.compiled(("store-front-protected", self.resource_type.lower()), self._build_protected)
+
+    def _build_protected(self) -> frozenset[str]:
+        def protected(attr: AttributeDef) -> bool:
+            return attr.mutability in ("readOnly", "immutable")
+
+        definitions = self._definitions()
+        keys = {name for name, attr in definitions[None].items() if protected(attr)}
+        keys |= {urn for urn, attrs in definitions.items() if urn is not None and any(map(protected, attrs.values()))}
+        return frozenset(keys)
+
     def _checked(self, resource: dict) -> dict:
         """``resource`` through :func:`scimcore.normalize` when the store validates."""
         if not self.validate:
@@ -449,9 +463,12 @@ class StoreFront:
         current readOnly values, and the immutable attributes it may not change (RFC 7644 §3.5.1)."""
         definitions = self._definitions()
         new = dict(body)
-        for holder, key, value, definition in _attributes(current, definitions):
+        for holder, key, value, definition in _attributes(current, definitions, self._protected_keys()):
             if definition.mutability == "readOnly":
-                _put(new, holder, key, value)
+                if holder is None:
+                    new[key] = value  # the body has no readOnly key in any spelling (_incoming dropped them)
+                else:
+                    _put(new, holder, key, value)
             elif definition.mutability == "immutable":
                 sent = _find(new, holder, definition.name)
                 if sent is _ABSENT:
@@ -744,12 +761,15 @@ def _content(resource: dict) -> dict:
     return {key: value for key, value in resource.items() if key != "meta"}
 
 
-def _attributes(resource: dict, definitions: dict[str | None, dict[str, AttributeDef]]):
-    """``(holder, key, value, definition)`` of every top-level and extension attribute the schema defines;
-    ``holder`` is ``None`` for the resource itself, else the extension URN as written."""
+def _attributes(
+    resource: dict, definitions: dict[str | None, dict[str, AttributeDef]], keys: frozenset[str] | None = None
+):
+    """``(holder, key, value, definition)`` of every top-level and extension attribute the schema defines (only
+    under the lower-cased top-level ``keys`` when given); ``holder`` is ``None`` for the resource itself, else
+    the extension URN as written."""
     base = definitions[None]
     for key, value in resource.items():
-        if not isinstance(key, str):
+        if not isinstance(key, str) or (keys is not None and key.lower() not in keys):
             continue
         attributes = definitions.get(key.lower()) if ":" in key else None
         if attributes is not None and isinstance(value, dict):

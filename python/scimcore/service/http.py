@@ -95,11 +95,11 @@ def lower_headers(headers: Headers | None) -> dict[str, str]:
     """Header names lower-cased; repeated headers joined with ``", "`` (RFC 9110 §5.3)."""
     if not headers:
         return {}
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    items = headers if type(headers) is list else headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:
-        key = str(name).lower()
-        text = str(value)
+        key = name.lower() if type(name) is str else str(name).lower()
+        text = value if type(value) is str else str(value)
         out[key] = f"{out[key]}, {text}" if key in out else text
     return out
 

@@ -33,7 +33,7 @@ def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iter
     handle = service.handle
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        headers = [(key[5:].replace("_", "-"), value) for key, value in environ.items() if key.startswith("HTTP_")]
+        headers = [(key[5:].replace("_", "-"), value) for key, value in environ.items() if key[:5] == "HTTP_"]
         content_type = environ.get("CONTENT_TYPE")
         if content_type:
             headers.append(("content-type", content_type))

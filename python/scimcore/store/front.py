@@ -115,12 +115,19 @@ class StoreFront:
         self.base_url = None if base_url is None else base_url.rstrip("/")
         self.validate = validate
         self._endpoint = registry.resource_type(self.resource_type).endpoint.strip("/")
+        kind = self.resource_type.lower()  # the keys of what is built once per registry generation
+        self._key_plain = ("store-front-plain", kind)
+        self._key_read_only = ("store-front-read-only", kind)
+        self._key_protected = ("store-front-protected", kind)
+        self._key_definitions = ("store-front-definitions", kind)
 
     # -- writes -------------------------------------------------------------------------------------------
 
     def add(self, resource: Any) -> dict[str, Any]:
         """Create (RFC 7644 §3.3): the stored resource with its new ``id`` and ``meta``, as a read returns it."""
-        return self.extend([resource])[0]
+        resource = self._created(self._incoming(resource), _now())
+        self._backend.insert([resource])
+        return self._outgoing(resource)
 
     def extend(self, resources: Iterable[Any]) -> list[dict[str, Any]]:
         """:meth:`add` many resources: all of them, or none when one is refused (uniqueness)."""
@@ -354,7 +361,7 @@ class StoreFront:
         """Lower-cased top-level keys whose values the default projection keeps as they are (attributes
         returned by default or always whose sub-attributes are too; extension URNs → the same for their
         attributes), each mapped to whether the attribute is complex (or, for an extension, its own table)."""
-        return self.registry.compiled(("store-front-plain", self.resource_type.lower()), self._build_plain)
+        return self.registry.compiled(self._key_plain, self._build_plain)
 
     def _build_plain(self) -> dict[str, Any]:
         def table(attributes: Mapping[str, AttributeDef]) -> dict[str, Any]:
@@ -384,7 +391,7 @@ class StoreFront:
     def _read_only_keys(self) -> frozenset[str]:
         """Lower-cased top-level keys that can carry readOnly input: readOnly attributes, complex attributes
         with readOnly sub-attributes, and extensions with either."""
-        return self.registry.compiled(("store-front-read-only", self.resource_type.lower()), self._build_read_only)
+        return self.registry.compiled(self._key_read_only, self._build_read_only)
 
     def _build_read_only(self) -> frozenset[str]:
         def touched(attr: AttributeDef) -> bool:
@@ -402,7 +409,7 @@ class StoreFront:
     def _protected_keys(self) -> frozenset[str]:
         """Lower-cased top-level keys a replacement must look at in the current resource: readOnly and immutable
         attributes, and extensions with either."""
-        return self.registry.compiled(("store-front-protected", self.resource_type.lower()), self._build_protected)
+        return self.registry.compiled(self._key_protected, self._build_protected)
 
     def _build_protected(self) -> frozenset[str]:
         def protected(attr: AttributeDef) -> bool:
@@ -422,7 +429,7 @@ class StoreFront:
     def _definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         """Attribute definitions by extension URN (``None``: the base schema and common attributes), lower-case
         names as keys; built once per registry generation (callers only read them)."""
-        return self.registry.compiled(("store-front-definitions", self.resource_type.lower()), self._build_definitions)
+        return self.registry.compiled(self._key_definitions, self._build_definitions)
 
     def _build_definitions(self) -> dict[str | None, dict[str, AttributeDef]]:
         out: dict[str | None, dict[str, AttributeDef]] = {None: self.registry.base_attributes(self.resource_type)}

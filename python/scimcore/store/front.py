@@ -251,7 +251,7 @@ class StoreFront:
             etag = version_of(current)
             _check_version(resource_id, version, etag)
             new = change(current)
-            if _content(new) == _content(current):
+            if _same_content(new, current):
                 return current
             meta = dict(current["meta"]) if isinstance(current.get("meta"), dict) else {}
             meta.setdefault("resourceType", self.resource_type)
@@ -763,9 +763,14 @@ def _ordered(resource_id: str, resource: dict, meta: dict) -> dict:
     return out
 
 
-def _content(resource: dict) -> dict:
-    """The resource without ``meta`` (what a change is judged by)."""
-    return {key: value for key, value in resource.items() if key != "meta"}
+def _same_content(new: dict, current: dict) -> bool:
+    """Whether two resources are equal but for ``meta`` (what a change is judged by), without copying them."""
+    if len(new) - ("meta" in new) != len(current) - ("meta" in current):
+        return False
+    return all(key == "meta" or current.get(key, _NOWHERE) == value for key, value in new.items())
+
+
+_NOWHERE: Any = object()  # what _same_content finds for a key the current resource lacks
 
 
 def _attributes(

@@ -6,9 +6,9 @@ Reading and shape checks are :func:`scimcore.schema.messages.read_patch`, the on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 
 from ..policy import Policy
@@ -19,8 +19,7 @@ __all__ = ["PATCH_OP_URN", "Operation", "read_operations"]
 PATCH_OP_URN = PATCH_OP
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(msgspec.Struct, frozen=True):
     """One PATCH operation: ``op`` in lower case, ``path`` or ``None``, and ``value`` when ``has_value``."""
 
     index: int

@@ -9,8 +9,9 @@ twice is 400 ``invalidValue`` (``attributes``/``excludedAttributes`` repeated ar
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import unquote
+
+import msgspec
 
 from ..errors import InvalidValue, NotFound, ScimError
 
@@ -34,8 +35,7 @@ ALLOW = {
 """The methods each kind of endpoint takes (RFC 7644 §3.2); others are 405 with ``Allow``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(msgspec.Struct, frozen=True):
     """An endpoint: ``kind`` (a key of :data:`ALLOW`), the resource type it serves and the id it names."""
 
     kind: str

@@ -487,9 +487,7 @@ class StoreFront:
     def _keep_read_only(self, current: dict, patched: dict) -> dict:
         """``patched`` with the current ``id`` and readOnly values (PATCH refuses to change them; the front makes
         sure whatever came through, say an echoed ``meta``, is not stored)."""
-        read_only = self._read_only_keys()
-        keys = {key for key in (*current, *patched) if key.lower() in read_only}
-        if all(patched.get(key, _ABSENT) == current.get(key, _ABSENT) for key in keys):
+        if _read_only_kept(current, patched, self._read_only_keys()):
             return patched  # the usual case: the patch left every readOnly value as it was
         new = _without_read_only(patched, self._definitions(), top_only=True)
         for holder, key, value, definition in _attributes(current, self._definitions()):
@@ -761,6 +759,18 @@ def _ordered(resource_id: str, resource: dict, meta: dict) -> dict:
             out[key] = value
     out["meta"] = meta
     return out
+
+
+def _read_only_kept(current: dict, patched: dict, read_only: frozenset[str]) -> bool:
+    """Whether every key of either resource that ``read_only`` names (lower-cased) has equal values in both (an
+    absent key counting as ``None``). A patch shares the values it left alone, so only keys whose values are not
+    the very same objects are looked up."""
+    for key, value in patched.items():
+        if current.get(key, _NOWHERE) is not value and key.lower() in read_only and current.get(key) != value:
+            return False
+    return not any(
+        key not in patched and key.lower() in read_only and value is not None for key, value in current.items()
+    )
 
 
 def _same_content(new: dict, current: dict) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ScimError
-from .http import error_response
+from .http import LowerHeaders, error_response
 from .service import Service
 
 __all__ = ["wsgi_app"]
@@ -33,10 +33,7 @@ def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iter
     handle = service.handle
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        headers = [(key[5:].replace("_", "-"), value) for key, value in environ.items() if key[:5] == "HTTP_"]
-        content_type = environ.get("CONTENT_TYPE")
-        if content_type:
-            headers.append(("content-type", content_type))
+        headers = _headers(environ)
         body = b""
         length_text = environ.get("CONTENT_LENGTH") or ""
         try:
@@ -64,6 +61,31 @@ def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iter
         return [response.body]
 
     return app
+
+
+_NAMES: dict[str, str] = {}
+"""Environ keys seen before → their header name, lower-cased (``""``: not a header); bounded by ``_NAMES_MAX``."""
+_NAMES_MAX = 512
+
+
+def _headers(environ: dict[str, Any]) -> LowerHeaders:
+    """The request headers: the ``HTTP_*`` variables and ``CONTENT_TYPE``, names lower-cased (PEP 3333)."""
+    headers = LowerHeaders()
+    names = _NAMES
+    for key, value in environ.items():
+        name = names.get(key)
+        if name is None:
+            name = key[5:].replace("_", "-").lower() if key[:5] == "HTTP_" else ""
+            if len(names) < _NAMES_MAX and type(key) is str:
+                names[key] = name
+        if name:
+            headers[name] = value if type(value) is str else str(value)
+    content_type = environ.get("CONTENT_TYPE")
+    if content_type:
+        headers["content-type"] = (
+            f"{headers['content-type']}, {content_type}" if "content-type" in headers else content_type
+        )
+    return headers
 
 
 def _latin1(value: str) -> str:

@@ -9,7 +9,7 @@ twice is 400 ``invalidValue`` (``attributes``/``excludedAttributes`` repeated ar
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 import msgspec
 
@@ -50,7 +50,7 @@ class Route(msgspec.Struct, frozen=True):
 def split_target(target: str) -> tuple[str, list[str], dict[str, str]]:
     """``path?query`` → the path, its decoded segments (no empty ones) and the query parameters."""
     path, _, query = target.partition("?")
-    segments = [unquote(part) if "%" in part else part for part in path.split("/") if part]
+    segments = [_unquote(part) if "%" in part else part for part in path.split("/") if part]
     return path, segments, parse_query(query) if query else {}
 
 
@@ -62,9 +62,9 @@ def parse_query(query: str) -> dict[str, str]:
             continue
         name, _, value = part.partition("=")
         if "+" in name or "%" in name:
-            name = unquote(name.replace("+", " "))
+            name = _unquote(name.replace("+", " "))
         if "+" in value or "%" in value:
-            value = unquote(value.replace("+", " "))
+            value = _unquote(value.replace("+", " "))
         key = name.lower()
         if key in out:
             if key not in _LISTS:
@@ -72,6 +72,14 @@ def parse_query(query: str) -> dict[str, str]:
             value = f"{out[key]},{value}"
         out[key] = value
     return out
+
+
+def _unquote(text: str) -> str:
+    """``urllib.parse.unquote(text)``; for ASCII text (what a URL is) the same decoding in one pass over the bytes:
+    the ASCII characters between escapes end any broken UTF-8 sequence alike, so the results are the same."""
+    if not text.isascii():
+        return unquote(text)
+    return unquote_to_bytes(text.encode("ascii")).decode("utf-8", "replace")
 
 
 class Router:

@@ -647,8 +647,12 @@ def _returned_as_is(resource: dict, plain: dict[str, Any]) -> bool:
             return False
         if kind is False:
             continue
-        if kind is True:
-            if not _complex_as_is(value):
+        if kind is True:  # a complex attribute: _complex_as_is, written out (the common case, once per key)
+            if type(value) is list:
+                for element in value:
+                    if type(element) is dict and (not element or None in element.values()):
+                        return False
+            elif type(value) is dict and (not value or None in value.values()):
                 return False
             continue
         if type(value) is not dict or not value:  # an extension object

@@ -54,6 +54,8 @@ def test_wsgi_headers_are_what_the_listed_pairs_gave() -> None:
         headers = _headers(environ)
         assert headers == _listed_headers(environ), extra
         assert lower_headers(headers) is headers  # Service.handle takes them as they are
+        again = {key: f"{value}!" if isinstance(value, str) else value for key, value in environ.items()}
+        assert _headers(again) == _listed_headers(again), extra  # the same keys: the remembered names
 
 
 VALUES: list[dict[str, Any]] = [

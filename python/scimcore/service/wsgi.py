@@ -63,23 +63,25 @@ def wsgi_app(service: Service) -> Callable[[dict[str, Any], StartResponse], Iter
     return app
 
 
-_NAMES: dict[str, str] = {}
-"""Environ keys seen before → their header name, lower-cased (``""``: not a header); bounded by ``_NAMES_MAX``."""
-_NAMES_MAX = 512
+_shape: tuple[tuple[Any, ...], tuple[tuple[str, str], ...]] = ((), ())
+"""The keys of the last environ seen, and its ``(key, header name)`` pairs: a server builds every environ with
+the same keys in the same order while the client sends the same headers, so the names are worked out once."""
 
 
 def _headers(environ: dict[str, Any]) -> LowerHeaders:
     """The request headers: the ``HTTP_*`` variables and ``CONTENT_TYPE``, names lower-cased (PEP 3333)."""
+    global _shape
+    keys = tuple(environ)
+    known, pairs = _shape
+    if keys != known:
+        pairs = tuple(
+            (key, key[5:].replace("_", "-").lower()) for key in keys if type(key) is str and key[:5] == "HTTP_"
+        )
+        _shape = (keys, pairs)  # one assignment: threads see a consistent pair
     headers = LowerHeaders()
-    names = _NAMES
-    for key, value in environ.items():
-        name = names.get(key)
-        if name is None:
-            name = key[5:].replace("_", "-").lower() if key[:5] == "HTTP_" else ""
-            if len(names) < _NAMES_MAX and type(key) is str:
-                names[key] = name
-        if name:
-            headers[name] = value if type(value) is str else str(value)
+    for key, name in pairs:
+        value = environ[key]
+        headers[name] = value if type(value) is str else str(value)
     content_type = environ.get("CONTENT_TYPE")
     if content_type:
         headers["content-type"] = (

@@ -21,6 +21,7 @@ from typing import Any
 from .policy import Policy
 from .query import MAX_RESULTS
 from .store.front import StoreFront
+from .store.members import MembersBackend, MemoryRelation
 from .store.memory import MemoryBackend
 from .store.native import NativeBackend, native_module
 
@@ -61,6 +62,8 @@ class Directory(StoreFront):
         else:
             memory = NativeBackend(registry, name, policy, threads=threads)
             self.backend = "native"
+        if "members" in registry.base_attributes(name):  # a group type: members as a relation
+            memory = MembersBackend(memory, MemoryRelation(), registry=registry, resource_type=name, policy=policy)
         super().__init__(
             memory,
             name,

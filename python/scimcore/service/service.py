@@ -37,6 +37,7 @@ from ..schema.registry import SchemaRegistry
 from ..schema.resources import MAX_RESULTS
 from ..schema.wire import MAX_DOCUMENT_BYTES, load_json
 from ..store import Store
+from ..store.members import wants_members
 from .cursors import CursorSigner
 from .discovery import Discovery, Limits
 from .groups import Memberships
@@ -322,12 +323,7 @@ class Service:
         store = self.stores[resource_type]
         resource = self._validated(resource_type, data, policy)
         if resource_type in self.memberships.group_types:
-            with self.memberships.lock:
-                graph = self.memberships.graph()
-                self.memberships.check(graph, None, resource)
-                created = store.add(resource)
-                graph.put(resource_type, created)
-                self.memberships.refresh(graph, graph.under(created["id"]))
+            created = self.memberships.create(resource_type, resource)
         else:
             created = store.add(resource)
         return self._written(request, resource_type, created, 201, policy)
@@ -335,7 +331,9 @@ class Service:
     def _get(self, request: Request, resource_type: str, resource_id: str, policy: Policy) -> Outcome:
         """Read (RFC 7644 §3.4.1) with ``If-None-Match`` (304) and ``If-Match`` (412), RFC 7644 §3.14."""
         store = self.stores[resource_type]
-        resource = store.get(resource_id)
+        grouped = resource_type in self.memberships.group_types
+        # a group is read without its members first: the ETag checks and a read that excludes them never pay for them
+        resource = store.get(resource_id, excluded_attributes=["members"]) if grouped else store.get(resource_id)
         version = _version(resource)
         headers = [("ETag", version)] if version else []
         none_match = request.headers.get("if-none-match")
@@ -344,6 +342,10 @@ class Service:
         match = request.headers.get("if-match")
         if match is not None and not (version and _matches(match, version)):
             raise ScimError("the resource has changed (If-Match)", status=412)
+        if grouped and wants_members(request.query.get("attributes"), request.query.get("excludedattributes")):
+            resource = store.get(resource_id)
+            version = _version(resource)
+            headers = [("ETag", version)] if version else []
         self._locate(resource_type, resource)
         return Outcome(200, self._projected(request, resource_type, resource, policy), headers)
 
@@ -353,13 +355,7 @@ class Service:
         resource = self._validated(resource_type, data, policy)
         version = _if_match(request)
         if resource_type in self.memberships.group_types:
-            with self.memberships.lock:
-                graph = self.memberships.graph()
-                before = graph.under(resource_id)
-                self.memberships.check(graph, resource_id, resource)
-                replaced = store.replace(resource_id, resource, version=version)
-                graph.put(resource_type, replaced)
-                self.memberships.refresh(graph, before | graph.under(resource_id))
+            replaced = self.memberships.replace(resource_type, resource_id, resource, version)
         else:
             replaced = store.replace(resource_id, resource, version=version)
         return self._written(request, resource_type, replaced, 200, policy)
@@ -369,20 +365,11 @@ class Service:
         store = self.stores[resource_type]
         version = _if_match(request)
         if resource_type in self.memberships.group_types:
-            memberships = self.memberships
-            with memberships.lock:
-                graph = memberships.graph()
-                before = graph.under(resource_id)
-
-                def check(new: dict[str, Any]) -> None:
-                    memberships.check(graph, resource_id, new)
-
-                patched = store.patch(resource_id, data, version=version, check=check, policy=policy)
-                graph.put(resource_type, patched)
-                memberships.refresh(graph, before | graph.under(resource_id))
+            patched = self.memberships.patch(resource_type, resource_id, data, version, policy)
             if "attributes" not in request.query and "excludedattributes" not in request.query:
                 etag = _version(patched)
                 return Outcome(204, None, [("ETag", etag)] if etag else [])
+            patched = store.get(resource_id)  # asked for: the group with its members
         else:
             patched = store.patch(resource_id, data, version=version, policy=policy)
         return self._written(request, resource_type, patched, 200, policy)
@@ -391,21 +378,10 @@ class Service:
         """Delete (RFC 7644 §3.6): 204; the id also leaves every group's ``members``."""
         store = self.stores[resource_type]
         version = _if_match(request)
-        memberships = self.memberships
-        if not memberships.active:
+        if self.memberships.active:
+            self.memberships.delete(resource_type, resource_id, version)
+        else:
             store.delete(resource_id, version=version)
-            return Outcome(204)
-        with memberships.lock:
-            if resource_type not in memberships.group_types:
-                store.delete(resource_id, version=version)
-                memberships.forget(resource_id)
-                return Outcome(204)
-            graph = memberships.graph()
-            before = graph.under(resource_id)  # their groups through this one go away
-            store.delete(resource_id, version=version)
-            memberships.forget(resource_id)
-            graph.drop(resource_id)
-            memberships.refresh(graph, before)
         return Outcome(204)
 
     def _validated(self, resource_type: str, data: Any, policy: Policy) -> dict[str, Any]:

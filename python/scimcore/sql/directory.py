@@ -32,8 +32,10 @@ from ..errors import InvalidValue, ScimError, Uniqueness
 from ..policy import Policy
 from ..query import MAX_RESULTS, QueryParameters, resolve_sort
 from ..store.front import StoreFront, id_taken, taken, version_of
+from ..store.members import MembersBackend
 from .dialects import DIALECTS, Node, check_identifier
 from .document import register_sqlite_functions, search_document
+from .members import SqlRelation
 from .translate import order_by_sql, to_sql
 
 __all__ = ["SqlDirectory"]
@@ -67,8 +69,21 @@ class SqlDirectory(StoreFront):
         name = registry.resource_type(resource_type).name
         policy = policy or Policy()
         self.table_backend = _SqlBackend(connection, registry, name, policy, table)
+        backend: Any = self.table_backend
+        if "members" in registry.base_attributes(name):  # a group type: members in their own table
+            relation = SqlRelation(backend)
+            backend = MembersBackend(
+                backend,
+                relation,
+                registry=registry,
+                resource_type=name,
+                policy=policy,
+                transaction=lambda: self.table_backend._transaction(write=True),
+            )
+            if relation.created:
+                backend.adopt()
         super().__init__(
-            self.table_backend,
+            backend,
             name,
             registry=registry,
             policy=policy,

@@ -40,6 +40,7 @@ from ..schema.messages import ListResponse
 from ..schema.model import AttributeDef
 from ..schema.wire import is_unicode_text, load_json
 from .contract import Version
+from .members import patch_group, wants_members
 
 __all__ = ["Backend", "StoreFront", "etag_matches", "id_taken", "new_version", "not_found", "taken", "version_of"]
 
@@ -195,6 +196,10 @@ class StoreFront:
         """Modify (RFC 7644 §3.5.2) with :func:`scimcore.apply_patch`, atomically for the resource. ``check``
         sees the new resource (with its new ``meta``) before it is written and may raise a ``ScimError`` to
         refuse it. A patch that changes nothing writes nothing and keeps ``meta.version``."""
+        if hasattr(self._backend, "swap_delta"):  # a group type: members as a relation (scimcore.store.members)
+            group = patch_group(self, resource_id, patch, version=version, check=check, policy=policy)
+            if group is not None:
+                return self._outgoing(group)
 
         def change(current: dict) -> dict:
             patched, _changed = apply_patch(
@@ -279,7 +284,12 @@ class StoreFront:
     ) -> dict[str, Any]:
         """Read one resource (RFC 7644 §3.4.1), projected as asked. ``reveal`` names ``returned: never``
         attributes the server wants for its own use (checking a password); nothing else ever returns them."""
-        resource = self._current(resource_id)
+        if hasattr(self._backend, "read_head") and not wants_members(attributes, excluded_attributes):
+            resource = self._backend.read_head(resource_id) if isinstance(resource_id, str) else None
+            if resource is None:
+                raise not_found(resource_id)
+        else:
+            resource = self._current(resource_id)
         out = self._outgoing(resource, attributes, excluded_attributes)
         for name in [reveal] if isinstance(reveal, str) else reveal:
             uri, _, short = name.rpartition(":") if isinstance(name, str) else ("", "", "")

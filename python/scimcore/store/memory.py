@@ -2,7 +2,8 @@
 ``SCIMCORE_BACKEND=python``.
 
 Resources are kept as JSON-shaped dicts in insertion order, with case-insensitive equality indexes (folded
-value -> ids) for the attributes of :data:`scimcore._directory_plan.INDEXED_ATTRIBUTES`. A search narrows
+value -> ids) for the attributes of :data:`scimcore._directory_plan.INDEXED_ATTRIBUTES` and, on a type with
+``groups``, for ``groups.value`` and ``groups.display``. A search narrows
 to index candidates when the filter is an indexed ``eq``, a conjunction containing one, or a disjunction of
 them, then hands the candidates to :func:`scimcore.query.page`, so the semantics are those of the in-memory
 evaluator by construction. Every method holds the memory's lock, so a compare-and-set is atomic.
@@ -44,6 +45,10 @@ class MemoryBackend:
         self._indexed: dict[str, dict[str, set[str]]] = {name: {} for name in layout.indexed}
         self._names = {name: self._canonical(name) for name in layout.indexed}
         self._unique = tuple(definition.name for definition in layout.unique)
+        # groups.value / groups.display (derived User.groups, RFC 7643 §4.1.2): folded value -> ids
+        self._groups: dict[str, dict[str, set[str]]] | None = (
+            {"value": {}, "display": {}} if "groups" in registry.base_attributes(resource_type) else None
+        )
 
     def _canonical(self, lower: str) -> str:
         return self.registry.base_attributes(self.resource_type)[lower].name
@@ -117,15 +122,14 @@ class MemoryBackend:
         rid = resource["id"]
         for lower, index in self._indexed.items():
             for value in _strings(resource.get(self._names[lower])):
-                key = value.casefold()
-                if add:
-                    index.setdefault(key, set()).add(rid)
-                else:
-                    ids = index.get(key)
-                    if ids is not None:
-                        ids.discard(rid)
-                        if not ids:
-                            del index[key]
+                _file(index, value.casefold(), rid, add)
+        if self._groups is not None:
+            groups = resource.get("groups")
+            for group in groups if type(groups) is list else ():
+                if type(group) is dict:
+                    for sub, index in self._groups.items():
+                        if type(group.get(sub)) is str:
+                            _file(index, group[sub].casefold(), rid, add)
 
     # -- reads --------------------------------------------------------------------------------------------
 
@@ -171,6 +175,16 @@ class MemoryBackend:
                 index = self._indexed.get(target.attribute.name.lower())
                 if index is not None:
                     return set(index.get(bound.value.casefold(), ()))
+            if (
+                isinstance(target, Target)
+                and self._groups is not None
+                and target.extension is None
+                and target.attribute is not None
+                and target.attribute.name == "groups"
+                and target.sub is not None
+                and target.sub.name in self._groups
+            ):
+                return set(self._groups[target.sub.name].get(bound.value.casefold(), ()))
             return None
         if isinstance(bound, AllOf):
             sets = [s for s in map(self._candidate_ids, bound.terms) if s is not None]
@@ -184,6 +198,18 @@ class MemoryBackend:
                 union |= found
             return union
         return None
+
+
+def _file(index: dict[str, set[str]], key: str, rid: str, add: bool) -> None:
+    """Add ``rid`` under ``key`` of an equality index, or take it out."""
+    if add:
+        index.setdefault(key, set()).add(rid)
+        return
+    ids = index.get(key)
+    if ids is not None:
+        ids.discard(rid)
+        if not ids:
+            del index[key]
 
 
 def _copy(resource: dict) -> dict:

@@ -787,6 +787,11 @@ def _read_only_kept(current: dict, patched: dict, read_only: frozenset[str]) -> 
     )
 
 
+def _content(resource: dict) -> dict:
+    """The resource without ``meta`` (what a change is judged by)."""
+    return {key: value for key, value in resource.items() if key != "meta"}
+
+
 def _same_content(new: dict, current: dict) -> bool:
     """Whether two resources are equal but for ``meta`` (what a change is judged by), without copying them."""
     if len(new) - ("meta" in new) != len(current) - ("meta" in current):

@@ -24,7 +24,7 @@ it holds with a margin. The ratio to the floor is printed and written, with the 
 The ratios depend on the machine's load: with other processes competing for the cores, scim2-server slows down
 more than scimcore (measured on the 2-core development machine: scim2-server's POST 650 µs at load average 1,
 2,900-3,300 µs at load average 4.7; scimcore's 47 -> 106-140 µs), so a busy machine shows higher ratios. The
-README's figures are from a quiet machine (load average about 1), the conservative case.
+README says the load average its figures were measured at.
 """
 
 from __future__ import annotations
@@ -335,29 +335,7 @@ def test_the_applications_answer_alike(targets: list[Target]) -> None:
         assert found["totalResults"] == 1 and found["Resources"][0]["userName"] == "user00011", target.name
 
 
-_BORDERLINE = (
-    "service defect (issue 15, Performance): {kind} through wsgi_app measured {low}-{high}x scim2-server ({quiet}x "
-    "on a quiet machine), so 20x is not met reliably. Not strict: the ratio straddles 20x with the machine's load "
-    "(see the module docstring), so a strict xfail would flap"
-)
-SLOWER_THAN_REQUIRED = {
-    "POST": _BORDERLINE.format(kind="POST", low=11.4, high=31.5, quiet=14.0),
-    "GET filter": _BORDERLINE.format(kind="GET filter", low=13.5, high=49.2, quiet=18.7),
-    "PATCH": _BORDERLINE.format(kind="PATCH", low=13.1, high=22.4, quiet=16.8),
-    "PUT": _BORDERLINE.format(kind="PUT", low=13.0, high=33.1, quiet=16.7),
-}
-"""Request types the service does not yet serve 20x faster than scim2-server on every run (measured ranges)."""
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(kind, marks=pytest.mark.xfail(strict=False, reason=SLOWER_THAN_REQUIRED[kind]))
-        if kind in SLOWER_THAN_REQUIRED
-        else kind
-        for kind in REQUESTS
-    ],
-)
+@pytest.mark.parametrize("kind", REQUESTS)
 def test_service_vs_scim2_server(targets: list[Target], kind: str) -> None:
     def speedup() -> float:
         row = measure(targets, kind)

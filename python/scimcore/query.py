@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from .errors import InvalidSyntax, InvalidValue, ScimError
 from .filter import runtime
 from .filter.compile import as_json_object, compile_filter
@@ -442,8 +444,7 @@ def page(
     return len(matched), selected
 
 
-@dataclass(frozen=True, slots=True)
-class QueryParameters:
+class QueryParameters(msgspec.Struct, frozen=True):
     """The parameters of a query after the RFC's corrections (RFC 7644 §3.4.2.4, docs/semantics.md §Query):
     ``start`` is 1-based and at least 1; ``size`` is the page size (``None``: everything), never negative,
     capped by ``max_results``."""
@@ -472,9 +473,9 @@ def query_parameters(
 ) -> QueryParameters:
     """The query parameters from keywords, or from a ``SearchRequest`` (Struct or dict, RFC 7644 §3.4.3) whose
     fields take the place of the keywords they set. Shared by every store, so that they read queries alike."""
-    from .schema.messages import SearchRequest
-
     if request is not None:
+        from .schema.messages import SearchRequest
+
         message = SearchRequest.from_json(request, policy=policy or _DEFAULT_POLICY)
         filter = message.filter if message.filter is not None else filter
         sort_by = message.sort_by if message.sort_by is not None else sort_by

@@ -1,6 +1,6 @@
 """PATCH (RFC 7644 §3.5.2): apply a PatchOp to a resource, atomically, under a :class:`~scimcore.Policy`.
 
-``apply_patch(resource, patch, resource_type="User", policy=None, registry=None)`` returns a NEW resource: a dict
+``apply_patch(resource, patch, resource_type="User", *, registry=None, policy=None)`` returns a NEW resource: a dict
 for a dict, a Struct of the same type for a Struct. ``apply_patch(..., report=True)`` returns a
 :class:`PatchResult` ``(resource, changed)`` instead, where ``changed`` is ``False`` when the request changed
 nothing, so that a server can keep ``meta.version`` and ``meta.lastModified`` (RFC 7644 §3.5.2,
@@ -77,9 +77,9 @@ def apply_patch(
     resource: ResourceT,
     patch: PatchInput,
     resource_type: str = "User",
-    policy: Policy | None = None,
-    registry: SchemaRegistry | None = None,
     *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
     report: Literal[False] = False,
 ) -> ResourceT: ...
 @overload
@@ -87,9 +87,9 @@ def apply_patch(
     resource: ResourceT,
     patch: PatchInput,
     resource_type: str = "User",
-    policy: Policy | None = None,
-    registry: SchemaRegistry | None = None,
     *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
     report: Literal[True],
 ) -> PatchResult[ResourceT]: ...
 @overload
@@ -97,18 +97,18 @@ def apply_patch(
     resource: ResourceT,
     patch: PatchInput,
     resource_type: str = "User",
-    policy: Policy | None = None,
-    registry: SchemaRegistry | None = None,
     *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
     report: bool,
 ) -> ResourceT | PatchResult[ResourceT]: ...
 def apply_patch(
     resource: ResourceT,
     patch: PatchInput,
     resource_type: str = "User",
-    policy: Policy | None = None,
-    registry: SchemaRegistry | None = None,
     *,
+    registry: SchemaRegistry | None = None,
+    policy: Policy | None = None,
     report: bool = False,
 ) -> ResourceT | PatchResult[ResourceT]:
     """Apply the PATCH request ``patch`` to ``resource`` and return the new resource (RFC 7644 §3.5.2).

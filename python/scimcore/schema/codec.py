@@ -55,7 +55,7 @@ from .wire import MAX_DOCUMENT_BYTES, load_json
 
 __all__ = ["decode", "encode", "normalize", "to_dict"]
 
-_DEFAULT_POLICY = Policy()
+_DEFAULT_POLICY = Policy.DEFAULT  # the shared default: a plan key skips hashing it
 _COMMON = common_attributes()
 _EMPTY: tuple[object, ...] = (None, [], {})
 

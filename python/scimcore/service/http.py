@@ -91,15 +91,24 @@ class Unauthorized(ScimError):
         self.challenge = challenge
 
 
+class LowerHeaders(dict[str, str]):
+    """Headers already in the form :func:`lower_headers` gives (names lower-cased, repeats joined): what an
+    adapter builds straight from its server's request, so that ``Service.handle`` takes them as they are."""
+
+    __slots__ = ()
+
+
 def lower_headers(headers: Headers | None) -> dict[str, str]:
     """Header names lower-cased; repeated headers joined with ``", "`` (RFC 9110 §5.3)."""
+    if type(headers) is LowerHeaders:
+        return headers
     if not headers:
         return {}
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    items = headers if type(headers) is list else headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:
-        key = str(name).lower()
-        text = str(value)
+        key = name.lower() if type(name) is str else str(name).lower()
+        text = value if type(value) is str else str(value)
         out[key] = f"{out[key]}, {text}" if key in out else text
     return out
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from ..errors import InvalidValue, ScimError
 from ..policy import Policy
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Listing", "Query"]
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(msgspec.Struct, frozen=True):
     """The parameters of one query, from a URL or a SearchRequest."""
 
     filter: str | None = None

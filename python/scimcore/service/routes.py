@@ -9,8 +9,9 @@ twice is 400 ``invalidValue`` (``attributes``/``excludedAttributes`` repeated ar
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote, unquote_to_bytes
+
+import msgspec
 
 from ..errors import InvalidValue, NotFound, ScimError
 
@@ -34,8 +35,7 @@ ALLOW = {
 """The methods each kind of endpoint takes (RFC 7644 §3.2); others are 405 with ``Allow``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(msgspec.Struct, frozen=True):
     """An endpoint: ``kind`` (a key of :data:`ALLOW`), the resource type it serves and the id it names."""
 
     kind: str
@@ -50,14 +50,21 @@ class Route:
 def split_target(target: str) -> tuple[str, list[str], dict[str, str]]:
     """``path?query`` → the path, its decoded segments (no empty ones) and the query parameters."""
     path, _, query = target.partition("?")
-    segments = [unquote(part) if "%" in part else part for part in path.split("/") if part]
+    segments = [_unquote(part) if "%" in part else part for part in path.split("/") if part]
     return path, segments, parse_query(query) if query else {}
 
 
 def parse_query(query: str) -> dict[str, str]:
     """Query parameters by lower-cased name (RFC 7644 §3.4.2); ``+`` is a space, as forms encode it."""
     out: dict[str, str] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
+    for part in query.split("&"):  # what parse_qsl(query, keep_blank_values=True) reads, without its overhead
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "+" in name or "%" in name:
+            name = _unquote(name.replace("+", " "))
+        if "+" in value or "%" in value:
+            value = _unquote(value.replace("+", " "))
         key = name.lower()
         if key in out:
             if key not in _LISTS:
@@ -65,6 +72,14 @@ def parse_query(query: str) -> dict[str, str]:
             value = f"{out[key]},{value}"
         out[key] = value
     return out
+
+
+def _unquote(text: str) -> str:
+    """``urllib.parse.unquote(text)``; for ASCII text (what a URL is) the same decoding in one pass over the bytes:
+    the ASCII characters between escapes end any broken UTF-8 sequence alike, so the results are the same."""
+    if not text.isascii():
+        return unquote(text)
+    return unquote_to_bytes(text.encode("ascii")).decode("utf-8", "replace")
 
 
 class Router:

@@ -138,7 +138,7 @@ class Service:
             endpoints[definition.name] = definition.endpoint
             self.prefixes[definition.name] = f"{self.base_url}/{definition.endpoint.strip('/')}/"
         self._policy = policy
-        self._default_policy = policy if isinstance(policy, Policy) else Policy()
+        self._default_policy = policy if isinstance(policy, Policy) else Policy.DEFAULT
         self.authenticate = authenticate
         self.public_discovery = public_discovery
         self.me = me

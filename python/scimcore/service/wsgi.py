@@ -10,6 +10,7 @@ failed-authentication limit (:mod:`.auth`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -18,13 +19,14 @@ from urllib.parse import quote
 from ..errors import ScimError
 from .auth import PEER
 from .body import ClientGone, Handler, body_limit, declared_length, header_value, read_limited
-from .http import Response, error_response
+from .http import LowerHeaders, Response, error_response
 
 __all__ = ["wsgi_app"]
 
 StartResponse = Callable[..., Any]
 
 _SAFE = "/:@!$&'()*+,;=-._~"
+_UNCHANGED = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~]*").fullmatch
 _REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
@@ -34,10 +36,7 @@ def wsgi_app(service: Handler) -> Callable[[dict[str, Any], StartResponse], Iter
     handle = service.handle
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        headers = [(key[5:].replace("_", "-"), value) for key, value in environ.items() if key.startswith("HTTP_")]
-        content_type = environ.get("CONTENT_TYPE")
-        if content_type:
-            headers.append(("content-type", content_type))
+        headers = _headers(environ)
         try:
             body = _body(environ, limit)
         except ScimError as error:
@@ -79,6 +78,33 @@ def _respond(response: Response, start_response: StartResponse) -> Iterable[byte
     return [response.body]
 
 
+_shape: tuple[tuple[Any, ...], tuple[tuple[str, str], ...]] = ((), ())
+"""The keys of the last environ seen, and its ``(key, header name)`` pairs: a server builds every environ with
+the same keys in the same order while the client sends the same headers, so the names are worked out once."""
+
+
+def _headers(environ: dict[str, Any]) -> LowerHeaders:
+    """The request headers: the ``HTTP_*`` variables and ``CONTENT_TYPE``, names lower-cased (PEP 3333)."""
+    global _shape
+    keys = tuple(environ)
+    known, pairs = _shape
+    if keys != known:
+        pairs = tuple(
+            (key, key[5:].replace("_", "-").lower()) for key in keys if type(key) is str and key[:5] == "HTTP_"
+        )
+        _shape = (keys, pairs)  # one assignment: threads see a consistent pair
+    headers = LowerHeaders()
+    for key, name in pairs:
+        value = environ[key]
+        headers[name] = value if type(value) is str else str(value)
+    content_type = environ.get("CONTENT_TYPE")
+    if content_type:
+        headers["content-type"] = (
+            f"{headers['content-type']}, {content_type}" if "content-type" in headers else content_type
+        )
+    return headers
+
+
 def _latin1(value: str) -> str:
     """A header value as PEP 3333 wants it: latin-1 text (UTF-8 bytes seen as latin-1 when needed)."""
     if value.isascii():
@@ -93,6 +119,8 @@ def _latin1(value: str) -> str:
 def _path(path_info: str) -> str:
     """``PATH_INFO`` is already percent-decoded, as latin-1 text (PEP 3333): encoded again for
     ``Service.handle``, which decodes each segment once (so an id with ``%`` in it survives)."""
+    if _UNCHANGED(path_info):  # nothing to re-encode: quote() would return it as it is
+        return path_info
     try:
         path = path_info.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):

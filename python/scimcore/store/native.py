@@ -25,8 +25,8 @@ import msgspec
 
 from .._directory_plan import build_layout, match_all, plan_node, sort_plan
 from ..errors import ScimError, Uniqueness
-from ..filter.ast import filter_to_json
-from ..filter.bind import bind
+from ..filter.ast import Compare, filter_to_json
+from ..filter.bind import Comparison, bind
 from ..filter.compile import compile_filter
 from ..filter.lru import LruCache
 from ..filter.parse import parse_filter
@@ -228,10 +228,25 @@ class NativeBackend:
                 node = match_all()
             else:
                 ast = parse_filter(filter) if isinstance(filter, str) else filter
-                node = plan_node(bind(ast, self.resource_type, self.registry), self._layout)
+                node = plan_node(self._bound(ast), self._layout)
             plan = self._store.plan(node)
             self._plans.put(key, plan)
         return plan
+
+    def _bound(self, ast: Any) -> Any:
+        """``bind(ast)``; a lone comparison with a string literal whose path and operator were bound before (an
+        identity provider looks a new ``userName`` up on every request) is that bound comparison with the new
+        literal, case-folded when the comparison folds: nothing in binding it depends on the literal's text."""
+        shape = ("string comparison", ast.path, ast.op) if type(ast) is Compare and type(ast.value) is str else None
+        if shape is not None:
+            template = self._plans.get(shape)
+            if template is not None:
+                value = ast.value.casefold() if template.fold else ast.value
+                return Comparison(template.target, template.op, "string", value, template.fold)
+        bound = bind(ast, self.resource_type, self.registry)
+        if shape is not None and type(bound) is Comparison and bound.kind == "string":
+            self._plans.put(shape, bound)
+        return bound
 
     def _sort(self, sort_by: str, descending: bool) -> Any:
         """The native sort plan, or ``None`` to keep insertion order (an unusable ``sortBy``, docs/semantics.md

@@ -8,6 +8,8 @@ bound is 2.0x for both (the check at most doubles the decoding). The whole reque
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 import pytest
 
@@ -41,7 +43,7 @@ BULK = {
 }
 
 
-def _runs(body: bytes, times: int) -> tuple[object, object]:
+def _runs(body: bytes, times: int) -> tuple[Callable[[], None], Callable[[], None]]:
     check = json_keys.check_unique_keys
     limit = len(body)
 

@@ -60,7 +60,7 @@ _trees = st.recursive(
 def _string(text: str, escapes: list[bool]) -> str:
     """``text`` as a JSON string, each character escaped (``\\uXXXX``, surrogate pairs for astral ones) or not,
     as ``escapes`` says (cycled)."""
-    out = []
+    out: list[str] = []
     for index, char in enumerate(text):
         if char in '"\\' or ord(char) < 0x20 or 0xD800 <= ord(char) < 0xE000 or escapes[index % len(escapes)]:
             units = char.encode("utf-16-le", "surrogatepass")

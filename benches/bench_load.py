@@ -7,18 +7,21 @@ uvicorn on loopback, over the native store (one process) and over PostgreSQL (tw
 incremented under ``If-Match`` by every client ends at exactly the increments acknowledged). Throughput and
 latency are printed, not asserted (no test asserts wall-clock time).
 
-``test_memory_stays_flat`` runs the same mix three times on one server, 300 cycles a pass at 4 clients (about
-2,900 requests; ``SCIMCORE_BENCH=full``: 1,000 cycles), and asserts that the third pass grows the server's
-resident memory (``VmRSS`` of the server and its workers, from /proc) by less than :data:`MAX_GROWTH_KB`. The
-first two passes fill the bounded caches (filter plans, PATCH targets and the filtered paths seen once, at most
-512 entries each); a cache that grows with every request fails it: the PATCH target cache as it was (4,096 entries
-keyed by path text, filled by the ``members[value eq "<id>"]`` path of every delete) grew the third pass by
-about 600 KB. Measured after the fix, third pass: 12-88 KB on the native store, 8-68 KB over PostgreSQL; the
-bound, 256 KB, is 0.7% of the 37 MB server, above the allocator's noise and below that leak.
+``test_memory_stays_flat`` runs the same mix again and again on one server, 300 cycles a pass at 4 clients (about
+2,900 requests; ``SCIMCORE_BENCH=full``: 1,000 cycles), and asserts that a pass after the first two grows the
+server's resident memory (``VmRSS`` of the server and its workers, from /proc) by less than :data:`MAX_GROWTH_KB`.
+The first two passes fill the bounded caches (filter plans, PATCH targets and the filtered paths seen once, at
+most 512 entries each). Allocator noise is forgiven like timing noise in ``timing.require``: up to three passes
+are measured and the first under the bound ends the test, so noise must strike three passes in a row to fail it,
+while a cache that grows with every request fails every pass: the PATCH target cache as it was (4,096 entries
+keyed by path text, filled by the ``members[value eq "<id>"]`` path of every delete) grew a pass by about 600 KB.
+Measured after the fix, third pass: 12-88 KB on the native store, 8-148 KB over PostgreSQL (five runs each); the
+bound, 256 KB, is 0.7% of the 37 MB server. With the old cache the native passes grew 1,044, 704, 592, 536, 660 KB.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 
@@ -31,6 +34,7 @@ SECONDS = float(size(2, 10))
 LEVELS = [1, 4, 16] if FULL else [2]
 CYCLES = size(300, 1000)
 MAX_GROWTH_KB = 256
+WARM_UP, ATTEMPTS = 2, 3
 STORES = [("native", 1), ("postgresql", 2)]
 
 
@@ -60,11 +64,14 @@ def test_load_loses_nothing(store: str, workers: int) -> None:
 @pytest.mark.parametrize(("store", "workers"), STORES)
 def test_memory_stays_flat(store: str, workers: int) -> None:
     _require_store(store)
-    passes = load.run(store, workers, [4, 4, 4], SECONDS, cycles=CYCLES)
-    for each in passes:
-        _check(each)
-        assert each.cycles == CYCLES
-    growth = [each.rss_end_kb - each.rss_start_kb for each in passes]
+    growth: list[int] = []
+    with load.served(store, workers) as (base, pid):
+        while len(growth) < WARM_UP + ATTEMPTS:
+            each = asyncio.run(load.run_level(base, pid, 4, SECONDS, cycles=CYCLES))
+            _check(each)
+            assert each.cycles == CYCLES and each.rss_start_kb > 0, "the server's VmRSS could not be read"
+            growth.append(each.rss_end_kb - each.rss_start_kb)
+            if len(growth) > WARM_UP and growth[-1] < MAX_GROWTH_KB:
+                break
     print(f"{store}: RSS growth per pass of {CYCLES} cycles (KB): {growth}")
-    assert passes[-1].rss_start_kb > 0, "the server's VmRSS could not be read"
-    assert growth[-1] < MAX_GROWTH_KB, f"the third pass grew the server's RSS by {growth[-1]} KB: {growth}"
+    assert growth[-1] < MAX_GROWTH_KB, f"every pass after the first {WARM_UP} grew the server's RSS: {growth} KB"

@@ -351,15 +351,21 @@ def run(
 ) -> list[Level]:
     """Serve ``store`` (``native`` or ``postgresql``) and run every level, one after the other on the same server
     (each for ``seconds``, or ``cycles`` provisioning cycles); the server is stopped at the end."""
+    stopper = postgres_restarter(outage) if restart and store == "postgresql" else None
+    with served(store, workers) as (base, pid):
+        return [asyncio.run(run_level(base, pid, n, seconds, stopper, cycles)) for n in levels]
+
+
+@contextmanager
+def served(store: str, workers: int) -> Iterator[tuple[str, int]]:
+    """``scimcore serve`` over ``store`` (``native``: in memory; ``postgresql``: a fresh database on
+    ``SCIMCORE_PG_DSN``, dropped afterwards): ``(base URL, server pid)``; always stopped on exit."""
     if store == "native":
-        return _run("memory", workers, levels, seconds, None, cycles)
-    with fresh_database(os.environ["SCIMCORE_PG_DSN"]) as dsn:
-        return _run(dsn, workers, levels, seconds, postgres_restarter(outage) if restart else None, cycles)
-
-
-def _run(store: str, workers: int, levels: list[int], seconds: float, restart: Any, cycles: int | None) -> list[Level]:
-    with serve(store, workers) as (base, process):
-        return [asyncio.run(run_level(base, process.pid, n, seconds, restart, cycles)) for n in levels]
+        with serve("memory", workers) as (base, process):
+            yield base, process.pid
+        return
+    with fresh_database(os.environ["SCIMCORE_PG_DSN"]) as dsn, serve(dsn, workers) as (base, process):
+        yield base, process.pid
 
 
 def plot(results: dict[str, list[Level]], path: str) -> None:

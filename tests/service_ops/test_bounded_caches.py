@@ -19,7 +19,7 @@ def test_paths_naming_one_id_each_never_fill_the_cache() -> None:
 
 
 def test_a_repeated_filtered_path_is_built_once_it_is_seen_again() -> None:
-    text = 'emails[type eq "work"].value'
+    text = f'emails[type eq "{uuid.uuid4()}"].value'  # a text no other test has used
     first, second, third = (targets.target_for(text, "User", registry) for _ in range(3))
     assert first is not second and second is third
 

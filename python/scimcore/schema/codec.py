@@ -150,7 +150,7 @@ def _plan(registry: SchemaRegistry, resource_type, policy: Policy) -> _Plan:
     if not isinstance(policy, Policy):
         raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
     key = (_plan, resource_type, None if policy is _DEFAULT_POLICY else policy)  # skip hashing the default
-    return registry.compiled(key, lambda: _build_plan(registry, resource_type, policy))
+    return registry.compiled(key, _build_plan, registry, resource_type, policy)
 
 
 def _build_plan(registry: SchemaRegistry, resource_type: str, policy: Policy) -> _Plan:

@@ -32,7 +32,7 @@ from .filter.compile import as_json_object, as_list, compile_filter
 from .filter.lru import LruCache
 from .policy import Policy
 from .schema.messages import ListResponse
-from .schema.model import AttributeDef
+from .schema.model import STRING_TYPES, AttributeDef
 from .schema.registry import SchemaRegistry
 from .schema.resources import MAX_RESULTS
 
@@ -340,7 +340,7 @@ def _primary_or_first(values):
 def _converter(definition: AttributeDef) -> Callable[[Any], Any]:
     """Turn a value into something that orders as its schema type; ``None`` for missing or mistyped values."""
     kind = definition.type
-    if kind in ("string", "reference", "binary"):
+    if kind in STRING_TYPES:
         if definition.case_exact:
             return lambda value: value if type(value) is str and value != "" else None
         return lambda value: value.casefold() if type(value) is str and value != "" else None

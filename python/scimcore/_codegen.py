@@ -1,17 +1,13 @@
 """Generated Python functions: source written line by line, constants bound by name, compiled once.
 
-Two parts of scimcore turn a plan into one specialised Python function: the filter's predicates
-(:mod:`scimcore.filter.codegen`, RFC 7644 §3.4.2.2) and the decoder's checks after msgspec's typed decoding
-(:mod:`scimcore.schema.codec`, RFC 7643 §2). This module is what they share; each keeps only what the function
-says. A :class:`Source` is the body of a factory function ``_factory(<constants>)``: the consumer adds lines
-(helper functions, the function itself), names locals with :meth:`Source.fresh` and values with
-:meth:`Source.constant`, and :meth:`Source.compile` compiles the factory once and calls it with the values, so
-that the function it returns reads them as closure variables.
-
-The source is safe by construction: it holds only identifiers the consumers make up and Python literals that
-``repr()`` writes for ``str``/``int``/``bool``/``None`` values (:meth:`Source.literal`); every other value is
-a constant, never written into the source. The generated code sees no builtins: only the ``names`` its
-consumer gives it. Callers cache what they compile (``scimcore.filter.lru.LruCache``).
+The one code generator behind the filter's predicates (:mod:`scimcore.filter.codegen`, RFC 7644 §3.4.2.2) and
+the decoder's checks after msgspec's typed decoding (:mod:`scimcore.schema.codec`, RFC 7643 §2); each consumer
+keeps only what its function says. A :class:`Source` is the body of a factory ``_factory(<constants>)``: the
+consumer appends lines (helper functions, then the function itself), takes local names from :meth:`~Source.fresh`
+and binds values with :meth:`~Source.constant`; :meth:`~Source.compile` compiles the factory and calls it with
+the values, which the function then reads as closure variables. The source is safe by construction: it holds
+only names the consumers make up and ``repr()`` literals of ``str``/``int``/``bool``/``None``; the generated code
+sees no builtins, only the ``names`` it is given. Consumers cache what they compile (``filter.lru.LruCache``).
 """
 
 from __future__ import annotations
@@ -48,15 +44,12 @@ class Source:
             return repr(value)
         return self.constant(value)
 
-    def text(self, result: str) -> str:
-        """The factory's source; it returns the expression ``result`` (the function the lines define)."""
-        body = [f"    {line}" if line else "" for line in self.lines]
-        return "\n".join([f"def _factory({', '.join(self._constants)}):", *body, f"    return {result}", ""])
-
     def compile(self, result: str, filename: str) -> tuple[str, Callable[..., Any]]:
-        """``(source, function)``: the factory compiled once and called with the constants. Errors of Python's
-        compiler (``SyntaxError``, ``RecursionError``, ``MemoryError`` for a too-deep source) propagate."""
-        source = self.text(result)
+        """``(source, function)``: the factory, returning the expression ``result`` (the function the lines
+        define), compiled once and called with the constants. Errors of Python's compiler (``SyntaxError``,
+        ``RecursionError``, ``MemoryError`` for a too-deep source) propagate."""
+        body = [f"    {line}" if line else "" for line in self.lines]
+        source = "\n".join([f"def _factory({', '.join(self._constants)}):", *body, f"    return {result}", ""])
         namespace: dict[str, Any] = {}
         exec(compile(source, filename, "exec"), self._names, namespace)
         return source, namespace["_factory"](*self._constants.values())

@@ -49,8 +49,8 @@ def generate(bound: Bound, *, element: bool = False) -> tuple[str, Callable[[Any
 
 
 class _Generator:
-    """Builds the source of one predicate: an expression per node, a helper function per loop (defined before
-    the predicate, in ``src.lines``)."""
+    """Builds the source of one predicate: an expression per node, a helper function per loop (in ``src.lines``,
+    before the predicate; a nested loop's helper is written before the helper that calls it)."""
 
     def __init__(self) -> None:
         self.src = Source(_GENERATED_GLOBALS)

@@ -3,11 +3,11 @@
 The bound filter (:mod:`.bind`) has every path resolved and every literal converted; this module writes the
 source of a predicate for it, compiled once with ``compile()``. Evaluating a resource does no parsing, no
 schema lookup and builds no objects per comparison: it is a chain of ``dict.get`` calls, type tests and
-comparisons, with a small helper function per loop over a multi-valued attribute. Schemaless comparisons
-(``resource_type=None``) are closures of :mod:`.schemaless`, called from the generated function.
+comparisons, with a small helper function per loop over a multi-valued attribute. Schemaless paths
+(``resource_type=None``) are looked up by :mod:`.schemaless`'s functions; their values are tested the same way.
 
 Names, constants and compiling are :mod:`scimcore._codegen`'s: the source holds only names this module makes
-up and ``repr()`` literals; decimals, instants and the schemaless closures are closure variables.
+up and ``repr()`` literals; decimals, instants and schemaless paths are closure variables.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ _GENERATED_GLOBALS = {
     "ABSENT": runtime.ABSENT,
     "present": runtime.is_present,
     "instant": runtime.instant,
+    "raw": schemaless.raw,
+    "values": schemaless.values,
+    "elements": schemaless.elements,
 }
 _SYMBOLS = {"eq": "==", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
@@ -186,10 +189,10 @@ class _Generator:
     # -- schemaless -------------------------------------------------------------------------------------------
 
     def schemaless(self, node, var: str) -> str:
-        """A schemaless node: a closure of :mod:`.schemaless` (element matches loop here, over its elements)."""
+        """A schemaless node: what :mod:`.schemaless` finds at the unresolved path, tested like any value."""
+        path = self.src.constant(node.target, "p")
         if isinstance(node, ElementMatch):
-            getter = self.src.literal(schemaless.elements_getter(node.target))
-            return self.each(f"{getter}({var})", True, lambda item: self.node(node.filter, item))
+            return self.each(f"elements({var}, {path})", True, lambda item: self.node(node.filter, item))
         if isinstance(node, Present):
-            return f"present({self.src.literal(schemaless.raw_getter(node.target))}({var}))"
-        return f"{self.src.literal(schemaless.comparison(node))}({var})"
+            return f"present(raw({var}, {path}))"
+        return self.each(f"values({var}, {path})", True, self.scalar_test(node))

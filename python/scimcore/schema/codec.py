@@ -324,8 +324,8 @@ def _direct_checks(plan: _Plan):
                 return None
             scopes.append((f"obj.{ext.field}", ext.attributes, _struct_type(fields[ext.urn].type)))
     src = Source(_CHECK_GLOBALS)
-    lines = src.lines
-    lines += ["def check(obj):"]
+    lines = src.lines  # the source of check(obj), line by line
+    lines.append("def check(obj):")
     if "extensions" in fields:
         lines += ["    if obj.extensions:", "        raise _Fallback"]
     base, known = src.constant(plan.base_urn, "base"), src.constant(frozenset(plan.known_urns), "known")
@@ -419,11 +419,16 @@ def _struct_type(annotation):
 # -- public functions --------------------------------------------------------------------------------------
 
 
+_default_registry: SchemaRegistry | None = None
+"""``scimcore.registry``, imported on first use: a function-level import costs a microsecond on every call."""
+
+
 def _registry(registry):
     if registry is None:
-        from .default import registry as default
-
-        return default
+        global _default_registry
+        if _default_registry is None:
+            from .default import registry as _default_registry
+        return _default_registry
     if not isinstance(registry, SchemaRegistry):
         raise ScimError(f"registry must be a SchemaRegistry, not {type(registry).__name__}")
     return registry

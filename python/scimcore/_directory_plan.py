@@ -28,6 +28,7 @@ __all__ = ["INDEXED_ATTRIBUTES", "Layout", "build_layout", "match_all", "plan_no
 # resource type has them as single-valued top-level text attributes.
 INDEXED_ATTRIBUTES = ("id", "externalId", "userName", "displayName")
 
+_SORT_KINDS = {"integer": "number", "decimal": "number", "boolean": "bool"}  # the rest: text or datetime
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -178,14 +179,7 @@ def sort_plan(resolved, sub: AttributeDef | None, layout: Layout, descending: bo
     attribute = resolved.attribute
     slot = layout.slots[(resolved.extension, attribute.name.lower())]
     definition = sub or attribute
-    kind = {
-        "string": "text",
-        "reference": "text",
-        "binary": "text",
-        "integer": "number",
-        "decimal": "number",
-        "boolean": "bool",
-    }.get(definition.type, "datetime")
+    kind = "text" if definition.type in STRING_TYPES else _SORT_KINDS.get(definition.type, "datetime")
     primary = layout.subs[slot].get("primary") if attribute.is_complex else None
     sub_index = None if sub is None else layout.subs[slot][sub.name.lower()]
     return SortPlan(slot, sub_index, primary, attribute.multi_valued, kind, descending)

@@ -28,11 +28,11 @@ import msgspec
 
 from .errors import InvalidSyntax, InvalidValue, ScimError
 from .filter import runtime
-from .filter.compile import as_json_object, compile_filter
+from .filter.compile import as_json_object, as_list, compile_filter
 from .filter.lru import LruCache
 from .policy import Policy
 from .schema.messages import ListResponse
-from .schema.model import AttributeDef
+from .schema.model import STRING_TYPES, AttributeDef
 from .schema.registry import SchemaRegistry
 from .schema.resources import MAX_RESULTS
 
@@ -340,7 +340,7 @@ def _primary_or_first(values):
 def _converter(definition: AttributeDef) -> Callable[[Any], Any]:
     """Turn a value into something that orders as its schema type; ``None`` for missing or mistyped values."""
     kind = definition.type
-    if kind in ("string", "reference", "binary"):
+    if kind in STRING_TYPES:
         if definition.case_exact:
             return lambda value: value if type(value) is str and value != "" else None
         return lambda value: value.casefold() if type(value) is str and value != "" else None
@@ -434,7 +434,7 @@ def page(
     if filter is not None:
         matched = compile_filter(filter, resource_type, registry).filter(resources)
     else:
-        matched = resources if type(resources) is list else _as_list(resources)
+        matched = resources if type(resources) is list else as_list(resources)
     matched = [item if type(item) is dict else as_json_object(item) for item in matched]
     if sort_by is not None:
         key = _sort_key(registry, resource_type, sort_by, policy)
@@ -495,13 +495,6 @@ def query_parameters(
     if sort_by is not None and not isinstance(sort_by, str):
         raise InvalidValue("sortBy must be an attribute name")
     return QueryParameters(filter, sort_by, descending, start, size, attributes, excluded_attributes)
-
-
-def _as_list(resources) -> list:
-    try:
-        return list(resources)
-    except TypeError:
-        raise InvalidValue("resources must be an iterable of resources") from None
 
 
 def _descending(sort_order) -> bool:

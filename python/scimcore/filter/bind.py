@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..datetimes import parse_datetime
 from ..errors import InvalidFilter, ScimError
-from ..schema.model import AttributeDef
+from ..schema.model import STRING_TYPES, AttributeDef
 from .ast import COMPARE_OPS, And, AttrPath, Compare, Filter, Not, Or, ValuePath
 from .ast import Present as AstPresent
 from .errors import filter_error
@@ -64,9 +64,6 @@ __all__ = [
     "bind_element",
     "check_shape",
 ]
-
-STRING_TYPES = frozenset(("string", "reference", "binary"))
-"""Attribute types whose values are JSON strings compared as text (RFC 7643 §2.3)."""
 
 _ORDERING = frozenset(("gt", "ge", "lt", "le"))
 _SUBSTRING = frozenset(("co", "sw", "ew"))
@@ -325,29 +322,29 @@ class _Binder:
             target = Target(target.extension, target.attribute, value_sub)
             definition = value_sub
         kind, value = definition.type, node.value
-        if kind in ("boolean", "binary") and op in _ORDERING:
+        if (op in _ORDERING and kind in ("boolean", "binary")) or (op in _SUBSTRING and kind not in STRING_TYPES):
             raise filter_error("operator_not_supported", node, path=written, kind=kind, op=op)
-        if op in _SUBSTRING and kind not in STRING_TYPES:
-            raise filter_error("operator_not_supported", node, path=written, kind=kind, op=op)
+
+        def wrong(want: str) -> InvalidFilter:
+            return filter_error("wrong_literal_type", node, path=written, kind=kind, want=want, got=value)
+
         if kind in STRING_TYPES:
             if type(value) is not str:
-                raise filter_error("wrong_literal_type", node, path=written, kind=kind, want="a string", got=value)
+                raise wrong("a string")
             fold = not definition.case_exact
             return Comparison(target, op, "string", value.casefold() if fold else value, fold)
         if kind == "boolean":
             if type(value) is not bool:
-                raise filter_error("wrong_literal_type", node, path=written, kind=kind, want="true or false", got=value)
+                raise wrong("true or false")
             return Comparison(target, op, "boolean", value)
         if kind in ("integer", "decimal"):
             if type(value) not in _NUMBER_TYPES or (type(value) is Decimal and not value.is_finite()):
-                raise filter_error("wrong_literal_type", node, path=written, kind=kind, want="a number", got=value)
+                raise wrong("a number")
             return Comparison(target, op, "number", value)
         if kind == "dateTime":
             moment = parse_datetime(value) if type(value) is str else None
             if moment is None:
-                raise filter_error(
-                    "wrong_literal_type", node, path=written, kind=kind, want="an xsd:dateTime string", got=value
-                )
+                raise wrong("an xsd:dateTime string")
             return Comparison(target, op, "dateTime", moment)
         raise filter_error("uncomparable_type", node, path=written, kind=kind)
 

@@ -3,12 +3,11 @@
 The bound filter (:mod:`.bind`) has every path resolved and every literal converted; this module writes the
 source of a predicate for it, compiled once with ``compile()``. Evaluating a resource does no parsing, no
 schema lookup and builds no objects per comparison: it is a chain of ``dict.get`` calls, type tests and
-comparisons, with a small helper function per loop over a multi-valued attribute. Schemaless comparisons
-(``resource_type=None``) are closures of :mod:`.schemaless`, called from the generated function.
+comparisons, with a small helper function per loop over a multi-valued attribute. Schemaless paths
+(``resource_type=None``) are looked up by :mod:`.schemaless`'s functions; their values are tested the same way.
 
-The generated source is safe by construction: it contains only identifiers this module makes up and Python
-literals produced by ``repr()`` of ``str``/``int``/``bool``/``None`` values; every other constant (decimals,
-instants, the schemaless closures) is passed in as a closure variable, never written into the source.
+Names, constants and compiling are :mod:`scimcore._codegen`'s: the source holds only names this module makes
+up and ``repr()`` literals; decimals, instants and schemaless paths are closure variables.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._codegen import Source
 from ..errors import InvalidFilter
 from . import runtime, schemaless
 from .bind import AllOf, AnyOf, Bound, Comparison, ElementMatch, Negation, Present, Target, Unresolved
@@ -24,7 +24,6 @@ __all__ = ["generate"]
 
 # Names the generated code may use besides its own: nothing else is reachable from it.
 _GENERATED_GLOBALS = {
-    "__builtins__": {},
     "type": type,
     "str": str,
     "dict": dict,
@@ -33,6 +32,9 @@ _GENERATED_GLOBALS = {
     "ABSENT": runtime.ABSENT,
     "present": runtime.is_present,
     "instant": runtime.instant,
+    "raw": schemaless.raw,
+    "values": schemaless.values,
+    "elements": schemaless.elements,
 }
 _SYMBOLS = {"eq": "==", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
@@ -42,51 +44,26 @@ def generate(bound: Bound, *, element: bool = False) -> tuple[str, Callable[[Any
     (anything but a dict does not match)."""
     gen = _Generator()
     body = gen.node(bound, "r")
-    if element:
-        body = f"type(r) is dict and {body}"
-    source = gen.source(body)
+    gen.src.lines += ["def _match(r):", f"    return {'type(r) is dict and ' if element else ''}{body}"]
     try:
-        code = compile(source, "<scimcore filter>", "exec")
+        return gen.src.compile("_match", "<scimcore filter>")
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         raise InvalidFilter("the filter is too complex to compile", code="too_deep") from None
-    namespace: dict = {}
-    exec(code, dict(_GENERATED_GLOBALS), namespace)
-    return source, namespace["_factory"](*gen.cells.values())
 
 
 class _Generator:
-    """Builds the source of one predicate: an expression per node, a helper function per loop."""
+    """Builds the source of one predicate: an expression per node, a helper function per loop (in ``src.lines``,
+    before the predicate; a nested loop's helper is written before the helper that calls it)."""
 
     def __init__(self) -> None:
-        self.cells: dict[str, Any] = {}  # closure variables of the generated factory: name -> value
-        self.helpers: list[str] = []
-        self._count = 0
-
-    def _name(self, prefix: str) -> str:
-        self._count += 1
-        return f"{prefix}{self._count}"
-
-    def literal(self, value) -> str:
-        """A source expression for ``value``: ``repr()`` for plain literals, else a closure variable."""
-        if value is None or type(value) in (str, int, bool):
-            return repr(value)
-        name = self._name("c")
-        self.cells[name] = value
-        return name
+        self.src = Source(_GENERATED_GLOBALS)
 
     def bind(self, expr: str) -> tuple[str, str]:
         """``(first_use, later_uses)``: an expression that evaluates ``expr`` once into a local name."""
         if expr.isidentifier():
             return expr, expr
-        name = self._name("v")
+        name = self.src.fresh("v")
         return f"({name} := {expr})", name
-
-    def source(self, body: str) -> str:
-        lines = [f"def _factory({', '.join(self.cells)}):"]
-        for helper in self.helpers:
-            lines.extend("    " + line for line in helper.splitlines())
-        lines += ["    def _match(r):", f"        return {body}", "    return _match", ""]
-        return "\n".join(lines)
 
     # -- nodes ---------------------------------------------------------------------------------------------
 
@@ -134,7 +111,7 @@ class _Generator:
         """The variable holding the object the attribute lives in, and the guard that binds it."""
         if target.extension is None:
             return var, ""
-        name = self._name("x")
+        name = self.src.fresh("x")
         return name, f"type({name} := {var}.get({target.extension!r})) is dict and "
 
     def over(self, target: Target, var: str, test: Callable[[str], str]) -> str:
@@ -156,16 +133,16 @@ class _Generator:
         """``test(value)``, or for a multi-valued attribute a helper looping over the list elements."""
         if not multi_valued:
             return test(value)
-        helper = self._name("h")
-        item = self._name("i")
-        self.helpers.append(
-            f"def {helper}(s):\n"
-            f"    if type(s) is list:\n"
-            f"        for {item} in s:\n"
-            f"            if {test(item)}:\n"
-            f"                return True\n"
-            f"    return False\n"
-        )
+        helper = self.src.fresh("h")
+        item = self.src.fresh("i")
+        self.src.lines += [
+            f"def {helper}(s):",
+            "    if type(s) is list:",
+            f"        for {item} in s:",
+            f"            if {test(item)}:",
+            "                return True",
+            "    return False",
+        ]
         return f"{helper}({value})"
 
     def scalar_test(self, node: Comparison) -> Callable[[str], str]:
@@ -173,7 +150,7 @@ class _Generator:
         op, kind = node.op, node.kind
         if kind == "string":
             fold = ".casefold()" if node.fold else ""
-            lit = self.literal(node.value)
+            lit = self.src.literal(node.value)
 
             def string_test(value: str) -> str:
                 first, name = self.bind(value)
@@ -193,7 +170,7 @@ class _Generator:
             return string_test
         if kind == "boolean":
             return lambda value: f"({value} is {node.value!r})"
-        lit = self.literal(node.value)
+        lit = self.src.literal(node.value)
         symbol = _SYMBOLS[op]
         if kind == "number":
 
@@ -204,7 +181,7 @@ class _Generator:
             return number_test
 
         def instant_test(value: str) -> str:
-            moment = self._name("d")
+            moment = self.src.fresh("d")
             return f"(({moment} := instant({value})) is not None and {moment} {symbol} {lit})"
 
         return instant_test
@@ -212,10 +189,10 @@ class _Generator:
     # -- schemaless -------------------------------------------------------------------------------------------
 
     def schemaless(self, node, var: str) -> str:
-        """A schemaless node: a closure of :mod:`.schemaless` (element matches loop here, over its elements)."""
+        """A schemaless node: what :mod:`.schemaless` finds at the unresolved path, tested like any value."""
+        path = self.src.constant(node.target, "p")
         if isinstance(node, ElementMatch):
-            getter = self.literal(schemaless.elements_getter(node.target))
-            return self.each(f"{getter}({var})", True, lambda item: self.node(node.filter, item))
+            return self.each(f"elements({var}, {path})", True, lambda item: self.node(node.filter, item))
         if isinstance(node, Present):
-            return f"present({self.literal(schemaless.raw_getter(node.target))}({var}))"
-        return f"{self.literal(schemaless.comparison(node))}({var})"
+            return f"present(raw({var}, {path}))"
+        return self.each(f"values({var}, {path})", True, self.scalar_test(node))

@@ -50,7 +50,7 @@ class CompiledFilter:
 
     def filter(self, resources) -> list:
         """The resources that match, in input order (RFC 7644 §3.4.2.2)."""
-        items = resources if type(resources) is list else _as_list(resources)
+        items = resources if type(resources) is list else as_list(resources)
         try:
             return list(filter(self._match, items))  # fast path: every item is a dict
         except AttributeError:
@@ -131,7 +131,8 @@ def as_json_object(resource) -> dict:
     raise InvalidValue(f"a resource must be a JSON object or a scimcore resource, not {type(resource).__name__}")
 
 
-def _as_list(resources) -> list:
+def as_list(resources) -> list:
+    """An iterable of resources as a list; anything else is an ``InvalidValue``."""
     try:
         return list(resources)
     except TypeError:

@@ -2,21 +2,16 @@
 
 Without a schema, names match in any case, absent attributes have no value, and types come from the JSON
 values (docs/semantics.md §Evaluation): the comparison's type is the literal's (:mod:`.bind`), a list is
-flattened one level, and an object compared without a sub-attribute contributes its ``value`` member.
-Each function here returns a closure over one resource, called by the generated predicate (:mod:`.codegen`).
+flattened one level, and an object compared without a sub-attribute contributes its ``value`` member. The
+generated predicate (:mod:`.codegen`) calls these functions with the path and tests what they return as it
+tests any value.
 """
 
 from __future__ import annotations
 
-import functools
-import operator
-from collections.abc import Callable
-from typing import Any
+from .bind import Unresolved
 
-from . import runtime
-from .bind import Comparison, Unresolved
-
-__all__ = ["comparison", "elements_getter", "raw_getter"]
+__all__ = ["elements", "lookup", "raw", "values"]
 
 
 def lookup(container, name: str):
@@ -74,56 +69,3 @@ def elements(resource, path: Unresolved) -> list:
     if type(value) is list:
         return [item for item in value if type(item) is dict]
     return []
-
-
-def raw_getter(path) -> Callable[[Any], Any]:
-    return lambda resource: raw(resource, path)
-
-
-def elements_getter(path) -> Callable[[Any], list]:
-    return lambda resource: elements(resource, path)
-
-
-_ORDERED = {"eq": operator.eq, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
-
-
-def comparison(node: Comparison) -> Callable[[Any], bool]:
-    """A closure for one schemaless comparison: does any value at the path satisfy it?"""
-    path, op, kind, literal = node.target, node.op, node.kind, node.value
-    assert isinstance(path, Unresolved)
-    test: Callable[[Any], bool]
-    if kind == "boolean":
-        test = functools.partial(operator.is_, literal)
-    elif kind == "string":
-        test = _string_test(op, literal)
-    else:
-        convert = runtime.instant if kind == "dateTime" else _number
-        compare = _ORDERED[op]
-
-        def test(item: Any) -> bool:
-            converted = convert(item)
-            return converted is not None and compare(converted, literal)
-
-    def matches(resource) -> bool:
-        return any(map(test, values(resource, path)))
-
-    return matches
-
-
-def _number(item):
-    return item if type(item) in runtime.NUMBER_TYPES else None
-
-
-def _string_test(op: str, folded: str) -> Callable[[Any], bool]:
-    checks = {
-        "eq": lambda s: s == folded,
-        "co": lambda s: folded in s,
-        "sw": lambda s: s.startswith(folded),
-        "ew": lambda s: s.endswith(folded),
-        "gt": lambda s: s > folded,
-        "ge": lambda s: s >= folded,
-        "lt": lambda s: s < folded,
-        "le": lambda s: s <= folded,
-    }
-    check = checks[op]
-    return lambda item: type(item) is str and check(item.casefold())

@@ -31,6 +31,7 @@ from typing import Any, Literal, overload
 
 import msgspec
 
+from .._codegen import Source
 from ..datetimes import parse_datetime
 from ..errors import InvalidSyntax, InvalidValue, ScimError
 from ..policy import Policy
@@ -73,6 +74,10 @@ _DISCOVERY = {
 
 class _Fallback(Exception):
     """The direct path cannot vouch for this document: take the general path."""
+
+
+# Names the direct checks may use besides their constants (scimcore._codegen: nothing else is reachable).
+_CHECK_GLOBALS = {"_Fallback": _Fallback, "_utc": UTC, "len": len, "set": set}
 
 
 # -- plans -------------------------------------------------------------------------------------------------
@@ -145,7 +150,7 @@ def _plan(registry: SchemaRegistry, resource_type, policy: Policy) -> _Plan:
     if not isinstance(policy, Policy):
         raise ScimError(f"policy must be a scimcore.Policy, not {type(policy).__name__}")
     key = (_plan, resource_type, None if policy is _DEFAULT_POLICY else policy)  # skip hashing the default
-    return registry.compiled(key, lambda: _build_plan(registry, resource_type, policy))
+    return registry.compiled(key, _build_plan, registry, resource_type, policy)
 
 
 def _build_plan(registry: SchemaRegistry, resource_type: str, policy: Policy) -> _Plan:
@@ -318,14 +323,15 @@ def _direct_checks(plan: _Plan):
             if ext.required_attrs:
                 return None
             scopes.append((f"obj.{ext.field}", ext.attributes, _struct_type(fields[ext.urn].type)))
-    namespace: dict = {"_Fallback": _Fallback, "_utc": UTC}
-    lines = ["def check(obj):"]
+    src = Source(_CHECK_GLOBALS)
+    lines = src.lines  # the source of check(obj), line by line
+    lines.append("def check(obj):")
     if "extensions" in fields:
         lines += ["    if obj.extensions:", "        raise _Fallback"]
-    namespace["_base"], namespace["_known"] = plan.base_urn, frozenset(plan.known_urns)
+    base, known = src.constant(plan.base_urn, "base"), src.constant(frozenset(plan.known_urns), "known")
     lines += [
         "    schemas = obj.schemas",
-        "    if _base not in schemas or len(set(schemas)) != len(schemas) or not _known.issuperset(schemas):",
+        f"    if {base} not in schemas or len(set(schemas)) != len(schemas) or not {known}.issuperset(schemas):",
         "        raise _Fallback",
     ]
     for attr in plan.required:
@@ -347,8 +353,7 @@ def _direct_checks(plan: _Plan):
             element_fields = {f.encode_name: f.name for f in msgspec.structs.fields(element_type)}
             if any(s.name not in element_fields for s in attr.sub_attributes.values()):
                 return None
-            empty = f"_empty_{len(namespace)}"
-            namespace[empty] = element_type()
+            empty = src.constant(element_type(), "empty")
             lines += [f"{indent}v = {scope}.{name}"]
             if not attr.multi_valued:
                 lines += [f"{indent}if v is not None and v == {empty}:", f"{indent}    {scope}.{name} = None"]
@@ -368,8 +373,7 @@ def _direct_checks(plan: _Plan):
                 lines += [f"{body}    if e.{primary} is True:", f"{body}        primaries += 1"]
             for sub in attr.sub_attributes.values():
                 if sub.canonical_values and policy.check_canonical_values:
-                    allowed = f"_allowed_{len(namespace)}"
-                    namespace[allowed] = frozenset(c.casefold() for c in sub.canonical_values)
+                    allowed = src.constant(frozenset(c.casefold() for c in sub.canonical_values), "allowed")
                     lines += [
                         f"{body}    t = e.{element_fields[sub.name]}",
                         f"{body}    if t is not None and t.casefold() not in {allowed}:",
@@ -379,15 +383,14 @@ def _direct_checks(plan: _Plan):
                 lines += [f"{body}if primaries > 1:", f"{body}    raise _Fallback"]
     for ext in plan.extensions.values():
         if ext.field is not None:
-            empty = f"_empty_{len(namespace)}"
-            namespace[empty] = _struct_type(fields[ext.urn].type)()
-            namespace[f"_urn_{ext.field}"] = ext.urn
+            empty = src.constant(_struct_type(fields[ext.urn].type)(), "empty")
+            urn = src.constant(ext.urn, "urn")
             lines += [
                 f"    v = obj.{ext.field}",
                 "    if v is not None:",
                 f"        if v == {empty}:",
                 f"            obj.{ext.field} = None",
-                f"        elif _urn_{ext.field} not in schemas:",
+                f"        elif {urn} not in schemas:",
                 "            raise _Fallback",
             ]
     if "meta" in fields:
@@ -398,8 +401,7 @@ def _direct_checks(plan: _Plan):
                 f"            meta.{stamp} = meta.{stamp}.replace(tzinfo=_utc)",
             ]
     lines += ["    return obj"]
-    exec(compile("\n".join(lines), f"<scimcore direct check for {plan.name}>", "exec"), namespace)
-    return namespace["check"]
+    return src.compile("check", f"<scimcore direct check for {plan.name}>")[1]
 
 
 def _struct_type(annotation):
@@ -417,11 +419,16 @@ def _struct_type(annotation):
 # -- public functions --------------------------------------------------------------------------------------
 
 
+_default_registry: SchemaRegistry | None = None
+"""``scimcore.registry``, imported on first use: a function-level import costs a microsecond on every call."""
+
+
 def _registry(registry):
     if registry is None:
-        from .default import registry as default
-
-        return default
+        global _default_registry
+        if _default_registry is None:
+            from .default import registry as _default_registry
+        return _default_registry
     if not isinstance(registry, SchemaRegistry):
         raise ScimError(f"registry must be a SchemaRegistry, not {type(registry).__name__}")
     return registry

@@ -12,6 +12,8 @@ from typing import Any
 from ..errors import InvalidValue
 
 ATTRIBUTE_TYPES = ("string", "boolean", "decimal", "integer", "dateTime", "reference", "binary", "complex")
+STRING_TYPES = frozenset(("string", "reference", "binary"))
+"""Attribute types whose values are JSON strings compared as text (RFC 7643 §2.3)."""
 MUTABILITY = ("readOnly", "readWrite", "immutable", "writeOnly")
 RETURNED = ("always", "never", "default", "request")
 UNIQUENESS = ("none", "server", "global")
@@ -57,7 +59,7 @@ class AttributeDef:
             "description": self.description,
             "required": self.required,
         }
-        if self.type in ("string", "reference", "binary"):
+        if self.type in STRING_TYPES:
             out["caseExact"] = self.case_exact
         if self.canonical_values:
             out["canonicalValues"] = list(self.canonical_values)

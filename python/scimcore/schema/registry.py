@@ -14,6 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InvalidFilter, InvalidValue, ScimError
+from ..filter.lru import LruCache
 from .model import (
     CORE_GROUP,
     CORE_USER,
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 _COMMON = common_attributes()
 _T = TypeVar("_T")
+_COMPILED_SIZE = 1024
+"""How many compiled artefacts a registry keeps: decode plans per (type, policy), a store front's plans per store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,7 @@ class SchemaRegistry:
         self._schemas: dict[str, SchemaDef] = {}  # lower-cased URN -> schema
         self._resource_types: dict[str, ResourceTypeDef] = {}  # lower-cased name -> resource type
         self._generation = 0
-        self._compiled: dict = {}  # artefacts built from this registry (decode plans, ...), per generation
+        self._compiled = LruCache(_COMPILED_SIZE)  # artefacts built from this registry, with their generation
 
     @classmethod
     def default(cls) -> SchemaRegistry:
@@ -115,11 +118,12 @@ class SchemaRegistry:
 
     # -- lookup -------------------------------------------------------------------------------------------
 
-    def compiled(self, key: Hashable, build: Callable[[], _T]) -> _T:
-        """The artefact cached under ``key`` for the current generation, built by ``build()`` if needed."""
+    def compiled(self, key: Hashable, build: Callable[..., _T], *args: Any) -> _T:
+        """The artefact cached under ``key`` for the current generation, built by ``build(*args)`` if needed."""
         entry = self._compiled.get(key)
         if entry is None or entry[0] != self._generation:
-            entry = self._compiled[key] = (self._generation, build())
+            entry = (self._generation, build(*args))
+            self._compiled.put(key, entry)
         return entry[1]
 
     @property

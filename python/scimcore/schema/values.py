@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..datetimes import parse_datetime
 from ..errors import InvalidValue
 from ..policy import Policy
-from .model import AttributeDef
+from .model import STRING_TYPES, AttributeDef
 
 __all__ = ["check_single_primary", "coerce_attribute", "coerce_element"]
 
@@ -47,7 +47,7 @@ def coerce_element(attr: AttributeDef, value, policy: Policy = _DEFAULT_POLICY, 
         if not isinstance(value, dict):
             raise InvalidValue(f"attribute {where!r} is complex: expected a JSON object")
         return _coerce_complex(attr, value, policy, where)
-    if kind in ("string", "reference", "binary"):
+    if kind in STRING_TYPES:
         if not isinstance(value, str):
             raise InvalidValue(f"attribute {where!r} must be a string")
         canonical = attr.canonical_values if policy.check_canonical_values else ()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..datetimes import parse_datetime
-from ..schema.model import AttributeDef
+from ..schema.model import STRING_TYPES, AttributeDef
 
 __all__ = ["fold", "instant_text", "register_sqlite_functions", "search_document"]
 
@@ -72,7 +72,7 @@ def _element(attr: AttributeDef, value):
     if attr.type == "dateTime":
         instant = parse_datetime(value)
         return value if instant is None else instant_text(instant)
-    if attr.type in ("string", "reference", "binary") and not attr.case_exact:
+    if attr.type in STRING_TYPES and not attr.case_exact:
         return fold(value)
     return value
 

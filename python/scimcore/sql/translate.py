@@ -32,10 +32,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidFilter, ScimError
-from ..filter.ast import And, AttrPath, Compare, Filter, Not, Or, ValuePath
+from ..errors import InvalidFilter, InvalidValue, ScimError
+from ..filter.ast import And, Compare, Filter, Not, Or, ValuePath
 from ..filter.ast import Present as AstPresent
 from ..filter.bind import STRING_TYPES, AllOf, AnyOf, Bound, Comparison, Negation, Present, Target, bind
+from ..policy import Policy
+from ..query import resolve_sort
 from ..schema.model import AttributeDef
 from .dialects import DIALECTS, Dialect, Node, check_identifier
 from .document import instant_text
@@ -84,15 +86,20 @@ def order_by_sql(
     folded: bool = False,
     id_column: str = "id",
 ) -> str:
-    """The ``ORDER BY`` list for ``sortBy`` (RFC 7644 §3.4.2.3, SEMANTICS "Query", J42).
+    """The ``ORDER BY`` list for ``sortBy`` (RFC 7644 §3.4.2.3, docs/semantics.md §Query).
 
     Missing values (and ``""``) sort last ascending and first descending; a multi-valued attribute sorts by its primary
     element, else its first; a complex attribute by ``value``; strings by code point, folded unless
-    ``caseExact``; ties by ``id_column`` ascending. Unknown attributes raise ``InvalidFilter``.
+    ``caseExact``; ties by ``id_column`` ascending. What :func:`scimcore.query.resolve_sort` finds unusable (unknown,
+    ``returned: never``, a whole extension, complex without ``value``) raises ``InvalidFilter``.
     """
     translator = _Translator.create(resource_type, dialect, column, registry, folded)
     id_column = check_identifier(id_column)
-    key = translator.sort_key(_parse_sort(sort_by))
+    try:
+        resolved, sub = resolve_sort(translator.registry, translator.resource_type, sort_by, Policy.STRICT)
+    except InvalidValue as exc:
+        raise InvalidFilter(exc.detail) from None
+    key = translator.sort_key(Target(resolved.extension, resolved.attribute, sub))
     direction = "DESC" if descending else "ASC"
     id_order = f'{id_column} COLLATE "C"' if translator.dialect.name == "postgresql" else id_column
     return f"({key}) IS NULL {direction}, {key} {direction}, {id_order} ASC"
@@ -106,20 +113,6 @@ def _parse(filter):
     if isinstance(filter, (And, Or, Not, Compare, AstPresent, ValuePath)):
         return filter
     raise InvalidFilter("a filter must be a string or a filter AST", code="expected_filter", position=0)
-
-
-def _parse_sort(sort_by) -> AttrPath:
-    from ..filter.parse import parse_filter
-
-    if not isinstance(sort_by, str):
-        raise InvalidFilter("sortBy must be an attribute path")
-    try:
-        ast = parse_filter(f"{sort_by} pr")
-    except ScimError:
-        raise InvalidFilter(f"sortBy {sort_by!r} is not an attribute path") from None
-    if not isinstance(ast, AstPresent):
-        raise InvalidFilter(f"sortBy {sort_by!r} is not an attribute path")
-    return ast.path
 
 
 class _Translator:
@@ -176,17 +169,6 @@ class _Translator:
         if attr is not None and attr.multi_valued:
             return self._exists(child, lambda element: self._reach(element, rest, leaf))
         return self._reach(child, rest, leaf)
-
-    def _sort_steps(self, path: AttrPath):
-        """``(steps, target)`` of a ``sortBy`` path."""
-        found = self.registry.resolve(self.resource_type, path.name, path.uri, path.sub)
-        target = Target(found.extension, found.attribute, found.sub)
-        definition = target.definition
-        if definition is not None and (
-            definition.returned == "never" or (found.attribute is not None and found.attribute.returned == "never")
-        ):
-            raise InvalidFilter(f"{path} is never returned and cannot be sorted by")
-        return _steps(target), definition
 
     # -- filters: the lowering of a bound filter ------------------------------------------------------------
 
@@ -285,17 +267,11 @@ class _Translator:
 
     # -- sorting --------------------------------------------------------------------------------------------
 
-    def sort_key(self, path: AttrPath) -> str:
+    def sort_key(self, target: Target) -> str:
         """A typed SQL expression for the sort value of each row (``NULL`` when the resource has none)."""
-        steps, target = self._sort_steps(path)
-        if target is None:
-            raise InvalidFilter(f"cannot sort by the whole extension {path}")
-        if target.is_complex:
-            value_sub = target.sub("value")
-            if value_sub is None:
-                raise InvalidFilter(f"cannot sort by the complex attribute {path}: it has no 'value'")
-            steps, target = [*steps, (value_sub.name, value_sub)], value_sub
-        return self._sort_reach(Node(self.column), steps, target)
+        definition = target.definition
+        assert definition is not None
+        return self._sort_reach(Node(self.column), _steps(target), definition)
 
     def _sort_reach(self, node: Node, steps, target: AttributeDef) -> str:
         for index, (key, attr) in enumerate(steps):

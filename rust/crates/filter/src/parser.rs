@@ -263,7 +263,7 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
         let Tok::AttrPath(raw) = token.tok else {
             return Err(error(ErrorKind::ExpectedFilter, &token).into());
         };
-        let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+        let path = self.builder.attr_path(raw, token.span).map_err(Failure::Build)?;
         let token = self
             .lexer
             .next(Accept::NONE.with(TokenKind::LBrack).with(TokenKind::End))?;
@@ -325,11 +325,11 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                             }
                             Tok::LBrack => {
                                 in_brackets = true;
-                                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                                let path = self.builder.attr_path(raw, token.span).map_err(Failure::Build)?;
                                 groups.push((Group::Brackets(path, token.span.start), Chain::new()));
                             }
                             _ => {
-                                let (node, span) = self.operator(&next, raw, token.span)?;
+                                let (node, span) = self.operator(&next, raw, token.span.start, token.span)?;
                                 break Operand::Node(node, span);
                             }
                         }
@@ -414,43 +414,42 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
         }
     }
 
-    /// `SUBATTR ( PR | OP value )` after the Entra form's `]` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension).
+    /// `SUBATTR ( PR | OP value )` after the Entra form's `]` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension);
+    /// `span` is the `SUBATTR` token's: the comparison starts at its `.`, the path after it.
     fn trailing_comparison(&mut self, sub: &'a str, span: Span) -> Result<(B::Node, Span), Failure<B::Error>> {
         let token = self.lexer.next(OPERATOR)?;
-        self.operator(
-            &token,
-            RawPath {
-                uri: None,
-                name: sub,
-                sub: None,
-            },
-            span,
-        )
+        let raw = RawPath {
+            uri: None,
+            name: sub,
+            sub: None,
+        };
+        self.operator(&token, raw, span.start, Span::new(span.start + 1, span.end))
     }
 
-    /// Completes a comparison whose operator token (`PR` or `OP`) is `token`; `span` is the path's. Returns
-    /// the node and its span (from the path to the end of `pr` or of the value).
+    /// Completes a comparison whose operator token (`PR` or `OP`) is `token`, on the path `raw` spanning
+    /// `path_span`. Returns the node and its span (from `start` to the end of `pr` or of the value).
     fn operator(
         &mut self,
         token: &Token<'_>,
         raw: RawPath<'_>,
-        span: Span,
+        start: usize,
+        path_span: Span,
     ) -> Result<(B::Node, Span), Failure<B::Error>> {
         let (filter, whole) = match token.tok {
             Tok::Pr => {
-                let whole = Span::new(span.start, token.span.end);
-                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                let whole = Span::new(start, token.span.end);
+                let path = self.builder.attr_path(raw, path_span).map_err(Failure::Build)?;
                 (self.builder.present(path, whole), whole)
             }
             Tok::Op(op) => {
                 let (value, end) = self.value()?;
-                let whole = Span::new(span.start, end);
-                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                let whole = Span::new(start, end);
+                let path = self.builder.attr_path(raw, path_span).map_err(Failure::Build)?;
                 (self.builder.compare(path, op, value, whole), whole)
             }
             _ => return Err(error(ErrorKind::ExpectedOperator, token).into()),
         };
-        self.count_comparison(span.start);
+        self.count_comparison(start);
         Ok((filter.map_err(Failure::Build)?, whole))
     }
 
@@ -616,7 +615,7 @@ mod tests {
         type PatchPath = ();
         type Error = &'static str;
 
-        fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), &'static str> {
+        fn attr_path(&mut self, _: RawPath<'_>, _: Span) -> Result<(), &'static str> {
             Ok(())
         }
         fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>, _: Span) -> Result<(), &'static str> {
@@ -664,7 +663,8 @@ mod tests {
         type PatchPath = ();
         type Error = Infallible;
 
-        fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), Infallible> {
+        fn attr_path(&mut self, _: RawPath<'_>, span: Span) -> Result<(), Infallible> {
+            self.record("path", span);
             Ok(())
         }
         fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>, span: Span) -> Result<(), Infallible> {
@@ -711,8 +711,11 @@ mod tests {
         assert_eq!(
             spans("a pr and (b eq 1 or not (c pr))"),
             [
+                ("path", "a"),
                 ("present", "a pr"),
+                ("path", "b"),
                 ("compare", "b eq 1"),
+                ("path", "c"),
                 ("present", "c pr"),
                 ("not", "not (c pr)"),
                 ("or", "b eq 1 or not (c pr)"),
@@ -723,7 +726,10 @@ mod tests {
         assert_eq!(
             spans(r#"emails[type eq "w"].value co "é""#),
             [
+                ("path", "emails"),
+                ("path", "type"),
                 ("compare", r#"type eq "w""#),
+                ("path", "value"),
                 ("compare", r#".value co "é""#),
                 ("and", r#"type eq "w"].value co "é""#),
                 ("value_path", r#"emails[type eq "w"].value co "é""#),

@@ -52,9 +52,9 @@ pub trait Builder {
     /// `attrPath "pr"`.
     fn present(&mut self, path: Self::Path, span: Span) -> Result<Self::Node, Self::Error>;
     /// An `and` chain of at least two terms.
-    fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
+    fn and(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
     /// An `or` chain of at least two terms.
-    fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
+    fn or(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
     /// `"not" "(" FILTER ")"`.
     fn not(&mut self, filter: Self::Node, span: Span) -> Result<Self::Node, Self::Error>;
     /// `attrPath "[" valFilter "]"`.
@@ -102,12 +102,12 @@ impl Builder for AstBuilder {
         Ok(Filter::Present(path))
     }
 
-    fn and(&mut self, terms: Vec<Filter>, _: Span) -> Result<Filter, Infallible> {
-        Ok(Filter::And(terms))
+    fn and(&mut self, terms: impl ExactSizeIterator<Item = Filter>, _: Span) -> Result<Filter, Infallible> {
+        Ok(Filter::And(terms.collect()))
     }
 
-    fn or(&mut self, terms: Vec<Filter>, _: Span) -> Result<Filter, Infallible> {
-        Ok(Filter::Or(terms))
+    fn or(&mut self, terms: impl ExactSizeIterator<Item = Filter>, _: Span) -> Result<Filter, Infallible> {
+        Ok(Filter::Or(terms.collect()))
     }
 
     fn not(&mut self, filter: Filter, _: Span) -> Result<Filter, Infallible> {

@@ -182,14 +182,14 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
         )
     }
 
-    fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+    fn and(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> PyResult<Self::Node> {
         self.call1(&self.constructors.and, {
             let (start, end) = self.span(span);
             (PyTuple::new(self.py, terms)?, start, end)
         })
     }
 
-    fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+    fn or(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> PyResult<Self::Node> {
         self.call1(&self.constructors.or, {
             let (start, end) = self.span(span);
             (PyTuple::new(self.py, terms)?, start, end)
@@ -222,7 +222,7 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
         } else {
             vec![filter, trailing]
         };
-        self.and(terms, span)
+        self.and(terms.into_iter(), span)
     }
 
     fn patch_path(

@@ -138,10 +138,16 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
     type Error = PyErr;
 
     /// A cached `AttrPath` with the same text, else a new one (then cached), with its span.
+    ///
+    /// The cache key is the path's text, `span` of the input: the path grammar splits a word at its last `:`
+    /// and then at the first `.` (a name has neither), so different paths have different texts.
     fn attr_path(&mut self, path: RawPath<'_>, span: Span) -> PyResult<Self::Path> {
+        let key = self
+            .text
+            .as_bytes()
+            .get(span.start..span.end)
+            .filter(|key| key.len() <= PATH_KEY_MAX);
         let (start, end) = self.span(span);
-        let mut buffer = [0u8; PATH_KEY_MAX];
-        let key = path_key(path, &mut buffer);
         let paths = &self.constructors.paths;
         if let Some(object) = key.and_then(|key| paths.get(self.py, key)) {
             return Ok(PyPath { object, start, end });
@@ -240,55 +246,41 @@ const PATH_KEY_MAX: usize = 128;
 /// Most `AttrPath`s [`PathCache`] keeps; it starts afresh when full.
 const PATH_CACHE_SIZE: usize = 256;
 
-/// The text an attribute path was written as (`uri:name.sub`), in `buffer`; `None` if longer than it.
-///
-/// The path grammar splits a word at its last `:` and then at the first `.` (a name has neither), so
-/// different paths have different texts.
-fn path_key<'b>(path: RawPath<'_>, buffer: &'b mut [u8; PATH_KEY_MAX]) -> Option<&'b [u8]> {
-    let mut len = 0;
-    let mut push = |bytes: &[u8]| {
-        let end = len + bytes.len();
-        buffer.get_mut(len..end)?.copy_from_slice(bytes);
-        len = end;
-        Some(())
-    };
-    if let Some(uri) = path.uri {
-        push(uri.as_bytes())?;
-        push(b":")?;
-    }
-    push(path.name.as_bytes())?;
-    if let Some(sub) = path.sub {
-        push(b".")?;
-        push(sub.as_bytes())?;
-    }
-    Some(&buffer[..len])
-}
-
 /// A small bounded cache of `AttrPath` objects by path text, so that a path parsed again is the same
 /// object (`AttrPath` is a frozen Struct compared by value: sharing it is invisible but to `is`).
 ///
 /// Locked only for the look-up or the insertion (no Python code runs meanwhile); a call that finds it
 /// locked goes without. Entries dropped when it starts afresh are released after the lock. Keys are hashed
-/// with FNV-1a, not a keyed hash: colliding keys chosen by a caller can only slow look-ups in a map of at
-/// most [`PATH_CACHE_SIZE`] entries.
+/// eight bytes at a time ([`WordHash`]), not with a keyed hash: colliding keys chosen by a caller can only
+/// slow look-ups in a map of at most [`PATH_CACHE_SIZE`] entries.
 struct PathCache(Mutex<PathMap>);
 
-type PathMap = HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<Fnv1a>>;
+type PathMap = HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<WordHash>>;
 
-/// The 64-bit FNV-1a hash: a few instructions per byte, for short keys.
-struct Fnv1a(u64);
+/// A multiplicative hash of eight bytes at a time (rotate, xor, multiply by an odd constant, as `FxHash`): a
+/// few instructions per word, for short keys.
+#[derive(Default)]
+struct WordHash(u64);
 
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
+impl WordHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
 }
 
-impl Hasher for Fnv1a {
+impl Hasher for WordHash {
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
         }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.add(u64::from_le_bytes(last));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
     }
 
     fn finish(&self) -> u64 {

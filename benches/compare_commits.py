@@ -13,8 +13,9 @@ interpreter imports, e.g. this working tree after ``maturin develop --release``)
   its own Lark parser; and over all the filters, the figure ``bench_parse.test_speedups`` asserts (the total
   time of Lark / that of the native parser);
 - ``--new-paths`` times the filters of ``bench_parse.test_speedup_with_new_paths`` (every attribute path new)
-  instead, ``--callgrind`` counts the instructions of each native parse with valgrind's callgrind (the same
-  count for the same build and input, whatever else the machine does) instead of timing.
+  instead, ``--callgrind`` counts the instructions of each native parse with valgrind's callgrind instead of
+  timing (the same count for the same build, input and environment, whatever else the machine does; the
+  environment variables shift it a little, so compare counts taken in one run).
 
 Before timing, the two versions must parse every filter to the same ``filter_to_json``. A commit is built once
 (``maturin build --release``, fat LTO: a few minutes) under ``$TMPDIR/scimcore-commits/<sha>/`` and reused; its

@@ -63,6 +63,7 @@ class Level:
     counter_start: int = 0
     rss_start_kb: int = 0
     rss_end_kb: int = 0
+    cycles: int = 0
 
     @property
     def requests(self) -> int:
@@ -102,6 +103,7 @@ class Level:
             "if_match_retries": self.retries,
             "lost_updates": self.lost_updates,
             "unexpected": self.unexpected[:10],
+            "cycles": self.cycles,
             "rss_start_kb": self.rss_start_kb,
             "rss_end_kb": self.rss_end_kb,
             "kinds": kinds,
@@ -267,8 +269,11 @@ async def _increment(call: Any, level: Level, counter_id: str) -> None:
         level.retries += 1  # 412 (another client was first) or 503 (nothing written): read again
 
 
-async def run_level(base: str, pid: int, concurrency: int, seconds: float, restart: Any = None) -> Level:
-    """Run ``concurrency`` clients for ``seconds`` against the service at ``base``."""
+async def run_level(
+    base: str, pid: int, concurrency: int, seconds: float, restart: Any = None, cycles: int | None = None
+) -> Level:
+    """Run ``concurrency`` clients for ``seconds`` against the service at ``base`` (``cycles``: until that many
+    provisioning cycles have run instead, however long it takes)."""
     import httpx
 
     level = Level(concurrency, seconds)
@@ -289,13 +294,15 @@ async def run_level(base: str, pid: int, concurrency: int, seconds: float, resta
             await _cycle(client, warm, run, worker, state, groups[worker % len(groups)])
         await _increments_so_far(client, counter_id, level)
         level.rss_start_kb = rss_kb(pid)
-        deadline = time.monotonic() + seconds
+        first = state["next"]
+        deadline = time.monotonic() + seconds if cycles is None else float("inf")
+        last = first + cycles if cycles is not None else None
         stopper = threading.Thread(target=restart, args=(seconds,)) if restart is not None else None
         if stopper is not None:
             stopper.start()
 
         async def worker_loop(worker: int) -> None:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and (last is None or state["next"] < last):
                 await _cycle(client, level, run, worker, state, groups[worker % len(groups)])
 
         started = time.monotonic()
@@ -304,6 +311,7 @@ async def run_level(base: str, pid: int, concurrency: int, seconds: float, resta
         if stopper is not None:
             stopper.join()
         level.rss_end_kb = rss_kb(pid)
+        level.cycles = state["next"] - first
         final = await client.get(f"/Users/{counter_id}", headers=HEADERS)
         level.counter_value = int(final.json()["nickName"])
     return level
@@ -333,18 +341,31 @@ def postgres_restarter(outage: float) -> Any:
 
 
 def run(
-    store: str, workers: int, levels: list[int], seconds: float, restart: bool = False, outage: float = 1.0
+    store: str,
+    workers: int,
+    levels: list[int],
+    seconds: float,
+    restart: bool = False,
+    outage: float = 1.0,
+    cycles: int | None = None,
 ) -> list[Level]:
-    """Serve ``store`` (``native`` or ``postgresql``) and run every level; the server is stopped at the end."""
+    """Serve ``store`` (``native`` or ``postgresql``) and run every level, one after the other on the same server
+    (each for ``seconds``, or ``cycles`` provisioning cycles); the server is stopped at the end."""
+    stopper = postgres_restarter(outage) if restart and store == "postgresql" else None
+    with served(store, workers) as (base, pid):
+        return [asyncio.run(run_level(base, pid, n, seconds, stopper, cycles)) for n in levels]
+
+
+@contextmanager
+def served(store: str, workers: int) -> Iterator[tuple[str, int]]:
+    """``scimcore serve`` over ``store`` (``native``: in memory; ``postgresql``: a fresh database on
+    ``SCIMCORE_PG_DSN``, dropped afterwards): ``(base URL, server pid)``; always stopped on exit."""
     if store == "native":
-        return _run("memory", workers, levels, seconds, None)
-    with fresh_database(os.environ["SCIMCORE_PG_DSN"]) as dsn:
-        return _run(dsn, workers, levels, seconds, postgres_restarter(outage) if restart else None)
-
-
-def _run(store: str, workers: int, levels: list[int], seconds: float, restart: Any) -> list[Level]:
-    with serve(store, workers) as (base, process):
-        return [asyncio.run(run_level(base, process.pid, n, seconds, restart)) for n in levels]
+        with serve("memory", workers) as (base, process):
+            yield base, process.pid
+        return
+    with fresh_database(os.environ["SCIMCORE_PG_DSN"]) as dsn, serve(dsn, workers) as (base, process):
+        yield base, process.pid
 
 
 def plot(results: dict[str, list[Level]], path: str) -> None:
@@ -377,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", choices=("native", "postgresql", "both"), default="native")
     parser.add_argument("--workers", type=int, default=None, help="default: 1 for native, 2 for PostgreSQL")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--cycles", type=int, default=None, help="run each level for this many cycles instead")
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--restart-postgres", action="store_true")
     parser.add_argument("--outage", type=float, default=1.0, help="seconds PostgreSQL stays stopped")
@@ -389,7 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         workers = args.workers or (1 if store == "native" else 2)
         label = f"{store}, {workers} process{'es' if workers > 1 else ''}"
         results[label] = run(
-            store, workers, levels, args.seconds, args.restart_postgres and store == "postgresql", args.outage
+            store,
+            workers,
+            levels,
+            args.seconds,
+            args.restart_postgres and store == "postgresql",
+            args.outage,
+            args.cycles,
         )
     figures = {label: [level.summary() for level in levels] for label, levels in results.items()}
     print(json.dumps(figures, indent=1))

@@ -20,6 +20,7 @@ __all__ = [
     "casefold",
     "datetime_micros",
     "memory_bandwidth",
+    "repeated_key",
 ]
 
 class FilterSyntaxError(Exception):
@@ -158,3 +159,7 @@ def datetime_micros(text: str) -> int | None:
 
 def memory_bandwidth(bytes: int, threads: int, rounds: int = 5) -> float:
     """Bytes per second read by summing a ``bytes``-byte buffer on ``threads`` threads, best of ``rounds``."""
+
+def repeated_key(text: bytes | str) -> tuple[list[bytes | int], bytes] | None:
+    """The first member name given twice in one object of JSON ``text``, in text order: the steps to that object
+    (names as UTF-8 bytes, indexes as ints) and the name; ``None`` if every name is unique (RFC 8259 §4)."""

@@ -135,10 +135,21 @@ def _documents() -> st.SearchStrategy[Any]:
     )
 
 
+def _repeated(encoded: bytes, at: int) -> bytes:
+    """``encoded`` with a member of the object opening at its ``at``-th ``{`` written twice (itself if none)."""
+    opening = [index for index, byte in enumerate(encoded) if byte == ord("{")]
+    if not opening:
+        return encoded
+    start = opening[at % len(opening)] + 1
+    return encoded[:start] + b'"userName":1,"userName":2,' + encoded[start:]
+
+
+documents = _documents().map(lambda document: msgspec.json.encode(document))
 bodies = st.one_of(
     st.just(b""),
     st.binary(max_size=200),
-    _documents().map(lambda document: msgspec.json.encode(document)),
+    documents,
+    st.builds(_repeated, documents, st.integers(0, 20)),  # a repeated name at some depth
 )
 header_sets = st.dictionaries(
     st.sampled_from(["Content-Type", "If-Match", "If-None-Match", "Authorization", "Accept"]),

@@ -136,6 +136,11 @@ def _bodies() -> list[tuple[str, bytes, int]]:
             b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","USERNAME":"b"}',
             400,
         ),
+        (
+            "duplicate names",
+            b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","user\\u004eame":"b"}',
+            400,
+        ),
         ("not JSON", b"\x00\x01\x02", 400),
         ("a JSON array", b"[]", 400),
         ("lone surrogate", b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"\\ud800"}', 400),
@@ -154,14 +159,15 @@ def test_hostile_bodies_are_clean_errors(name: str, data: bytes, expected: int) 
     assert len(service.stores["User"]) == 0
 
 
-def test_duplicate_names_keep_the_last_value() -> None:
-    """RFC 8259 §4 leaves duplicate names to the parser: the last one wins, as in every JSON parser of the
-    field; the same name in another case is refused (above), since SCIM names are case-insensitive."""
+def test_duplicate_names_are_refused() -> None:
+    """RFC 8259 §4 leaves repeated names to the parser; the service refuses them rather than keep one of the two
+    values (docs/semantics.md §Protocol): the same name (above: in another case), escaped or not, at any depth."""
     service = memory_service()
     data = b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","userName":"b"}'
     response = service.handle("POST", "/Users", {"Content-Type": "application/scim+json"}, data)
-    assert response.status == 201
-    assert msgspec.json.decode(response.body)["userName"] == "b"
+    document = assert_scim_error(response.status, response.body, 400)
+    assert document["scimType"] == "invalidSyntax" and '"userName" twice' in document["detail"]
+    assert len(service.stores["User"]) == 0
 
 
 def test_ten_thousand_query_parameters() -> None:

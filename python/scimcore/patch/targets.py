@@ -3,7 +3,12 @@
 A path text becomes a :class:`Target`: where the value lives (core or extension object), the attribute and
 sub-attribute definitions, and, for ``attr[filter]``, the compiled element matcher; a bare extension URN
 becomes an :class:`ExtensionTarget` (the whole extension object). Targets depend only on the
-text, the resource type and the registry, so they are cached (the registry's ``generation`` is part of the key).
+text, the resource type and the registry, so they are cached (the registry's ``generation`` is part of the key),
+in a least-recently-used cache of at most :data:`CACHE_SIZE` targets, so that memory stays flat under load
+(docs/operations.md, Load): a path with a filter (whose matcher is generated code, about 60 us and 1.8 KB) is
+cached the second time its text is seen, so the paths that name one id each (``members[value eq "<id>"]``, which
+every delete of a member sends) never fill the cache, while an identity provider's repeated
+``emails[type eq "work"].value`` is built twice, then reused; a text longer than :data:`CACHED_LENGTH` is never cached.
 
 Errors: a path that does not parse, or names no attribute, is ``invalidPath``; a syntax error *inside* the
 brackets, or a filter that does not fit the schema, is ``invalidFilter`` (a bad filter inside a path).
@@ -17,14 +22,19 @@ from typing import Any
 
 from ..errors import InvalidFilter, InvalidPath
 from ..filter.ast import And, Compare, Filter, PatchPath
+from ..filter.lru import LruCache
 from ..filter.parse import parse_path
 from ..schema.model import AttributeDef
 from ..schema.registry import ResolvedAttribute, SchemaRegistry
 
 __all__ = ["ExtensionTarget", "Target", "target_for", "upsert_terms"]
 
-_CACHE_SIZE = 4096
-_cache: dict[tuple[object, ...], Target | ExtensionTarget] = {}
+CACHE_SIZE = 512
+"""At most this many targets are cached (and this many hashes of filtered paths seen once are remembered)."""
+CACHED_LENGTH = 256
+"""Paths longer than this many characters are resolved on every use, never cached."""
+_cache = LruCache(CACHE_SIZE)
+_seen_once = LruCache(CACHE_SIZE)  # hashes of the cache keys of filtered paths seen once (ints: a few bytes each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +71,23 @@ def target_for(
     found = _cache.get(key)
     if found is None:
         found = _build(text, resource_type, registry, within)
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()
-        _cache[key] = found
+        if _admitted(key, text, found):
+            _cache.put(key, found)
     return found
+
+
+def _admitted(key: tuple[object, ...], text: str, found: Target | ExtensionTarget) -> bool:
+    """Whether ``found`` (the target of ``text``) is cached: a short text, and for a filtered path one seen
+    before."""
+    if len(text) > CACHED_LENGTH:
+        return False
+    if not isinstance(found, Target) or found.filter is None:
+        return True
+    digest = hash(key)
+    if _seen_once.get(digest) is None:
+        _seen_once.put(digest, True)
+        return False
+    return True
 
 
 def _build(text: str, resource_type: str, registry: SchemaRegistry, within: str | None) -> Target | ExtensionTarget:

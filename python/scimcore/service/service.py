@@ -54,6 +54,7 @@ from .http import (
     json_response,
     lower_headers,
 )
+from .json_keys import check_unique_keys
 from .routes import Route, Router, split_target
 
 __all__ = ["Outcome", "Service"]
@@ -244,7 +245,8 @@ class Service:
         return outcome
 
     def _body(self, request: Request, route: Route) -> Any:
-        """The JSON body of a POST/PUT/PATCH (RFC 7644 §3.8): 413 over the limit, 415 if not JSON media."""
+        """The JSON body of a POST/PUT/PATCH (RFC 7644 §3.8): 413 over the limit, 415 if not JSON media,
+        ``invalidSyntax`` if not one JSON object or if an object gives a name twice (:mod:`.json_keys`)."""
         limit = self.limits.bulk_max_payload_size if route.kind == "bulk" else self.limits.max_body_bytes
         if len(request.body) > limit:
             what = "maxPayloadSize" if route.kind == "bulk" else "the maximum body size"
@@ -259,6 +261,7 @@ class Service:
         data = load_json(request.body, max_bytes=limit, what="request body")
         if not isinstance(data, dict):
             raise InvalidSyntax("the request body must be a JSON object")
+        check_unique_keys(request.body)
         return data
 
     def policy_for(self, request: Request) -> Policy:

@@ -6,6 +6,7 @@
 //! and then `too_long` themselves.
 
 mod directory;
+mod json_keys;
 mod objects;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -141,5 +142,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_LIMITS", (max_length, max_depth, max_comparisons))?;
     m.add_class::<AstParser>()?;
     directory::register(m)?;
+    json_keys::register(m)?;
     Ok(())
 }

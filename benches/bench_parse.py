@@ -10,6 +10,10 @@ repeats are interleaved (native, baseline, Lark, native, ...) so that a busy spe
 keeps its best repeat; a measurement that misses a requirement is taken again (the best of at most three
 counts). Per-filter ratios are printed for information. The short and the full mode are the same here: a
 measurement takes a fraction of a second.
+
+To compare two commits (e.g. before and after a change to the parser) in one run, on these filters:
+``python benches/compare_commits.py --base REV`` (timings, ``--new-paths``, or ``--callgrind N`` instruction
+counts).
 """
 
 from __future__ import annotations

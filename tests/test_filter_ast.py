@@ -1,4 +1,4 @@
-"""The AST nodes are frozen, keyword-only msgspec Structs (docs/filter-language.md), whichever parser built them."""
+"""The AST nodes are frozen msgspec Structs (docs/filter-language.md), whichever parser built them."""
 
 from __future__ import annotations
 
@@ -27,27 +27,33 @@ NODES = {
 BACKENDS = ["python"] + (["native"] if front._native_parser is not None else [])
 
 
-def test_positional_arguments_are_refused():
-    with pytest.raises(TypeError):
-        Compare(AttrPath(name="a"), "eq", 1)
-    for cls, fields in NODES.items():
-        with pytest.raises(TypeError):
-            cls(*fields.values())
-
-
 @pytest.mark.parametrize("cls", list(NODES), ids=lambda cls: cls.__name__)
-def test_every_field_is_keyword_only(cls):
+def test_nodes_are_frozen_and_built_by_keyword_or_in_field_order(cls):
+    """Keywords, as users write them, or positionally in the listed order, as the parsers call them
+    (filter/construct.py): the spans come after a node's other fields."""
     parameters = inspect.signature(cls).parameters.values()
     assert [p.name for p in parameters] == list(cls.__struct_fields__)
-    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+    assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters)
     assert cls.__struct_config__.frozen
     node = cls(**NODES[cls])
+    assert cls(*NODES[cls].values()) == node
     with pytest.raises(AttributeError):
         node.path = A
+    if cls not in (AttrPath, PatchPath):
+        assert list(cls.__struct_fields__)[len(NODES[cls]) :][:2] == ["start", "end"]
+        assert cls(*NODES[cls].values(), 3, 9).span == (3, 9)
+
+
+def test_spans_follow_the_fields_in_the_parsers_order():
+    compare = Compare(A, "eq", 1, 0, 6, 0, 1)
+    assert (compare.span, compare.path_span) == ((0, 6), (0, 1))
+    assert ValuePath(A, B, 0, 9, 0, 1).path_span == (0, 1)
+    assert Present(A, 0, 4, 0, 1).path_span == (0, 1)
+    assert Compare(path=A, op="eq", value=1).path_span is None
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_parsers_build_the_same_keyword_only_structs(backend):
+def test_parsers_build_the_same_structs(backend):
     text = 'a eq 1 and not (b.c pr or urn:x:y:d ge 1.5) and e[f eq "g"] and h[i lt null].j eq true'
     ast = parse_filter(text, backend=backend)
     assert ast == And(

@@ -1,5 +1,6 @@
-"""AST spans (filter/ast.py, "Spans"): both parsers give every filter node the same character span, spans take
-no part in equality, ``str()`` or the JSON encoding, and semantic errors point at the node at fault."""
+"""AST spans (filter/ast.py, "Spans"): both parsers give every filter node, and every node's attribute path, the
+same character span, spans take no part in equality, ``str()`` or the JSON encoding, and semantic errors point at
+the node (or the path) at fault."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ from pathlib import Path
 import pytest
 
 import scimcore
-from scimcore.filter.ast import And, AttrPath, Compare, Not, Or, Present, ValuePath, filter_to_json, span_of
+from scimcore.filter.ast import (
+    And,
+    AttrPath,
+    Compare,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+    filter_to_json,
+    path_span_of,
+    span_of,
+)
 from scimcore.filter.parse import BACKEND, parse_filter
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -19,8 +31,10 @@ native_only = pytest.mark.skipif(BACKEND != "native", reason="scimcore._native i
 
 
 def _spans(node) -> list:
-    """Every filter node's (type, span) in pre-order."""
+    """Every filter node's (type, span) in pre-order, a node holding a path followed by ("path", its span)."""
     out = [(type(node).__name__, span_of(node))]
+    if isinstance(node, (Compare, Present, ValuePath)):
+        out.append(("path", node.path_span))
     for child in getattr(node, "terms", ()):
         out += _spans(child)
     if isinstance(node, (Not, ValuePath)):
@@ -39,30 +53,42 @@ def test_both_parsers_give_the_same_spans(text):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ('userName eq "x"', [("Compare", 'userName eq "x"')]),
+        ('userName eq "x"', [("Compare", 'userName eq "x"'), ("path", "userName")]),
         (
-            "a pr and (b pr or not (c pr))",
+            "a pr and (b.c pr or not (urn:x:y:d ge 1))",
             [
-                ("And", "a pr and (b pr or not (c pr)"),
+                ("And", "a pr and (b.c pr or not (urn:x:y:d ge 1)"),
                 ("Present", "a pr"),
-                ("Or", "b pr or not (c pr)"),
-                ("Present", "b pr"),
-                ("Not", "not (c pr)"),
-                ("Present", "c pr"),
+                ("path", "a"),
+                ("Or", "b.c pr or not (urn:x:y:d ge 1)"),
+                ("Present", "b.c pr"),
+                ("path", "b.c"),
+                ("Not", "not (urn:x:y:d ge 1)"),
+                ("Compare", "urn:x:y:d ge 1"),
+                ("path", "urn:x:y:d"),
             ],
         ),
         (
             'emails[type eq "work"].value ew "x"',
             [
                 ("ValuePath", 'emails[type eq "work"].value ew "x"'),
+                ("path", "emails"),
                 ("And", 'type eq "work"].value ew "x"'),
                 ("Compare", 'type eq "work"'),
+                ("path", "type"),
                 ("Compare", '.value ew "x"'),
+                ("path", "value"),
             ],
         ),
         (  # spans count characters, not UTF-8 bytes
             'title eq "é€😀" or nickName pr',
-            [("Or", 'title eq "é€😀" or nickName pr'), ("Compare", 'title eq "é€😀"'), ("Present", "nickName pr")],
+            [
+                ("Or", 'title eq "é€😀" or nickName pr'),
+                ("Compare", 'title eq "é€😀"'),
+                ("path", "title"),
+                ("Present", "nickName pr"),
+                ("path", "nickName"),
+            ],
         ),
     ],
 )
@@ -78,6 +104,7 @@ def test_spans_take_no_part_in_equality_printing_or_json():
     parsed = parse_filter('title eq "x" and active pr')
     built = And(terms=(Compare(path=AttrPath(name="title"), op="eq", value="x"), Present(path=AttrPath(name="active"))))
     assert span_of(parsed) == (0, 26) and span_of(built) is None
+    assert path_span_of(parsed.terms[0]) == (0, 5) and path_span_of(built.terms[0]) is None
     assert parsed == built and hash(parsed) == hash(built)
     assert str(parsed) == str(built) and repr(parsed) == repr(built)
     assert filter_to_json(parsed) == filter_to_json(built)
@@ -86,18 +113,25 @@ def test_spans_take_no_part_in_equality_printing_or_json():
 @pytest.mark.parametrize(
     "text, code, fault",
     [
-        ('title pr and password eq "x"', "never_returned", 'password eq "x"'),
+        ('title pr and password eq "x"', "never_returned", "password"),
         ("title pr or active gt true", "operator_not_supported", "active gt true"),
-        ('not (nope eq "x")', "unknown_attribute", 'nope eq "x"'),
+        ('not (nope eq "x")', "unknown_attribute", "nope"),
+        ("title pr or name.nope pr", "unknown_attribute", "name.nope"),
+        ('emails[nope eq "x"]', "unknown_sub_attribute", "nope"),
+        ('emails[type eq "work"].nope eq "x"', "unknown_sub_attribute", "nope"),
         ("emails[type eq 1]", "wrong_literal_type", "type eq 1"),
         ('userName[value eq "x"] and title pr', "not_complex", 'userName[value eq "x"]'),
         ("title pr and name co 1", "complex_without_value", "name co 1"),
         ("userName gt null", "null_comparison", "userName gt null"),
     ],
 )
-def test_semantic_errors_carry_the_code_and_span_of_the_node_at_fault(text, code, fault):
+@pytest.mark.parametrize("backend", ["native", "python"])
+def test_semantic_errors_carry_the_code_and_span_of_the_node_at_fault(text, code, fault, backend):
+    """Errors about what a path names point at the path, the others at the node."""
+    if backend == "native" and BACKEND != "native":
+        pytest.skip("scimcore._native is not built")
     with pytest.raises(scimcore.InvalidFilter) as info:
-        scimcore.compile_filter(text)
+        scimcore.compile_filter(parse_filter(text, backend=backend))
     start, end = info.value.span
     assert (info.value.code, text[start:end], info.value.position) == (code, fault, start)
 

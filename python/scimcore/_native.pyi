@@ -40,7 +40,7 @@ class AstParser:
 
     Made once (by ``scimcore.filter.parse``) with the module of node constructors,
     ``scimcore.filter.construct`` (``attr_path``, ``compare``, ``present``, ``and_``, ``or_``, ``not_``,
-    ``value_path``, ``and_also``, ``patch_path``, ``decimal``). Values are those of ``filter_from_json``:
+    ``value_path``, ``patch_path``, ``decimal``), called positionally. Values are those of ``filter_from_json``:
     ``Decimal(text)`` for a number with a fraction or exponent, else an ``int``.
     """
 

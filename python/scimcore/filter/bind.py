@@ -43,7 +43,7 @@ from ..errors import InvalidFilter, ScimError
 from ..schema.model import STRING_TYPES, AttributeDef
 from .ast import COMPARE_OPS, And, AttrPath, Compare, Filter, Not, Or, ValuePath
 from .ast import Present as AstPresent
-from .errors import filter_error
+from .errors import filter_error, path_error
 from .limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ class _TopScope:
         try:
             found = self.registry.resolve(self.resource_type, path.name, path.uri, path.sub, error=InvalidFilter)
         except ScimError as exc:
-            raise filter_error("unknown_attribute", node, reason=exc.detail) from None
+            raise path_error("unknown_attribute", node, reason=exc.detail) from None
         return Target(found.extension, found.attribute, found.sub)
 
 
@@ -239,7 +239,7 @@ class _ElementScope:
     def resolve(self, path: AttrPath, node) -> Target:
         sub = self.parent.sub(path.name) if path.uri is None and path.sub is None else None
         if sub is None:
-            raise filter_error("unknown_sub_attribute", node, path=str(path), parent=self.parent.name)
+            raise path_error("unknown_sub_attribute", node, path=str(path), parent=self.parent.name)
         return Target(None, sub, None)
 
 
@@ -275,7 +275,7 @@ class _Binder:
         target = resolver.resolve(path, node)
         for definition in (target.attribute, target.sub):
             if definition is not None and definition.returned == "never":
-                raise filter_error("never_returned", node, path=str(path))
+                raise path_error("never_returned", node, path=str(path))
         return target
 
     def value_path(self, node: ValuePath, scope) -> ElementMatch:
@@ -318,7 +318,7 @@ class _Binder:
             if target.sub is not None or value_sub is None:
                 raise filter_error("complex_without_value", node, path=written)
             if value_sub.returned == "never":
-                raise filter_error("never_returned", node, path=written)
+                raise path_error("never_returned", node, path=written)
             target = Target(target.extension, target.attribute, value_sub)
             definition = value_sub
         kind, value = definition.type, node.value

@@ -9,7 +9,7 @@ the AST node at fault. See ``docs/filter-language.md`` for when each code applie
 from __future__ import annotations
 
 from ..errors import InvalidFilter, InvalidPath
-from .ast import span_of
+from .ast import path_span_of, span_of
 
 MESSAGES: dict[str, str] = {
     "too_long": "the input is longer than the limit of {max_length} bytes",
@@ -73,10 +73,19 @@ def filter_error(code: str, node, **fields) -> InvalidFilter:
     ``detail`` is the code's template filled with ``fields`` (``got`` is a literal, described in words); it
     holds no position: ``position`` and ``span`` carry it.
     """
+    return _semantic_error(code, span_of(node), fields)
+
+
+def path_error(code: str, node, **fields) -> InvalidFilter:
+    """As :func:`filter_error`, at the attribute path of ``node`` (its path span, if it was parsed): for the
+    errors about what a path names (``unknown_attribute``, ``unknown_sub_attribute``, ``never_returned``)."""
+    return _semantic_error(code, path_span_of(node), fields)
+
+
+def _semantic_error(code: str, span: tuple[int, int] | None, fields: dict) -> InvalidFilter:
     if "got" in fields:
         fields["got"] = describe(fields["got"])
     template = SEMANTIC_MESSAGES.get(code) or MESSAGES[code]
-    span = span_of(node)
     error = InvalidFilter(template.format(**fields), position=None if span is None else span[0], code=code)
     error.span = span
     return error

@@ -23,7 +23,6 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from .ast import And, AttrPath, Compare, Filter, Not, Or, PatchPath, Present, ValuePath
-from .construct import and_also
 from .limits import FilterLimits
 
 __all__ = ["ParseFailure", "parse_filter", "parse_path"]
@@ -179,31 +178,34 @@ class _Builder(Transformer):
 
     def present(self, children):
         path, pr = children
-        _state.get().count_comparison(path.start_pos)
-        return Present(path=path.value, start=path.start_pos, end=pr.end_pos)
+        start = path.start_pos
+        _state.get().count_comparison(start)
+        return Present(path.value, start, pr.end_pos, start, path.end_pos)
 
     def compare(self, children):
         path, op, value = children
-        _state.get().count_comparison(path.start_pos)
-        return Compare(
-            path=path.value, op=op.value.lower(), value=_value(value), start=path.start_pos, end=value.end_pos
-        )
+        start = path.start_pos
+        _state.get().count_comparison(start)
+        return Compare(path.value, op.value.lower(), _value(value), start, value.end_pos, start, path.end_pos)
 
     def value_path(self, children):
-        start, end = children[0].start_pos, children[3].end_pos
-        return ValuePath(path=children[0].value, filter=children[2], start=start, end=end)
+        path, start = children[0], children[0].start_pos
+        return ValuePath(path.value, children[2], start, children[3].end_pos, start, path.end_pos)
 
+    # The Entra form's SUBATTR token is ``.name``: the comparison starts at the ``.``, its path after it.
     def value_path_present(self, children):
         sub, pr = children[4:6]
-        _state.get().count_comparison(sub.start_pos)
-        trailing = Present(path=AttrPath(name=sub.value[1:]), start=sub.start_pos, end=pr.end_pos)
+        start = sub.start_pos
+        _state.get().count_comparison(start)
+        trailing = Present(AttrPath(sub.value[1:]), start, pr.end_pos, start + 1, sub.end_pos)
         return _entra(children[0], children[2], trailing)
 
     def value_path_compare(self, children):
         sub, op, value = children[4:7]
-        _state.get().count_comparison(sub.start_pos)
-        path = AttrPath(name=sub.value[1:])
-        trailing = Compare(path=path, op=op.value.lower(), value=_value(value), start=sub.start_pos, end=value.end_pos)
+        start = sub.start_pos
+        _state.get().count_comparison(start)
+        path = AttrPath(sub.value[1:])
+        trailing = Compare(path, op.value.lower(), _value(value), start, value.end_pos, start + 1, sub.end_pos)
         return _entra(children[0], children[2], trailing)
 
     def path_attr(self, children):
@@ -217,10 +219,12 @@ class _Builder(Transformer):
 
 
 def _entra(path: Token, inner: Filter, trailing: Filter) -> ValuePath:
-    """The Entra ID form ``attr[f].sub op v`` means ``attr[f and sub op v]``."""
+    """The Entra ID form ``attr[f].sub op v`` means ``attr[f and sub op v]``, one flat ``and`` chain."""
     end = trailing.end
-    both = and_also(inner, trailing, inner.start, end)
-    return ValuePath(path=path.value, filter=both, start=path.start_pos, end=end)
+    terms = (*inner.terms, trailing) if isinstance(inner, And) else (inner, trailing)
+    both = And(terms, inner.start, end)
+    start = path.start_pos
+    return ValuePath(path.value, both, start, end, start, path.end_pos)
 
 
 # --- the Lark object, built once ------------------------------------------------------------------------------

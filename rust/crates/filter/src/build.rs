@@ -27,7 +27,8 @@ pub enum Literal<'a> {
 /// Every filter node comes with its [`Span`] (UTF-8 byte offsets): a comparison from its path to the end of
 /// `pr` or of its value, a value path from its path to `]` (or to the end of the Entra form's trailing
 /// comparison), `not (...)` from `not` to `)`, an `and`/`or` chain from its first term's start to its last
-/// term's end (a parenthesised term's span excludes its parentheses).
+/// term's end (a parenthesised term's span excludes its parentheses). Every attribute path comes with the
+/// span of its text (in the Entra form, the sub-attribute's name after the `.`).
 #[allow(clippy::missing_errors_doc)] // every method fails only with the builder's own error, as said here
 pub trait Builder {
     /// An attribute path.
@@ -38,8 +39,8 @@ pub trait Builder {
     type PatchPath;
     type Error;
 
-    /// `[URI ":"] ATTRNAME ["." subAttr]`.
-    fn attr_path(&mut self, path: RawPath<'_>) -> Result<Self::Path, Self::Error>;
+    /// `[URI ":"] ATTRNAME ["." subAttr]`, spanning `span`.
+    fn attr_path(&mut self, path: RawPath<'_>, span: Span) -> Result<Self::Path, Self::Error>;
     /// `attrPath compareOp compValue`.
     fn compare(
         &mut self,
@@ -51,9 +52,9 @@ pub trait Builder {
     /// `attrPath "pr"`.
     fn present(&mut self, path: Self::Path, span: Span) -> Result<Self::Node, Self::Error>;
     /// An `and` chain of at least two terms.
-    fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
+    fn and(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
     /// An `or` chain of at least two terms.
-    fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
+    fn or(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> Result<Self::Node, Self::Error>;
     /// `"not" "(" FILTER ")"`.
     fn not(&mut self, filter: Self::Node, span: Span) -> Result<Self::Node, Self::Error>;
     /// `attrPath "[" valFilter "]"`.
@@ -79,7 +80,7 @@ impl Builder for AstBuilder {
     type PatchPath = PatchPath;
     type Error = Infallible;
 
-    fn attr_path(&mut self, path: RawPath<'_>) -> Result<AttrPath, Infallible> {
+    fn attr_path(&mut self, path: RawPath<'_>, _: Span) -> Result<AttrPath, Infallible> {
         Ok(AttrPath {
             uri: path.uri.map(str::to_owned),
             name: path.name.to_owned(),
@@ -101,12 +102,12 @@ impl Builder for AstBuilder {
         Ok(Filter::Present(path))
     }
 
-    fn and(&mut self, terms: Vec<Filter>, _: Span) -> Result<Filter, Infallible> {
-        Ok(Filter::And(terms))
+    fn and(&mut self, terms: impl ExactSizeIterator<Item = Filter>, _: Span) -> Result<Filter, Infallible> {
+        Ok(Filter::And(terms.collect()))
     }
 
-    fn or(&mut self, terms: Vec<Filter>, _: Span) -> Result<Filter, Infallible> {
-        Ok(Filter::Or(terms))
+    fn or(&mut self, terms: impl ExactSizeIterator<Item = Filter>, _: Span) -> Result<Filter, Infallible> {
+        Ok(Filter::Or(terms.collect()))
     }
 
     fn not(&mut self, filter: Filter, _: Span) -> Result<Filter, Infallible> {

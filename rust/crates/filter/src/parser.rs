@@ -147,7 +147,7 @@ enum Group<P> {
 }
 
 /// A group still open, with its expression so far.
-type OpenGroup<B> = (Group<<B as Builder>::Path>, Chain<<B as Builder>::Node>);
+type OpenGroup<B> = (Group<<B as Builder>::Path>, Chain);
 
 /// An operand of builder `B`'s nodes.
 type OperandOf<B> = Operand<<B as Builder>::Path, <B as Builder>::Node>;
@@ -159,59 +159,84 @@ enum Operand<P, N> {
     ValuePath(P, N, Span, Span),
 }
 
-/// The `or` terms of one level so far, and the `and` chain being built (no allocation for a lone operand),
-/// with the byte where each began: a chain's span runs from its first term's start to its last term's end.
-struct Chain<N> {
-    ors: Vec<N>,
-    ands: Vec<N>,
+/// One level's `or` terms so far and the `and` chain being built, kept on the parse's term stack (no
+/// allocation per level): from `from`, the level's `ors` terms, then the `ands` terms of the current chain.
+/// Levels opened later keep their terms above, and have drained them when they close. Each chain's span runs
+/// from its first term's start (`or_start`, `and_start`) to its last term's end.
+struct Chain {
+    from: usize,
+    ors: usize,
+    ands: usize,
     or_start: usize,
     and_start: usize,
 }
 
-impl<N> Chain<N> {
-    const fn new() -> Self {
+impl Chain {
+    /// A level whose terms will start at `from` on the stack (its current height).
+    const fn new(from: usize) -> Self {
         Self {
-            ors: Vec::new(),
-            ands: Vec::new(),
+            from,
+            ors: 0,
+            ands: 0,
             or_start: 0,
             and_start: 0,
         }
     }
 
     /// Adds `term` (spanning `span`) to the current `and` chain.
-    fn and(&mut self, term: N, span: Span) {
-        if self.ands.is_empty() {
+    fn and<N>(&mut self, terms: &mut Vec<N>, term: N, span: Span) {
+        debug_assert_eq!(terms.len(), self.from + self.ors + self.ands);
+        if self.ands == 0 {
             self.and_start = span.start;
         }
-        self.ands.push(term);
+        terms.push(term);
+        self.ands += 1;
     }
 
     /// Ends the current `and` chain with `last` and adds it to the `or` terms.
-    fn end_and<B: Builder<Node = N>>(&mut self, last: N, span: Span, builder: &mut B) -> Result<(), B::Error> {
-        let (term, start) = if self.ands.is_empty() {
+    fn end_and<B: Builder>(
+        &mut self,
+        terms: &mut Vec<B::Node>,
+        last: B::Node,
+        span: Span,
+        builder: &mut B,
+    ) -> Result<(), B::Error> {
+        debug_assert_eq!(terms.len(), self.from + self.ors + self.ands);
+        let (term, start) = if self.ands == 0 {
             (last, span.start)
         } else {
-            self.ands.push(last);
-            let chain_span = Span::new(self.and_start, span.end);
-            (builder.and(std::mem::take(&mut self.ands), chain_span)?, self.and_start)
+            terms.push(last);
+            let chain = terms.len() - self.ands - 1..;
+            self.ands = 0;
+            (
+                builder.and(terms.drain(chain), Span::new(self.and_start, span.end))?,
+                self.and_start,
+            )
         };
-        if self.ors.is_empty() {
+        if self.ors == 0 {
             self.or_start = start;
         }
-        self.ors.push(term);
+        terms.push(term);
+        self.ors += 1;
         Ok(())
     }
 
     /// The level's expression and its span, `last` being its final operand: an n-ary `Or` of `And` chains.
-    fn finish<B: Builder<Node = N>>(mut self, last: N, span: Span, builder: &mut B) -> Result<(N, Span), B::Error> {
-        if self.ors.is_empty() && self.ands.is_empty() {
+    fn finish<B: Builder>(
+        mut self,
+        terms: &mut Vec<B::Node>,
+        last: B::Node,
+        span: Span,
+        builder: &mut B,
+    ) -> Result<(B::Node, Span), B::Error> {
+        if self.ors == 0 && self.ands == 0 {
             return Ok((last, span));
         }
-        self.end_and(last, span, builder)?;
+        self.end_and(terms, last, span, builder)?;
         let whole = Span::new(self.or_start, span.end);
-        match self.ors.len() {
-            1 => Ok((self.ors.pop().expect("one term"), whole)),
-            _ => Ok((builder.or(self.ors, whole)?, whole)),
+        match self.ors {
+            1 => Ok((terms.pop().expect("one term"), whole)),
+            _ => Ok((builder.or(terms.drain(self.from..), whole)?, whole)),
         }
     }
 }
@@ -263,7 +288,7 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
         let Tok::AttrPath(raw) = token.tok else {
             return Err(error(ErrorKind::ExpectedFilter, &token).into());
         };
-        let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+        let path = self.builder.attr_path(raw, token.span).map_err(Failure::Build)?;
         let token = self
             .lexer
             .next(Accept::NONE.with(TokenKind::LBrack).with(TokenKind::End))?;
@@ -295,7 +320,9 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
             Bottom::Top => (TokenKind::End, false),
             Bottom::PathBrackets => (TokenKind::RBrack, true),
         };
-        let mut outer = Chain::new();
+        // The terms of the open levels (see `Chain`), and the levels: `outer`, then the groups.
+        let mut terms: Vec<B::Node> = Vec::new();
+        let mut outer = Chain::new(0);
         // The groups opened inside the expression, innermost last.
         let mut groups: Vec<OpenGroup<B>> = Vec::new();
         loop {
@@ -309,9 +336,9 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                         if !paren.accepted {
                             return Err(error(ErrorKind::ExpectedFilter, &paren).into());
                         }
-                        groups.push((Group::Not(token.span.start), Chain::new()));
+                        groups.push((Group::Not(token.span.start), Chain::new(terms.len())));
                     }
-                    Tok::LPar => groups.push((Group::Paren, Chain::new())),
+                    Tok::LPar => groups.push((Group::Paren, Chain::new(terms.len()))),
                     Tok::AttrPath(raw) => {
                         let opens = if in_brackets {
                             OPERATOR
@@ -325,11 +352,11 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                             }
                             Tok::LBrack => {
                                 in_brackets = true;
-                                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
-                                groups.push((Group::Brackets(path, token.span.start), Chain::new()));
+                                let path = self.builder.attr_path(raw, token.span).map_err(Failure::Build)?;
+                                groups.push((Group::Brackets(path, token.span.start), Chain::new(terms.len())));
                             }
                             _ => {
-                                let (node, span) = self.operator(&next, raw, token.span)?;
+                                let (node, span) = self.operator(&next, raw, token.span.start, token.span)?;
                                 break Operand::Node(node, span);
                             }
                         }
@@ -357,19 +384,25 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
                 let (node, span) = self.complete(operand)?;
                 match token.tok {
                     Tok::And => {
-                        chain.and(node, span);
+                        chain.and(&mut terms, node, span);
                         break;
                     }
                     Tok::Or => {
-                        chain.end_and(node, span, self.builder).map_err(Failure::Build)?;
+                        chain
+                            .end_and(&mut terms, node, span, self.builder)
+                            .map_err(Failure::Build)?;
                         break;
                     }
                     _ => {
                         let Some((group, chain)) = groups.pop() else {
-                            let (filter, _) = outer.finish(node, span, self.builder).map_err(Failure::Build)?;
+                            let (filter, _) = outer
+                                .finish(&mut terms, node, span, self.builder)
+                                .map_err(Failure::Build)?;
                             return Ok(filter);
                         };
-                        let (expr, inner) = chain.finish(node, span, self.builder).map_err(Failure::Build)?;
+                        let (expr, inner) = chain
+                            .finish(&mut terms, node, span, self.builder)
+                            .map_err(Failure::Build)?;
                         operand = match group {
                             Group::Paren => Operand::Node(expr, inner),
                             Group::Not(start) => {
@@ -414,43 +447,42 @@ impl<'a, 'b, B: Builder> Parser<'a, 'b, B> {
         }
     }
 
-    /// `SUBATTR ( PR | OP value )` after the Entra form's `]` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension).
+    /// `SUBATTR ( PR | OP value )` after the Entra form's `]` (RFC 7644 §3.4.2.2 valuePath, Entra ID extension);
+    /// `span` is the `SUBATTR` token's: the comparison starts at its `.`, the path after it.
     fn trailing_comparison(&mut self, sub: &'a str, span: Span) -> Result<(B::Node, Span), Failure<B::Error>> {
         let token = self.lexer.next(OPERATOR)?;
-        self.operator(
-            &token,
-            RawPath {
-                uri: None,
-                name: sub,
-                sub: None,
-            },
-            span,
-        )
+        let raw = RawPath {
+            uri: None,
+            name: sub,
+            sub: None,
+        };
+        self.operator(&token, raw, span.start, Span::new(span.start + 1, span.end))
     }
 
-    /// Completes a comparison whose operator token (`PR` or `OP`) is `token`; `span` is the path's. Returns
-    /// the node and its span (from the path to the end of `pr` or of the value).
+    /// Completes a comparison whose operator token (`PR` or `OP`) is `token`, on the path `raw` spanning
+    /// `path_span`. Returns the node and its span (from `start` to the end of `pr` or of the value).
     fn operator(
         &mut self,
         token: &Token<'_>,
         raw: RawPath<'_>,
-        span: Span,
+        start: usize,
+        path_span: Span,
     ) -> Result<(B::Node, Span), Failure<B::Error>> {
         let (filter, whole) = match token.tok {
             Tok::Pr => {
-                let whole = Span::new(span.start, token.span.end);
-                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                let whole = Span::new(start, token.span.end);
+                let path = self.builder.attr_path(raw, path_span).map_err(Failure::Build)?;
                 (self.builder.present(path, whole), whole)
             }
             Tok::Op(op) => {
                 let (value, end) = self.value()?;
-                let whole = Span::new(span.start, end);
-                let path = self.builder.attr_path(raw).map_err(Failure::Build)?;
+                let whole = Span::new(start, end);
+                let path = self.builder.attr_path(raw, path_span).map_err(Failure::Build)?;
                 (self.builder.compare(path, op, value, whole), whole)
             }
             _ => return Err(error(ErrorKind::ExpectedOperator, token).into()),
         };
-        self.count_comparison(span.start);
+        self.count_comparison(start);
         Ok((filter.map_err(Failure::Build)?, whole))
     }
 
@@ -616,7 +648,7 @@ mod tests {
         type PatchPath = ();
         type Error = &'static str;
 
-        fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), &'static str> {
+        fn attr_path(&mut self, _: RawPath<'_>, _: Span) -> Result<(), &'static str> {
             Ok(())
         }
         fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>, _: Span) -> Result<(), &'static str> {
@@ -626,10 +658,10 @@ mod tests {
         fn present(&mut self, (): (), _: Span) -> Result<(), &'static str> {
             Ok(())
         }
-        fn and(&mut self, _: Vec<()>, _: Span) -> Result<(), &'static str> {
+        fn and(&mut self, _: impl ExactSizeIterator<Item = ()>, _: Span) -> Result<(), &'static str> {
             Ok(())
         }
-        fn or(&mut self, _: Vec<()>, _: Span) -> Result<(), &'static str> {
+        fn or(&mut self, _: impl ExactSizeIterator<Item = ()>, _: Span) -> Result<(), &'static str> {
             Ok(())
         }
         fn not(&mut self, (): (), _: Span) -> Result<(), &'static str> {
@@ -664,7 +696,8 @@ mod tests {
         type PatchPath = ();
         type Error = Infallible;
 
-        fn attr_path(&mut self, _: RawPath<'_>) -> Result<(), Infallible> {
+        fn attr_path(&mut self, _: RawPath<'_>, span: Span) -> Result<(), Infallible> {
+            self.record("path", span);
             Ok(())
         }
         fn compare(&mut self, (): (), _: CompareOp, _: Literal<'_>, span: Span) -> Result<(), Infallible> {
@@ -675,11 +708,11 @@ mod tests {
             self.record("present", span);
             Ok(())
         }
-        fn and(&mut self, _: Vec<()>, span: Span) -> Result<(), Infallible> {
+        fn and(&mut self, _: impl ExactSizeIterator<Item = ()>, span: Span) -> Result<(), Infallible> {
             self.record("and", span);
             Ok(())
         }
-        fn or(&mut self, _: Vec<()>, span: Span) -> Result<(), Infallible> {
+        fn or(&mut self, _: impl ExactSizeIterator<Item = ()>, span: Span) -> Result<(), Infallible> {
             self.record("or", span);
             Ok(())
         }
@@ -711,8 +744,11 @@ mod tests {
         assert_eq!(
             spans("a pr and (b eq 1 or not (c pr))"),
             [
+                ("path", "a"),
                 ("present", "a pr"),
+                ("path", "b"),
                 ("compare", "b eq 1"),
+                ("path", "c"),
                 ("present", "c pr"),
                 ("not", "not (c pr)"),
                 ("or", "b eq 1 or not (c pr)"),
@@ -723,7 +759,10 @@ mod tests {
         assert_eq!(
             spans(r#"emails[type eq "w"].value co "é""#),
             [
+                ("path", "emails"),
+                ("path", "type"),
                 ("compare", r#"type eq "w""#),
+                ("path", "value"),
                 ("compare", r#".value co "é""#),
                 ("and", r#"type eq "w"].value co "é""#),
                 ("value_path", r#"emails[type eq "w"].value co "é""#),

@@ -1,6 +1,10 @@
 //! The shared corpus (`tests/corpus/filters*.json`, `tests/corpus/paths*.json`), also run by pytest against
 //! the Lark parser: every valid case must produce the expected AST JSON, every invalid one the expected
 //! `(code, character position)` (docs/filter-language.md, RFC 7644 §3.4.2.2 and §3.5.2).
+//!
+//! This runs the parser with the Rust [`AstBuilder`](scimcore_filter::build::AstBuilder). The builder that
+//! ships, the binding's `PyBuilder` (Python Structs with spans), is run on the same files by
+//! `tests/test_filter_native_corpus.py`, which calls `scimcore._native.AstParser` directly.
 
 use std::fs;
 use std::path::{Path, PathBuf};

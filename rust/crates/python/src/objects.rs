@@ -1,9 +1,11 @@
 //! Builds the Python AST (`scimcore.filter.ast` msgspec Structs) while parsing: a [`Builder`] whose nodes
 //! are Python objects, so the native parser returns them without a Rust AST or JSON in between.
 //!
-//! The nodes are made by the positional constructors of `scimcore.filter.construct`: the Structs are
-//! keyword-only, and a keyword call from Rust would go through a `kwargs` dict (`PyO3` has no safe call
-//! with keyword names), which costs more than the constructor itself.
+//! The nodes are made by the constructors that `scimcore.filter.construct` names, called positionally: the
+//! Struct classes themselves, whose fields are listed in the order they are passed (a keyword call from Rust
+//! would go through a `kwargs` dict, as `PyO3` has no safe call with keyword names, and a Python function
+//! making the keyword call would add a frame per node). Each filter node gets its span (`start, end`) after
+//! its other fields, then, for a node holding an attribute path, the path's span (`path_start, path_end`).
 //!
 //! The values are those `filter_from_json` (msgspec, `float_hook=Decimal`) gives for the AST's JSON: a
 //! number with a fraction or an exponent is `Decimal(text)` (`1.50`, `Decimal('1E+5')` for `1e5`,
@@ -14,6 +16,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use pyo3::call::PyCallArgs;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyTuple};
 
@@ -52,7 +55,6 @@ pub struct AstConstructors {
     or: Py<PyAny>,
     not: Py<PyAny>,
     value_path: Py<PyAny>,
-    and_also: Py<PyAny>,
     patch_path: Py<PyAny>,
     decimal: Py<PyAny>,
     int: Py<PyAny>,
@@ -62,7 +64,7 @@ pub struct AstConstructors {
 }
 
 impl AstConstructors {
-    /// Looks up `attr_path`, `compare`, `present`, `and_`, `or_`, `not_`, `value_path`, `and_also`,
+    /// Looks up `attr_path`, `compare`, `present`, `and_`, `or_`, `not_`, `value_path`,
     /// `patch_path` and `decimal` on `module` (`scimcore.filter.construct`).
     pub fn new(module: &Bound<'_, PyAny>) -> PyResult<Self> {
         let py = module.py();
@@ -75,7 +77,6 @@ impl AstConstructors {
             or: get("or_")?,
             not: get("not_")?,
             value_path: get("value_path")?,
-            and_also: get("and_also")?,
             patch_path: get("patch_path")?,
             decimal: get("decimal")?,
             int: py.get_type::<PyInt>().into_any().unbind(),
@@ -95,8 +96,7 @@ impl AstConstructors {
     }
 }
 
-/// Builds a parse's Python objects with [`AstConstructors`]; each filter node's constructor gets the node's
-/// span last, as `(start, end)` in characters.
+/// Builds a parse's Python objects with [`AstConstructors`]; spans are in characters.
 pub struct PyBuilder<'a, 'py> {
     py: Python<'py>,
     constructors: &'a AstConstructors,
@@ -123,25 +123,40 @@ impl<'py> PyBuilder<'_, 'py> {
     }
 }
 
+/// An `AttrPath` (shared between parses: see [`PathCache`]) and the span of its text in this parse, in
+/// characters; the node that holds the path gets the span.
+pub struct PyPath<'py> {
+    object: Bound<'py, PyAny>,
+    start: usize,
+    end: usize,
+}
+
 impl<'py> Builder for PyBuilder<'_, 'py> {
-    type Path = Bound<'py, PyAny>;
+    type Path = PyPath<'py>;
     type Node = Bound<'py, PyAny>;
     type PatchPath = Bound<'py, PyAny>;
     type Error = PyErr;
 
-    /// A cached `AttrPath` with the same text, else a new one (then cached).
-    fn attr_path(&mut self, path: RawPath<'_>) -> PyResult<Self::Path> {
-        let mut buffer = [0u8; PATH_KEY_MAX];
-        let key = path_key(path, &mut buffer);
+    /// A cached `AttrPath` with the same text, else a new one (then cached), with its span.
+    ///
+    /// The cache key is the path's text, `span` of the input: the path grammar splits a word at its last `:`
+    /// and then at the first `.` (a name has neither), so different paths have different texts.
+    fn attr_path(&mut self, path: RawPath<'_>, span: Span) -> PyResult<Self::Path> {
+        let key = self
+            .text
+            .as_bytes()
+            .get(span.start..span.end)
+            .filter(|key| key.len() <= PATH_KEY_MAX);
+        let (start, end) = self.span(span);
         let paths = &self.constructors.paths;
-        if let Some(cached) = key.and_then(|key| paths.get(self.py, key)) {
-            return Ok(cached);
+        if let Some(object) = key.and_then(|key| paths.get(self.py, key)) {
+            return Ok(PyPath { object, start, end });
         }
-        let built = self.call1(&self.constructors.attr_path, (path.name, path.uri, path.sub))?;
+        let object = self.call1(&self.constructors.attr_path, (path.name, path.uri, path.sub))?;
         if let Some(key) = key {
-            paths.insert(key, &built);
+            paths.insert(key, &object);
         }
-        Ok(built)
+        Ok(PyPath { object, start, end })
     }
 
     fn compare(&mut self, path: Self::Path, op: CompareOp, value: Literal<'_>, span: Span) -> PyResult<Self::Node> {
@@ -160,27 +175,27 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
             Literal::Bool(b) => PyBool::new(self.py, b).to_owned().into_any(),
             Literal::Null => self.py.None().into_bound(self.py),
         };
-        self.call1(&self.constructors.compare, {
-            let (start, end) = self.span(span);
-            (path, op, value, start, end)
-        })
+        let (start, end) = self.span(span);
+        let arguments = (path.object, op, value, start, end, path.start, path.end);
+        self.call1(&self.constructors.compare, arguments)
     }
 
     fn present(&mut self, path: Self::Path, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.present, {
-            let (start, end) = self.span(span);
-            (path, start, end)
-        })
+        let (start, end) = self.span(span);
+        self.call1(
+            &self.constructors.present,
+            (path.object, start, end, path.start, path.end),
+        )
     }
 
-    fn and(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+    fn and(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> PyResult<Self::Node> {
         self.call1(&self.constructors.and, {
             let (start, end) = self.span(span);
             (PyTuple::new(self.py, terms)?, start, end)
         })
     }
 
-    fn or(&mut self, terms: Vec<Self::Node>, span: Span) -> PyResult<Self::Node> {
+    fn or(&mut self, terms: impl ExactSizeIterator<Item = Self::Node>, span: Span) -> PyResult<Self::Node> {
         self.call1(&self.constructors.or, {
             let (start, end) = self.span(span);
             (PyTuple::new(self.py, terms)?, start, end)
@@ -195,17 +210,25 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
     }
 
     fn value_path(&mut self, path: Self::Path, filter: Self::Node, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.value_path, {
-            let (start, end) = self.span(span);
-            (path, filter, start, end)
-        })
+        let (start, end) = self.span(span);
+        let arguments = (path.object, filter, start, end, path.start, path.end);
+        self.call1(&self.constructors.value_path, arguments)
     }
 
+    /// `filter and trailing` as one flat `And`: `trailing` appended to the terms of `filter` if it is an `And`.
     fn and_also(&mut self, filter: Self::Node, trailing: Self::Node, span: Span) -> PyResult<Self::Node> {
-        self.call1(&self.constructors.and_also, {
-            let (start, end) = self.span(span);
-            (filter, trailing, start, end)
-        })
+        let and = self.constructors.and.bind(self.py);
+        let terms = if filter.get_type().is(and) {
+            let mut terms: Vec<Bound<'py, PyAny>> = filter
+                .getattr(intern!(self.py, "terms"))?
+                .try_iter()?
+                .collect::<PyResult<_>>()?;
+            terms.push(trailing);
+            terms
+        } else {
+            vec![filter, trailing]
+        };
+        self.and(terms.into_iter(), span)
     }
 
     fn patch_path(
@@ -214,7 +237,7 @@ impl<'py> Builder for PyBuilder<'_, 'py> {
         filter: Option<Self::Node>,
         sub: Option<&str>,
     ) -> PyResult<Self::PatchPath> {
-        self.call1(&self.constructors.patch_path, (path, filter, sub))
+        self.call1(&self.constructors.patch_path, (path.object, filter, sub))
     }
 }
 
@@ -223,55 +246,41 @@ const PATH_KEY_MAX: usize = 128;
 /// Most `AttrPath`s [`PathCache`] keeps; it starts afresh when full.
 const PATH_CACHE_SIZE: usize = 256;
 
-/// The text an attribute path was written as (`uri:name.sub`), in `buffer`; `None` if longer than it.
-///
-/// The path grammar splits a word at its last `:` and then at the first `.` (a name has neither), so
-/// different paths have different texts.
-fn path_key<'b>(path: RawPath<'_>, buffer: &'b mut [u8; PATH_KEY_MAX]) -> Option<&'b [u8]> {
-    let mut len = 0;
-    let mut push = |bytes: &[u8]| {
-        let end = len + bytes.len();
-        buffer.get_mut(len..end)?.copy_from_slice(bytes);
-        len = end;
-        Some(())
-    };
-    if let Some(uri) = path.uri {
-        push(uri.as_bytes())?;
-        push(b":")?;
-    }
-    push(path.name.as_bytes())?;
-    if let Some(sub) = path.sub {
-        push(b".")?;
-        push(sub.as_bytes())?;
-    }
-    Some(&buffer[..len])
-}
-
 /// A small bounded cache of `AttrPath` objects by path text, so that a path parsed again is the same
 /// object (`AttrPath` is a frozen Struct compared by value: sharing it is invisible but to `is`).
 ///
 /// Locked only for the look-up or the insertion (no Python code runs meanwhile); a call that finds it
 /// locked goes without. Entries dropped when it starts afresh are released after the lock. Keys are hashed
-/// with FNV-1a, not a keyed hash: colliding keys chosen by a caller can only slow look-ups in a map of at
-/// most [`PATH_CACHE_SIZE`] entries.
+/// eight bytes at a time ([`WordHash`]), not with a keyed hash: colliding keys chosen by a caller can only
+/// slow look-ups in a map of at most [`PATH_CACHE_SIZE`] entries.
 struct PathCache(Mutex<PathMap>);
 
-type PathMap = HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<Fnv1a>>;
+type PathMap = HashMap<Box<[u8]>, Py<PyAny>, BuildHasherDefault<WordHash>>;
 
-/// The 64-bit FNV-1a hash: a few instructions per byte, for short keys.
-struct Fnv1a(u64);
+/// A multiplicative hash of eight bytes at a time (rotate, xor, multiply by an odd constant, as `FxHash`): a
+/// few instructions per word, for short keys.
+#[derive(Default)]
+struct WordHash(u64);
 
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
+impl WordHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
 }
 
-impl Hasher for Fnv1a {
+impl Hasher for WordHash {
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
         }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.add(u64::from_le_bytes(last));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
     }
 
     fn finish(&self) -> u64 {

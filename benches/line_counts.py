@@ -78,4 +78,9 @@ def main(revisions: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if any(arg.startswith("-") for arg in sys.argv[1:]):
+        sys.exit(__doc__)
+    try:
+        main(sys.argv[1:])
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"line_counts: git {' '.join(error.cmd[1:])} failed: {error.stderr.strip()}")

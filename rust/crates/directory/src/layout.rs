@@ -47,6 +47,10 @@ pub struct Layout {
     pub indexed: Vec<u16>,
     /// slots whose values must be unique (compared as stored: folded unless caseExact).
     pub unique: Vec<u16>,
+    /// `true` for every slot: a mask for [`crate::value::parse`] (the whole tree).
+    pub all_slots: Vec<bool>,
+    /// `true` for the indexed (and unique) slots: what a write needs parsed.
+    pub index_slots: Vec<bool>,
 }
 
 /// One attribute as the binding describes it.
@@ -77,6 +81,8 @@ impl Layout {
             extension_objects: HashMap::new(),
             indexed: Vec::new(),
             unique: Vec::new(),
+            all_slots: Vec::new(),
+            index_slots: Vec::new(),
         };
         for (slot, spec) in attrs.iter().enumerate() {
             let slot = u16::try_from(slot).map_err(|_| bad("too many attributes"))?;
@@ -113,7 +119,23 @@ impl Layout {
                 layout.indexed.push(*slot);
             }
         }
+        layout.all_slots = vec![true; count];
+        layout.index_slots = layout.mask(layout.indexed.iter().copied());
         Ok(layout)
+    }
+}
+
+impl Layout {
+    /// A slot mask for [`crate::value::parse`]: `true` for `slots`.
+    #[must_use]
+    pub fn mask(&self, slots: impl IntoIterator<Item = u16>) -> Vec<bool> {
+        let mut mask = vec![false; self.attrs.len()];
+        for slot in slots {
+            if let Some(m) = mask.get_mut(slot as usize) {
+                *m = true;
+            }
+        }
+        mask
     }
 }
 

@@ -1,8 +1,15 @@
 //! The scan representation of a resource: for every attribute slot the layout knows, a [`Node`] tree in which
 //! text is already in comparison form (case-folded unless the attribute is `caseExact`) and dateTimes are
-//! instants. Unknown keys are dropped here (filters cannot name them) except for their effect on `pr`; the
-//! original JSON is kept beside.
+//! instants. Unknown keys are dropped here (filters cannot name them) except for their effect on `pr`.
+//!
+//! Trees are not stored: the store keeps each resource's JSON and builds the trees of the slots it needs when
+//! it needs them ([`parse`]: index keys at a write, columns at their first use, the few candidates of an
+//! index lookup), skipping the rest of the document without building it.
 
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::datetime::value_instant;
@@ -65,21 +72,33 @@ impl Node {
 /// The attribute slots of one resource: `(slot, value)` sorted by slot, only attributes present in the JSON.
 pub type Slots = Box<[(u16, Node)]>;
 
-/// Build the scan representation of a resource object.
+/// Build the scan representation of a resource object (every slot).
 #[must_use]
 pub fn scan_slots(layout: &Layout, object: &Map<String, Value>) -> Slots {
+    slots_of(layout, object.iter().map(|(k, v)| (k.as_str(), v)), &layout.all_slots)
+}
+
+/// The trees of the `wanted` slots (by slot number) of `entries` (distinct top-level keys and their values).
+fn slots_of<'v>(layout: &Layout, entries: impl Iterator<Item = (&'v str, &'v Value)>, wanted: &[bool]) -> Slots {
+    let want = |slot: u16| wanted.get(slot as usize).copied().unwrap_or(false);
     let mut out: Vec<(u16, Node)> = Vec::new();
-    for (key, value) in object {
-        if let Some(&slot) = layout.core.get(key.as_str()) {
-            out.push((slot, convert(&layout.attrs[slot as usize], value)));
-        } else if let Value::Object(ext) = value {
-            if let Some(&slot) = layout.extension_objects.get(key.as_str()) {
-                out.push((slot, Node::Opaque(!json_is_empty(value))));
+    for (key, value) in entries {
+        if let Some(&slot) = layout.core.get(key) {
+            if want(slot) {
+                out.push((slot, convert(&layout.attrs[slot as usize], value)));
             }
-            if let Some(names) = layout.extensions.get(key.as_str()) {
+        } else if let Value::Object(ext) = value {
+            if let Some(&slot) = layout.extension_objects.get(key) {
+                if want(slot) {
+                    out.push((slot, Node::Opaque(!json_is_empty(value))));
+                }
+            }
+            if let Some(names) = layout.extensions.get(key) {
                 for (name, inner) in ext {
                     if let Some(&slot) = names.get(name.as_str()) {
-                        out.push((slot, convert(&layout.attrs[slot as usize], inner)));
+                        if want(slot) {
+                            out.push((slot, convert(&layout.attrs[slot as usize], inner)));
+                        }
                     }
                 }
             }
@@ -88,6 +107,171 @@ pub fn scan_slots(layout: &Layout, object: &Map<String, Value>) -> Slots {
     out.sort_by_key(|(slot, _)| *slot);
     out.dedup_by_key(|(slot, _)| *slot);
     out.into_boxed_slice()
+}
+
+/// What [`parse`] read from a resource document.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The `id`, when it is a non-empty string.
+    pub id: Option<String>,
+    /// The trees of the wanted slots.
+    pub slots: Slots,
+    /// Whether `meta` holds `resourceType`, `created`, `lastModified` and `version` as strings (an import
+    /// that needs nothing filled in, `scimcore.store.front`).
+    pub meta_complete: bool,
+}
+
+/// Parse a resource document (a JSON object; a repeated key counts with its last value, as in a
+/// `serde_json::Map` or a Python `dict`) and build the trees of the `wanted` slots (`wanted[slot]`). The
+/// rest of the document is checked but not built.
+///
+/// # Errors
+/// The bytes are not one JSON object (serde's message).
+pub fn parse(layout: &Layout, json: &[u8], wanted: &[bool]) -> Result<Parsed, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let picked = Picker { layout, wanted }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    let id = match picked.id {
+        Some(Value::String(id)) if !id.is_empty() => Some(id),
+        _ => None,
+    };
+    let meta_complete = match &picked.meta {
+        Some(Value::Object(meta)) => ["resourceType", "created", "lastModified", "version"]
+            .iter()
+            .all(|k| matches!(meta.get(*k), Some(Value::String(_)))),
+        _ => false,
+    };
+    let meta = picked.meta.as_ref().map(|m| ("meta", m));
+    let entries = picked.entries.iter().map(|(k, v)| (&**k, v));
+    let want_meta = layout
+        .core
+        .get("meta")
+        .is_some_and(|&s| wanted.get(s as usize) == Some(&true));
+    Ok(Parsed {
+        id,
+        slots: slots_of(layout, entries.chain(meta.filter(|_| want_meta)), wanted),
+        meta_complete,
+    })
+}
+
+/// A key as read: borrowed from the input when it has no escapes.
+enum Text<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::Borrowed(s))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text::Owned(s.to_owned()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
+                Ok(Text::Owned(s))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// The top-level keys [`parse`] keeps: `id`, `meta`, and the keys holding a wanted slot (last value each).
+#[derive(Default)]
+struct Picked {
+    id: Option<Value>,
+    meta: Option<Value>,
+    entries: Vec<(Box<str>, Value)>,
+}
+
+struct Picker<'a> {
+    layout: &'a Layout,
+    wanted: &'a [bool],
+}
+
+impl Picker<'_> {
+    /// Does the top-level `key` hold a wanted slot (an attribute, or an extension object or one of its
+    /// attributes)? `meta` is kept apart.
+    fn keeps(&self, key: &str) -> bool {
+        let want = |slot: &u16| self.wanted.get(*slot as usize).copied().unwrap_or(false);
+        if key == "meta" {
+            return false;
+        }
+        match self.layout.core.get(key) {
+            Some(slot) => want(slot),
+            None => {
+                self.layout.extension_objects.get(key).is_some_and(want)
+                    || self
+                        .layout
+                        .extensions
+                        .get(key)
+                        .is_some_and(|names| names.values().any(want))
+            }
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Picker<'_> {
+    type Value = Picked;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Picked, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Picker<'_> {
+    type Value = Picked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Picked, A::Error> {
+        let mut picked = Picked::default();
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match &*key {
+                "id" => {
+                    let value: Value = map.next_value()?;
+                    if self.keeps("id") {
+                        keep(&mut picked.entries, "id", value.clone());
+                    }
+                    picked.id = Some(value);
+                }
+                "meta" => picked.meta = Some(map.next_value()?),
+                other if self.keeps(other) => {
+                    let value = map.next_value()?;
+                    keep(&mut picked.entries, other, value);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(picked)
+    }
+}
+
+/// Record `key: value`, replacing an earlier value of the same key.
+fn keep(entries: &mut Vec<(Box<str>, Value)>, key: &str, value: Value) {
+    match entries.iter_mut().find(|(k, _)| &**k == key) {
+        Some(entry) => entry.1 = value,
+        None => entries.push((key.into(), value)),
+    }
 }
 
 /// The node of `slot` in `slots`, if the resource has it.

@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::{PyBytes, PyBytesMethods, PyList};
 
 use scimcore_directory::layout::AttrSpec;
 use scimcore_directory::page::{Projection, Rule, Scope};
@@ -271,7 +271,7 @@ impl DirectoryStore {
     }
 }
 
-fn parse_all(layout: &Layout, docs: &[Vec<u8>]) -> Result<Vec<Prepared>, DirError> {
+fn parse_all(layout: &Layout, docs: &[&[u8]]) -> Result<Vec<Prepared>, DirError> {
     // available_parallelism() reads cgroup files on Linux (~30 µs): asked only for a batch worth splitting
     if docs.len() < PARALLEL_PARSE {
         return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
@@ -331,19 +331,20 @@ impl DirectoryStore {
     /// Add resources (complete JSON objects with an `id`), all or none.
     #[allow(clippy::needless_pass_by_value)] // extracted from a Python list
     fn add_many(&self, py: Python<'_>, docs: Vec<Bound<'_, PyBytes>>) -> PyResult<()> {
-        let owned: Vec<Vec<u8>> = docs.iter().map(|d| d.as_bytes().to_vec()).collect();
+        // the bytes objects are immutable and stay alive (held by `docs`) while the GIL is released
+        let slices: Vec<&[u8]> = docs.iter().map(PyBytesMethods::as_bytes).collect();
         let layout = Arc::clone(&self.layout);
         py.detach(|| -> PyResult<()> {
-            let prepared = parse_all(&layout, &owned).map_err(to_py_err)?;
+            let prepared = parse_all(&layout, &slices).map_err(to_py_err)?;
             self.write()?.add_many(prepared).map_err(to_py_err)
         })
     }
 
     /// Replace the resource `id` with `doc` (whose `id` must be the same).
     fn replace(&self, py: Python<'_>, id: &str, doc: &Bound<'_, PyBytes>) -> PyResult<()> {
-        let owned = doc.as_bytes().to_vec();
+        let bytes = doc.as_bytes();
         py.detach(|| -> PyResult<()> {
-            let prepared = Prepared::parse(&self.layout, &owned).map_err(to_py_err)?;
+            let prepared = Prepared::parse(&self.layout, bytes).map_err(to_py_err)?;
             self.write()?.replace(id, prepared).map_err(to_py_err)
         })
     }

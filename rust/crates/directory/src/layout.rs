@@ -6,8 +6,14 @@
 //! canonical attribute names (docs/semantics.md §Evaluation).
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use super::page::Fnv;
 
 use super::error::DirError;
+
+/// A map from attribute names (FNV: names are short, looked up for every key of every parsed document).
+pub type Names<T> = HashMap<String, T, BuildHasherDefault<Fnv>>;
 
 /// An attribute type (RFC 7643 §2.3), as far as scanning needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +36,7 @@ pub struct AttrLayout {
     pub multi: bool,
     /// sub-attributes, in the order their indexes (`u16`) refer to.
     pub subs: Vec<AttrLayout>,
-    pub sub_index: HashMap<String, u16>,
+    pub sub_index: Names<u16>,
 }
 
 /// The attribute slots of one resource type.
@@ -38,11 +44,11 @@ pub struct AttrLayout {
 pub struct Layout {
     pub attrs: Vec<AttrLayout>,
     /// canonical name -> slot, for attributes held by the resource object itself.
-    pub core: HashMap<String, u16>,
+    pub core: Names<u16>,
     /// extension URN -> (canonical name -> slot).
-    pub extensions: HashMap<String, HashMap<String, u16>>,
+    pub extensions: Names<Names<u16>>,
     /// extension URN -> the pseudo-slot recording whether the extension object is present (`urn pr`).
-    pub extension_objects: HashMap<String, u16>,
+    pub extension_objects: Names<u16>,
     /// slots with a case-insensitive equality index.
     pub indexed: Vec<u16>,
     /// slots whose values must be unique (compared as stored: folded unless caseExact).
@@ -76,9 +82,9 @@ impl Layout {
     pub fn new(attrs: &[AttrSpec], indexed: &[u16], unique: &[u16]) -> Result<Self, DirError> {
         let mut layout = Layout {
             attrs: Vec::new(),
-            core: HashMap::new(),
-            extensions: HashMap::new(),
-            extension_objects: HashMap::new(),
+            core: Names::default(),
+            extensions: Names::default(),
+            extension_objects: Names::default(),
             indexed: Vec::new(),
             unique: Vec::new(),
             all_slots: Vec::new(),
@@ -151,7 +157,7 @@ fn attr_layout(spec: &AttrSpec) -> Result<AttrLayout, DirError> {
         _ => Kind::Other,
     };
     let mut subs = Vec::with_capacity(spec.subs.len());
-    let mut sub_index = HashMap::new();
+    let mut sub_index = Names::default();
     for (i, sub) in spec.subs.iter().enumerate() {
         let parsed = attr_layout(sub)?;
         sub_index.insert(

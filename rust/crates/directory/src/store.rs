@@ -18,7 +18,7 @@ use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::plan::{Literal, Op, Plan, Target};
 use super::sort::SortSpec;
-use super::value::{parse, slot_node, Node, Slots};
+use super::value::{parse, parse_flagged, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
@@ -93,6 +93,7 @@ pub struct Prepared {
     row: Row,
     slots: Slots,
     meta_complete: bool,
+    flagged: bool,
 }
 
 impl Prepared {
@@ -101,7 +102,15 @@ impl Prepared {
     /// # Errors
     /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
     pub fn parse(layout: &Layout, json: &[u8]) -> Result<Prepared, DirError> {
-        let parsed = parse(layout, json, &layout.index_slots)
+        Prepared::parse_flagged(layout, json, None)
+    }
+
+    /// [`Prepared::parse`], noting whether the top-level key `flag` is present ([`Prepared::flagged`]).
+    ///
+    /// # Errors
+    /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
+    pub fn parse_flagged(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Prepared, DirError> {
+        let parsed = parse_flagged(layout, json, &layout.index_slots, flag)
             .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
         let id = parsed
             .id
@@ -110,7 +119,20 @@ impl Prepared {
             row: Row::new(Arc::from(json), id),
             slots: parsed.slots,
             meta_complete: parsed.meta_complete,
+            flagged: parsed.flagged,
         })
+    }
+
+    /// Whether the resource has the top-level key given to [`Prepared::parse_flagged`].
+    #[must_use]
+    pub fn flagged(&self) -> bool {
+        self.flagged
+    }
+
+    /// The resource's JSON.
+    #[must_use]
+    pub fn json(&self) -> &Arc<[u8]> {
+        &self.row.json
     }
 
     /// Whether the resource's `meta` holds `resourceType`, `created`, `lastModified` and `version` as strings.

@@ -119,40 +119,64 @@ pub struct Parsed {
     /// Whether `meta` holds `resourceType`, `created`, `lastModified` and `version` as strings (an import
     /// that needs nothing filled in, `scimcore.store.front`).
     pub meta_complete: bool,
+    /// Whether the document has the top-level key [`parse`] was asked to look for.
+    pub flagged: bool,
 }
 
 /// Parse a resource document (a JSON object; a repeated key counts with its last value, as in a
 /// `serde_json::Map` or a Python `dict`) and build the trees of the `wanted` slots (`wanted[slot]`). The
-/// rest of the document is checked but not built.
+/// rest of the document is checked but not built. `flag`: a top-level key to report the presence of.
 ///
 /// # Errors
 /// The bytes are not one JSON object (serde's message).
 pub fn parse(layout: &Layout, json: &[u8], wanted: &[bool]) -> Result<Parsed, serde_json::Error> {
+    parse_flagged(layout, json, wanted, None)
+}
+
+/// [`parse`], also telling whether the top-level key `flag` is present.
+///
+/// # Errors
+/// The bytes are not one JSON object (serde's message).
+pub fn parse_flagged(
+    layout: &Layout,
+    json: &[u8],
+    wanted: &[bool],
+    flag: Option<&str>,
+) -> Result<Parsed, serde_json::Error> {
+    let want_meta = layout
+        .core
+        .get("meta")
+        .is_some_and(|&s| wanted.get(s as usize) == Some(&true));
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let picked = Picker { layout, wanted }.deserialize(&mut deserializer)?;
+    let picked = Picker {
+        layout,
+        wanted,
+        want_meta,
+        flag,
+    }
+    .deserialize(&mut deserializer)?;
     deserializer.end()?;
     let id = match picked.id {
         Some(Value::String(id)) if !id.is_empty() => Some(id),
         _ => None,
     };
     let meta_complete = match &picked.meta {
-        Some(Value::Object(meta)) => ["resourceType", "created", "lastModified", "version"]
-            .iter()
-            .all(|k| matches!(meta.get(*k), Some(Value::String(_)))),
-        _ => false,
+        Some(Value::Object(meta)) => META_KEYS.iter().all(|k| matches!(meta.get(*k), Some(Value::String(_)))),
+        Some(_) => false,
+        None => picked.meta_strings.iter().all(|&s| s),
     };
-    let meta = picked.meta.as_ref().map(|m| ("meta", m));
     let entries = picked.entries.iter().map(|(k, v)| (&**k, v));
-    let want_meta = layout
-        .core
-        .get("meta")
-        .is_some_and(|&s| wanted.get(s as usize) == Some(&true));
+    let meta = picked.meta.as_ref().map(|m| ("meta", m));
     Ok(Parsed {
         id,
-        slots: slots_of(layout, entries.chain(meta.filter(|_| want_meta)), wanted),
+        slots: slots_of(layout, entries.chain(meta), wanted),
         meta_complete,
+        flagged: picked.flagged,
     })
 }
+
+/// The `meta` sub-attributes an import must carry to be stored as it is.
+const META_KEYS: [&str; 4] = ["resourceType", "created", "lastModified", "version"];
 
 /// A key as read: borrowed from the input when it has no escapes.
 enum Text<'de> {
@@ -196,13 +220,19 @@ impl<'de> Deserialize<'de> for Text<'de> {
 #[derive(Default)]
 struct Picked {
     id: Option<Value>,
+    /// `meta`, when its slot is wanted.
     meta: Option<Value>,
+    /// Otherwise: which of [`META_KEYS`] `meta` holds as strings.
+    meta_strings: [bool; 4],
     entries: Vec<(Box<str>, Value)>,
+    flagged: bool,
 }
 
 struct Picker<'a> {
     layout: &'a Layout,
     wanted: &'a [bool],
+    want_meta: bool,
+    flag: Option<&'a str>,
 }
 
 impl Picker<'_> {
@@ -244,6 +274,9 @@ impl<'de> Visitor<'de> for Picker<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Picked, A::Error> {
         let mut picked = Picked::default();
         while let Some(key) = map.next_key::<Text<'de>>()? {
+            if self.flag == Some(&*key) {
+                picked.flagged = true;
+            }
             match &*key {
                 "id" => {
                     let value: Value = map.next_value()?;
@@ -252,7 +285,8 @@ impl<'de> Visitor<'de> for Picker<'_> {
                     }
                     picked.id = Some(value);
                 }
-                "meta" => picked.meta = Some(map.next_value()?),
+                "meta" if self.want_meta => picked.meta = Some(map.next_value()?),
+                "meta" => picked.meta_strings = map.next_value::<MetaStrings>()?.0,
                 other if self.keeps(other) => {
                     let value = map.next_value()?;
                     keep(&mut picked.entries, other, value);
@@ -263,6 +297,67 @@ impl<'de> Visitor<'de> for Picker<'_> {
             }
         }
         Ok(picked)
+    }
+}
+
+/// Which of [`META_KEYS`] an object holds as strings (last value of a repeated key); none for a non-object.
+struct MetaStrings([bool; 4]);
+
+impl<'de> Deserialize<'de> for MetaStrings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MetaVisitor)
+    }
+}
+
+struct MetaVisitor;
+
+impl<'de> Visitor<'de> for MetaVisitor {
+    type Value = MetaStrings;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetaStrings, A::Error> {
+        let mut found = [false; 4];
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match META_KEYS.iter().position(|k| *k == &*key) {
+                Some(i) => found[i] = matches!(map.next_value::<Value>()?, Value::String(_)),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MetaStrings(found))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<MetaStrings, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(MetaStrings([false; 4]))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<MetaStrings, E> {
+        Ok(MetaStrings([false; 4]))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<MetaStrings, E> {
+        Ok(MetaStrings([false; 4]))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<MetaStrings, E> {
+        Ok(MetaStrings([false; 4]))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<MetaStrings, E> {
+        Ok(MetaStrings([false; 4]))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<MetaStrings, E> {
+        Ok(MetaStrings([false; 4]))
+    }
+
+    fn visit_unit<E>(self) -> Result<MetaStrings, E> {
+        Ok(MetaStrings([false; 4]))
     }
 }
 

@@ -304,6 +304,116 @@ fn parse_all(layout: &Layout, docs: &[&[u8]]) -> Result<Vec<Prepared>, DirError>
     })
 }
 
+/// An NDJSON line: parsed and ready to store, or to be completed in Python first (`(line number, bytes)`).
+enum Line<'a> {
+    Ready(Prepared),
+    Complete(usize, &'a [u8]),
+}
+
+/// Whether a byte is ASCII whitespace as Python's `bytes.strip()` sees it.
+fn blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// The lines of `data` as Python's `bytes.splitlines()` cuts them (at `\n`, `\r\n` and `\r`), numbered
+/// from `first`, without the blank ones.
+fn split_lines(data: &[u8], first: usize) -> Vec<(usize, &[u8])> {
+    let mut out = Vec::new();
+    let (mut start, mut number, mut i) = (0, first, 0);
+    while i < data.len() {
+        if matches!(data[i], b'\n' | b'\r') {
+            let line = &data[start..i];
+            if !line.iter().all(|&b| blank(b)) {
+                out.push((number, line));
+            }
+            number += 1;
+            if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    let last = &data[start..];
+    if !last.iter().all(|&b| blank(b)) {
+        out.push((number, last));
+    }
+    out
+}
+
+/// The number of line ends in `data` (as [`split_lines`] counts them).
+fn line_ends(data: &[u8]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < data.len() {
+        if matches!(data[i], b'\n' | b'\r') {
+            count += 1;
+            if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    count
+}
+
+/// Documents at least this large are split and parsed on several threads.
+const PARALLEL_NDJSON: usize = 1 << 20;
+
+/// Cut `data` into NDJSON lines and parse each: ready when it parses and needs nothing filled in (an `id`,
+/// and with `complete_meta` a `meta` with `resourceType`, `created`, `lastModified` and `version`), else to
+/// be completed. Several threads each take a part of `data` ending at a line end.
+fn read_ndjson<'a>(layout: &Layout, data: &'a [u8], complete_meta: bool, flag: Option<&str>) -> Vec<Line<'a>> {
+    let read = |part: &'a [u8], first: usize| -> Vec<Line<'a>> {
+        split_lines(part, first)
+            .into_iter()
+            .map(|(number, line)| match Prepared::parse_flagged(layout, line, flag) {
+                Ok(prepared) if !complete_meta || prepared.meta_complete() => Line::Ready(prepared),
+                _ => Line::Complete(number, line),
+            })
+            .collect()
+    };
+    let threads = if data.len() >= PARALLEL_NDJSON {
+        std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    } else {
+        1
+    };
+    if threads == 1 {
+        return read(data, 1);
+    }
+    // part boundaries just after a line end (a `\r\n` kept whole)
+    let mut bounds = vec![0];
+    for t in 1..threads {
+        let mut at = (data.len() * t / threads).max(*bounds.last().unwrap_or(&0));
+        while at < data.len() && !matches!(data[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        if at < data.len() {
+            at += if data[at] == b'\r' && data.get(at + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+        }
+        bounds.push(at);
+    }
+    bounds.push(data.len());
+    let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+    // the first line number of each part
+    let mut firsts = vec![1];
+    for part in &parts[..parts.len() - 1] {
+        firsts.push(firsts.last().unwrap_or(&1) + line_ends(part));
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .zip(&firsts)
+            .map(|(&part, &first)| s.spawn(move || read(part, first)))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
 fn bytes_list<'py>(py: Python<'py>, items: &[Arc<[u8]>]) -> PyResult<Bound<'py, PyList>> {
     PyList::new(py, items.iter().map(|json| PyBytes::new(py, json)))
 }
@@ -338,6 +448,55 @@ impl DirectoryStore {
             let prepared = parse_all(&layout, &slices).map_err(to_py_err)?;
             self.write()?.add_many(prepared).map_err(to_py_err)
         })
+    }
+
+    /// Import the NDJSON document `data` (one resource a line; blank lines skipped), all or none: lines that
+    /// parse and need nothing filled in (see `read_ndjson`) are stored as they are; each other line goes to
+    /// `complete(line_number, line)` (Python: fill in `id`/`meta`, or raise), whose bytes are stored.
+    /// Returns the number stored and the stored documents having the top-level key `flag`.
+    #[pyo3(signature = (data, complete_meta, complete, flag=None))]
+    fn load_ndjson<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyBytes>,
+        complete_meta: bool,
+        complete: &Bound<'py, PyAny>,
+        flag: Option<&str>,
+    ) -> PyResult<(usize, Bound<'py, PyList>)> {
+        let layout = Arc::clone(&self.layout);
+        let bytes = data.as_bytes();
+        let mut lines = py.detach(|| read_ndjson(&layout, bytes, complete_meta, flag));
+        let mut completed: Vec<(usize, usize, Bound<'py, PyBytes>)> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if let Line::Complete(number, raw) = line {
+                let document = complete.call1((*number, PyBytes::new(py, raw)))?;
+                completed.push((i, *number, document.cast_into::<PyBytes>()?));
+            }
+        }
+        let completed: Vec<(usize, usize, &[u8])> = completed.iter().map(|(i, n, d)| (*i, *n, d.as_bytes())).collect();
+        let (count, flagged) = py.detach(|| -> PyResult<(usize, Vec<Arc<[u8]>>)> {
+            for &(i, number, document) in &completed {
+                let prepared = Prepared::parse_flagged(&layout, document, flag)
+                    .map_err(|e| to_py_err(DirError::Syntax(format!("line {number}: {e}"))))?;
+                lines[i] = Line::Ready(prepared);
+            }
+            let batch: Vec<Prepared> = lines
+                .into_iter()
+                .filter_map(|line| match line {
+                    Line::Ready(prepared) => Some(prepared),
+                    Line::Complete(..) => None,
+                })
+                .collect();
+            let flagged = batch
+                .iter()
+                .filter(|p| p.flagged())
+                .map(|p| Arc::clone(p.json()))
+                .collect();
+            let count = batch.len();
+            self.write()?.add_many(batch).map_err(to_py_err)?;
+            Ok((count, flagged))
+        })?;
+        Ok((count, bytes_list(py, &flagged)?))
     }
 
     /// Replace the resource `id` with `doc` (whose `id` must be the same).
@@ -398,6 +557,23 @@ impl DirectoryStore {
     #[pyo3(signature = (plan, sort=None))]
     fn scan_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
         py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_bytes(&plan.0, sort.map(|s| &s.0))) })
+    }
+
+    /// Build now, in one pass over the stored JSON, the columns full scans of `plans` sorted by any of `sorts`
+    /// read (what their first searches would build).
+    #[allow(clippy::needless_pass_by_value)] // extracted from Python lists
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        plans: Vec<PyRef<'_, FilterPlan>>,
+        sorts: Vec<PyRef<'_, SortPlan>>,
+    ) -> PyResult<()> {
+        let plans: Vec<&Plan> = plans.iter().map(|p| &p.0).collect();
+        let sorts: Vec<&SortSpec> = sorts.iter().map(|s| &s.0).collect();
+        py.detach(|| -> PyResult<()> {
+            self.read()?.prepare(&plans, &sorts);
+            Ok(())
+        })
     }
 
     fn __len__(&self) -> PyResult<usize> {

@@ -315,44 +315,62 @@ fn blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// The position of the first `\n` or `\r` in `data` at or after `from` (eight bytes at a time).
+fn line_end(data: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    };
+    let mut i = from;
+    while let Some(chunk) = data.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if has(word, b'\n') || has(word, b'\r') {
+            break;
+        }
+        i += 8;
+    }
+    data.get(i..)?
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|p| i + p)
+}
+
+/// Where the line after the line end at `end` starts (a `\r\n` is one line end).
+fn next_start(data: &[u8], end: usize) -> usize {
+    if data[end] == b'\r' && data.get(end + 1) == Some(&b'\n') {
+        end + 2
+    } else {
+        end + 1
+    }
+}
+
 /// The lines of `data` as Python's `bytes.splitlines()` cuts them (at `\n`, `\r\n` and `\r`), numbered
 /// from `first`, without the blank ones.
 fn split_lines(data: &[u8], first: usize) -> Vec<(usize, &[u8])> {
     let mut out = Vec::new();
-    let (mut start, mut number, mut i) = (0, first, 0);
-    while i < data.len() {
-        if matches!(data[i], b'\n' | b'\r') {
-            let line = &data[start..i];
-            if !line.iter().all(|&b| blank(b)) {
-                out.push((number, line));
-            }
-            number += 1;
-            if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
-                i += 1;
-            }
-            start = i + 1;
+    let (mut start, mut number) = (0, first);
+    loop {
+        let end = line_end(data, start);
+        let line = &data[start..end.unwrap_or(data.len())];
+        if !line.iter().all(|&b| blank(b)) {
+            out.push((number, line));
         }
-        i += 1;
+        let Some(end) = end else {
+            return out;
+        };
+        number += 1;
+        start = next_start(data, end);
     }
-    let last = &data[start..];
-    if !last.iter().all(|&b| blank(b)) {
-        out.push((number, last));
-    }
-    out
 }
 
 /// The number of line ends in `data` (as [`split_lines`] counts them).
 fn line_ends(data: &[u8]) -> usize {
-    let mut count = 0;
-    let mut i = 0;
-    while i < data.len() {
-        if matches!(data[i], b'\n' | b'\r') {
-            count += 1;
-            if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
-                i += 1;
-            }
-        }
-        i += 1;
+    let (mut count, mut start) = (0, 0);
+    while let Some(end) = line_end(data, start) {
+        count += 1;
+        start = next_start(data, end);
     }
     count
 }

@@ -155,7 +155,7 @@ pub struct Store {
     layout: Layout,
     pub(super) rows: Vec<Option<Row>>,
     live: usize,
-    /// hash of the id → position (re-checked against the row's id).
+    /// hash of the id → position (re-checked against the row's id); hashes from [`Store::hash`].
     by_id: Postings,
     /// one index per `layout.indexed` slot, same order: hash of the folded value → positions.
     indexes: Vec<Postings>,
@@ -213,15 +213,22 @@ impl Store {
     /// The position of the live row `id`.
     fn position(&self, id: &str) -> Option<u32> {
         self.by_id
-            .get(self.keys.hash_one(id))
+            .get(self.hash(id))
             .iter()
             .copied()
             .find(|&p| self.rows[p as usize].as_ref().is_some_and(|r| r.id() == id))
     }
 
+    /// The 32-bit keyed hash of `text` (the index key).
+    fn hash(&self, text: &str) -> u32 {
+        #[allow(clippy::cast_possible_truncation)] // the top half of the 64-bit hash
+        let top = (self.keys.hash_one(text) >> 32) as u32;
+        top
+    }
+
     /// The index key of a value in comparison form: the hash of its case folding.
-    fn key(&self, value: &str) -> u64 {
-        self.keys.hash_one(fold(value).as_str())
+    fn key(&self, value: &str) -> u32 {
+        self.hash(&fold(value))
     }
 
     /// Add resources, all or none: a duplicate `id` or unique value (against the store or within the batch)
@@ -260,7 +267,7 @@ impl Store {
             #[allow(clippy::cast_possible_truncation)] // below MAX_POSITION (checked above)
             let pos = self.rows.len() as u32;
             self.index_slots(&slots, pos, true);
-            self.by_id.insert(self.keys.hash_one(row.id()), pos);
+            self.by_id.insert(self.hash(row.id()), pos);
             self.rows.push(Some(row));
             self.live += 1;
         }
@@ -304,7 +311,7 @@ impl Store {
     /// `NotFound`.
     pub fn delete(&mut self, id: &str) -> Result<(), DirError> {
         let pos = self.position(id).ok_or_else(|| not_found(id))?;
-        self.by_id.remove(self.keys.hash_one(id), pos);
+        self.by_id.remove(self.hash(id), pos);
         if let Some(old) = self.rows[pos as usize].take() {
             let old_slots = old.slots(&self.layout, &self.layout.index_slots);
             self.index_slots(&old_slots, pos, false);

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::{Map, Value};
@@ -20,6 +21,9 @@ use super::value::{scan_slots, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
+
+/// A parallel scan hands out about this many chunks per thread.
+const CHUNKS_PER_THREAD: usize = 8;
 
 /// One stored resource.
 #[derive(Debug)]
@@ -339,12 +343,36 @@ impl Store {
         let (total, mut hits) = if threads == 1 {
             scan(0..n)
         } else {
-            let chunk = n.div_ceil(threads);
+            // Chunks handed out as the threads ask for them (a thread slowed by another process's load
+            // takes fewer), the calling thread working as one of them; each thread reduces its own part.
+            let chunk = n
+                .div_ceil(threads * CHUNKS_PER_THREAD)
+                .max(BLOCK)
+                .next_multiple_of(BLOCK);
+            let next = AtomicUsize::new(0);
+            let work = || -> (usize, Vec<u32>) {
+                let (mut total, mut hits) = (0, Vec::new());
+                loop {
+                    let start = next.fetch_add(chunk, AtomicOrdering::Relaxed);
+                    if start >= n {
+                        break;
+                    }
+                    let (t, part) = scan(start..(start + chunk).min(n));
+                    total += t;
+                    hits.extend(part);
+                    if let (Some(k), Some(sorter)) = (limit.filter(|_| sort.is_some()), &sorter) {
+                        if hits.len() > k.saturating_mul(4) {
+                            sorter.reduce(&mut hits, k);
+                        }
+                    }
+                }
+                (total, hits)
+            };
             let parts: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| s.spawn(move || scan(t * chunk..((t + 1) * chunk).min(n))))
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+                let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+                let mut parts = vec![work()];
+                parts.extend(helpers.into_iter().map(|h| h.join().unwrap_or_default()));
+                parts
             });
             let total = parts.iter().map(|(t, _)| t).sum();
             let mut hits = Vec::with_capacity(parts.iter().map(|(_, h)| h.len()).sum());
@@ -509,6 +537,7 @@ fn scan_blocks(
     let mut found = [0u32; BLOCK];
     let mut ranked: Vec<(u128, u32)> = Vec::new();
     let mut threshold = u128::MAX;
+    let mut cut_at = top.map_or(usize::MAX, |(_, k)| k.saturating_mul(4).max(4 * BLOCK));
     let mut total = 0;
     for start in range.clone().step_by(BLOCK) {
         let len = BLOCK.min(range.end - start);
@@ -533,15 +562,22 @@ fn scan_blocks(
             continue;
         };
         for &pos in &found[..n] {
-            let rank = sorter.rank(pos);
+            // the id is read only for a row whose key alone does not rank it out
+            let (rank, whole) = sorter.key_rank(pos);
             if rank <= threshold {
-                ranked.push((rank, pos));
+                let rank = if whole { rank | sorter.id_rank(pos) } else { rank };
+                if rank <= threshold {
+                    ranked.push((rank, pos));
+                }
             }
         }
-        if ranked.len() >= k.saturating_mul(4).max(4 * BLOCK) {
+        if ranked.len() >= cut_at {
             ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
             threshold = ranked[k - 1].0;
             ranked.retain(|e| e.0 <= threshold);
+            // many ties with the k-th rank stay: cut again only when the buffer has doubled (no quadratic
+            // re-selection)
+            cut_at = cut_at.max(2 * ranked.len());
         }
     }
     hits.extend(ranked.into_iter().map(|(_, pos)| pos));

@@ -1173,11 +1173,11 @@ impl Sorter<'_> {
         })
     }
 
-    /// `hits` with their ranks, reduced to a superset of the best `k`: every row ranked no worse than the
-    /// `k`-th rank (a full-order top `k` never ranks worse, the rank being weakly monotone).
-    fn ranked(&self, hits: &[u32], k: Option<usize>) -> Vec<(u128, u32)> {
-        let mut ranked: Vec<(u128, u32)> = hits.iter().map(|&p| (self.rank(p), p)).collect();
-        if let Some(k) = k.filter(|&k| k < ranked.len()) {
+    /// The positions of the best `limit` of `ranked` (all of them without a limit), in order: the `k`-th
+    /// rank bounds the candidates (ties on the rank compared in full), then they are sorted.
+    #[must_use]
+    pub fn finish(&self, mut ranked: Vec<(u128, u32)>, limit: Option<usize>) -> Vec<u32> {
+        if let Some(k) = limit.filter(|&k| k < ranked.len()) {
             if k == 0 {
                 return Vec::new();
             }
@@ -1185,29 +1185,13 @@ impl Sorter<'_> {
             let threshold = ranked[k - 1].0;
             ranked.retain(|e| e.0 <= threshold);
         }
-        ranked
-    }
-
-    /// Keep (in any order) a superset of the best `k` of `hits`.
-    pub fn reduce(&self, hits: &mut Vec<u32>, k: usize) {
-        if k < hits.len() {
-            let ranked = self.ranked(hits, Some(k));
-            hits.clear();
-            hits.extend(ranked.into_iter().map(|(_, p)| p));
-        }
-    }
-
-    /// Sort `hits` and keep the first `limit`.
-    pub fn finish(&self, hits: &mut Vec<u32>, limit: Option<usize>) {
-        let mut ranked = self.ranked(hits, limit);
         let cmp = |a: &(u128, u32), b: &(u128, u32)| a.0.cmp(&b.0).then_with(|| self.compare(a.1, b.1));
         if let Some(k) = limit.filter(|&k| k > 0 && k < ranked.len()) {
             ranked.select_nth_unstable_by(k - 1, cmp);
             ranked.truncate(k);
         }
         ranked.sort_unstable_by(cmp);
-        hits.clear();
-        hits.extend(ranked.into_iter().map(|(_, p)| p));
+        ranked.into_iter().map(|(_, p)| p).collect()
     }
 }
 

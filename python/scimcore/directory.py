@@ -131,6 +131,8 @@ class Directory(StoreFront):
             return {}
         report: dict[str, int] = {}
         backend: Any = self._backend
+        filters, sort_by = list(filters), list(sort_by)
+        backend.prepare_all(filters, sort_by)  # every column in one pass over the stored JSON
         for item in filters:
             report[str(item)] = backend.prepare(item, None) or 0
         for key in sort_by:

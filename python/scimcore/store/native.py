@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -89,6 +89,24 @@ class NativeBackend:
     def insert_json(self, documents: list[bytes]) -> None:
         self._insert(documents, None)
 
+    def insert_ndjson(self, data: bytes, complete_meta: bool, complete: Callable[[int, bytes], bytes]) -> int:
+        """Import an NDJSON document, all or none (:meth:`scimcore.store.front.StoreFront.load_ndjson`): the store
+        cuts and parses the lines (on every core); a line that needs ``id`` or ``meta`` filled in goes to
+        ``complete(line number, line)``. Only documents with ``groups`` are decoded here (the groups index)."""
+        with self._lock:
+            self._refresh_layout()
+            flag = None if self._groups is None else "groups"
+            try:
+                count, grouped = self._store.load_ndjson(data, complete_meta, complete, flag)
+            except Uniqueness as error:
+                documents = [line for line in data.splitlines() if line.strip()]
+                raise self._worded(error, documents, None) from None
+            if self._groups is not None:
+                for document in grouped:
+                    resource = _grouped.decode(document)
+                    self._groups.put(resource.id, {"groups": resource.groups})
+            return count
+
     def _insert(self, documents: list[bytes], resources: list[dict] | None) -> None:
         with self._lock:
             self._refresh_layout()
@@ -97,8 +115,12 @@ class NativeBackend:
             except Uniqueness as error:
                 raise self._worded(error, documents, resources) from None
             if self._groups is not None:
-                for resource in resources if resources is not None else map(_decoder.decode, documents):
-                    self._groups.put(resource["id"], resource)
+                if resources is not None:
+                    for resource in resources:
+                        self._groups.put(resource["id"], resource)
+                else:
+                    for grouped in map(_grouped.decode, documents):
+                        self._groups.put(grouped.id, {"groups": grouped.groups})
 
     def swap(self, resource_id: str, resource: dict, expected: str) -> bool:
         document = _encoder.encode(resource)
@@ -189,6 +211,14 @@ class NativeBackend:
             among = PlanNode.any([PlanNode.text(slot, None, "eq", rid) for rid in sorted(ids)])
             yield self._store.plan(PlanNode.all([among, plan_node(bound, self._layout)]))
 
+    def prepare_all(self, filters: list[Any], sorts: list[str]) -> None:
+        """Build now, in one pass over the stored JSON, the scan columns every filter of ``filters`` and every
+        ``sortBy`` of ``sorts`` read (:meth:`scimcore.Directory.prepare`)."""
+        self._refresh_layout()
+        plans = [self._plan(f) for f in filters]
+        found = (self._sort(key, False) for key in sorts)
+        self._store.prepare(plans, [sort for sort in found if sort is not None])
+
     def prepare(self, filter: Any, sort_by: str | None) -> int | None:
         """Build now the scan columns that ``filter`` and ``sort_by`` read (a first search would build them);
         the heap bytes of those columns, ``None`` if the filter does not run on columns."""
@@ -273,6 +303,16 @@ class NativeBackend:
             self._store = store
             self._plans = LruCache(_PLAN_CACHE_SIZE)
             self._generation = self.registry.generation
+
+
+class _Grouped(msgspec.Struct):
+    """The ``id`` and ``groups`` of a stored document (for the groups index; the rest is skipped)."""
+
+    id: str
+    groups: Any = None
+
+
+_grouped = msgspec.json.Decoder(_Grouped)
 
 
 class _VersionMeta(msgspec.Struct):

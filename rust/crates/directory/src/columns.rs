@@ -19,13 +19,14 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
 use super::layout::Layout;
 use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
 use super::sort::SortSpec;
 use super::store::Row;
-use super::value::{slot_node, Node};
+use super::value::{slot_node, Node, Slots};
 
 /// One value of a column.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -286,6 +287,44 @@ impl Column {
         }
     }
 
+    /// Append the values `leaves` as the next entry.
+    fn push(&mut self, leaves: &[&Node]) -> Option<()> {
+        self.set(self.cells.len(), leaves)
+    }
+
+    /// `parts` (built over consecutive ranges) as one column, its offsets shifted, with its word lane;
+    /// `None` past 32 bits.
+    fn concat(parts: Vec<Column>) -> Option<Column> {
+        let mut all = Column::default();
+        all.cells.reserve_exact(parts.iter().map(|p| p.cells.len()).sum());
+        all.extra.reserve_exact(parts.iter().map(|p| p.extra.len()).sum());
+        all.text.reserve_exact(parts.iter().map(|p| p.text.len()).sum());
+        u32::try_from(all.text.capacity()).ok()?;
+        u32::try_from(all.extra.capacity()).ok()?;
+        for part in parts {
+            #[allow(clippy::cast_possible_truncation)] // checked above
+            let (text, extra) = (all.text.len() as u32, all.extra.len() as u32);
+            let shift = |cell: Cell| match cell {
+                Cell::Str { head, start, len } => Cell::Str {
+                    head,
+                    start: start + text,
+                    len,
+                },
+                Cell::Many { start, len } => Cell::Many {
+                    start: start + extra,
+                    len,
+                },
+                other => other,
+            };
+            all.cells.extend(part.cells.into_iter().map(shift));
+            all.extra.extend(part.extra.into_iter().map(shift));
+            all.text.push_str(&part.text);
+            all.garbage += part.garbage;
+        }
+        all.seal();
+        Some(all)
+    }
+
     fn cell(&mut self, node: &Node) -> Option<Cell> {
         Some(match node {
             Node::Str(s) => {
@@ -327,13 +366,6 @@ impl Column {
 
     fn stale(&self) -> bool {
         self.garbage > 4096 && self.garbage > self.heap_bytes() / 2
-    }
-
-    fn shrink(&mut self) {
-        self.cells.shrink_to_fit();
-        self.extra.shrink_to_fit();
-        self.text.shrink_to_fit();
-        self.words.shrink_to_fit();
     }
 
     /// Does the cell satisfy `op literal`? Values of another type never do.
@@ -381,25 +413,21 @@ pub struct Elements {
 }
 
 impl Elements {
-    /// Record the elements of row `pos` (at most the current length) as new element ids; returns them.
-    fn set(&mut self, pos: usize, node: Option<&Node>, multi: bool) -> Option<std::ops::Range<usize>> {
+    /// Record the elements of `row` as new element ids; returns them as `(start, len)`.
+    fn record(&mut self, row: u32, node: Option<&Node>, multi: bool) -> Option<(u32, u32)> {
         let start = self.owners.len();
-        let row = u32::try_from(pos).ok()?;
-        match node {
-            Some(Node::List(items)) if multi => {
-                for (i, item) in items.iter().enumerate() {
-                    if matches!(item, Node::Object(_)) {
-                        self.owners.push((row, u32::try_from(i).ok()?));
-                    }
-                }
-            }
-            Some(Node::Object(_)) if !multi => self.owners.push((row, 0)),
-            _ => {}
+        for (i, _) in element_items(node, multi) {
+            self.owners.push((row, u32::try_from(i).ok()?));
         }
-        let range = (
+        Some((
             u32::try_from(start).ok()?,
             u32::try_from(self.owners.len() - start).ok()?,
-        );
+        ))
+    }
+
+    /// Record the elements of row `pos` (at most the current length) as new element ids; returns them.
+    fn set(&mut self, pos: usize, node: Option<&Node>, multi: bool) -> Option<Range<usize>> {
+        let range = self.record(u32::try_from(pos).ok()?, node, multi)?;
         match self.ranges.get_mut(pos) {
             Some(old) => {
                 self.garbage += old.1 as usize;
@@ -407,10 +435,25 @@ impl Elements {
             }
             None => self.ranges.push(range),
         }
-        Some(start..self.owners.len())
+        Some(range.0 as usize..range.0 as usize + range.1 as usize)
     }
 
-    fn range(&self, row: usize) -> std::ops::Range<usize> {
+    /// `parts` (built over consecutive row ranges) as one index.
+    fn concat(parts: Vec<Elements>) -> Option<Elements> {
+        let mut all = Elements::default();
+        all.ranges.reserve_exact(parts.iter().map(|p| p.ranges.len()).sum());
+        all.owners.reserve_exact(parts.iter().map(|p| p.owners.len()).sum());
+        u32::try_from(all.owners.capacity()).ok()?;
+        for part in parts {
+            #[allow(clippy::cast_possible_truncation)] // checked above
+            let shift = all.owners.len() as u32;
+            all.ranges.extend(part.ranges.into_iter().map(|(s, l)| (s + shift, l)));
+            all.owners.extend(part.owners);
+        }
+        Some(all)
+    }
+
+    fn range(&self, row: usize) -> Range<usize> {
         self.ranges
             .get(row)
             .map_or(0..0, |&(s, l)| s as usize..s as usize + l as usize)
@@ -425,12 +468,35 @@ impl Elements {
     }
 }
 
+/// The elements of a complex attribute's value, with their positions in its list: the objects of a list
+/// (multi-valued), or the value itself when it is an object (single-valued; position 0).
+fn element_items(node: Option<&Node>, multi: bool) -> impl Iterator<Item = (usize, &Node)> {
+    let items: &[Node] = match node {
+        Some(Node::List(items)) if multi => items,
+        Some(node @ Node::Object(_)) if !multi => std::slice::from_ref(node),
+        _ => &[],
+    };
+    items.iter().enumerate().filter(|(_, n)| matches!(n, Node::Object(_)))
+}
+
+/// The element at list position `item` of a complex attribute's value (see [`element_items`]).
+fn element_at(node: Option<&Node>, multi: bool, item: u32) -> Option<&Node> {
+    match node {
+        Some(Node::List(items)) if multi => items.get(item as usize),
+        Some(node) if !multi => Some(node),
+        _ => None,
+    }
+}
+
 /// The columns and element indexes built so far.
 #[derive(Debug, Default)]
 pub struct Cache {
     columns: HashMap<Source, Arc<Column>>,
     elements: HashMap<u16, Arc<Elements>>,
 }
+
+/// Rows whose trees a write parses at once to update the columns (bounds the transient trees of a batch).
+const UPDATE_PART: usize = 4096;
 
 impl Cache {
     /// Approximate heap bytes of every column and element index.
@@ -440,19 +506,40 @@ impl Cache {
             + self.elements.values().map(|e| e.heap_bytes()).sum::<usize>()
     }
 
-    /// Bring every column up to date with rows `positions` (appended, replaced or deleted). Columns that
-    /// cannot be updated or hold too much garbage are dropped (rebuilt on their next use).
-    pub fn update(&mut self, layout: &Layout, rows: &[Option<Row>], positions: std::ops::Range<usize>) {
-        let mut new_elements: HashMap<u16, Vec<std::ops::Range<usize>>> = HashMap::new();
+    /// Bring every column up to date with rows `positions` (appended, replaced or deleted), parsing their
+    /// JSON for the slots the columns read. Columns that cannot be updated or hold too much garbage are
+    /// dropped (rebuilt on their next use).
+    pub fn update(&mut self, layout: &Layout, rows: &[Option<Row>], positions: Range<usize>) {
+        if self.columns.is_empty() && self.elements.is_empty() {
+            return;
+        }
+        let wanted = layout.mask(
+            self.columns
+                .keys()
+                .map(Source::slot)
+                .chain(self.elements.keys().copied()),
+        );
+        for first in positions.clone().step_by(UPDATE_PART) {
+            let part = first..(first + UPDATE_PART).min(positions.end);
+            let slots: Vec<Slots> = rows[part]
+                .iter()
+                .map(|row| row.as_ref().map(|r| r.slots(layout, &wanted)).unwrap_or_default())
+                .collect();
+            self.update_part(layout, first, &slots);
+        }
+    }
+
+    /// [`Cache::update`] for the rows `first..first + slots.len()`, whose trees are `slots`.
+    fn update_part(&mut self, layout: &Layout, first: usize, slots: &[Slots]) {
+        let mut new_elements: HashMap<u16, Vec<Range<usize>>> = HashMap::new();
         self.elements.retain(|&slot, elements| {
             let Some(elements) = Arc::get_mut(elements) else {
                 return false;
             };
             let multi = layout.attrs[slot as usize].multi;
             let mut added = Vec::new();
-            for pos in positions.clone() {
-                let node = rows[pos].as_ref().and_then(|r| slot_node(&r.slots, slot));
-                match elements.set(pos, node, multi) {
+            for (k, row) in slots.iter().enumerate() {
+                match elements.set(first + k, slot_node(row, slot), multi) {
                     Some(range) => added.push(range),
                     None => return false,
                 }
@@ -461,7 +548,6 @@ impl Cache {
             !elements.stale()
         });
         let elements = &self.elements;
-        let mut leaves = Vec::new();
         self.columns.retain(|source, column| {
             let Some(column) = Arc::get_mut(column) else {
                 return false;
@@ -471,17 +557,25 @@ impl Cache {
                     let (Some(ranges), Some(owners)) = (new_elements.get(slot), elements.get(slot)) else {
                         return false;
                     };
+                    let multi = layout.attrs[*slot as usize].multi;
                     ranges.iter().flat_map(Clone::clone).all(|e| {
-                        let Some(&owner) = owners.owners.get(e) else {
+                        let Some(&(row, item)) = owners.owners.get(e) else {
                             return false;
                         };
-                        element_leaves(layout, rows, *slot, *sub, owner, &mut leaves);
+                        let node = slots
+                            .get((row as usize).wrapping_sub(first))
+                            .and_then(|s| slot_node(s, *slot));
+                        let mut leaves = Vec::new();
+                        if let Some(element) = element_at(node, multi, item) {
+                            element_leaves(layout, *slot, *sub, element, &mut leaves);
+                        }
                         column.set(e, &leaves).is_some()
                     })
                 }
-                _ => positions.clone().all(|pos| {
-                    row_leaves(layout, source, rows[pos].as_ref(), &mut leaves);
-                    column.set(pos, &leaves).is_some()
+                _ => slots.iter().enumerate().all(|(k, row)| {
+                    let mut leaves = Vec::new();
+                    row_leaves(layout, source, row, &mut leaves);
+                    column.set(first + k, &leaves).is_some()
                 }),
             };
             kept && !column.stale()
@@ -489,14 +583,25 @@ impl Cache {
     }
 }
 
-/// The leaves of `source` for one row (cleared first).
-fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &mut Vec<&'a Node>) {
+impl Source {
+    /// The top-level slot the column reads.
+    #[must_use]
+    pub fn slot(&self) -> u16 {
+        match self {
+            Source::Value { slot, .. } | Source::Element { slot, .. } => *slot,
+            Source::Sort(spec) => spec.slot,
+        }
+    }
+}
+
+/// The leaves of `source` for one row, whose trees are `slots` (cleared first).
+fn row_leaves<'a>(layout: &Layout, source: &Source, slots: &'a [(u16, Node)], out: &mut Vec<&'a Node>) {
     out.clear();
     match source {
         Source::Value { slot, sub } => {
             let attr = &layout.attrs[*slot as usize];
             let definition = sub.and_then(|k| attr.subs.get(k as usize)).unwrap_or(attr);
-            let Some(node) = row.and_then(|r| slot_node(&r.slots, *slot)) else {
+            let Some(node) = slot_node(slots, *slot) else {
                 return;
             };
             for element in each(node, attr.multi) {
@@ -510,35 +615,17 @@ fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &
                 }
             }
         }
-        Source::Sort(spec) => out.extend(row.and_then(|r| spec.key(&r.slots))),
+        Source::Sort(spec) => out.extend(spec.key(slots)),
         Source::Element { .. } => {}
     }
 }
 
-/// The leaves of sub-attribute `sub` of one element.
-fn element_leaves<'a>(
-    layout: &Layout,
-    rows: &'a [Option<Row>],
-    slot: u16,
-    sub: u16,
-    (row, item): (u32, u32),
-    out: &mut Vec<&'a Node>,
-) {
-    out.clear();
-    let attr = &layout.attrs[slot as usize];
-    let Some(definition) = attr.subs.get(sub as usize) else {
+/// The leaves of sub-attribute `sub` of one element of the complex attribute `slot` (appended).
+fn element_leaves<'a>(layout: &Layout, slot: u16, sub: u16, element: &'a Node, out: &mut Vec<&'a Node>) {
+    let Some(definition) = layout.attrs[slot as usize].subs.get(sub as usize) else {
         return;
     };
-    let node = rows
-        .get(row as usize)
-        .and_then(Option::as_ref)
-        .and_then(|r| slot_node(&r.slots, slot));
-    let element = match node {
-        Some(Node::List(items)) if attr.multi => items.get(item as usize),
-        Some(node) if !attr.multi => Some(node),
-        _ => None,
-    };
-    if let Some(value) = element.and_then(|e| sub_value(e, sub)) {
+    if let Some(value) = sub_value(element, sub) {
         out.extend(each(value, definition.multi));
     }
 }
@@ -562,11 +649,42 @@ fn sub_value(element: &Node, sub: u16) -> Option<&Node> {
     }
 }
 
-/// Read access to the rows and the cache, for binding plans and sort specs to columns.
+/// Stores at least this large build columns on several threads.
+const PARALLEL_BUILD: usize = 8192;
+
+/// `work` over `0..n` split into consecutive ranges, one per thread (up to `threads`), results in order.
+fn chunked<T: Send>(n: usize, threads: usize, work: impl Fn(Range<usize>) -> Option<T> + Sync) -> Option<Vec<T>> {
+    let threads = if n >= PARALLEL_BUILD {
+        threads.min(n / (PARALLEL_BUILD / 2)).max(1)
+    } else {
+        1
+    };
+    if threads == 1 {
+        return Some(vec![work(0..n)?]);
+    }
+    let chunk = n.div_ceil(threads);
+    let work = &work;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| s.spawn(move || work(t * chunk..((t + 1) * chunk).min(n))))
+            .collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    })
+}
+
+/// A complex attribute whose element index is built in this pass, with the element columns of `subs`.
+struct Group {
+    slot: u16,
+    subs: Vec<u16>,
+}
+
+/// Read access to the rows and the cache, for binding plans and sort specs to columns, and the columns'
+/// build: from the stored JSON, every missing column of a request in one pass, on up to `threads` threads.
 pub struct Columns<'a> {
     pub layout: &'a Layout,
     pub rows: &'a [Option<Row>],
     pub cache: &'a RwLock<Cache>,
+    pub threads: usize,
 }
 
 impl Columns<'_> {
@@ -576,45 +694,212 @@ impl Columns<'_> {
         if let Some(found) = self.cache.read().ok()?.columns.get(source) {
             return Some(Arc::clone(found));
         }
-        let mut column = Column::default();
-        let mut leaves = Vec::new();
-        if let Source::Element { slot, sub } = source {
-            let elements = self.elements(*slot)?;
-            column.cells.reserve_exact(elements.owners.len());
-            for (e, &owner) in elements.owners.iter().enumerate() {
-                element_leaves(self.layout, self.rows, *slot, *sub, owner, &mut leaves);
-                column.set(e, &leaves)?;
-            }
-        } else {
-            column.cells.reserve_exact(self.rows.len());
-            for (pos, row) in self.rows.iter().enumerate() {
-                row_leaves(self.layout, source, row.as_ref(), &mut leaves);
-                column.set(pos, &leaves)?;
-            }
-        }
-        column.seal();
-        column.shrink();
-        let mut cache = self.cache.write().ok()?;
-        Some(Arc::clone(
-            cache.columns.entry(source.clone()).or_insert_with(|| Arc::new(column)),
-        ))
+        self.build(std::slice::from_ref(source), &[])?;
+        self.cache.read().ok()?.columns.get(source).cloned()
     }
 
     fn elements(&self, slot: u16) -> Option<Arc<Elements>> {
         if let Some(found) = self.cache.read().ok()?.elements.get(&slot) {
             return Some(Arc::clone(found));
         }
-        let multi = self.layout.attrs.get(slot as usize)?.multi;
-        let mut elements = Elements::default();
-        elements.ranges.reserve_exact(self.rows.len());
-        for (pos, row) in self.rows.iter().enumerate() {
-            elements.set(pos, row.as_ref().and_then(|r| slot_node(&r.slots, slot)), multi)?;
+        self.build(&[], &[slot])?;
+        self.cache.read().ok()?.elements.get(&slot).cloned()
+    }
+
+    /// Build now, in one pass, the missing columns a scan of `plan` sorted by `sort` reads.
+    pub fn prepare(&self, plan: &Plan, sort: Option<&SortSpec>) {
+        self.prepare_all(&[plan], sort.as_slice());
+    }
+
+    /// Build now, in one pass, the missing columns scans of `plans` sorted by `sorts` read. A column that
+    /// cannot be built (offsets overflow) is left out: binding the plan reports it.
+    pub fn prepare_all(&self, plans: &[&Plan], sorts: &[&SortSpec]) {
+        let mut sources = Vec::new();
+        let mut groups = Vec::new();
+        for plan in plans {
+            needs(plan, None, &mut sources, &mut groups);
         }
-        elements.owners.shrink_to_fit();
-        let mut cache = self.cache.write().ok()?;
-        Some(Arc::clone(
-            cache.elements.entry(slot).or_insert_with(|| Arc::new(elements)),
-        ))
+        sources.extend(sorts.iter().map(|spec| Source::Sort(spec.key_spec())));
+        let _ = self.build(&sources, &groups);
+    }
+
+    /// Build the columns of `sources` and the element indexes of `groups` that are not cached yet: the row
+    /// columns and new element indexes (with their element columns) in one pass over the rows, the missing
+    /// element columns of existing element indexes in one pass over their elements. `None` if a column
+    /// would outgrow its 32-bit offsets.
+    fn build(&self, sources: &[Source], groups: &[u16]) -> Option<()> {
+        let mut row_sources: Vec<Source> = Vec::new();
+        let mut fresh: Vec<Group> = Vec::new();
+        let mut aligned: Vec<(Arc<Elements>, Group)> = Vec::new();
+        {
+            let cache = self.cache.read().ok()?;
+            let element_slots = sources.iter().filter_map(|s| match s {
+                Source::Element { slot, .. } => Some(*slot),
+                _ => None,
+            });
+            for slot in groups.iter().copied().chain(element_slots) {
+                if fresh.iter().any(|g| g.slot == slot) || aligned.iter().any(|(_, g)| g.slot == slot) {
+                    continue;
+                }
+                let group = Group { slot, subs: Vec::new() };
+                match cache.elements.get(&slot) {
+                    None => fresh.push(group),
+                    Some(elements) => aligned.push((Arc::clone(elements), group)),
+                }
+            }
+            for source in sources {
+                if cache.columns.contains_key(source) {
+                    continue;
+                }
+                if let Source::Element { slot, sub } = source {
+                    let group = fresh
+                        .iter_mut()
+                        .chain(aligned.iter_mut().map(|(_, g)| g))
+                        .find(|g| g.slot == *slot)?;
+                    if !group.subs.contains(sub) {
+                        group.subs.push(*sub);
+                    }
+                } else if !row_sources.contains(source) {
+                    row_sources.push(source.clone());
+                }
+            }
+        }
+        aligned.retain(|(_, g)| !g.subs.is_empty());
+        if !row_sources.is_empty() || !fresh.is_empty() {
+            let (columns, groups) = self.build_rows(&row_sources, &fresh)?;
+            let mut cache = self.cache.write().ok()?;
+            for (source, column) in row_sources.into_iter().zip(columns) {
+                cache.columns.entry(source).or_insert_with(|| Arc::new(column));
+            }
+            for (group, (elements, columns)) in fresh.iter().zip(groups) {
+                cache.elements.entry(group.slot).or_insert_with(|| Arc::new(elements));
+                for (&sub, column) in group.subs.iter().zip(columns) {
+                    let source = Source::Element { slot: group.slot, sub };
+                    cache.columns.entry(source).or_insert_with(|| Arc::new(column));
+                }
+            }
+        }
+        for (elements, group) in aligned {
+            let columns = self.build_elements(&elements, &group)?;
+            let mut cache = self.cache.write().ok()?;
+            for (&sub, column) in group.subs.iter().zip(columns) {
+                let source = Source::Element { slot: group.slot, sub };
+                cache.columns.entry(source).or_insert_with(|| Arc::new(column));
+            }
+        }
+        Some(())
+    }
+
+    /// One pass over every row: the columns of `sources`, and each group's element index and element columns.
+    #[allow(clippy::type_complexity)]
+    fn build_rows(&self, sources: &[Source], groups: &[Group]) -> Option<(Vec<Column>, Vec<(Elements, Vec<Column>)>)> {
+        let layout = self.layout;
+        let wanted = layout.mask(sources.iter().map(Source::slot).chain(groups.iter().map(|g| g.slot)));
+        let multi: Vec<bool> = groups
+            .iter()
+            .map(|g| layout.attrs.get(g.slot as usize).map(|a| a.multi))
+            .collect::<Option<_>>()?;
+        let parts = chunked(self.rows.len(), self.threads, |range| {
+            let mut columns: Vec<Column> = sources.iter().map(|_| Column::default()).collect();
+            for column in &mut columns {
+                column.cells.reserve_exact(range.len());
+            }
+            let mut elements: Vec<(Elements, Vec<Column>)> = groups
+                .iter()
+                .map(|g| (Elements::default(), g.subs.iter().map(|_| Column::default()).collect()))
+                .collect();
+            for pos in range {
+                let slots = self.rows[pos]
+                    .as_ref()
+                    .map(|r| r.slots(layout, &wanted))
+                    .unwrap_or_default();
+                let mut leaves = Vec::new();
+                for (source, column) in sources.iter().zip(&mut columns) {
+                    row_leaves(layout, source, &slots, &mut leaves);
+                    column.push(&leaves)?;
+                }
+                for ((group, (index, columns)), &multi) in groups.iter().zip(&mut elements).zip(&multi) {
+                    let node = slot_node(&slots, group.slot);
+                    let range = index.record(u32::try_from(pos).ok()?, node, multi)?;
+                    index.ranges.push(range);
+                    for (_, element) in element_items(node, multi) {
+                        for (&sub, column) in group.subs.iter().zip(columns.iter_mut()) {
+                            leaves.clear();
+                            element_leaves(layout, group.slot, sub, element, &mut leaves);
+                            column.push(&leaves)?;
+                        }
+                    }
+                }
+            }
+            Some((columns, elements))
+        })?;
+        let mut by_source: Vec<Vec<Column>> = sources.iter().map(|_| Vec::new()).collect();
+        let mut by_group: Vec<(Vec<Elements>, Vec<Vec<Column>>)> = groups
+            .iter()
+            .map(|g| (Vec::new(), g.subs.iter().map(|_| Vec::new()).collect()))
+            .collect();
+        for (columns, elements) in parts {
+            for (all, column) in by_source.iter_mut().zip(columns) {
+                all.push(column);
+            }
+            for ((all, all_columns), (index, columns)) in by_group.iter_mut().zip(elements) {
+                all.push(index);
+                for (all, column) in all_columns.iter_mut().zip(columns) {
+                    all.push(column);
+                }
+            }
+        }
+        let columns = by_source.into_iter().map(Column::concat).collect::<Option<Vec<_>>>()?;
+        let groups = by_group
+            .into_iter()
+            .map(|(index, columns)| {
+                Some((
+                    Elements::concat(index)?,
+                    columns.into_iter().map(Column::concat).collect::<Option<Vec<_>>>()?,
+                ))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some((columns, groups))
+    }
+
+    /// One pass over the elements of an existing element index: the element columns of `group.subs`.
+    fn build_elements(&self, elements: &Elements, group: &Group) -> Option<Vec<Column>> {
+        let layout = self.layout;
+        let wanted = layout.mask([group.slot]);
+        let multi = layout.attrs.get(group.slot as usize)?.multi;
+        let parts = chunked(elements.owners.len(), self.threads, |range| {
+            let mut columns: Vec<Column> = group.subs.iter().map(|_| Column::default()).collect();
+            let mut current: Option<(u32, Slots)> = None;
+            for &(row, item) in &elements.owners[range] {
+                if current.as_ref().map(|c| c.0) != Some(row) {
+                    let slots = self
+                        .rows
+                        .get(row as usize)
+                        .and_then(Option::as_ref)
+                        .map(|r| r.slots(layout, &wanted))
+                        .unwrap_or_default();
+                    current = Some((row, slots));
+                }
+                let node = current.as_ref().and_then(|(_, slots)| slot_node(slots, group.slot));
+                let element = element_at(node, multi, item);
+                let mut leaves = Vec::new();
+                for (&sub, column) in group.subs.iter().zip(&mut columns) {
+                    leaves.clear();
+                    if let Some(element) = element {
+                        element_leaves(layout, group.slot, sub, element, &mut leaves);
+                    }
+                    column.push(&leaves)?;
+                }
+            }
+            Some(columns)
+        })?;
+        let mut by_sub: Vec<Vec<Column>> = group.subs.iter().map(|_| Vec::new()).collect();
+        for columns in parts {
+            for (all, column) in by_sub.iter_mut().zip(columns) {
+                all.push(column);
+            }
+        }
+        by_sub.into_iter().map(Column::concat).collect()
     }
 
     /// The plan with its paths bound to columns (`None` if a column cannot be built).
@@ -672,6 +957,25 @@ impl Columns<'_> {
                 filter: Box::new(self.bind_in(filter, Some(*slot))?),
             },
         })
+    }
+}
+
+/// The columns (`sources`) and element indexes (`groups`) binding `plan` reads (see `Columns::bind_in`).
+fn needs(plan: &Plan, element: Option<u16>, sources: &mut Vec<Source>, groups: &mut Vec<u16>) {
+    let source = |target: &Target| match (target.slot, target.sub, element) {
+        (Some(slot), sub, _) => Some(Source::Value { slot, sub }),
+        (None, Some(sub), Some(slot)) => Some(Source::Element { slot, sub }),
+        _ => None,
+    };
+    match plan {
+        Plan::Const(_) => {}
+        Plan::And(terms) | Plan::Or(terms) => terms.iter().for_each(|t| needs(t, element, sources, groups)),
+        Plan::Not(inner) => needs(inner, element, sources, groups),
+        Plan::Compare { target, .. } | Plan::Present { target } => sources.extend(source(target)),
+        Plan::ValuePath { slot, filter, .. } => {
+            groups.push(*slot);
+            needs(filter, Some(*slot), sources, groups);
+        }
     }
 }
 
@@ -1112,7 +1416,7 @@ impl Sorter<'_> {
             .rows
             .get(pos as usize)
             .and_then(Option::as_ref)
-            .map_or(&b""[..], |r| r.id.as_bytes());
+            .map_or(&b""[..], |r| r.id().as_bytes());
         let mut bytes = [0u8; 8];
         let n = id.len().min(8);
         bytes[..n].copy_from_slice(&id[..n]);
@@ -1159,12 +1463,7 @@ impl Sorter<'_> {
             _ => Ordering::Equal,
         };
         let by_key = if self.spec.descending { by_key.reverse() } else { by_key };
-        let id = |pos: u32| {
-            self.rows
-                .get(pos as usize)
-                .and_then(Option::as_ref)
-                .map_or("", |r| &*r.id)
-        };
+        let id = |pos: u32| self.rows.get(pos as usize).and_then(Option::as_ref).map_or("", Row::id);
         let by_id = id(first).cmp(id(second));
         by_key.then(if self.spec.descending && self.spec.ids_descending {
             by_id.reverse()

@@ -19,6 +19,7 @@ mod datetime;
 pub mod error;
 pub mod fold;
 mod fold_table;
+mod index;
 pub mod layout;
 pub mod page;
 pub mod plan;

@@ -1,23 +1,25 @@
-//! The store: resources in insertion order (original JSON bytes for output, [`Slots`] for index checks,
-//! uniqueness and the columns), `id` lookup, case-insensitive equality indexes, uniqueness checks, the
-//! column cache, and the search pipeline (index selection → parallel column scan → top-k sort → page).
-//! Pure Rust; the binding wraps it in a `RwLock`.
+//! The store: resources in insertion order (their original JSON, from which everything else is derived),
+//! `id` lookup, case-insensitive equality indexes, uniqueness checks, the column cache, and the search
+//! pipeline (index selection → parallel column scan → top-k sort → page). Value trees ([`Slots`]) are
+//! built only when needed, from the JSON: the indexed slots of a write, the few candidates of an index
+//! lookup, the columns on their first use. Pure Rust; the binding wraps it in a `RwLock`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
+use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use serde_json::{Map, Value};
-
 use super::columns::{Bound, Cache, Columns, Sorter, Source, BLOCK};
 use super::error::DirError;
 use super::fold::fold;
+use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::plan::{Literal, Op, Plan, Target};
 use super::sort::SortSpec;
-use super::value::{scan_slots, slot_node, Node, Slots};
+use super::value::{parse, parse_flagged, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
@@ -25,17 +27,78 @@ const PARALLEL_THRESHOLD: usize = 32_768;
 /// A parallel scan hands out about this many chunks per thread.
 const CHUNKS_PER_THREAD: usize = 8;
 
-/// One stored resource.
+/// Ids longer than this are kept beside the JSON rather than searched for in it.
+const SPAN_ID: usize = 64;
+
+/// One stored resource: its JSON, as given, and its `id`.
 #[derive(Debug)]
 pub struct Row {
-    pub id: Box<str>,
-    pub json: Arc<[u8]>,
-    pub slots: Slots,
+    json: Arc<[u8]>,
+    id: Id,
 }
 
-/// A parsed resource, ready to be stored.
+/// Where a row's `id` is: a span of its JSON holding exactly the id's text (the usual case: an id written
+/// without escapes), or its own copy.
 #[derive(Debug)]
-pub struct Prepared(Row);
+enum Id {
+    Span(u32, u32),
+    Own(Box<str>),
+}
+
+impl Row {
+    fn new(json: Arc<[u8]>, id: String) -> Row {
+        let found = (id.len() <= SPAN_ID && !id.is_empty())
+            .then(|| json.windows(id.len()).position(|w| w == id.as_bytes()))
+            .flatten();
+        let id = match found.map(|at| (u32::try_from(at), u32::try_from(id.len()))) {
+            Some((Ok(at), Ok(len))) => Id::Span(at, len),
+            _ => Id::Own(id.into_boxed_str()),
+        };
+        Row { json, id }
+    }
+
+    /// The resource's `id`.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        match &self.id {
+            Id::Span(at, len) => self
+                .json
+                .get(*at as usize..*at as usize + *len as usize)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Id::Own(id) => id,
+        }
+    }
+
+    /// The resource's JSON, as stored.
+    #[must_use]
+    pub fn json(&self) -> &Arc<[u8]> {
+        &self.json
+    }
+
+    /// The trees of the `wanted` slots, parsed from the JSON now (a stored document always parses).
+    #[must_use]
+    pub fn slots(&self, layout: &Layout, wanted: &[bool]) -> Slots {
+        parse(layout, &self.json, wanted).map(|p| p.slots).unwrap_or_default()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let id = match &self.id {
+            Id::Span(..) => 0,
+            Id::Own(id) => allocation(id.len()),
+        };
+        allocation(self.json.len() + 2 * std::mem::size_of::<usize>()) + id
+    }
+}
+
+/// A parsed resource, ready to be stored: its row and the trees of its indexed slots.
+#[derive(Debug)]
+pub struct Prepared {
+    row: Row,
+    slots: Slots,
+    meta_complete: bool,
+    flagged: bool,
+}
 
 impl Prepared {
     /// Parse resource JSON into its stored form. Work that needs no lock (run it before taking one).
@@ -43,17 +106,43 @@ impl Prepared {
     /// # Errors
     /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
     pub fn parse(layout: &Layout, json: &[u8]) -> Result<Prepared, DirError> {
-        let value: Map<String, Value> = serde_json::from_slice(json)
+        Prepared::parse_flagged(layout, json, None)
+    }
+
+    /// [`Prepared::parse`], noting whether the top-level key `flag` is present ([`Prepared::flagged`]).
+    ///
+    /// # Errors
+    /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
+    pub fn parse_flagged(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Prepared, DirError> {
+        let parsed = parse_flagged(layout, json, &layout.index_slots, flag)
             .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
-        let id = match value.get("id") {
-            Some(Value::String(id)) if !id.is_empty() => id.as_str().into(),
-            _ => return Err(DirError::Syntax("the resource has no string 'id'".into())),
-        };
-        Ok(Prepared(Row {
-            id,
-            json: Arc::from(json),
-            slots: scan_slots(layout, &value),
-        }))
+        let id = parsed
+            .id
+            .ok_or_else(|| DirError::Syntax("the resource has no string 'id'".into()))?;
+        Ok(Prepared {
+            row: Row::new(Arc::from(json), id),
+            slots: parsed.slots,
+            meta_complete: parsed.meta_complete,
+            flagged: parsed.flagged,
+        })
+    }
+
+    /// Whether the resource has the top-level key given to [`Prepared::parse_flagged`].
+    #[must_use]
+    pub fn flagged(&self) -> bool {
+        self.flagged
+    }
+
+    /// The resource's JSON.
+    #[must_use]
+    pub fn json(&self) -> &Arc<[u8]> {
+        &self.row.json
+    }
+
+    /// Whether the resource's `meta` holds `resourceType`, `created`, `lastModified` and `version` as strings.
+    #[must_use]
+    pub fn meta_complete(&self) -> bool {
+        self.meta_complete
     }
 }
 
@@ -64,20 +153,18 @@ pub struct Page {
     pub resources: Vec<Arc<[u8]>>,
 }
 
-#[derive(Debug, Default)]
-struct Index {
-    map: HashMap<Box<str>, Vec<u32>>,
-}
-
 /// An in-memory directory of resources of one type.
 #[derive(Debug)]
 pub struct Store {
     layout: Layout,
     pub(super) rows: Vec<Option<Row>>,
     live: usize,
-    by_id: HashMap<Box<str>, u32>,
-    /// one index per `layout.indexed` slot, same order.
-    indexes: Vec<Index>,
+    /// hash of the id → position (re-checked against the row's id).
+    by_id: Postings,
+    /// one index per `layout.indexed` slot, same order: hash of the folded value → positions.
+    indexes: Vec<Postings>,
+    /// the key of the index hashes (random per store: keys cannot be chosen to collide).
+    keys: RandomState,
     threads: usize,
     /// Columns for full scans, built on first use (under the read lock of the binding) and kept up to date.
     cache: RwLock<Cache>,
@@ -86,14 +173,15 @@ pub struct Store {
 impl Store {
     #[must_use]
     pub fn new(layout: Layout) -> Store {
-        let indexes = layout.indexed.iter().map(|_| Index::default()).collect();
+        let indexes = layout.indexed.iter().map(|_| Postings::default()).collect();
         let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         Store {
             layout,
             rows: Vec::new(),
             live: 0,
-            by_id: HashMap::new(),
+            by_id: Postings::default(),
             indexes,
+            keys: RandomState::new(),
             threads,
             cache: RwLock::default(),
         }
@@ -122,8 +210,22 @@ impl Store {
     /// The JSON of the resource `id`.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<Arc<[u8]>> {
-        let pos = *self.by_id.get(id)?;
+        let pos = self.position(id)?;
         self.rows[pos as usize].as_ref().map(|r| Arc::clone(&r.json))
+    }
+
+    /// The position of the live row `id`.
+    fn position(&self, id: &str) -> Option<u32> {
+        self.by_id
+            .get(self.keys.hash_one(id))
+            .iter()
+            .copied()
+            .find(|&p| self.rows[p as usize].as_ref().is_some_and(|r| r.id() == id))
+    }
+
+    /// The index key of a value in comparison form: the hash of its case folding.
+    fn key(&self, value: &str) -> u64 {
+        self.keys.hash_one(fold(value).as_str())
     }
 
     /// Add resources, all or none: a duplicate `id` or unique value (against the store or within the batch)
@@ -134,27 +236,35 @@ impl Store {
     pub fn add_many(&mut self, batch: Vec<Prepared>) -> Result<(), DirError> {
         let mut batch_ids: HashSet<&str> = HashSet::with_capacity(batch.len());
         let mut batch_unique: Vec<HashSet<&str>> = vec![HashSet::new(); self.layout.unique.len()];
-        for Prepared(row) in &batch {
-            if self.by_id.contains_key(&row.id) || !batch_ids.insert(&row.id) {
+        for prepared in &batch {
+            let id = prepared.row.id();
+            if self.position(id).is_some() || !batch_ids.insert(id) {
                 return Err(DirError::Uniqueness(format!(
-                    "a resource with id {:?} already exists",
-                    row.id
+                    "a resource with id {id:?} already exists"
                 )));
             }
             for (u, &slot) in self.layout.unique.iter().enumerate() {
-                for value in strings(&row.slots, slot) {
+                for value in strings(&prepared.slots, slot) {
                     if self.unique_conflict(slot, value, None) || !batch_unique[u].insert(value) {
                         return Err(self.uniqueness_error(slot, value));
                     }
                 }
             }
         }
+        if self.rows.len() + batch.len() > MAX_POSITION as usize {
+            return Err(DirError::Uniqueness("directory full".into()));
+        }
         self.rows.reserve(batch.len());
+        self.by_id.reserve(batch.len());
+        for index in &mut self.indexes {
+            index.reserve(batch.len());
+        }
         let first = self.rows.len();
-        for Prepared(row) in batch {
-            let pos = u32::try_from(self.rows.len()).map_err(|_| DirError::Uniqueness("directory full".into()))?;
-            self.index_row(&row, pos);
-            self.by_id.insert(row.id.clone(), pos);
+        for Prepared { row, slots, .. } in batch {
+            #[allow(clippy::cast_possible_truncation)] // below MAX_POSITION (checked above)
+            let pos = self.rows.len() as u32;
+            self.index_slots(&slots, pos, true);
+            self.by_id.insert(self.keys.hash_one(row.id()), pos);
             self.rows.push(Some(row));
             self.live += 1;
         }
@@ -166,25 +276,27 @@ impl Store {
     ///
     /// # Errors
     /// `NotFound`, `Syntax` if the new resource has another id, `Uniqueness`.
-    pub fn replace(&mut self, id: &str, Prepared(row): Prepared) -> Result<(), DirError> {
-        let pos = *self.by_id.get(id).ok_or_else(|| not_found(id))?;
-        if *row.id != *id {
+    pub fn replace(&mut self, id: &str, prepared: Prepared) -> Result<(), DirError> {
+        let pos = self.position(id).ok_or_else(|| not_found(id))?;
+        let Prepared { row, slots, .. } = prepared;
+        if row.id() != id {
             return Err(DirError::Syntax(format!(
                 "the replacement has id {:?}, not {id:?}",
-                row.id
+                row.id()
             )));
         }
         for &slot in &self.layout.unique {
-            for value in strings(&row.slots, slot) {
+            for value in strings(&slots, slot) {
                 if self.unique_conflict(slot, value, Some(pos)) {
                     return Err(self.uniqueness_error(slot, value));
                 }
             }
         }
         if let Some(old) = self.rows[pos as usize].take() {
-            self.unindex_row(&old, pos);
+            let old_slots = old.slots(&self.layout, &self.layout.index_slots);
+            self.index_slots(&old_slots, pos, false);
         }
-        self.index_row(&row, pos);
+        self.index_slots(&slots, pos, true);
         self.rows[pos as usize] = Some(row);
         self.refresh(pos as usize..pos as usize + 1);
         Ok(())
@@ -195,9 +307,11 @@ impl Store {
     /// # Errors
     /// `NotFound`.
     pub fn delete(&mut self, id: &str) -> Result<(), DirError> {
-        let pos = self.by_id.remove(id).ok_or_else(|| not_found(id))?;
+        let pos = self.position(id).ok_or_else(|| not_found(id))?;
+        self.by_id.remove(self.keys.hash_one(id), pos);
         if let Some(old) = self.rows[pos as usize].take() {
-            self.unindex_row(&old, pos);
+            let old_slots = old.slots(&self.layout, &self.layout.index_slots);
+            self.index_slots(&old_slots, pos, false);
         }
         self.live -= 1;
         if self.rows.len() > 1024 && self.live < self.rows.len() / 2 {
@@ -219,7 +333,11 @@ impl Store {
             Some(candidates) => {
                 let mut hits: Vec<u32> = candidates
                     .into_iter()
-                    .filter(|&pos| self.rows[pos as usize].as_ref().is_some_and(|r| plan.matches(&r.slots)))
+                    .filter(|&pos| {
+                        self.rows[pos as usize]
+                            .as_ref()
+                            .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)))
+                    })
                     .collect();
                 let total = hits.len();
                 if let Some(spec) = sort {
@@ -245,50 +363,41 @@ impl Store {
         Page { total, resources }
     }
 
+    fn columns(&self) -> Columns<'_> {
+        Columns {
+            layout: &self.layout,
+            rows: &self.rows,
+            cache: &self.cache,
+            threads: self.threads,
+        }
+    }
+
     /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed): the
     /// benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
     #[must_use]
     pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
-        let columns = Columns {
-            layout: &self.layout,
-            rows: &self.rows,
-            cache: &self.cache,
-        };
+        let columns = self.columns();
+        columns.prepare(plan, sort);
         let bound = columns.bind(plan)?;
         let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
         Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()))
     }
 
-    /// Approximate heap bytes held by the store (rows, scan trees, JSON, id map and indexes).
+    /// Build now, in one pass over the stored JSON, the columns every full scan of `plans` sorted by any of
+    /// `sorts` reads (what their first searches would build).
+    pub fn prepare(&self, plans: &[&Plan], sorts: &[&SortSpec]) {
+        self.columns().prepare_all(plans, sorts);
+    }
+
+    /// Approximate heap bytes held by the store (rows and their JSON, id map, indexes and columns), the
+    /// allocator's per-allocation overhead included.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        let slot_size = std::mem::size_of::<(u16, Node)>();
-        let rows: usize = self
-            .rows
-            .iter()
-            .flatten()
-            .map(|r| {
-                r.id.len()
-                    + r.json.len()
-                    + 2 * std::mem::size_of::<usize>() // Arc counters
-                    + r.slots.iter().map(|(_, n)| slot_size + n.heap_bytes()).sum::<usize>()
-            })
-            .sum();
+        let rows: usize = self.rows.iter().flatten().map(Row::heap_bytes).sum();
         let row_table = self.rows.capacity() * std::mem::size_of::<Option<Row>>();
-        // hashbrown: one control byte per bucket plus the entry; buckets >= entries * 8/7.
-        let map_bytes = |entries: usize, entry: usize| entries * 8 / 7 * (entry + 1);
-        let by_id = map_bytes(self.by_id.capacity(), std::mem::size_of::<(Box<str>, u32)>())
-            + self.by_id.keys().map(|k| k.len()).sum::<usize>();
-        let indexes: usize = self
-            .indexes
-            .iter()
-            .map(|ix| {
-                map_bytes(ix.map.capacity(), std::mem::size_of::<(Box<str>, Vec<u32>)>())
-                    + ix.map.iter().map(|(k, v)| k.len() + v.capacity() * 4).sum::<usize>()
-            })
-            .sum();
+        let indexes: usize = self.indexes.iter().map(Postings::heap_bytes).sum();
         let columns = self.cache.read().map_or(0, |c| c.heap_bytes());
-        rows + row_table + by_id + indexes + columns
+        rows + row_table + self.by_id.heap_bytes() + indexes + columns
     }
 
     // -- evaluation --------------------------------------------------------------------------------------
@@ -299,11 +408,8 @@ impl Store {
     /// another process's load takes fewer; the calling thread is one of them). With a sort column and a
     /// limit, each thread keeps one bounded buffer of ranked matches ([`TopK`]) over all its chunks.
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
-        let columns = Columns {
-            layout: &self.layout,
-            rows: &self.rows,
-            cache: &self.cache,
-        };
+        let columns = self.columns();
+        columns.prepare(plan, sort);
         let bound = columns.bind(plan);
         let key_column = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
         let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter {
@@ -342,7 +448,11 @@ impl Store {
                 } else {
                     #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
                     let matched = range
-                        .filter(|&pos| self.rows[pos].as_ref().is_some_and(|r| plan.matches(&r.slots)))
+                        .filter(|&pos| {
+                            self.rows[pos]
+                                .as_ref()
+                                .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)))
+                        })
                         .map(|p| p as u32);
                     match top.as_mut() {
                         Some(top) => matched.for_each(|pos| {
@@ -397,14 +507,25 @@ impl Store {
         (total, hits)
     }
 
-    /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer). Keys
-    /// are extracted once per hit.
+    /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer), on trees
+    /// parsed once per hit (the few candidates of an index lookup).
     pub(super) fn sort_hits(&self, spec: &SortSpec, hits: &mut Vec<u32>, limit: Option<usize>) {
-        let mut keyed: Vec<(Option<&Node>, &str, u32)> = hits
+        let wanted = self.layout.mask([spec.slot]);
+        let parsed: Vec<(Slots, u32)> = hits
             .iter()
             .map(|&pos| {
-                let row = self.rows[pos as usize].as_ref();
-                (row.and_then(|r| spec.key(&r.slots)), row.map_or("", |r| &*r.id), pos)
+                let slots = self.rows[pos as usize]
+                    .as_ref()
+                    .map(|r| r.slots(&self.layout, &wanted))
+                    .unwrap_or_default();
+                (slots, pos)
+            })
+            .collect();
+        let mut keyed: Vec<(Option<&Node>, &str, u32)> = parsed
+            .iter()
+            .map(|(slots, pos)| {
+                let id = self.rows[*pos as usize].as_ref().map_or("", Row::id);
+                (spec.key(slots), id, *pos)
             })
             .collect();
         let cmp = |a: &(Option<&Node>, &str, u32), b: &(Option<&Node>, &str, u32)| spec.compare((a.0, a.1), (b.0, b.1));
@@ -436,7 +557,7 @@ impl Store {
                 literal: Literal::Str(lit),
             } => {
                 let i = self.layout.indexed.iter().position(|s| s == slot)?;
-                let mut found = self.indexes[i].map.get(fold(lit).as_str()).cloned().unwrap_or_default();
+                let mut found = self.indexes[i].get(self.key(lit)).to_vec();
                 found.sort_unstable();
                 Some(found)
             }
@@ -456,26 +577,15 @@ impl Store {
 
     // -- indexes -----------------------------------------------------------------------------------------
 
-    fn index_row(&mut self, row: &Row, pos: u32) {
+    /// Record (`add`) or forget the indexed values of `slots` for the row at `pos`.
+    fn index_slots(&mut self, slots: &[(u16, Node)], pos: u32, add: bool) {
         for (i, &slot) in self.layout.indexed.iter().enumerate() {
-            for value in strings(&row.slots, slot) {
-                let entry = self.indexes[i].map.entry(fold(value).into_boxed_str()).or_default();
-                if !entry.contains(&pos) {
-                    entry.push(pos);
-                }
-            }
-        }
-    }
-
-    fn unindex_row(&mut self, row: &Row, pos: u32) {
-        for (i, &slot) in self.layout.indexed.iter().enumerate() {
-            for value in strings(&row.slots, slot) {
-                let key = fold(value);
-                if let Some(entry) = self.indexes[i].map.get_mut(key.as_str()) {
-                    entry.retain(|&p| p != pos);
-                    if entry.is_empty() {
-                        self.indexes[i].map.remove(key.as_str());
-                    }
+            for value in strings(slots, slot) {
+                let key = self.key(value);
+                if add {
+                    self.indexes[i].insert(key, pos);
+                } else {
+                    self.indexes[i].remove(key, pos);
                 }
             }
         }
@@ -486,13 +596,16 @@ impl Store {
         let Some(i) = self.layout.indexed.iter().position(|s| *s == slot) else {
             return false;
         };
-        self.indexes[i].map.get(fold(value).as_str()).is_some_and(|positions| {
-            positions.iter().any(|&p| {
-                Some(p) != except
-                    && self.rows[p as usize]
-                        .as_ref()
-                        .is_some_and(|r| strings(&r.slots, slot).any(|v| v == value))
-            })
+        let candidates = self.indexes[i].get(self.key(value));
+        if candidates.iter().all(|&p| Some(p) == except) {
+            return false;
+        }
+        let wanted = self.layout.mask([slot]);
+        candidates.iter().any(|&p| {
+            Some(p) != except
+                && self.rows[p as usize]
+                    .as_ref()
+                    .is_some_and(|r| strings(&r.slots(&self.layout, &wanted), slot).any(|v| v == value))
         })
     }
 
@@ -510,21 +623,19 @@ impl Store {
     /// Drop deleted rows and renumber positions (insertion order kept); the columns are rebuilt lazily.
     fn compact(&mut self) {
         self.cache = RwLock::default();
-        self.rows.retain(Option::is_some);
-        self.by_id.clear();
-        for index in &mut self.indexes {
-            index.map.clear();
-        }
-        let rows = std::mem::take(&mut self.rows);
-        for (pos, row) in rows.iter().enumerate() {
-            if let Some(row) = row {
-                #[allow(clippy::cast_possible_truncation)]
-                let pos = pos as u32;
-                self.index_row(row, pos);
-                self.by_id.insert(row.id.clone(), pos);
+        let mut new = vec![0u32; self.rows.len()];
+        let mut next = 0u32;
+        for (pos, row) in self.rows.iter().enumerate() {
+            if row.is_some() {
+                new[pos] = next;
+                next += 1;
             }
         }
-        self.rows = rows;
+        self.rows.retain(Option::is_some);
+        self.by_id.renumber(&new);
+        for index in &mut self.indexes {
+            index.renumber(&new);
+        }
     }
 }
 
@@ -638,7 +749,7 @@ fn not_found(id: &str) -> DirError {
 }
 
 /// The text values (comparison form) held in a top-level slot: the value itself, or a list's elements.
-fn strings<'a>(slots: &'a [(u16, Node)], slot: u16) -> impl Iterator<Item = &'a str> + 'a {
+pub(crate) fn strings<'a>(slots: &'a [(u16, Node)], slot: u16) -> impl Iterator<Item = &'a str> + 'a {
     let node = slot_node(slots, slot);
     let items: &'a [Node] = match node {
         Some(Node::List(items)) => items,

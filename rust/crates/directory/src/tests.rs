@@ -315,7 +315,7 @@ fn parallel_scan_agrees_with_serial() {
     s.sort_hits(&sort, &mut expected, Some(130));
     let expected: Vec<Arc<[u8]>> = expected[30..130]
         .iter()
-        .map(|&p| Arc::clone(&s.rows[p as usize].as_ref().unwrap().json))
+        .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
         .collect();
     for threads in [1, 2, 4] {
         s.set_threads(threads);
@@ -430,21 +430,25 @@ fn columns_agree_with_trees_across_writes() {
                 .rows
                 .iter()
                 .flatten()
-                .filter(|r| parsed.matches(&r.slots))
-                .map(|r| r.id.to_string())
+                .filter(|r| parsed.matches(&r.slots(s.layout(), &s.layout().all_slots)))
+                .map(|r| r.id().to_string())
                 .collect();
             assert_eq!(ids(s, plan), expected, "{plan}");
             for &sort in SCAN_SORTS {
                 let spec = sort_from_json(sort).unwrap();
                 let positions: Vec<u32> = (0..s.rows.len())
-                    .filter(|&p| s.rows[p].as_ref().is_some_and(|r| parsed.matches(&r.slots)))
+                    .filter(|&p| {
+                        s.rows[p]
+                            .as_ref()
+                            .is_some_and(|r| parsed.matches(&r.slots(s.layout(), &s.layout().all_slots)))
+                    })
                     .map(|p| u32::try_from(p).unwrap())
                     .collect();
                 let mut tree = positions.clone();
                 s.sort_hits(&spec, &mut tree, Some(12));
                 let tree: Vec<String> = tree
                     .iter()
-                    .map(|&p| s.rows[p as usize].as_ref().unwrap().id.to_string())
+                    .map(|&p| s.rows[p as usize].as_ref().unwrap().id().to_string())
                     .collect();
                 assert_eq!(ids_sorted(s, plan, Some(sort), 0, Some(12)), tree, "{plan} {sort}");
             }
@@ -495,12 +499,19 @@ fn sorting_with_many_ties_agrees_with_the_tree_sort() {
     for sort in sorts {
         let spec = sort_from_json(sort).unwrap();
         let mut expected: Vec<u32> = (0..50_000u32)
-            .filter(|&p| plan.matches(&s.rows[p as usize].as_ref().unwrap().slots))
+            .filter(|&p| {
+                plan.matches(
+                    &s.rows[p as usize]
+                        .as_ref()
+                        .unwrap()
+                        .slots(s.layout(), &s.layout().all_slots),
+                )
+            })
             .collect();
         s.sort_hits(&spec, &mut expected, Some(3_100));
         let expected: Vec<Arc<[u8]>> = expected[3_000..3_100]
             .iter()
-            .map(|&p| Arc::clone(&s.rows[p as usize].as_ref().unwrap().json))
+            .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
             .collect();
         for threads in [1, 2] {
             s.set_threads(threads);

@@ -73,6 +73,47 @@ pub struct Column {
     text: String,
     /// Bytes no longer referenced (overwritten cells and their text).
     garbage: usize,
+    /// One word per cell for the block kernels, when no cell holds several values (see [`Lane`]).
+    lane: Lane,
+    words: Vec<u64>,
+}
+
+/// What [`Column::words`] holds: a compact copy of the cells that the block kernels read instead of the
+/// 16-byte cells (half the bytes, no tag to branch on).
+///
+/// - `Text`: the inline head as a big-endian word with the length (capped at 255) in its low byte, so that
+///   `eq`/`sw` with a literal of 1 to 7 bytes are one masked word comparison and longer literals are
+///   filtered before their text is read; 0 for no value (absent, null, `""`), `0xFF` for any other value
+///   (present, equal to no literal whose first byte is not 0).
+/// - `Time`: the instant with its sign bit flipped (unsigned order = time order), 0 for a cell that is not
+///   a dateTime (valid instants never map to 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Lane {
+    #[default]
+    None,
+    Text,
+    Time,
+}
+
+/// The `Lane::Text` word of a cell.
+#[inline]
+fn text_word(cell: Cell) -> u64 {
+    match cell {
+        #[allow(clippy::cast_possible_truncation)] // capped at 255 first
+        Cell::Str { head, len, .. } => head_word(head) | u64::from(len.min(255) as u8),
+        Cell::Absent | Cell::Other(false) => 0,
+        _ => 0xFF,
+    }
+}
+
+/// The `Lane::Time` word of a cell.
+#[inline]
+fn time_word(cell: Cell) -> u64 {
+    match cell {
+        #[allow(clippy::cast_sign_loss)] // the sign bit flipped: an order-preserving image
+        Cell::Time(t) => (t as u64) ^ (1 << 63),
+        _ => 0,
+    }
 }
 
 const CELL: usize = std::mem::size_of::<Cell>();
@@ -90,12 +131,16 @@ fn head_word(head: [u8; HEAD]) -> u64 {
 }
 
 /// A text literal for `eq`/`sw`/`ew`: its bytes, and its first (up to [`HEAD`]) bytes as a masked word to
-/// test a cell's inline head with.
+/// test a cell's inline head (or a [`Lane::Text`] word) with.
 #[derive(Debug)]
 pub struct Needle {
     text: Box<[u8]>,
     head: u64,
     mask: u64,
+    /// Can a `Lane::Text` word judge it (1 to 254 bytes, the first not 0: absent and other values never
+    /// match), and alone (at most [`HEAD`] bytes; longer ones are checked on the text when the word matches)?
+    lane: bool,
+    lane_alone: bool,
 }
 
 impl Needle {
@@ -105,16 +150,28 @@ impl Needle {
         head[..n].copy_from_slice(&text[..n]);
         // the first n bytes of the big-endian word
         let mask = if n == 0 { 0 } else { u64::MAX << (64 - 8 * n) };
+        let lane = (1..255).contains(&text.len()) && text[0] != 0;
         Needle {
             text: text.into(),
             head: head_word(head),
             mask,
+            lane,
+            lane_alone: lane && text.len() <= HEAD,
         }
     }
 
     #[inline]
     fn head_matches(&self, head: [u8; HEAD]) -> bool {
         (head_word(head) ^ self.head) & self.mask == 0
+    }
+
+    /// Could the text of `word` (a `Lane::Text` word) equal (`exact`) or start with the needle? Decides
+    /// when `lane_alone`. Branch-free.
+    #[inline]
+    fn word_matches(&self, word: u64, exact: bool) -> bool {
+        let len = word & 0xFF;
+        let n = self.text.len() as u64;
+        ((word ^ self.head) & self.mask == 0) & if exact { len == n } else { len >= n }
     }
 
     /// Is the cell text equal to the needle (`exact`) or does it start with it?
@@ -188,7 +245,46 @@ impl Column {
             Some(slot) => *slot = cell,
             None => self.cells.push(cell),
         }
+        self.set_word(i, cell);
         Some(())
+    }
+
+    /// Give the column its word lane (see [`Lane`]) once its cells are built: text if it holds text, else
+    /// instants if it holds dateTimes; none if a cell holds several values.
+    pub(crate) fn seal(&mut self) {
+        let many = self.cells.iter().any(|c| matches!(c, Cell::Many { .. }));
+        self.lane = if many {
+            Lane::None
+        } else if self.cells.iter().any(|c| matches!(c, Cell::Str { .. })) {
+            Lane::Text
+        } else if self.cells.iter().any(|c| matches!(c, Cell::Time(_))) {
+            Lane::Time
+        } else {
+            Lane::None
+        };
+        self.words = match self.lane {
+            Lane::None => Vec::new(),
+            Lane::Text => self.cells.iter().map(|&c| text_word(c)).collect(),
+            Lane::Time => self.cells.iter().map(|&c| time_word(c)).collect(),
+        };
+    }
+
+    /// Keep the word lane in step with a cell written at `i` (a cell of several values drops it).
+    fn set_word(&mut self, i: usize, cell: Cell) {
+        let word = match (self.lane, cell) {
+            (Lane::None, _) => return,
+            (_, Cell::Many { .. }) => {
+                self.lane = Lane::None;
+                self.words = Vec::new();
+                return;
+            }
+            (Lane::Text, cell) => text_word(cell),
+            (Lane::Time, cell) => time_word(cell),
+        };
+        match self.words.get_mut(i) {
+            Some(slot) => *slot = word,
+            None => self.words.push(word),
+        }
     }
 
     /// Append the values `leaves` as the next entry.
@@ -196,7 +292,8 @@ impl Column {
         self.set(self.cells.len(), leaves)
     }
 
-    /// `parts` (built over consecutive ranges) as one column, its offsets shifted; `None` past 32 bits.
+    /// `parts` (built over consecutive ranges) as one column, its offsets shifted, with its word lane;
+    /// `None` past 32 bits.
     fn concat(parts: Vec<Column>) -> Option<Column> {
         let mut all = Column::default();
         all.cells.reserve_exact(parts.iter().map(|p| p.cells.len()).sum());
@@ -224,6 +321,7 @@ impl Column {
             all.text.push_str(&part.text);
             all.garbage += part.garbage;
         }
+        all.seal();
         Some(all)
     }
 
@@ -261,9 +359,9 @@ impl Column {
         }
     }
 
-    /// Approximate heap bytes (cells and text).
+    /// Approximate heap bytes (cells, text and the word lane).
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity()
+        (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity() + self.words.capacity() * 8
     }
 
     fn stale(&self) -> bool {
@@ -818,8 +916,12 @@ impl Columns<'_> {
         };
         Some(match plan {
             Plan::Const(b) => Bound::Const(*b),
-            Plan::And(terms) => Bound::And(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
-            Plan::Or(terms) => Bound::Or(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
+            Plan::And(terms) => Bound::And(cheap_first(fuse_ranges(
+                terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?,
+            ))),
+            Plan::Or(terms) => Bound::Or(cheap_first(
+                terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?,
+            )),
             Plan::Not(inner) => Bound::Not(Box::new(self.bind_in(inner, element)?)),
             Plan::Compare {
                 target,
@@ -891,6 +993,9 @@ pub enum Bound {
     },
     /// A dateTime comparison (instants, any operator but `co`/`sw`/`ew`, which no instant satisfies).
     Time(Arc<Column>, Op, i64),
+    /// Both bounds of a dateTime range on a column of single values (`ge`/`gt` and `lt`/`le` of one
+    /// `and`), as [`Lane::Time`] words: `low <= word < high`.
+    TimeRange(Arc<Column>, u64, u64),
     /// `eq` with a boolean.
     BoolEq(Arc<Column>, bool),
     /// Text `eq`, `sw`, `ew` (the most common comparisons), on bytes.
@@ -917,6 +1022,10 @@ impl Bound {
             Bound::Time(column, op, micros) => {
                 column.any(i, |c| matches!(c, Cell::Time(t) if ordered(t.cmp(micros), *op)))
             }
+            Bound::TimeRange(column, low, high) => column
+                .words
+                .get(i)
+                .is_some_and(|w| w.wrapping_sub(*low) < high.wrapping_sub(*low)),
             Bound::BoolEq(column, value) => column.any(i, |c| c == Cell::Bool(*value)),
             Bound::TextEq(column, text) => column.any(i, |c| text.prefix_of(column, c, true)),
             Bound::TextSw(column, text) => column.any(i, |c| text.prefix_of(column, c, false)),
@@ -949,6 +1058,7 @@ impl Bound {
             Bound::Not(inner) => inner.collect(columns, elements),
             Bound::Compare { column, .. }
             | Bound::Time(column, ..)
+            | Bound::TimeRange(column, ..)
             | Bound::BoolEq(column, _)
             | Bound::TextEq(column, _)
             | Bound::TextSw(column, _)
@@ -967,6 +1077,88 @@ impl Bound {
 /// Rows evaluated together by [`Bound::block`].
 pub const BLOCK: usize = 512;
 
+/// The most elements a value path evaluates as one run for a block of rows (more: row by row).
+const RUN: usize = 8 * BLOCK;
+
+impl Bound {
+    /// Is this test costly per row (text read from the arena, a generic comparison), so that inside an
+    /// `and`/`or` it is better judged only on the rows still open than on the whole block?
+    fn sparse(&self) -> bool {
+        matches!(self, Bound::TextEw(..) | Bound::Compare { .. })
+    }
+
+    /// A rough cost per row, to evaluate the cheap terms of an `and`/`or` first.
+    fn cost(&self) -> u8 {
+        match self {
+            Bound::Const(_) => 0,
+            Bound::TimeRange(..) => 1,
+            Bound::Time(c, ..) | Bound::Present(c) | Bound::TextEq(c, _) | Bound::TextSw(c, _)
+                if c.lane != Lane::None =>
+            {
+                1
+            }
+            Bound::Time(..) | Bound::BoolEq(..) | Bound::Present(_) | Bound::TextEq(..) | Bound::TextSw(..) => 2,
+            Bound::Not(inner) => inner.cost(),
+            Bound::And(terms) | Bound::Or(terms) => terms.iter().map(Bound::cost).max().unwrap_or(0),
+            Bound::TextEw(..) | Bound::Compare { .. } => 3,
+            Bound::ValuePath { .. } => 4,
+        }
+    }
+}
+
+/// The terms of an `and`/`or` with the cheap ones first (the others are then judged on fewer rows; the
+/// terms are pure, so the order does not change the result).
+fn cheap_first(mut terms: Vec<Bound>) -> Vec<Bound> {
+    terms.sort_by_key(Bound::cost);
+    terms
+}
+
+/// Within an `and`: a lower (`ge`/`gt`) and an upper (`lt`/`le`) dateTime bound on the same column of single
+/// values become one [`Bound::TimeRange`] (one pass over the words; with one value per row, "some value in
+/// range" and "some value above and some below" are the same).
+fn fuse_ranges(terms: Vec<Bound>) -> Vec<Bound> {
+    let mut out: Vec<Bound> = Vec::with_capacity(terms.len());
+    for term in terms {
+        let Bound::Time(column, op, micros) = &term else {
+            out.push(term);
+            continue;
+        };
+        let word = time_word(Cell::Time(*micros));
+        // as a half-open range of words: `gt m` is `ge m+1`, `le m` is `lt m+1`
+        let bound = match op {
+            Op::Ge => Some((true, word)),
+            Op::Gt => word.checked_add(1).map(|w| (true, w)),
+            Op::Lt => Some((false, word)),
+            Op::Le => word.checked_add(1).map(|w| (false, w)),
+            _ => None,
+        };
+        let partner = bound.filter(|_| column.lane == Lane::Time).and_then(|(lower, word)| {
+            out.iter().enumerate().find_map(|(at, other)| match other {
+                Bound::Time(c, o, m) if Arc::ptr_eq(c, column) => {
+                    let other = time_word(Cell::Time(*m));
+                    match (lower, o) {
+                        (true, Op::Lt) | (false, Op::Ge) => Some((at, lower, word, other)),
+                        (true, Op::Le) | (false, Op::Gt) => other.checked_add(1).map(|o| (at, lower, word, o)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+        });
+        let Some((at, lower, word, other)) = partner else {
+            out.push(term);
+            continue;
+        };
+        let (low, high) = if lower { (word, other) } else { (other, word) };
+        out[at] = if high > low {
+            Bound::TimeRange(Arc::clone(column), low, high)
+        } else {
+            Bound::Const(false)
+        };
+    }
+    out
+}
+
 impl Bound {
     /// `out[j]` = does row (or element) `start + j` satisfy the plan, for a block of rows: each leaf runs one
     /// tight loop over its column (the operator chosen once per block, not per row), and `and`/`or`/`not`
@@ -984,14 +1176,21 @@ impl Bound {
                 first.block(start, out);
                 let mut scratch = [false; BLOCK];
                 for term in rest {
+                    if term.sparse() {
+                        // costly per row: judged only where the result is still open
+                        for (j, o) in out.iter_mut().enumerate() {
+                            if *o == and {
+                                *o = term.test(start + j);
+                            }
+                        }
+                        continue;
+                    }
                     let scratch = &mut scratch[..out.len()];
                     term.block(start, scratch);
-                    for (o, s) in out.iter_mut().zip(scratch.iter()) {
-                        if and {
-                            *o &= *s;
-                        } else {
-                            *o |= *s;
-                        }
+                    if and {
+                        out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o &= *s);
+                    } else {
+                        out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o |= *s);
                     }
                 }
             }
@@ -1000,6 +1199,23 @@ impl Bound {
                 for o in out.iter_mut() {
                     *o = !*o;
                 }
+            }
+            Bound::Time(column, op, micros) if column.lane == Lane::Time => {
+                let m = time_word(Cell::Time(*micros));
+                match op {
+                    Op::Eq => column.each_word(start, out, |w| w == m),
+                    Op::Gt => column.each_word(start, out, |w| w > m),
+                    Op::Ge => column.each_word(start, out, |w| w >= m),
+                    // word 0 (no instant) wraps to the largest word: never below `m` (`m` is not 0)
+                    Op::Lt => column.each_word(start, out, |w| w.wrapping_sub(1) < m - 1),
+                    Op::Le => column.each_word(start, out, |w| w.wrapping_sub(1) < m),
+                    Op::Ne => column.each_word(start, out, |w| u8::from(w != 0) & u8::from(w != m) == 1),
+                    Op::Co | Op::Sw | Op::Ew => out.fill(false),
+                }
+            }
+            Bound::TimeRange(column, low, high) => {
+                let (low, width) = (*low, high.wrapping_sub(*low));
+                column.each_word(start, out, |w| w.wrapping_sub(low) < width);
             }
             Bound::Time(column, op, micros) => {
                 let m = *micros;
@@ -1017,37 +1233,24 @@ impl Bound {
                 let v = *value;
                 column.each(start, out, |c| c == Cell::Bool(v));
             }
+            Bound::Present(column) if column.lane == Lane::Text => column.each_word(start, out, |w| w != 0),
             Bound::Present(column) => column.each(start, out, present),
+            Bound::TextEq(column, text) | Bound::TextSw(column, text) if column.lane == Lane::Text && text.lane => {
+                let exact = matches!(self, Bound::TextEq(..));
+                column.each_word(start, out, |w| text.word_matches(w, exact));
+                if !text.lane_alone {
+                    // the word matched the head and the length: the rest of the text decides
+                    for (o, cell) in out.iter_mut().zip(column.cells.get(start..).unwrap_or_default()) {
+                        if *o {
+                            *o = text.prefix_of(column, *cell, exact);
+                        }
+                    }
+                }
+            }
             Bound::TextEq(column, text) => column.each(start, out, |c| text.prefix_of(column, c, true)),
             Bound::TextSw(column, text) => column.each(start, out, |c| text.prefix_of(column, c, false)),
             Bound::TextEw(column, text) => column.each(start, out, |c| text.suffix_of(column, c)),
-            Bound::ValuePath { elements, filter } => {
-                // The block's elements are usually one contiguous run (rows append theirs in order): the
-                // filter runs over that run in element blocks, then each row ORs its elements' results.
-                let rows = elements.ranges.get(start..).unwrap_or_default();
-                let rows = &rows[..rows.len().min(out.len())];
-                let first = rows.iter().filter(|r| r.1 > 0).map(|r| r.0 as usize).min();
-                let last = rows.iter().map(|r| r.0 as usize + r.1 as usize).max();
-                let (Some(first), Some(last)) = (first, last) else {
-                    out.fill(false);
-                    return;
-                };
-                if last - first > 8 * BLOCK {
-                    for (j, o) in out.iter_mut().enumerate() {
-                        *o = self.test(start + j);
-                    }
-                    return;
-                }
-                let mut matched = vec![false; last - first];
-                for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
-                    filter.block(first + k * BLOCK, part);
-                }
-                out.fill(false);
-                for (o, &(s, l)) in out.iter_mut().zip(rows) {
-                    let s = s as usize;
-                    *o = l > 0 && matched[s - first..s - first + l as usize].iter().any(|&m| m);
-                }
-            }
+            Bound::ValuePath { elements, filter } => self.value_path_block(elements, filter, start, out),
             Bound::Compare { .. } => {
                 for (j, o) in out.iter_mut().enumerate() {
                     *o = self.test(start + j);
@@ -1055,9 +1258,57 @@ impl Bound {
             }
         }
     }
+
+    /// [`Bound::block`] of a value path: the block's elements are usually one contiguous run, in row order
+    /// (rows append theirs in order): the filter runs over that run in element blocks, then each row's "any
+    /// element" is a difference of running match counts (no branch per element); row by row otherwise.
+    fn value_path_block(&self, elements: &Elements, filter: &Bound, start: usize, out: &mut [bool]) {
+        let rows = elements.ranges.get(start..).unwrap_or_default();
+        let rows = &rows[..rows.len().min(out.len())];
+        out.fill(false);
+        let Some(&(first, _)) = rows.first() else {
+            return;
+        };
+        let first = first as usize;
+        let mut end = first;
+        let contiguous = rows.iter().all(|&(s, l)| {
+            let next = s as usize == end;
+            end += l as usize;
+            next
+        });
+        if !contiguous || end - first > RUN {
+            for (j, o) in out.iter_mut().enumerate().take(rows.len()) {
+                *o = self.test(start + j);
+            }
+            return;
+        }
+        let mut matched = [false; RUN];
+        let matched = &mut matched[..end - first];
+        for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
+            filter.block(first + k * BLOCK, part);
+        }
+        let mut counts = [0u16; RUN + 1];
+        for (e, &m) in matched.iter().enumerate() {
+            counts[e + 1] = counts[e] + u16::from(m);
+        }
+        for (o, &(s, l)) in out.iter_mut().zip(rows) {
+            let at = s as usize - first;
+            *o = counts[at + l as usize] > counts[at];
+        }
+    }
 }
 
 impl Column {
+    /// `out[j]` = `test` on the [`Lane`] word of row `start + j` (a column with a lane has one value a row).
+    #[inline]
+    fn each_word(&self, start: usize, out: &mut [bool], test: impl Fn(u64) -> bool) {
+        let words = self.words.get(start..).unwrap_or_default();
+        for (o, &w) in out.iter_mut().zip(words) {
+            *o = test(w);
+        }
+        out.get_mut(words.len()..).unwrap_or_default().fill(false);
+    }
+
     /// `out[j]` = `test` on any value of row `start + j` (single values in one pass over the cells).
     #[inline]
     fn each(&self, start: usize, out: &mut [bool], test: impl Fn(Cell) -> bool) {
@@ -1113,11 +1364,75 @@ pub struct Sorter<'a> {
 }
 
 impl Sorter<'_> {
-    /// A 128-bit rank, weakly monotone with the full order of rows: missing flag, then a 64-bit key prefix.
+    /// A 128-bit rank, weakly monotone with the full order of rows: the missing flag (bit 127), a 64-bit
+    /// prefix of the key (bits 63..127), and a 63-bit prefix of the `id` (bits 0..63) when the key prefix is
+    /// the whole key (a missing key, a dateTime, a text of at most 7 bytes), so that rows whose keys are
+    /// equal (many users share a family name) are ranked apart instead of all tying with the `k`-th.
     #[must_use]
     pub fn rank(&self, pos: u32) -> u128 {
+        let (rank, whole) = self.key_rank(pos);
+        if whole {
+            rank | self.id_rank(pos)
+        } else {
+            rank
+        }
+    }
+
+    /// The rank without its `id` part (a lower bound of [`Sorter::rank`]: read no `id`) and whether the key
+    /// prefix is the whole key.
+    #[must_use]
+    pub fn key_rank(&self, pos: u32) -> (u128, bool) {
+        let (prefix, whole) = match self.column.lane {
+            // a sort key column holds keys of one kind or nothing (word 0): the word is the prefix
+            Lane::Time => (self.column.words.get(pos as usize).copied().filter(|&w| w != 0), true),
+            // the head, then the length capped at 8: weakly monotone with the order of the texts, and the
+            // whole text up to 7 bytes
+            Lane::Text => {
+                let word = self.column.words.get(pos as usize).copied().filter(|&w| w != 0);
+                (
+                    word.map(|w| (w & !0xFF) | (w & 0xFF).min(8)),
+                    word.is_none_or(|w| w & 0xFF <= 7),
+                )
+            }
+            Lane::None => {
+                let prefix = self.cell_prefix(pos);
+                (prefix, prefix.is_none())
+            }
+        };
+        let rank = match (prefix, self.spec.descending) {
+            (None, false) => 1 << 127,
+            (None, true) => 0,
+            (Some(p), false) => u128::from(p) << 63,
+            (Some(p), true) => (1 << 127) | (u128::from(!p) << 63),
+        };
+        (rank, whole)
+    }
+
+    /// The `id` part of the rank: the first 8 bytes of the `id` (big-endian, 63 bits), reversed when ties
+    /// are broken by descending `id`.
+    #[must_use]
+    pub fn id_rank(&self, pos: u32) -> u128 {
+        let id = self
+            .rows
+            .get(pos as usize)
+            .and_then(Option::as_ref)
+            .map_or(&b""[..], |r| r.id().as_bytes());
+        let mut bytes = [0u8; 8];
+        let n = id.len().min(8);
+        bytes[..n].copy_from_slice(&id[..n]);
+        let prefix = u64::from_be_bytes(bytes) >> 1;
+        let prefix = if self.spec.descending && self.spec.ids_descending {
+            !prefix & (u64::MAX >> 1)
+        } else {
+            prefix
+        };
+        u128::from(prefix)
+    }
+
+    /// The rank prefix of a row from its cell (a column without a word lane).
+    fn cell_prefix(&self, pos: u32) -> Option<u64> {
         let cell = self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);
-        let prefix = match cell {
+        match cell {
             // the inline head: no read of the text (ties on it are compared in full)
             Cell::Str { head, .. } => Some(head_word(head)),
             #[allow(clippy::cast_precision_loss)] // weakly monotone: exact ties are compared in full
@@ -1127,12 +1442,6 @@ impl Sorter<'_> {
             Cell::Float(f) => Some(float_rank(f)),
             Cell::Bool(b) => Some(u64::from(b)),
             _ => None,
-        };
-        match (prefix, self.spec.descending) {
-            (None, false) => 1 << 64,
-            (None, true) => 0,
-            (Some(p), false) => u128::from(p),
-            (Some(p), true) => (1 << 64) | u128::from(!p),
         }
     }
 
@@ -1163,11 +1472,11 @@ impl Sorter<'_> {
         })
     }
 
-    /// `hits` with their ranks, reduced to a superset of the best `k`: every row ranked no worse than the
-    /// `k`-th rank (a full-order top `k` never ranks worse, the rank being weakly monotone).
-    fn ranked(&self, hits: &[u32], k: Option<usize>) -> Vec<(u128, u32)> {
-        let mut ranked: Vec<(u128, u32)> = hits.iter().map(|&p| (self.rank(p), p)).collect();
-        if let Some(k) = k.filter(|&k| k < ranked.len()) {
+    /// The positions of the best `limit` of `ranked` (all of them without a limit), in order: the `k`-th
+    /// rank bounds the candidates (ties on the rank compared in full), then they are sorted.
+    #[must_use]
+    pub fn finish(&self, mut ranked: Vec<(u128, u32)>, limit: Option<usize>) -> Vec<u32> {
+        if let Some(k) = limit.filter(|&k| k < ranked.len()) {
             if k == 0 {
                 return Vec::new();
             }
@@ -1175,29 +1484,13 @@ impl Sorter<'_> {
             let threshold = ranked[k - 1].0;
             ranked.retain(|e| e.0 <= threshold);
         }
-        ranked
-    }
-
-    /// Keep (in any order) a superset of the best `k` of `hits`.
-    pub fn reduce(&self, hits: &mut Vec<u32>, k: usize) {
-        if k < hits.len() {
-            let ranked = self.ranked(hits, Some(k));
-            hits.clear();
-            hits.extend(ranked.into_iter().map(|(_, p)| p));
-        }
-    }
-
-    /// Sort `hits` and keep the first `limit`.
-    pub fn finish(&self, hits: &mut Vec<u32>, limit: Option<usize>) {
-        let mut ranked = self.ranked(hits, limit);
         let cmp = |a: &(u128, u32), b: &(u128, u32)| a.0.cmp(&b.0).then_with(|| self.compare(a.1, b.1));
         if let Some(k) = limit.filter(|&k| k > 0 && k < ranked.len()) {
             ranked.select_nth_unstable_by(k - 1, cmp);
             ranked.truncate(k);
         }
         ranked.sort_unstable_by(cmp);
-        hits.clear();
-        hits.extend(ranked.into_iter().map(|(_, p)| p));
+        ranked.into_iter().map(|(_, p)| p).collect()
     }
 }
 

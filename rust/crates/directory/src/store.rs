@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::columns::{Bound, Cache, Columns, Sorter, Source, BLOCK};
@@ -22,6 +23,9 @@ use super::value::{parse, parse_flagged, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
+
+/// A parallel scan hands out about this many chunks per thread.
+const CHUNKS_PER_THREAD: usize = 8;
 
 /// Ids longer than this are kept beside the JSON rather than searched for in it.
 const SPAN_ID: usize = 64;
@@ -440,9 +444,10 @@ impl Store {
     // -- evaluation --------------------------------------------------------------------------------------
 
     /// A full scan: the total number of matches and the matching positions, sorted and cut to `limit` when
-    /// `sort` is given (else in insertion order). Evaluates on the columns (on trees parsed row by row if
-    /// one cannot be built), split over threads for large stores; each chunk keeps only a superset of its
-    /// best `limit`.
+    /// `sort` is given (else in insertion order). Evaluates on the columns (on the trees if one cannot be
+    /// built), in chunks handed out to the threads as they ask for them for large stores (a thread slowed by
+    /// another process's load takes fewer; the calling thread is one of them). With a sort column and a
+    /// limit, each thread keeps one bounded buffer of ranked matches ([`TopK`]) over all its chunks.
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
         let columns = self.columns();
         columns.prepare(plan, sort);
@@ -454,60 +459,89 @@ impl Store {
             rows: &self.rows,
         });
         let all_live = self.live == self.rows.len();
-        let top = sorter.as_ref().zip(limit.filter(|&k| k > 0 && sort.is_some()));
-        let scan = |range: Range<usize>| -> (usize, Vec<u32>) {
-            let mut hits = Vec::new();
-            let total;
-            if let Some(bound) = &bound {
-                total = scan_blocks(bound, &self.rows, all_live, range, top, &mut hits);
-            } else {
-                #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
-                hits.extend(
-                    range
-                        .filter(|&pos| {
-                            self.rows[pos]
-                                .as_ref()
-                                .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)))
-                        })
-                        .map(|p| p as u32),
-                );
-                total = hits.len();
-            }
-            if let (Some(spec), Some(k)) = (sort, limit) {
-                match &sorter {
-                    Some(sorter) => sorter.reduce(&mut hits, k),
-                    None if k < hits.len() => self.sort_hits(spec, &mut hits, Some(k)),
-                    None => {}
-                }
-            }
-            (total, hits)
-        };
+        let k = limit.filter(|_| sort.is_some());
         let n = self.rows.len();
         let threads = if n >= PARALLEL_THRESHOLD {
             self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1)
         } else {
             1
         };
-        let (total, mut hits) = if threads == 1 {
-            scan(0..n)
+        let chunk = if threads == 1 {
+            n.max(1)
         } else {
-            let chunk = n.div_ceil(threads);
-            let parts: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| s.spawn(move || scan(t * chunk..((t + 1) * chunk).min(n))))
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-            });
-            let total = parts.iter().map(|(t, _)| t).sum();
-            let mut hits = Vec::with_capacity(parts.iter().map(|(_, h)| h.len()).sum());
-            for (_, part) in parts {
-                hits.extend(part);
-            }
-            (total, hits)
+            n.div_ceil(threads * CHUNKS_PER_THREAD)
+                .max(BLOCK)
+                .next_multiple_of(BLOCK)
         };
+        let next = AtomicUsize::new(0);
+        let work = || -> Part {
+            let mut part = Part::default();
+            let mut top = sorter.as_ref().zip(k).map(|(sorter, k)| TopK::new(sorter, k));
+            loop {
+                let start = next.fetch_add(chunk, AtomicOrdering::Relaxed);
+                if start >= n {
+                    break;
+                }
+                let range = start..(start + chunk).min(n);
+                let mut hits = Vec::new();
+                if let Some(bound) = &bound {
+                    part.total += scan_blocks(bound, &self.rows, all_live, range, top.as_mut(), &mut hits);
+                } else {
+                    #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+                    let matched = range
+                        .filter(|&pos| {
+                            self.rows[pos]
+                                .as_ref()
+                                .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)))
+                        })
+                        .map(|p| p as u32);
+                    match top.as_mut() {
+                        Some(top) => matched.for_each(|pos| {
+                            part.total += 1;
+                            top.offer(pos);
+                        }),
+                        None => hits.extend(matched),
+                    }
+                    if top.is_none() {
+                        part.total += hits.len();
+                    }
+                }
+                if !hits.is_empty() {
+                    part.chunks.push((start, hits));
+                }
+            }
+            part.ranked = top.map(TopK::into_ranked).unwrap_or_default();
+            part
+        };
+        let parts: Vec<Part> = if threads == 1 {
+            vec![work()]
+        } else {
+            std::thread::scope(|s| {
+                let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+                let mut parts = vec![work()];
+                parts.extend(helpers.into_iter().map(|h| h.join().unwrap_or_default()));
+                parts
+            })
+        };
+        let total = parts.iter().map(|p| p.total).sum();
+        let mut ranked = Vec::new();
+        let mut chunks = Vec::new();
+        for part in parts {
+            ranked.extend(part.ranked);
+            chunks.extend(part.chunks);
+        }
+        // chunks in row order: insertion order when there is no sort
+        chunks.sort_unstable_by_key(|(start, _)| *start);
+        let mut hits: Vec<u32> = chunks.into_iter().flat_map(|(_, h)| h).collect();
         if let Some(spec) = sort {
             match &sorter {
-                Some(sorter) => sorter.finish(&mut hits, limit),
+                Some(sorter) => {
+                    if k.is_none() {
+                        // no limit: every match was kept unranked
+                        ranked = hits.iter().map(|&pos| (sorter.rank(pos), pos)).collect();
+                    }
+                    hits = sorter.finish(ranked, limit);
+                }
                 None => self.sort_hits(spec, &mut hits, limit),
             }
         }
@@ -646,22 +680,84 @@ impl Store {
     }
 }
 
-/// Evaluate `bound` over `range` block by block, append the matching positions to `hits` and return their
-/// number. With `top` (a sort column and a page limit `k`), matches are ranked as they are found and only
-/// those ranked no worse than the best `k` so far are kept (a bounded buffer, cut back when full): a
-/// superset of the best `k`, since ranks are weakly monotone with the full order.
+/// What one thread of a scan found: its number of matches, the matching positions of its chunks (by chunk
+/// start; without a [`TopK`]) and its ranked candidates (with one).
+#[derive(Default)]
+struct Part {
+    total: usize,
+    chunks: Vec<(usize, Vec<u32>)>,
+    ranked: Vec<(u128, u32)>,
+}
+
+/// A bounded buffer of ranked matches holding a superset of the best `k` offered: only matches ranked no
+/// worse than the `k`-th best so far are kept (cut back when the buffer is full), a superset since ranks are
+/// weakly monotone with the full order ([`Sorter::rank`]).
+struct TopK<'a> {
+    sorter: &'a Sorter<'a>,
+    k: usize,
+    ranked: Vec<(u128, u32)>,
+    threshold: u128,
+    cut_at: usize,
+}
+
+impl<'a> TopK<'a> {
+    fn new(sorter: &'a Sorter<'a>, k: usize) -> TopK<'a> {
+        TopK {
+            sorter,
+            k,
+            ranked: Vec::new(),
+            threshold: u128::MAX,
+            cut_at: k.saturating_mul(4).max(4 * BLOCK),
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, pos: u32) {
+        if self.k == 0 {
+            return;
+        }
+        // the id is read only for a row whose key alone does not rank it out
+        let (rank, whole) = self.sorter.key_rank(pos);
+        if rank > self.threshold {
+            return;
+        }
+        let rank = if whole { rank | self.sorter.id_rank(pos) } else { rank };
+        if rank <= self.threshold {
+            self.ranked.push((rank, pos));
+            if self.ranked.len() >= self.cut_at {
+                self.cut();
+            }
+        }
+    }
+
+    fn cut(&mut self) {
+        let k = self.k;
+        self.ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
+        self.threshold = self.ranked[k - 1].0;
+        let threshold = self.threshold;
+        self.ranked.retain(|e| e.0 <= threshold);
+        // many ties with the k-th rank stay: cut again only when the buffer has doubled (no quadratic
+        // re-selection)
+        self.cut_at = self.cut_at.max(2 * self.ranked.len());
+    }
+
+    fn into_ranked(self) -> Vec<(u128, u32)> {
+        self.ranked
+    }
+}
+
+/// Evaluate `bound` over `range` block by block and return the number of matches; the matching positions
+/// go to `top` when given (ranked as they are found), else to `hits`.
 fn scan_blocks(
     bound: &Bound,
     rows: &[Option<Row>],
     all_live: bool,
     range: Range<usize>,
-    top: Option<(&Sorter<'_>, usize)>,
+    mut top: Option<&mut TopK<'_>>,
     hits: &mut Vec<u32>,
 ) -> usize {
     let mut matched = [false; BLOCK];
     let mut found = [0u32; BLOCK];
-    let mut ranked: Vec<(u128, u32)> = Vec::new();
-    let mut threshold = u128::MAX;
     let mut total = 0;
     for start in range.clone().step_by(BLOCK) {
         let len = BLOCK.min(range.end - start);
@@ -681,23 +777,11 @@ fn scan_blocks(
             n += usize::from(m);
         }
         total += n;
-        let Some((sorter, k)) = top else {
-            hits.extend_from_slice(&found[..n]);
-            continue;
-        };
-        for &pos in &found[..n] {
-            let rank = sorter.rank(pos);
-            if rank <= threshold {
-                ranked.push((rank, pos));
-            }
-        }
-        if ranked.len() >= k.saturating_mul(4).max(4 * BLOCK) {
-            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
-            threshold = ranked[k - 1].0;
-            ranked.retain(|e| e.0 <= threshold);
+        match top.as_deref_mut() {
+            Some(top) => found[..n].iter().for_each(|&pos| top.offer(pos)),
+            None => hits.extend_from_slice(&found[..n]),
         }
     }
-    hits.extend(ranked.into_iter().map(|(_, pos)| pos));
     total
 }
 

@@ -340,28 +340,53 @@ fn malformed_input_is_an_error() {
     assert!(sort_from_json(r#"{"slot": 1}"#).is_err());
 }
 
+/// The plans of [`columns_agree_with_trees_across_writes`].
+const SCAN_PLANS: &[&str] = &[
+    r#"["cmp", 1, -1, "sw", {"s": "user1"}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": "user12"}]"#,
+    r#"["cmp", 2, 0, "ew", {"s": "10@y.com"}]"#,
+    r#"["cmp", 2, 0, "ew", {"s": "0@x.org"}]"#,
+    r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#,
+    r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": ".org"}]]]]"#,
+    r#"["pr", 3, -1]"#,
+    r#"["not", ["pr", 5, -1]]"#,
+    r#"["or", [["cmp", 4, -1, "ge", {"f": [40.5, 0]}], ["pr", 6, -1]]]"#,
+    r#"["cmp", 3, 0, "lt", {"t": 1600000000000000}]"#,
+    // dateTime ranges (one pass over the instant words): bounds exactly on stored values (2015-01-01,
+    // 2020-01-01), open and closed ends, and an empty range
+    r#"["and", [["cmp", 3, 0, "ge", {"t": 1420070400000000}], ["cmp", 3, 0, "lt", {"t": 1577836800000000}]]]"#,
+    r#"["and", [["cmp", 3, 0, "le", {"t": 1577836800000000}], ["cmp", 3, 0, "gt", {"t": 1420070400000000}]]]"#,
+    r#"["and", [["cmp", 3, 0, "ge", {"t": 1577836800000000}], ["cmp", 3, 0, "lt", {"t": 1420070400000000}]]]"#,
+    r#"["and", [["pr", 1, -1], ["not", ["cmp", 3, 0, "eq", {"t": 1420070400000000}]], ["cmp", 3, 0, "le", {"t": 1500000000000000}]]]"#,
+    // text words: literals of 1 to 7 bytes judged on the word alone, longer ones checked on the text,
+    // a literal starting with NUL, the empty literal
+    r#"["cmp", 1, -1, "sw", {"s": "user12"}]"#,
+    r#"["cmp", 1, -1, "sw", {"s": "user1234"}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": "user1234"}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": "user5"}]"#,
+    r#"["cmp", 1, -1, "sw", {"s": "\u0000"}]"#,
+    r#"["cmp", 1, -1, "sw", {"s": ""}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": ""}]"#,
+    r#"["pr", 1, -1]"#,
+    r#"["vp", 2, ["or", [["cmp", -1, 0, "ew", {"s": ".com"}], ["cmp", -1, 1, "sw", {"s": "hom"}]]]]"#,
+    r#"["vp", 2, ["and", [["pr", -1, 0], ["not", ["cmp", -1, 0, "sw", {"s": "u1"}]]]]]"#,
+    r#"["or", [["cmp", 2, 0, "ew", {"s": "@x.org"}], ["cmp", 1, -1, "sw", {"s": "user9"}]]]"#,
+];
+
+/// The sort specs of [`columns_agree_with_trees_across_writes`].
+const SCAN_SORTS: &[&str] = &[
+    r#"{"slot": 1, "sub": -1, "primary": -1, "kind": "text", "descending": false}"#,
+    r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#,
+    r#"{"slot": 2, "sub": 0, "primary": 2, "multi": true, "kind": "text", "descending": false}"#,
+    r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true}"#,
+    r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true, "idsDescending": true}"#,
+    r#"{"slot": 1, "sub": -1, "primary": -1, "kind": "text", "descending": true, "idsDescending": true}"#,
+];
+
 /// Every plan gives the same rows on the columns (full scan) as on the trees, before and after writes that
 /// update columns already built (append, replace, delete), and sorted pages agree with the tree sort.
 #[test]
 fn columns_agree_with_trees_across_writes() {
-    let plans = [
-        r#"["cmp", 1, -1, "sw", {"s": "user1"}]"#,
-        r#"["cmp", 1, -1, "eq", {"s": "user12"}]"#,
-        r#"["cmp", 2, 0, "ew", {"s": "10@y.com"}]"#,
-        r#"["cmp", 2, 0, "ew", {"s": "0@x.org"}]"#,
-        r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#,
-        r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": ".org"}]]]]"#,
-        r#"["pr", 3, -1]"#,
-        r#"["not", ["pr", 5, -1]]"#,
-        r#"["or", [["cmp", 4, -1, "ge", {"f": [40.5, 0]}], ["pr", 6, -1]]]"#,
-        r#"["cmp", 3, 0, "lt", {"t": 1600000000000000}]"#,
-    ];
-    let sorts = [
-        r#"{"slot": 1, "sub": -1, "primary": -1, "kind": "text", "descending": false}"#,
-        r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#,
-        r#"{"slot": 2, "sub": 0, "primary": 2, "multi": true, "kind": "text", "descending": false}"#,
-        r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true}"#,
-    ];
     let doc = |i: usize, v: usize| {
         let email = match i % 4 {
             0 => String::new(),
@@ -399,7 +424,7 @@ fn columns_agree_with_trees_across_writes() {
         .collect();
     s.add_many(batch).unwrap();
     let check = |s: &Store| {
-        for plan in plans {
+        for &plan in SCAN_PLANS {
             let parsed = plan_from_json(plan, s.layout()).unwrap();
             let expected: Vec<String> = s
                 .rows
@@ -409,7 +434,7 @@ fn columns_agree_with_trees_across_writes() {
                 .map(|r| r.id().to_string())
                 .collect();
             assert_eq!(ids(s, plan), expected, "{plan}");
-            for sort in sorts {
+            for &sort in SCAN_SORTS {
                 let spec = sort_from_json(sort).unwrap();
                 let positions: Vec<u32> = (0..s.rows.len())
                     .filter(|&p| {
@@ -443,4 +468,56 @@ fn columns_agree_with_trees_across_writes() {
         s.delete(&format!("id{i:04}")).unwrap();
     }
     check(&s);
+}
+
+/// Sort keys shared by thousands of matching rows (a family name): the bounded top-k buffer keeps the rows
+/// tied with the k-th key, ranked by `id` (keys of up to 7 bytes and dateTimes) or compared in full (longer
+/// keys); every direction and thread count gives the tree sort's page.
+#[test]
+fn sorting_with_many_ties_agrees_with_the_tree_sort() {
+    let mut s = Store::new(layout_from_json(LAYOUT));
+    let batch = (0..50_000)
+        .map(|i| {
+            let name = ["ann", "bo", "longer-name-a", "longer-name-b", "cy"][i % 5];
+            let doc = format!(
+                r#"{{"id":"u{:05}","userName":"{name}-{i}","emails":[{{"value":"{name}","type":"work"}}],"meta":{{"created":"20{:02}-01-01T00:00:00Z"}}}}"#,
+                (i * 7919) % 50_000,
+                10 + i % 3
+            );
+            Prepared::parse(s.layout(), doc.as_bytes()).unwrap()
+        })
+        .collect();
+    s.add_many(batch).unwrap();
+    let plan = plan_from_json(r#"["not", ["cmp", 1, -1, "sw", {"s": "cy"}]]"#, s.layout()).unwrap();
+    let sorts = [
+        r#"{"slot": 2, "sub": 0, "primary": -1, "multi": true, "kind": "text", "descending": false}"#,
+        r#"{"slot": 2, "sub": 0, "primary": -1, "multi": true, "kind": "text", "descending": true}"#,
+        r#"{"slot": 2, "sub": 0, "primary": -1, "multi": true, "kind": "text", "descending": true, "idsDescending": true}"#,
+        r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": false}"#,
+        r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true, "idsDescending": true}"#,
+    ];
+    for sort in sorts {
+        let spec = sort_from_json(sort).unwrap();
+        let mut expected: Vec<u32> = (0..50_000u32)
+            .filter(|&p| {
+                plan.matches(
+                    &s.rows[p as usize]
+                        .as_ref()
+                        .unwrap()
+                        .slots(s.layout(), &s.layout().all_slots),
+                )
+            })
+            .collect();
+        s.sort_hits(&spec, &mut expected, Some(3_100));
+        let expected: Vec<Arc<[u8]>> = expected[3_000..3_100]
+            .iter()
+            .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
+            .collect();
+        for threads in [1, 2] {
+            s.set_threads(threads);
+            let page = s.search(&plan, Some(&spec), 3_000, Some(100));
+            assert_eq!(page.total, 40_000);
+            assert_eq!(page.resources, expected, "{sort}, {threads} threads");
+        }
+    }
 }

@@ -6,14 +6,16 @@ over ``SCIMCORE_BENCH_USERS`` users (default 20,000: the CI-short mode of a plai
 ``SCIMCORE_BENCH_USERS=300000``, the slow opt-in run ``1000000``). This suite asserts the ratios.
 
 Required ratios (full size, 300,000 users): every full-scan search >= 20x the lambda scan, the indexed
-``userName eq`` lookup >= 1,000x the scan, native memory per resource <= the dicts', and a page of 100 as JSON
+``userName eq`` lookup >= 1,000x the scan, native memory per resource <= 0.5x the dicts' (issue 18: the
+larger of the store's accounting and the RSS growth of a fresh process, columns included), and a page of 100 as JSON
 (``Directory.search_json``) costing <= 0.9x what the Python objects of ``Directory.search`` cost, beyond the
 store's search both share. In the short CI
 mode the thresholds are lower, because the ratios grow with the directory (the scan is O(n), the lookup O(1),
 and fixed per-call costs weigh more on small scans) and a 2-core CI machine shared with other jobs is noisy:
 full scans >= 3x (measured 28-66x at 20,000 users after the block scans; evaluating in Python is ~1x),
-indexed >= 40x (measured 800-1,100x; a lost index is ~1x), memory <= the dicts' (measured 0.91x with the
-columns), the JSON page <= 0.9x (measured 0.50x at 20,000 and 0.64x at 300,000 users; building the Python
+indexed >= 40x (measured 800-1,100x; a lost index is ~1x), memory <= 0.5x the dicts' in both modes (measured
+0.44x at 20,000 users with the columns; memory does not depend on the machine's load, and stored value trees
+are ~0.8x), the JSON page <= 0.9x (measured 0.50x at 20,000 and 0.64x at 300,000 users; building the Python
 objects and encoding them is > 1x).
 Well below the lowest measured ratios, so a busy machine does not fail them, while evaluating in Python, a
 lost index, a bloated representation or a page built from Python objects still does. Polars and DuckDB (the
@@ -38,9 +40,9 @@ from scimcore.store.native import native_module as _native_module
 USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", "20000"))
 FULL_SIZE = USERS >= 300_000
 THRESHOLDS = (
-    {"scan": 20.0, "indexed": 1000.0, "memory": 1.0, "page": 0.9}
+    {"scan": 20.0, "indexed": 1000.0, "memory": 0.5, "page": 0.9}
     if FULL_SIZE
-    else {"scan": 3.0, "indexed": 40.0, "memory": 1.0, "page": 0.9}
+    else {"scan": 3.0, "indexed": 40.0, "memory": 0.5, "page": 0.9}
 )
 RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
 
@@ -105,7 +107,8 @@ def test_directory_ratios(world, directory):
         "leave the store as JSON, not as Python objects)"
     )
     assert summary["memory"]["ratio"] <= THRESHOLDS["memory"], (
-        f"native memory per resource is {summary['memory']['ratio']:.2f}x the Python dicts' (required <= 1)"
+        f"native memory per resource is {summary['memory']['ratio']:.2f}x the Python dicts' "
+        f"(required <= {THRESHOLDS['memory']}: the store's accounting and the RSS growth of a fresh load, the larger)"
     )
 
 

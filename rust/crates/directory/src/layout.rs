@@ -53,10 +53,21 @@ pub struct Layout {
     pub indexed: Vec<u16>,
     /// slots whose values must be unique (compared as stored: folded unless caseExact).
     pub unique: Vec<u16>,
+    /// every top-level key a resource may hold for the layout: what it is (one lookup per key of a document).
+    pub top: Names<Top>,
     /// `true` for every slot: a mask for [`crate::value::parse`] (the whole tree).
     pub all_slots: Vec<bool>,
     /// `true` for the indexed (and unique) slots: what a write needs parsed.
     pub index_slots: Vec<bool>,
+}
+
+/// What a top-level key of a resource object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Top {
+    /// An attribute of the resource object itself.
+    Core(u16),
+    /// An extension object: its pseudo-slot (if any) and whether the layout lists attributes of it.
+    Extension { object: Option<u16>, attributes: bool },
 }
 
 /// One attribute as the binding describes it.
@@ -87,6 +98,7 @@ impl Layout {
             extension_objects: Names::default(),
             indexed: Vec::new(),
             unique: Vec::new(),
+            top: Names::default(),
             all_slots: Vec::new(),
             index_slots: Vec::new(),
         };
@@ -125,6 +137,20 @@ impl Layout {
                 layout.indexed.push(*slot);
             }
         }
+        let urns = layout.extensions.keys().chain(layout.extension_objects.keys());
+        let extensions: Vec<(String, Top)> = urns
+            .map(|urn| {
+                let top = Top::Extension {
+                    object: layout.extension_objects.get(urn).copied(),
+                    attributes: layout.extensions.contains_key(urn),
+                };
+                (urn.clone(), top)
+            })
+            .collect();
+        layout.top.extend(extensions);
+        // an attribute of the resource object wins over an extension of the same name
+        let core: Vec<(String, Top)> = layout.core.iter().map(|(k, &s)| (k.clone(), Top::Core(s))).collect();
+        layout.top.extend(core);
         layout.all_slots = vec![true; count];
         layout.index_slots = layout.mask(layout.indexed.iter().copied());
         Ok(layout)

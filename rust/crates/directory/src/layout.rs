@@ -5,9 +5,11 @@
 //! slots have equality indexes and which are unique. Keys are matched exactly: resources use the schema's
 //! canonical attribute names (docs/semantics.md §Evaluation).
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasher, BuildHasherDefault};
 
+use super::fold::fold;
 use super::page::Fnv;
 
 use super::error::DirError;
@@ -59,6 +61,10 @@ pub struct Layout {
     pub all_slots: Vec<bool>,
     /// `true` for the indexed (and unique) slots: what a write needs parsed.
     pub index_slots: Vec<bool>,
+    /// The key of the index hashes ([`Layout::hash`]): random per layout, so that values cannot be chosen to
+    /// collide; clones share it, so that documents parsed for a store (before its lock is taken, on several
+    /// threads) carry index keys the store can use.
+    pub keys: RandomState,
 }
 
 /// What a top-level key of a resource object is.
@@ -101,6 +107,7 @@ impl Layout {
             top: Names::default(),
             all_slots: Vec::new(),
             index_slots: Vec::new(),
+            keys: RandomState::new(),
         };
         for (slot, spec) in attrs.iter().enumerate() {
             let slot = u16::try_from(slot).map_err(|_| bad("too many attributes"))?;
@@ -158,6 +165,20 @@ impl Layout {
 }
 
 impl Layout {
+    /// The 32-bit keyed hash of `text` (the key of the equality indexes and of the id map).
+    #[must_use]
+    pub fn hash(&self, text: &str) -> u32 {
+        #[allow(clippy::cast_possible_truncation)] // the top half of the 64-bit hash
+        let top = (self.keys.hash_one(text) >> 32) as u32;
+        top
+    }
+
+    /// The equality-index key of a value in comparison form: the hash of its case folding.
+    #[must_use]
+    pub fn index_key(&self, value: &str) -> u32 {
+        self.hash(&fold(value))
+    }
+
     /// A slot mask for [`crate::value::parse`]: `true` for `slots`.
     #[must_use]
     pub fn mask(&self, slots: impl IntoIterator<Item = u16>) -> Vec<bool> {

@@ -654,3 +654,25 @@ fn meta_completeness() {
         r#"{"meta": {"resourceType": "User", "created": "x", "lastModified": "x", "version": "v"}, "meta": {}}"#
     ));
 }
+
+/// A row's id is read from a span of its JSON, or kept beside it when the JSON only has it escaped.
+#[test]
+fn ids_written_with_escapes() {
+    let mut s = Store::new(layout_from_json(LAYOUT));
+    let docs: [&[u8]; 3] = [
+        br#"{"id":"a\u0062c","userName":"one"}"#,
+        br#"{"userName":"xyz","id":"x\u0079z"}"#,
+        br#"{"id":"plain","userName":"two"}"#,
+    ];
+    let batch = Prepared::parse_batch(s.layout(), &docs, None)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    s.add_many(batch).unwrap();
+    for (id, doc) in ["abc", "xyz", "plain"].into_iter().zip(docs) {
+        assert_eq!(s.get(id).as_deref(), Some(doc), "{id}");
+    }
+    assert_eq!(ids(&s, r#"["cmp", 0, -1, "eq", {"s": "abc"}]"#), ["abc"]);
+    s.delete("xyz").unwrap();
+    assert!(s.get("xyz").is_none() && s.get("abc").is_some());
+}

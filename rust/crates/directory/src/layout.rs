@@ -9,7 +9,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault};
 
-use super::fold::fold;
+use super::fold::folded;
 use super::page::Fnv;
 
 use super::error::DirError;
@@ -176,7 +176,7 @@ impl Layout {
     /// The equality-index key of a value in comparison form: the hash of its case folding.
     #[must_use]
     pub fn index_key(&self, value: &str) -> u32 {
-        self.hash(&fold(value))
+        self.hash(&folded(value))
     }
 
     /// A slot mask for [`crate::value::parse`]: `true` for `slots`.

@@ -12,7 +12,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde::Deserialize;
 
 use super::datetime::value_instant;
-use super::fold::fold;
+use super::fold::folded;
 use super::layout::{AttrLayout, Kind, Layout, Top};
 
 /// One attribute value, ready for comparison.
@@ -268,7 +268,7 @@ impl<'de, 'a> Visitor<'de> for Picker<'a> {
                 "id" => {
                     let node = map.next_value_seed(NodeSeed(&ID))?;
                     picked.id = match &node {
-                        Node::Str(id) if !id.is_empty() => Some(id.to_string()),
+                        Node::Str(id) if !id.is_empty() => Some(String::from(&**id)),
                         _ => None,
                     };
                     if let Some(slot) = slot.filter(|&s| self.want(s)) {
@@ -583,7 +583,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
 /// A string value in comparison form for its attribute.
 fn convert_text(attr: &AttrLayout, s: &str) -> Node {
     match attr.kind {
-        Kind::Text if !attr.case_exact => Node::Str(fold(s).into_boxed_str()),
+        Kind::Text if !attr.case_exact => Node::Str(folded(s).into()),
         Kind::DateTime => value_instant(s).map_or_else(|| Node::Str(s.into()), Node::DateTime),
         _ => Node::Str(s.into()),
     }

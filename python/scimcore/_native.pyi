@@ -156,6 +156,9 @@ class DirectoryStore:
         """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection``."""
     def scan_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
         """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads; ``None`` off columns."""
+    def scan_read_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
+        """Bytes a full scan of ``plan`` (sorted by ``sort``) must read from its columns (a lower bound: the
+        words or cells its filter streams, the sort key of each match); ``None`` off columns."""
     def prepare(self, plans: list[FilterPlan], sorts: list[SortPlan]) -> None:
         """Build now, in one pass, the columns full scans of ``plans`` sorted by any of ``sorts`` read."""
     def heap_bytes(self) -> int: ...

@@ -229,7 +229,8 @@ class NativeBackend:
 
     def scan_runner(self, filter: Any, sort_by: str | None, count: int, threads: int) -> tuple[Any, int | None]:
         """For the benchmark: a call running the store's search on ``threads`` threads (the page left as JSON
-        bytes, nothing decoded) and the heap bytes of the columns that search reads (``None`` off columns)."""
+        bytes, nothing decoded) and the bytes that search must read from its columns (``scan_read_bytes``: a
+        lower bound; ``None`` off columns)."""
         plan = self._plan(filter)
         sort = None if sort_by is None else self._sort(sort_by, False)
         store, restore = self._store, self._threads or os.cpu_count() or 1
@@ -241,7 +242,7 @@ class NativeBackend:
             finally:
                 store.set_threads(restore)
 
-        return run, store.scan_bytes(plan, sort)
+        return run, store.scan_read_bytes(plan, sort)
 
     def _plan(self, filter: Any) -> Any:
         """The native plan of a filter, cached by filter text / AST JSON: the bound filter

@@ -571,10 +571,18 @@ impl DirectoryStore {
     }
 
     /// Heap bytes of the columns a full scan of `plan` (sorted by `sort`) reads, or `None` when it cannot run
-    /// on columns (the benchmark's bytes touched).
+    /// on columns.
     #[pyo3(signature = (plan, sort=None))]
     fn scan_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
         py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_bytes(&plan.0, sort.map(|s| &s.0))) })
+    }
+
+    /// The bytes a full scan of `plan` (sorted by `sort`) must read from its columns (the words or cells the
+    /// filter streams, the sort key of each match; a lower bound), or `None` when it cannot run on columns
+    /// (the benchmark's bytes touched).
+    #[pyo3(signature = (plan, sort=None))]
+    fn scan_read_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
+        py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_read_bytes(&plan.0, sort.map(|s| &s.0))) })
     }
 
     /// Build now, in one pass over the stored JSON, the columns full scans of `plans` sorted by any of `sorts`

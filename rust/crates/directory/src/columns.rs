@@ -185,6 +185,19 @@ impl Needle {
         fits && self.head_matches(head) && (n <= HEAD || same(&column.bytes(start, len)[HEAD..], &self.text[HEAD..]))
     }
 
+    /// Do the bytes of the cell text after its inline head equal the needle's (the head and the length
+    /// already matched, on the word)?
+    #[inline]
+    fn tail_of(&self, column: &Column, cell: Cell) -> bool {
+        let Cell::Str { start, len, .. } = cell else {
+            return false;
+        };
+        column
+            .bytes(start, len)
+            .get(HEAD..)
+            .is_some_and(|rest| same(rest, &self.text[HEAD..]))
+    }
+
     #[inline]
     fn suffix_of(&self, column: &Column, cell: Cell) -> bool {
         matches!(cell, Cell::Str { start, len, .. } if len as usize >= self.text.len()
@@ -1185,6 +1198,20 @@ impl Bound {
     }
 }
 
+/// The positions `j` (of a block) where `out[j] == value`, compacted without branches, and their number.
+#[inline]
+fn open_rows(out: &[bool], value: bool) -> ([u16; BLOCK], usize) {
+    let mut open = [0u16; BLOCK];
+    let mut n = 0;
+    for (j, &o) in out.iter().enumerate() {
+        #[allow(clippy::cast_possible_truncation)] // j < BLOCK
+        let j = j as u16;
+        open[n] = j;
+        n += usize::from(o == value);
+    }
+    (open, n)
+}
+
 /// The terms of an `and`/`or` with the cheap ones first (the others are then judged on fewer rows; the
 /// terms are pure, so the order does not change the result).
 fn cheap_first(mut terms: Vec<Bound>) -> Vec<Bound> {
@@ -1257,14 +1284,7 @@ impl Bound {
                 for term in rest {
                     if term.sparse() {
                         // costly per row: judged only on the rows still open, compacted without branches
-                        let mut open = [0u16; BLOCK];
-                        let mut n = 0;
-                        for (j, &o) in out.iter().enumerate() {
-                            #[allow(clippy::cast_possible_truncation)] // j < BLOCK
-                            let j = j as u16;
-                            open[n] = j;
-                            n += usize::from(o == and);
-                        }
+                        let (open, n) = open_rows(out, and);
                         term.judge(start, &open[..n], out);
                         continue;
                     }
@@ -1322,11 +1342,13 @@ impl Bound {
                 let exact = matches!(self, Bound::TextEq(..));
                 column.each_word(start, out, |w| text.word_matches(w, exact));
                 if !text.lane_alone {
-                    // the word matched the head and the length: the rest of the text decides
-                    for (o, cell) in out.iter_mut().zip(column.cells.get(start..).unwrap_or_default()) {
-                        if *o {
-                            *o = text.prefix_of(column, *cell, exact);
-                        }
+                    // the word matched the head and the length: the rest of the text decides, read for the
+                    // rows whose word matched only (compacted without branches)
+                    let (open, n) = open_rows(out, true);
+                    let cells = column.cells.get(start..).unwrap_or_default();
+                    for &j in &open[..n] {
+                        let j = usize::from(j);
+                        out[j] = cells.get(j).is_some_and(|&c| text.tail_of(column, c));
                     }
                 }
             }

@@ -151,9 +151,16 @@ class DirectoryStore:
     ) -> tuple[int, list[bytes]]:
         """``(total matches, JSON of the page)``: ``start`` is 0-based, ``count`` ``None`` means all."""
     def search_json(
-        self, plan: FilterPlan, sort: SortPlan | None, start: int, count: int | None, projection: PageProjection
+        self,
+        plan: FilterPlan,
+        sort: SortPlan | None,
+        start: int,
+        count: int | None,
+        projection: PageProjection,
+        location: str | None = None,
     ) -> bytes:
-        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection``."""
+        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection`` (with
+        ``location``: each ``meta.location`` is ``location`` followed by the resource's id)."""
     def scan_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
         """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads; ``None`` off columns."""
     def scan_read_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:

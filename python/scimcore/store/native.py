@@ -181,14 +181,15 @@ class NativeBackend:
             total, documents = self._store.search(plan, sort, params.start - 1, params.size)
         return total, [_decoder.decode(document) for document in documents]
 
-    def query_json(self, params: QueryParameters, projection: Any) -> bytes:
+    def query_json(self, params: QueryParameters, projection: Any, location: str | None = None) -> bytes:
         """The JSON bytes of the ``ListResponse`` (RFC 7644 §3.4.2) of :meth:`query`, its resources projected by
-        ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource."""
+        ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource. With
+        ``location``, each output ``meta`` gets ``location`` = that prefix followed by the ``id``."""
         self._refresh_layout()
         sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
         native = page_projection(self._native, projection)
         with self._narrowed(params.filter) as plan:
-            return self._store.search_json(plan, sort, params.start - 1, params.size, native)
+            return self._store.search_json(plan, sort, params.start - 1, params.size, native, location)
 
     @contextmanager
     def _narrowed(self, filter: Any) -> Iterator[Any]:

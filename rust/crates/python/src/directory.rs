@@ -552,8 +552,10 @@ impl DirectoryStore {
     }
 
     /// The JSON bytes of the `ListResponse` (RFC 7644 §3.4.2) of the same search as `search`, its resources
-    /// projected by `projection`; no Python object per resource.
-    #[pyo3(signature = (plan, sort, start, count, projection))]
+    /// projected by `projection` (and, with `location`, each `meta.location` = `location` + id); no Python
+    /// object per resource.
+    #[pyo3(signature = (plan, sort, start, count, projection, location=None))]
+    #[allow(clippy::too_many_arguments)] // the search's parameters, as Python passes them
     fn search_json<'py>(
         &self,
         py: Python<'py>,
@@ -562,10 +564,13 @@ impl DirectoryStore {
         start: usize,
         count: Option<usize>,
         projection: &PageProjection,
+        location: Option<&str>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let body = py.detach(|| -> PyResult<Vec<u8>> {
             let page = self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count);
-            Ok(projection.0.list_response(page.total, start + 1, &page.resources))
+            Ok(projection
+                .0
+                .list_response(page.total, start + 1, &page.resources, location))
         })?;
         Ok(PyBytes::new(py, &body))
     }

@@ -151,11 +151,21 @@ class DirectoryStore:
     ) -> tuple[int, list[bytes]]:
         """``(total matches, JSON of the page)``: ``start`` is 0-based, ``count`` ``None`` means all."""
     def search_json(
-        self, plan: FilterPlan, sort: SortPlan | None, start: int, count: int | None, projection: PageProjection
+        self,
+        plan: FilterPlan,
+        sort: SortPlan | None,
+        start: int,
+        count: int | None,
+        projection: PageProjection,
+        location: str | None = None,
     ) -> bytes:
-        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection``."""
+        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection`` (with
+        ``location``: each ``meta.location`` is ``location`` followed by the resource's id)."""
     def scan_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
         """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads; ``None`` off columns."""
+    def scan_read_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
+        """Bytes a full scan of ``plan`` (sorted by ``sort``) must read from its columns (a lower bound: the
+        words or cells its filter streams, the sort key of each match); ``None`` off columns."""
     def prepare(self, plans: list[FilterPlan], sorts: list[SortPlan]) -> None:
         """Build now, in one pass, the columns full scans of ``plans`` sorted by any of ``sorts`` read."""
     def heap_bytes(self) -> int: ...

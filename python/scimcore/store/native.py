@@ -182,14 +182,15 @@ class NativeBackend:
             total, documents = self._store.search(plan, sort, params.start - 1, params.size)
         return total, [_decoder.decode(document) for document in documents]
 
-    def query_json(self, params: QueryParameters, projection: Any) -> bytes:
+    def query_json(self, params: QueryParameters, projection: Any, location: str | None = None) -> bytes:
         """The JSON bytes of the ``ListResponse`` (RFC 7644 §3.4.2) of :meth:`query`, its resources projected by
-        ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource."""
+        ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource. With
+        ``location``, each output ``meta`` gets ``location`` = that prefix followed by the ``id``."""
         self._refresh_layout()
         sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
         native = page_projection(self._native, projection)
         with self._narrowed(params.filter) as plan:
-            return self._store.search_json(plan, sort, params.start - 1, params.size, native)
+            return self._store.search_json(plan, sort, params.start - 1, params.size, native, location)
 
     @contextmanager
     def _narrowed(self, filter: Any) -> Iterator[Any]:
@@ -230,7 +231,8 @@ class NativeBackend:
 
     def scan_runner(self, filter: Any, sort_by: str | None, count: int, threads: int) -> tuple[Any, int | None]:
         """For the benchmark: a call running the store's search on ``threads`` threads (the page left as JSON
-        bytes, nothing decoded) and the heap bytes of the columns that search reads (``None`` off columns)."""
+        bytes, nothing decoded) and the bytes that search must read from its columns (``scan_read_bytes``: a
+        lower bound; ``None`` off columns)."""
         plan = self._plan(filter)
         sort = None if sort_by is None else self._sort(sort_by, False)
         store, restore = self._store, self._threads or os.cpu_count() or 1
@@ -242,7 +244,7 @@ class NativeBackend:
             finally:
                 store.set_threads(restore)
 
-        return run, store.scan_bytes(plan, sort)
+        return run, store.scan_read_bytes(plan, sort)
 
     def _plan(self, filter: Any) -> Any:
         """The native plan of a filter, cached by filter text / AST JSON: the bound filter

@@ -185,6 +185,19 @@ impl Needle {
         fits && self.head_matches(head) && (n <= HEAD || same(&column.bytes(start, len)[HEAD..], &self.text[HEAD..]))
     }
 
+    /// Do the bytes of the cell text after its inline head equal the needle's (the head and the length
+    /// already matched, on the word)?
+    #[inline]
+    fn tail_of(&self, column: &Column, cell: Cell) -> bool {
+        let Cell::Str { start, len, .. } = cell else {
+            return false;
+        };
+        column
+            .bytes(start, len)
+            .get(HEAD..)
+            .is_some_and(|rest| same(rest, &self.text[HEAD..]))
+    }
+
     #[inline]
     fn suffix_of(&self, column: &Column, cell: Cell) -> bool {
         matches!(cell, Cell::Str { start, len, .. } if len as usize >= self.text.len()
@@ -1072,6 +1085,65 @@ impl Bound {
             }
         }
     }
+
+    /// The bytes a full scan of this plan streams, each array counted once: the [`Lane`] words of the
+    /// columns its kernels judge on words, the cells of the others, the element ranges of value paths. Text
+    /// read from a column's arena (`ew`, literals longer than the inline head) is left out, as it depends on
+    /// the data: a lower bound.
+    #[must_use]
+    pub fn streamed_bytes(&self) -> usize {
+        let mut arrays: Vec<(usize, usize)> = Vec::new();
+        self.streamed(&mut arrays);
+        arrays.iter().map(|(_, bytes)| bytes).sum()
+    }
+
+    fn streamed(&self, arrays: &mut Vec<(usize, usize)>) {
+        let mut add = |address: usize, bytes: usize| {
+            if !arrays.iter().any(|(a, _)| *a == address) {
+                arrays.push((address, bytes));
+            }
+        };
+        let words = |c: &Column| (c.words.as_ptr() as usize, c.words.len() * 8);
+        let cells = |c: &Column| (c.cells.as_ptr() as usize, (c.cells.len() + c.extra.len()) * CELL);
+        let (address, bytes) = match self {
+            Bound::Const(_) => return,
+            Bound::And(terms) | Bound::Or(terms) => {
+                for term in terms {
+                    term.streamed(arrays);
+                }
+                return;
+            }
+            Bound::Not(inner) => return inner.streamed(arrays),
+            Bound::ValuePath { elements, filter } => {
+                add(elements.ranges.as_ptr() as usize, elements.ranges.len() * 8);
+                return filter.streamed(arrays);
+            }
+            Bound::TimeRange(c, ..) => words(c),
+            Bound::Time(c, ..) if c.lane == Lane::Time => words(c),
+            Bound::Present(c) if c.lane == Lane::Text => words(c),
+            Bound::TextEq(c, text) | Bound::TextSw(c, text) if c.lane == Lane::Text && text.lane => words(c),
+            Bound::Time(c, ..)
+            | Bound::Present(c)
+            | Bound::TextEq(c, _)
+            | Bound::TextSw(c, _)
+            | Bound::TextEw(c, _)
+            | Bound::BoolEq(c, _)
+            | Bound::Compare { column: c, .. } => cells(c),
+        };
+        add(address, bytes);
+    }
+}
+
+impl Column {
+    /// The bytes a sort reads from this key column per ranked row (its word, else its cell).
+    #[must_use]
+    pub fn key_bytes(&self) -> usize {
+        if self.lane == Lane::None {
+            CELL
+        } else {
+            8
+        }
+    }
 }
 
 /// Rows evaluated together by [`Bound::block`].
@@ -1085,6 +1157,26 @@ impl Bound {
     /// `and`/`or` it is better judged only on the rows still open than on the whole block?
     fn sparse(&self) -> bool {
         matches!(self, Bound::TextEw(..) | Bound::Compare { .. })
+    }
+
+    /// `out[j]` = does row `start + j` satisfy this (sparse) test, for the rows `j` of `open` only.
+    fn judge(&self, start: usize, open: &[u16], out: &mut [bool]) {
+        match self {
+            Bound::TextEw(column, text) if column.lane != Lane::None => {
+                // one value a row: the cell itself
+                let cells = column.cells.get(start..).unwrap_or_default();
+                for &j in open {
+                    let j = usize::from(j);
+                    out[j] = cells.get(j).is_some_and(|&c| text.suffix_of(column, c));
+                }
+            }
+            _ => {
+                for &j in open {
+                    let j = usize::from(j);
+                    out[j] = self.test(start + j);
+                }
+            }
+        }
     }
 
     /// A rough cost per row, to evaluate the cheap terms of an `and`/`or` first.
@@ -1104,6 +1196,20 @@ impl Bound {
             Bound::ValuePath { .. } => 4,
         }
     }
+}
+
+/// The positions `j` (of a block) where `out[j] == value`, compacted without branches, and their number.
+#[inline]
+fn open_rows(out: &[bool], value: bool) -> ([u16; BLOCK], usize) {
+    let mut open = [0u16; BLOCK];
+    let mut n = 0;
+    for (j, &o) in out.iter().enumerate() {
+        #[allow(clippy::cast_possible_truncation)] // j < BLOCK
+        let j = j as u16;
+        open[n] = j;
+        n += usize::from(o == value);
+    }
+    (open, n)
 }
 
 /// The terms of an `and`/`or` with the cheap ones first (the others are then judged on fewer rows; the
@@ -1177,12 +1283,9 @@ impl Bound {
                 let mut scratch = [false; BLOCK];
                 for term in rest {
                     if term.sparse() {
-                        // costly per row: judged only where the result is still open
-                        for (j, o) in out.iter_mut().enumerate() {
-                            if *o == and {
-                                *o = term.test(start + j);
-                            }
-                        }
+                        // costly per row: judged only on the rows still open, compacted without branches
+                        let (open, n) = open_rows(out, and);
+                        term.judge(start, &open[..n], out);
                         continue;
                     }
                     let scratch = &mut scratch[..out.len()];
@@ -1239,11 +1342,13 @@ impl Bound {
                 let exact = matches!(self, Bound::TextEq(..));
                 column.each_word(start, out, |w| text.word_matches(w, exact));
                 if !text.lane_alone {
-                    // the word matched the head and the length: the rest of the text decides
-                    for (o, cell) in out.iter_mut().zip(column.cells.get(start..).unwrap_or_default()) {
-                        if *o {
-                            *o = text.prefix_of(column, *cell, exact);
-                        }
+                    // the word matched the head and the length: the rest of the text decides, read for the
+                    // rows whose word matched only (compacted without branches)
+                    let (open, n) = open_rows(out, true);
+                    let cells = column.cells.get(start..).unwrap_or_default();
+                    for &j in &open[..n] {
+                        let j = usize::from(j);
+                        out[j] = cells.get(j).is_some_and(|&c| text.tail_of(column, c));
                     }
                 }
             }
@@ -1410,8 +1515,7 @@ impl Sorter<'_> {
 
     /// The `id` part of the rank: the first 8 bytes of the `id` (big-endian, 63 bits), reversed when ties
     /// are broken by descending `id`.
-    #[must_use]
-    pub fn id_rank(&self, pos: u32) -> u128 {
+    fn id_rank(&self, pos: u32) -> u128 {
         let id = self
             .rows
             .get(pos as usize)
@@ -1472,17 +1576,28 @@ impl Sorter<'_> {
         })
     }
 
-    /// The positions of the best `limit` of `ranked` (all of them without a limit), in order: the `k`-th
-    /// rank bounds the candidates (ties on the rank compared in full), then they are sorted.
+    /// The positions of the best `limit` of `ranked` (ranks from [`Sorter::key_rank`] or [`Sorter::rank`];
+    /// all of them without a limit), in order: the `k`-th rank bounds the candidates, which are then ranked
+    /// with their `id` part (ties on the key apart, reading one `id` each) and bounded again, and sorted
+    /// (ties on the rank compared in full).
     #[must_use]
     pub fn finish(&self, mut ranked: Vec<(u128, u32)>, limit: Option<usize>) -> Vec<u32> {
+        let bound = |ranked: &mut Vec<(u128, u32)>, k: usize| {
+            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
+            let threshold = ranked[k - 1].0;
+            ranked.retain(|e| e.0 <= threshold);
+        };
         if let Some(k) = limit.filter(|&k| k < ranked.len()) {
             if k == 0 {
                 return Vec::new();
             }
-            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
-            let threshold = ranked[k - 1].0;
-            ranked.retain(|e| e.0 <= threshold);
+            bound(&mut ranked, k);
+            if k < ranked.len() {
+                for entry in &mut ranked {
+                    entry.0 = self.rank(entry.1);
+                }
+                bound(&mut ranked, k);
+            }
         }
         let cmp = |a: &(u128, u32), b: &(u128, u32)| a.0.cmp(&b.0).then_with(|| self.compare(a.1, b.1));
         if let Some(k) = limit.filter(|&k| k > 0 && k < ranked.len()) {

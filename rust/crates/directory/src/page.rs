@@ -314,8 +314,9 @@ impl Projection {
     }
 
     /// Append the projection of one stored resource to `out`; `false` (nothing written) if it is not a JSON
-    /// object.
-    pub fn write_resource(&self, stored: &[u8], out: &mut Vec<u8>) -> bool {
+    /// object. With a `location` prefix, a `meta` object left in the output gets `location` = the prefix
+    /// followed by the resource's `id` (a service's own URL, RFC 7644 §3.1), in place of a stored one.
+    pub fn write_resource(&self, stored: &[u8], location: Option<&str>, out: &mut Vec<u8>) -> bool {
         let Some(Json::Object(entries)) = parse(stored) else {
             return false;
         };
@@ -369,22 +370,38 @@ impl Projection {
                 }
             }
         }
-        for (i, (_, raw, value)) in kept.iter().enumerate() {
+        let id = kept.iter().find_map(|(k, _, v)| match v {
+            Json::Scalar(raw) if k == "id" && raw.first() == Some(&b'"') => string_value(raw),
+            _ => None,
+        });
+        for (i, (key, raw, value)) in kept.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(raw);
             out.push(b':');
-            write(value, out);
+            match (location.zip(id.as_deref()), value) {
+                (Some((prefix, id)), Json::Object(entries)) if key == "meta" => {
+                    write_meta(entries, &format!("{prefix}{id}"), out);
+                }
+                _ => write(value, out),
+            }
         }
         out.push(b'}');
         true
     }
 
     /// The `ListResponse` of a page (RFC 7644 §3.4.2): `totalResults`, `startIndex` (1-based), the
-    /// projected resources (a stored document that is not an object is skipped).
+    /// projected resources (a stored document that is not an object is skipped), each `meta.location` made
+    /// from `location` when given ([`Projection::write_resource`]).
     #[must_use]
-    pub fn list_response(&self, total: usize, start_index: usize, resources: &[impl AsRef<[u8]>]) -> Vec<u8> {
+    pub fn list_response(
+        &self,
+        total: usize,
+        start_index: usize,
+        resources: &[impl AsRef<[u8]>],
+        location: Option<&str>,
+    ) -> Vec<u8> {
         let mut body = Vec::with_capacity(resources.iter().map(|r| r.as_ref().len()).sum::<usize>() + 160);
         let mut written = 0usize;
         for stored in resources {
@@ -392,7 +409,7 @@ impl Projection {
             if written > 0 {
                 body.push(b',');
             }
-            if self.write_resource(stored.as_ref(), &mut body) {
+            if self.write_resource(stored.as_ref(), location, &mut body) {
                 written += 1;
             } else {
                 body.truncate(mark);
@@ -410,6 +427,34 @@ impl Projection {
         out.extend_from_slice(b"]}");
         out
     }
+}
+
+/// A `meta` object with its `location` set to `location` (where a stored one was, else last), as
+/// `meta["location"] = ...` does to a Python `dict`.
+fn write_meta(entries: &[(Cow<'_, str>, &[u8], Json<'_>)], location: &str, out: &mut Vec<u8>) {
+    out.push(b'{');
+    let mut replaced = false;
+    for (i, (key, raw, item)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(raw);
+        out.push(b':');
+        if key == "location" {
+            push_string(location, out);
+            replaced = true;
+        } else {
+            write(item, out);
+        }
+    }
+    if !replaced {
+        if !entries.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"location\":");
+        push_string(location, out);
+    }
+    out.push(b'}');
 }
 
 fn string_value(raw: &[u8]) -> Option<String> {

@@ -409,8 +409,8 @@ impl Store {
         }
     }
 
-    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed): the
-    /// benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
+    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed). `None`
+    /// if the plan cannot run on columns.
     #[must_use]
     pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
         let columns = self.columns();
@@ -418,6 +418,23 @@ impl Store {
         let bound = columns.bind(plan)?;
         let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
         Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()))
+    }
+
+    /// The bytes a full scan of `plan` sorted by `sort` must read from its columns (built now if needed):
+    /// what the filter streams ([`Bound::streamed_bytes`], a lower bound) and the sort key of every matching
+    /// row. The benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
+    #[must_use]
+    pub fn scan_read_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
+        let columns = self.columns();
+        columns.prepare(plan, sort);
+        let bound = columns.bind(plan)?;
+        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        let matches = if key.is_some() {
+            self.scan(plan, None, Some(0)).0
+        } else {
+            0
+        };
+        Some(bound.streamed_bytes() + key.map_or(0, |k| k.key_bytes() * matches))
     }
 
     /// Build now, in one pass over the stored JSON, the columns every full scan of `plans` sorted by any of
@@ -679,8 +696,8 @@ struct Part {
 }
 
 /// A bounded buffer of ranked matches holding a superset of the best `k` offered: only matches ranked no
-/// worse than the `k`-th best so far are kept (cut back when the buffer is full), a superset since ranks are
-/// weakly monotone with the full order ([`Sorter::rank`]).
+/// worse than the `k`-th best so far are kept (cut back when the buffer is full), a superset since ranks
+/// are weakly monotone with the full order ([`Sorter::key_rank`], the key's prefix: no `id` read per match).
 struct TopK<'a> {
     sorter: &'a Sorter<'a>,
     k: usize,
@@ -705,12 +722,8 @@ impl<'a> TopK<'a> {
         if self.k == 0 {
             return;
         }
-        // the id is read only for a row whose key alone does not rank it out
-        let (rank, whole) = self.sorter.key_rank(pos);
-        if rank > self.threshold {
-            return;
-        }
-        let rank = if whole { rank | self.sorter.id_rank(pos) } else { rank };
+        // ranked by key only (no id read): rows tied on the key are all kept, ranked apart at the end
+        let (rank, _) = self.sorter.key_rank(pos);
         if rank <= self.threshold {
             self.ranked.push((rank, pos));
             if self.ranked.len() >= self.cut_at {

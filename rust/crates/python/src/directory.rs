@@ -551,8 +551,10 @@ impl DirectoryStore {
     }
 
     /// The JSON bytes of the `ListResponse` (RFC 7644 §3.4.2) of the same search as `search`, its resources
-    /// projected by `projection`; no Python object per resource.
-    #[pyo3(signature = (plan, sort, start, count, projection))]
+    /// projected by `projection` (and, with `location`, each `meta.location` = `location` + id); no Python
+    /// object per resource.
+    #[pyo3(signature = (plan, sort, start, count, projection, location=None))]
+    #[allow(clippy::too_many_arguments)] // the search's parameters, as Python passes them
     fn search_json<'py>(
         &self,
         py: Python<'py>,
@@ -561,19 +563,30 @@ impl DirectoryStore {
         start: usize,
         count: Option<usize>,
         projection: &PageProjection,
+        location: Option<&str>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let body = py.detach(|| -> PyResult<Vec<u8>> {
             let page = self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count);
-            Ok(projection.0.list_response(page.total, start + 1, &page.resources))
+            Ok(projection
+                .0
+                .list_response(page.total, start + 1, &page.resources, location))
         })?;
         Ok(PyBytes::new(py, &body))
     }
 
     /// Heap bytes of the columns a full scan of `plan` (sorted by `sort`) reads, or `None` when it cannot run
-    /// on columns (the benchmark's bytes touched).
+    /// on columns.
     #[pyo3(signature = (plan, sort=None))]
     fn scan_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
         py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_bytes(&plan.0, sort.map(|s| &s.0))) })
+    }
+
+    /// The bytes a full scan of `plan` (sorted by `sort`) must read from its columns (the words or cells the
+    /// filter streams, the sort key of each match; a lower bound), or `None` when it cannot run on columns
+    /// (the benchmark's bytes touched).
+    #[pyo3(signature = (plan, sort=None))]
+    fn scan_read_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
+        py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_read_bytes(&plan.0, sort.map(|s| &s.0))) })
     }
 
     /// Build now, in one pass over the stored JSON, the columns full scans of `plans` sorted by any of `sorts`

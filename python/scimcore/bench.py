@@ -15,8 +15,8 @@ Over ``users`` generated users (``scimcore.demo.generate_users``), measured in o
 - load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec (and
   DuckDB's ``read_json``), and the first search on a fresh load, with ``Directory.prepare``;
 - memory per resource: the native store's own heap accounting, taken on the directory the queries ran on
-  (so the scan columns they built lazily are counted), and the process RSS growth of a fresh load, against
-  the Python dicts (``tracemalloc``).
+  (so the scan columns they built lazily are counted), and the RSS growth of a fresh process loading the
+  NDJSON and running the queries, against the Python dicts (``tracemalloc``); the ratio takes the larger.
 
 Ratios only: absolute times depend on the machine and its load. ``progress(message, fraction)`` is called
 while data is generated and loaded and as each query is measured.
@@ -26,9 +26,13 @@ from __future__ import annotations
 
 import gc
 import heapq
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -252,11 +256,6 @@ def _best(function, repeats: int, min_time: float = 0.05) -> float:
     return best
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def _machine() -> dict:
     model = "unknown"
     try:
@@ -397,7 +396,7 @@ def measure(
 
     lines = ndjson.split(b"\n")
     decoder = msgspec.json.Decoder()
-    load_s = _best(load, 2, min_time=0)
+    load_rounds = _load_rounds(load, ndjson if others else None, max(3, repeats))
     decode_s = _best(lambda: [decoder.decode(line) for line in lines], 2, min_time=0)
 
     gc.collect()
@@ -408,13 +407,8 @@ def measure(
     tracemalloc.stop()
     del dicts
     gc.collect()
-    rss_before = _rss_bytes()
-    fresh = load()
-    gc.collect()
-    rss_growth = (_rss_bytes() - rss_before) / len(users)
-    first = _first_searches(fresh, all_cases)
-    del fresh
-    read_json_s = _bench_engines.duckdb_read_json_seconds(ndjson) if others else None
+    first = _first_searches(load(), all_cases)
+    rss_bytes = _rss_per_resource(ndjson, all_cases)
     # the directory the queries ran on: its lazily built scan columns are counted
     held = directory.memory_bytes()
     if held is None:
@@ -431,22 +425,86 @@ def measure(
         "count": COUNT,
         "queries": rows,
         "load": {
-            "native_s": load_s,
+            **load_rounds,
             "msgspec_dicts_s": decode_s,
-            "ratio": load_s / decode_s,
-            "duckdb_read_json_s": read_json_s,
+            "ratio": load_rounds["native_s"] / decode_s,
         },
         "first_search": first,
         "page": page,
         "memory": {
             "native_bytes_per_resource": native_bytes,
-            "native_rss_growth_per_resource": rss_growth,
+            "native_rss_per_resource": rss_bytes,
             "python_dict_bytes_per_resource": dict_bytes,
-            "ratio": native_bytes / dict_bytes,
+            # the larger of the store's accounting and the process's RSS growth
+            "ratio": max(native_bytes, rss_bytes or 0.0) / dict_bytes,
         },
         "min_scan_ratio": min(r["vs_lambda"] for r in scans),
         "indexed_ratio": indexed[0]["vs_lambda"],
     }
+
+
+def _load_rounds(load: Callable[[], object], ndjson: bytes | None, rounds: int) -> dict:
+    """``load_ndjson`` into a fresh Directory and (when ``ndjson`` is given) DuckDB's ``read_json`` of the same
+    NDJSON (best of 2 per round), interleaved: the medians, their spreads (min, max) and the ratio of medians."""
+    native: list[float] = []
+    duck: list[float] = []
+    for _ in range(rounds):
+        gc.collect()
+        start = time.perf_counter()
+        load()
+        native.append(time.perf_counter() - start)
+        if ndjson is not None:
+            duck.append(_bench_engines.duckdb_read_json_seconds(ndjson))
+    result: dict = {"native_s": statistics.median(native), "native_spread_s": [min(native), max(native)]}
+    result["duckdb_read_json_s"] = statistics.median(duck) if duck else None
+    if duck:
+        result["duckdb_spread_s"] = [min(duck), max(duck)]
+        result["vs_duckdb"] = result["native_s"] / result["duckdb_read_json_s"]
+    return result
+
+
+_RSS_SCRIPT = """
+import ctypes, gc, json, os, sys
+from scimcore import Directory
+
+def rss():
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+queries = json.loads(sys.argv[2])
+directory = Directory(max_results=None)
+for text, sort in queries:  # imports and caches warmed up, outside the measure
+    directory.search(filter=text, sort_by=sort, count=1)
+before = rss()
+directory.load_ndjson(data)
+for text, sort in queries:
+    directory.search(filter=text, sort_by=sort, count=100)
+print((rss() - before) / len(directory))
+"""
+
+
+def _rss_per_resource(ndjson: bytes, all_cases: list[dict]) -> float | None:
+    """The process RSS growth per resource of a fresh interpreter that loads the NDJSON into a ``Directory`` and
+    runs the benchmark's queries (building their scan columns), freed memory handed back to the system (glibc's
+    ``malloc_trim``) before both readings: everything the store holds, the allocator's overhead and
+    fragmentation included. ``None`` where ``/proc/self/statm`` does not exist."""
+    if not Path("/proc/self/statm").exists():
+        return None
+    queries = json.dumps([[c["filter"], c["sort"]] for c in all_cases])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "users.ndjson"
+        path.write_bytes(ndjson)
+        done = subprocess.run(
+            [sys.executable, "-c", _RSS_SCRIPT, str(path), queries], capture_output=True, text=True, check=True
+        )
+    return float(done.stdout.strip())
 
 
 def _first_searches(fresh: Directory, all_cases: list[dict]) -> dict:
@@ -548,17 +606,31 @@ def markdown(summary: dict) -> str:
             )
     load, mem = summary["load"], summary["memory"]
     duck = load.get("duckdb_read_json_s")
+    spread = load.get("native_spread_s")
+    rss = mem.get("native_rss_per_resource")
     out += [
         "",
-        f"Load (`load_ndjson`): {load['native_s']:.2f} s, against {load['msgspec_dicts_s']:.2f} s to decode the "
-        f"same NDJSON into dicts with msgspec ({load['ratio']:.2f}x)"
-        + (f" and {duck:.2f} s for DuckDB's `read_json` of it ({load['native_s'] / duck:.2f}x)." if duck else "."),
+        f"Load (`load_ndjson`): {load['native_s']:.2f} s"
+        + (f" (median; {spread[0]:.2f}-{spread[1]:.2f} s)" if spread else "")
+        + f", against {load['msgspec_dicts_s']:.2f} s to decode the same NDJSON into dicts with msgspec "
+        f"({load['ratio']:.2f}x)"
+        + (
+            f" and {duck:.2f} s ({load['duckdb_spread_s'][0]:.2f}-{load['duckdb_spread_s'][1]:.2f} s) for "
+            f"DuckDB's `read_json` of it, interleaved: {load['vs_duckdb']:.2f}x."
+            if duck
+            else "."
+        ),
         "",
-        f"Memory per resource: native {mem['native_bytes_per_resource']:.0f} B (store accounting after the "
-        f"queries, scan columns included; the process RSS grew {mem['native_rss_growth_per_resource']:.0f} B per "
-        f"resource on a fresh load without columns, a lower bound since earlier loads left freed memory to "
-        f"reuse) against {mem['python_dict_bytes_per_resource']:.0f} B "
-        f"for the Python dicts ({mem['ratio']:.2f}x).",
+        f"Memory per resource: native {mem['native_bytes_per_resource']:.0f} B (the store's accounting after the "
+        "queries, scan columns included)"
+        + (
+            f", {rss:.0f} B of process RSS growth (a fresh process loading the NDJSON and running the queries, "
+            "freed memory returned to the system first)"
+            if rss is not None
+            else ""
+        )
+        + f", against {mem['python_dict_bytes_per_resource']:.0f} B for the Python dicts (tracemalloc): "
+        f"{mem['ratio']:.2f}x, the larger of the two.",
     ]
     if "page" in summary:
         p = summary["page"]

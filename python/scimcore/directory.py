@@ -4,8 +4,8 @@ The contract's rules (ids, ``meta``, ETags, secrets, conditional writes, patch-t
 :class:`scimcore.store.front.StoreFront`; a ``Directory`` is that front over one of two memories with the same
 results:
 
-- **native** (:mod:`scimcore.store.native`, ``rust/crates/directory``): compact JSON plus value trees, searched in
-  Rust with the GIL released (docs/directory.md);
+- **native** (:mod:`scimcore.store.native`, ``rust/crates/directory``): the JSON plus scan columns built from it,
+  searched in Rust with the GIL released (docs/directory.md);
 - **python** (:mod:`scimcore.store.memory`): dicts in insertion order, searched with the in-memory evaluator.
   Used when the native module is absent or ``SCIMCORE_BACKEND=python``.
 

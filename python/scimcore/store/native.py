@@ -1,8 +1,9 @@
 """The native memory of ``scimcore.Directory`` (``scimcore._native.DirectoryStore``, ``rust/crates/directory``).
 
-Each resource is kept as its compact JSON (decoded only when it is returned) plus a tree of its values (strings
-pre-folded unless ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path
-on first use (kept current by writes; see docs/directory.md). Filters are compiled here, once, into plans
+Each resource is kept as its JSON only (decoded only when it is returned); value trees (strings pre-folded
+unless ``caseExact``, dateTimes as instants) are parsed from it when needed, and full scans build columns per
+attribute path from it on first use or at :meth:`scimcore.Directory.prepare` (kept current by writes; see
+docs/directory.md). Filters are compiled here, once, into plans
 (:mod:`scimcore._directory_plan`); the store evaluates, sorts and pages with the GIL released, on every core for
 large scans, and returns only the JSON of the page — or, for :meth:`NativeBackend.query_json`
 (``Directory.search_json``), the whole ``ListResponse`` projected and encoded in the store.

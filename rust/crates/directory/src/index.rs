@@ -1,12 +1,12 @@
-//! Compact equality indexes: the 64-bit hash of a key (computed by the store with a per-store random key)
-//! → the positions of the rows holding it. Keys themselves are not kept: a lookup yields a superset (two keys
-//! may share a hash), which the store re-checks on the rows, so an entry costs a hash-table slot of 12 bytes
-//! instead of an owned string and a vector.
+//! Compact equality indexes: a 32-bit hash of a key (computed by the store with a per-store random key, so
+//! that keys cannot be chosen to collide) → the positions of the rows holding it. Keys themselves are not
+//! kept: a lookup yields a superset (two keys may share a hash), which the store re-checks on the rows, so an
+//! entry costs a hash-table slot of 9 bytes instead of an owned string and a vector.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Hashes a key that already is a keyed 64-bit hash: passes it through.
+/// Hashes a key that already is a keyed hash: spreads its bits over a word (the table reads the top ones).
 #[derive(Default)]
 pub struct Prehashed(u64);
 
@@ -21,8 +21,8 @@ impl Hasher for Prehashed {
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -35,7 +35,7 @@ pub const MAX_POSITION: u32 = LIST - 1;
 /// Hash → one position inline, or several in a list.
 #[derive(Debug, Default)]
 pub struct Postings {
-    map: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    map: HashMap<u32, u32, BuildHasherDefault<Prehashed>>,
     lists: Vec<Vec<u32>>,
     /// Entries of `lists` no longer used (reused first).
     free: Vec<u32>,
@@ -44,7 +44,7 @@ pub struct Postings {
 impl Postings {
     /// The positions recorded under `key` (in no particular order).
     #[must_use]
-    pub fn get(&self, key: u64) -> &[u32] {
+    pub fn get(&self, key: u32) -> &[u32] {
         match self.map.get(&key) {
             None => &[],
             Some(v) if v & LIST == 0 => std::slice::from_ref(v),
@@ -57,7 +57,7 @@ impl Postings {
     }
 
     /// Record `pos` under `key` (once). `pos` is at most [`MAX_POSITION`].
-    pub fn insert(&mut self, key: u64, pos: u32) {
+    pub fn insert(&mut self, key: u32, pos: u32) {
         debug_assert!(pos <= MAX_POSITION);
         let value = self.map.entry(key).or_insert(pos);
         if *value == pos {
@@ -83,7 +83,7 @@ impl Postings {
     }
 
     /// Forget `pos` under `key`.
-    pub fn remove(&mut self, key: u64, pos: u32) {
+    pub fn remove(&mut self, key: u32, pos: u32) {
         let Some(value) = self.map.get_mut(&key) else {
             return;
         };
@@ -122,7 +122,7 @@ impl Postings {
     /// Approximate heap bytes: the hash table (buckets of key, value and a control byte) and the lists.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        let entry = std::mem::size_of::<(u64, u32)>() + 1;
+        let entry = std::mem::size_of::<(u32, u32)>() + 1;
         let buckets = if self.map.capacity() == 0 {
             0
         } else {

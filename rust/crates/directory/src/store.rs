@@ -4,9 +4,7 @@
 //! built only when needed, from the JSON: the indexed slots of a write, the few candidates of an index
 //! lookup, the columns on their first use. Pure Rust; the binding wraps it in a `RwLock`.
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -14,7 +12,6 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::columns::{Bound, Cache, Columns, Sorter, Source, BLOCK};
 use super::error::DirError;
-use super::fold::fold;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::plan::{Literal, Op, Plan, Target};
@@ -47,9 +44,7 @@ enum Id {
 
 impl Row {
     fn new(json: Arc<[u8]>, id: String) -> Row {
-        let found = (id.len() <= SPAN_ID && !id.is_empty())
-            .then(|| json.windows(id.len()).position(|w| w == id.as_bytes()))
-            .flatten();
+        let found = (id.len() <= SPAN_ID).then(|| find(&json, id.as_bytes())).flatten();
         let id = match found.map(|at| (u32::try_from(at), u32::try_from(id.len()))) {
             Some((Ok(at), Ok(len))) => Id::Span(at, len),
             _ => Id::Own(id.into_boxed_str()),
@@ -95,7 +90,11 @@ impl Row {
 #[derive(Debug)]
 pub struct Prepared {
     row: Row,
+    /// the trees of the indexed slots (uniqueness checks)
     slots: Slots,
+    /// `(index, key)` of each indexed value, and the id's key: hashed with the layout's key before the lock
+    keys: Box<[(u16, u32)]>,
+    id_key: u32,
     meta_complete: bool,
     flagged: bool,
 }
@@ -114,17 +113,32 @@ impl Prepared {
     /// # Errors
     /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
     pub fn parse_flagged(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Prepared, DirError> {
-        let parsed = parse_flagged(layout, json, &layout.index_slots, flag)
-            .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
-        let id = parsed
-            .id
-            .ok_or_else(|| DirError::Syntax("the resource has no string 'id'".into()))?;
-        Ok(Prepared {
-            row: Row::new(Arc::from(json), id),
-            slots: parsed.slots,
-            meta_complete: parsed.meta_complete,
-            flagged: parsed.flagged,
-        })
+        Ok(Prepared::stored(layout, read(layout, json, flag)?, json))
+    }
+
+    /// [`Prepared::parse_flagged`] of each of `docs`: every document is parsed first, then the stored copies
+    /// of the JSON are made in one run, so that they lie together in memory and the parse's temporaries leave
+    /// no holes between them (the allocator can return those pages).
+    #[must_use]
+    pub fn parse_batch(layout: &Layout, docs: &[&[u8]], flag: Option<&str>) -> Vec<Result<Prepared, DirError>> {
+        let parsed: Vec<Result<Read, DirError>> = docs.iter().map(|json| read(layout, json, flag)).collect();
+        parsed
+            .into_iter()
+            .zip(docs)
+            .map(|(read, json)| Ok(Prepared::stored(layout, read?, json)))
+            .collect()
+    }
+
+    fn stored(layout: &Layout, read: Read, json: &[u8]) -> Prepared {
+        let row = Row::new(Arc::from(json), read.id);
+        Prepared {
+            keys: index_keys(layout, &read.slots).collect(),
+            id_key: layout.hash(row.id()),
+            row,
+            slots: read.slots,
+            meta_complete: read.meta_complete,
+            flagged: read.flagged,
+        }
     }
 
     /// Whether the resource has the top-level key given to [`Prepared::parse_flagged`].
@@ -146,6 +160,28 @@ impl Prepared {
     }
 }
 
+/// A parsed resource before its JSON is copied.
+struct Read {
+    id: String,
+    slots: Slots,
+    meta_complete: bool,
+    flagged: bool,
+}
+
+/// Parse a resource document for storing: its `id` and the trees of its indexed slots.
+fn read(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Read, DirError> {
+    let parsed = parse_flagged(layout, json, &layout.index_slots, flag)
+        .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
+    Ok(Read {
+        id: parsed
+            .id
+            .ok_or_else(|| DirError::Syntax("the resource has no string 'id'".into()))?,
+        slots: parsed.slots,
+        meta_complete: parsed.meta_complete,
+        flagged: parsed.flagged,
+    })
+}
+
 /// The result of a search: the total number of matches and the JSON of the requested page.
 #[derive(Debug, Default)]
 pub struct Page {
@@ -159,12 +195,10 @@ pub struct Store {
     layout: Layout,
     pub(super) rows: Vec<Option<Row>>,
     live: usize,
-    /// hash of the id → position (re-checked against the row's id).
+    /// hash of the id → position (re-checked against the row's id); hashes from [`Store::hash`].
     by_id: Postings,
     /// one index per `layout.indexed` slot, same order: hash of the folded value → positions.
     indexes: Vec<Postings>,
-    /// the key of the index hashes (random per store: keys cannot be chosen to collide).
-    keys: RandomState,
     threads: usize,
     /// Columns for full scans, built on first use (under the read lock of the binding) and kept up to date.
     cache: RwLock<Cache>,
@@ -181,7 +215,6 @@ impl Store {
             live: 0,
             by_id: Postings::default(),
             indexes,
-            keys: RandomState::new(),
             threads,
             cache: RwLock::default(),
         }
@@ -216,16 +249,16 @@ impl Store {
 
     /// The position of the live row `id`.
     fn position(&self, id: &str) -> Option<u32> {
+        self.position_keyed(id, self.layout.hash(id))
+    }
+
+    /// The position of the live row `id`, whose hash is `key`.
+    fn position_keyed(&self, id: &str, key: u32) -> Option<u32> {
         self.by_id
-            .get(self.keys.hash_one(id))
+            .get(key)
             .iter()
             .copied()
             .find(|&p| self.rows[p as usize].as_ref().is_some_and(|r| r.id() == id))
-    }
-
-    /// The index key of a value in comparison form: the hash of its case folding.
-    fn key(&self, value: &str) -> u64 {
-        self.keys.hash_one(fold(value).as_str())
     }
 
     /// Add resources, all or none: a duplicate `id` or unique value (against the store or within the batch)
@@ -238,7 +271,7 @@ impl Store {
         let mut batch_unique: Vec<HashSet<&str>> = vec![HashSet::new(); self.layout.unique.len()];
         for prepared in &batch {
             let id = prepared.row.id();
-            if self.position(id).is_some() || !batch_ids.insert(id) {
+            if self.position_keyed(id, prepared.id_key).is_some() || !batch_ids.insert(id) {
                 return Err(DirError::Uniqueness(format!(
                     "a resource with id {id:?} already exists"
                 )));
@@ -260,11 +293,13 @@ impl Store {
             index.reserve(batch.len());
         }
         let first = self.rows.len();
-        for Prepared { row, slots, .. } in batch {
+        for Prepared { row, keys, id_key, .. } in batch {
             #[allow(clippy::cast_possible_truncation)] // below MAX_POSITION (checked above)
             let pos = self.rows.len() as u32;
-            self.index_slots(&slots, pos, true);
-            self.by_id.insert(self.keys.hash_one(row.id()), pos);
+            for &(i, key) in &*keys {
+                self.indexes[i as usize].insert(key, pos);
+            }
+            self.by_id.insert(id_key, pos);
             self.rows.push(Some(row));
             self.live += 1;
         }
@@ -278,7 +313,7 @@ impl Store {
     /// `NotFound`, `Syntax` if the new resource has another id, `Uniqueness`.
     pub fn replace(&mut self, id: &str, prepared: Prepared) -> Result<(), DirError> {
         let pos = self.position(id).ok_or_else(|| not_found(id))?;
-        let Prepared { row, slots, .. } = prepared;
+        let Prepared { row, slots, keys, .. } = prepared;
         if row.id() != id {
             return Err(DirError::Syntax(format!(
                 "the replacement has id {:?}, not {id:?}",
@@ -294,9 +329,11 @@ impl Store {
         }
         if let Some(old) = self.rows[pos as usize].take() {
             let old_slots = old.slots(&self.layout, &self.layout.index_slots);
-            self.index_slots(&old_slots, pos, false);
+            self.index_slots(&old_slots, pos);
         }
-        self.index_slots(&slots, pos, true);
+        for &(i, key) in &*keys {
+            self.indexes[i as usize].insert(key, pos);
+        }
         self.rows[pos as usize] = Some(row);
         self.refresh(pos as usize..pos as usize + 1);
         Ok(())
@@ -308,10 +345,10 @@ impl Store {
     /// `NotFound`.
     pub fn delete(&mut self, id: &str) -> Result<(), DirError> {
         let pos = self.position(id).ok_or_else(|| not_found(id))?;
-        self.by_id.remove(self.keys.hash_one(id), pos);
+        self.by_id.remove(self.layout.hash(id), pos);
         if let Some(old) = self.rows[pos as usize].take() {
             let old_slots = old.slots(&self.layout, &self.layout.index_slots);
-            self.index_slots(&old_slots, pos, false);
+            self.index_slots(&old_slots, pos);
         }
         self.live -= 1;
         if self.rows.len() > 1024 && self.live < self.rows.len() / 2 {
@@ -574,7 +611,7 @@ impl Store {
                 literal: Literal::Str(lit),
             } => {
                 let i = self.layout.indexed.iter().position(|s| s == slot)?;
-                let mut found = self.indexes[i].get(self.key(lit)).to_vec();
+                let mut found = self.indexes[i].get(self.layout.index_key(lit)).to_vec();
                 found.sort_unstable();
                 Some(found)
             }
@@ -594,17 +631,10 @@ impl Store {
 
     // -- indexes -----------------------------------------------------------------------------------------
 
-    /// Record (`add`) or forget the indexed values of `slots` for the row at `pos`.
-    fn index_slots(&mut self, slots: &[(u16, Node)], pos: u32, add: bool) {
-        for (i, &slot) in self.layout.indexed.iter().enumerate() {
-            for value in strings(slots, slot) {
-                let key = self.key(value);
-                if add {
-                    self.indexes[i].insert(key, pos);
-                } else {
-                    self.indexes[i].remove(key, pos);
-                }
-            }
+    /// Forget the indexed values of `slots` (a row's old version) for the row at `pos`.
+    fn index_slots(&mut self, slots: &[(u16, Node)], pos: u32) {
+        for (i, key) in index_keys(&self.layout, slots) {
+            self.indexes[i as usize].remove(key, pos);
         }
     }
 
@@ -613,7 +643,7 @@ impl Store {
         let Some(i) = self.layout.indexed.iter().position(|s| *s == slot) else {
             return false;
         };
-        let candidates = self.indexes[i].get(self.key(value));
+        let candidates = self.indexes[i].get(self.layout.index_key(value));
         if candidates.iter().all(|&p| Some(p) == except) {
             return false;
         }
@@ -759,6 +789,29 @@ fn scan_blocks(
 
 fn not_found(id: &str) -> DirError {
     DirError::NotFound(format!("no resource with id {id:?}"))
+}
+
+/// Where `needle` (not empty) first occurs in `haystack`: candidates found by their first byte.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(at) = haystack.get(from..)?.iter().position(|&b| b == first) {
+        let start = from + at;
+        if haystack.get(start + 1..start + needle.len()) == Some(rest) {
+            return Some(start);
+        }
+        from = start + 1;
+    }
+    None
+}
+
+/// `(index, key)` of every indexed value of `slots` (an index per `layout.indexed` slot, same order).
+fn index_keys<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, u32)> + 'a {
+    layout.indexed.iter().enumerate().flat_map(move |(i, &slot)| {
+        #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
+        let i = i as u16;
+        strings(slots, slot).map(move |value| (i, layout.index_key(value)))
+    })
 }
 
 /// The text values (comparison form) held in a top-level slot: the value itself, or a list's elements.

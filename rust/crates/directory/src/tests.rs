@@ -521,3 +521,158 @@ fn sorting_with_many_ties_agrees_with_the_tree_sort() {
         }
     }
 }
+
+/// A deterministic generator of JSON documents over the keys of [`LAYOUT`] (xorshift).
+struct Documents {
+    seed: u64,
+}
+
+impl Documents {
+    const SCALARS: [&'static str; 19] = [
+        "null",
+        "true",
+        "false",
+        "0",
+        "-7",
+        "18446744073709551615",
+        "2.5",
+        "1e3",
+        r#""""#,
+        r#""Ab""#,
+        r#""ß""#,
+        r#""2020-01-01T00:00:00Z""#,
+        r#""not a date""#,
+        "[]",
+        "{}",
+        r#"{"x": ""}"#,
+        r#"{"x": 1}"#,
+        r#"[null, ""]"#,
+        r#"["a", {"x": "y"}]"#,
+    ];
+    const KEYS: [&'static str; 14] = [
+        "id",
+        "userName",
+        "emails",
+        "meta",
+        "age",
+        "urn:x:Ext",
+        "urn:x:Other",
+        "unknown",
+        "value",
+        "type",
+        "primary",
+        "created",
+        "code",
+        "resourceType",
+    ];
+
+    fn below(&mut self, n: usize) -> usize {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        usize::try_from(self.seed % n as u64).unwrap()
+    }
+
+    fn member(&mut self, depth: u32) -> String {
+        let key = Self::KEYS[self.below(Self::KEYS.len())];
+        format!(r#""{key}":{}"#, self.value(depth))
+    }
+
+    fn value(&mut self, depth: u32) -> String {
+        match self.below(if depth > 2 { 1 } else { 3 }) {
+            0 => Self::SCALARS[self.below(Self::SCALARS.len())].to_owned(),
+            1 => {
+                let items: Vec<String> = (0..self.below(4)).map(|_| self.value(depth + 1)).collect();
+                format!("[{}]", items.join(","))
+            }
+            _ => self.object(depth + 1, 5),
+        }
+    }
+
+    fn object(&mut self, depth: u32, members: usize) -> String {
+        let items: Vec<String> = (0..self.below(members)).map(|_| self.member(depth)).collect();
+        format!("{{{}}}", items.join(","))
+    }
+}
+
+/// The selective parse (`value::parse`, trees built straight from the text) builds exactly the trees of the
+/// reference conversion from a whole `serde_json` object, for every slot and for each slot alone, over
+/// generated documents with repeated keys, unknown keys, wrong types, empty values and nesting.
+#[test]
+fn selective_parse_agrees_with_the_reference_conversion() {
+    let layout = layout_from_json(LAYOUT);
+    let mut documents = Documents {
+        seed: 0x2545_f491_4f6c_dd1d,
+    };
+    let mut built = 0;
+    for _ in 0..3000 {
+        let doc = documents.object(0, 9);
+        let object: serde_json::Map<String, Value> = serde_json::from_str(&doc).unwrap();
+        let expected = value::reference::scan_slots(&layout, &object);
+        let parsed = value::parse(&layout, doc.as_bytes(), &layout.all_slots).unwrap();
+        assert_eq!(parsed.slots, expected, "{doc}");
+        built += expected.len();
+        let id = match object.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+            _ => None,
+        };
+        assert_eq!(parsed.id, id, "{doc}");
+        for slot in 0..layout.attrs.len() {
+            let only = value::parse(&layout, doc.as_bytes(), &layout.mask([u16::try_from(slot).unwrap()])).unwrap();
+            let want: Vec<(u16, Node)> = expected.iter().filter(|(s, _)| *s as usize == slot).cloned().collect();
+            assert_eq!(&*only.slots, &want[..], "{doc} slot {slot}");
+        }
+    }
+    assert!(
+        built > 3000,
+        "the generated documents hold the layout's keys ({built} trees)"
+    );
+    assert!(value::parse(&layout, b"[1]", &layout.all_slots).is_err());
+    assert!(value::parse(&layout, br#"{"id": "a"} x"#, &layout.all_slots).is_err());
+}
+
+/// `meta` is complete (an import stored as it is) when it holds its four attributes as strings.
+#[test]
+fn meta_completeness() {
+    let layout = layout_from_json(LAYOUT);
+    let complete = |doc: &str| {
+        value::parse(&layout, doc.as_bytes(), &layout.index_slots)
+            .unwrap()
+            .meta_complete
+    };
+    assert!(complete(
+        r#"{"meta": {"resourceType": "User", "created": "x", "lastModified": "2020-01-01T00:00:00Z", "version": "v"}}"#
+    ));
+    assert!(!complete(
+        r#"{"meta": {"resourceType": "User", "created": null, "lastModified": "x", "version": "v"}}"#
+    ));
+    assert!(!complete(
+        r#"{"meta": {"resourceType": "User", "lastModified": "x", "version": "v"}}"#
+    ));
+    assert!(!complete(r#"{"meta": [1]}"#) && !complete(r#"{"id": "a"}"#));
+    assert!(!complete(
+        r#"{"meta": {"resourceType": "User", "created": "x", "lastModified": "x", "version": "v"}, "meta": {}}"#
+    ));
+}
+
+/// A row's id is read from a span of its JSON, or kept beside it when the JSON only has it escaped.
+#[test]
+fn ids_written_with_escapes() {
+    let mut s = Store::new(layout_from_json(LAYOUT));
+    let docs: [&[u8]; 3] = [
+        br#"{"id":"a\u0062c","userName":"one"}"#,
+        br#"{"userName":"xyz","id":"x\u0079z"}"#,
+        br#"{"id":"plain","userName":"two"}"#,
+    ];
+    let batch = Prepared::parse_batch(s.layout(), &docs, None)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    s.add_many(batch).unwrap();
+    for (id, doc) in ["abc", "xyz", "plain"].into_iter().zip(docs) {
+        assert_eq!(s.get(id).as_deref(), Some(doc), "{id}");
+    }
+    assert_eq!(ids(&s, r#"["cmp", 0, -1, "eq", {"s": "abc"}]"#), ["abc"]);
+    s.delete("xyz").unwrap();
+    assert!(s.get("xyz").is_none() && s.get("abc").is_some());
+}

@@ -8,13 +8,12 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::datetime::value_instant;
-use super::fold::fold;
-use super::layout::{AttrLayout, Kind, Layout};
+use super::fold::folded;
+use super::layout::{AttrLayout, Kind, Layout, Top};
 
 /// One attribute value, ready for comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,41 +71,10 @@ impl Node {
 /// The attribute slots of one resource: `(slot, value)` sorted by slot, only attributes present in the JSON.
 pub type Slots = Box<[(u16, Node)]>;
 
-/// Build the scan representation of a resource object (every slot).
+/// The node of `slot` in `slots`, if the resource has it.
 #[must_use]
-pub fn scan_slots(layout: &Layout, object: &Map<String, Value>) -> Slots {
-    slots_of(layout, object.iter().map(|(k, v)| (k.as_str(), v)), &layout.all_slots)
-}
-
-/// The trees of the `wanted` slots (by slot number) of `entries` (distinct top-level keys and their values).
-fn slots_of<'v>(layout: &Layout, entries: impl Iterator<Item = (&'v str, &'v Value)>, wanted: &[bool]) -> Slots {
-    let want = |slot: u16| wanted.get(slot as usize).copied().unwrap_or(false);
-    let mut out: Vec<(u16, Node)> = Vec::new();
-    for (key, value) in entries {
-        if let Some(&slot) = layout.core.get(key) {
-            if want(slot) {
-                out.push((slot, convert(&layout.attrs[slot as usize], value)));
-            }
-        } else if let Value::Object(ext) = value {
-            if let Some(&slot) = layout.extension_objects.get(key) {
-                if want(slot) {
-                    out.push((slot, Node::Opaque(!json_is_empty(value))));
-                }
-            }
-            if let Some(names) = layout.extensions.get(key) {
-                for (name, inner) in ext {
-                    if let Some(&slot) = names.get(name.as_str()) {
-                        if want(slot) {
-                            out.push((slot, convert(&layout.attrs[slot as usize], inner)));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out.sort_by_key(|(slot, _)| *slot);
-    out.dedup_by_key(|(slot, _)| *slot);
-    out.into_boxed_slice()
+pub fn slot_node(slots: &[(u16, Node)], slot: u16) -> Option<&Node> {
+    slots.binary_search_by_key(&slot, |(s, _)| *s).ok().map(|i| &slots[i].1)
 }
 
 /// What [`parse`] read from a resource document.
@@ -119,13 +87,13 @@ pub struct Parsed {
     /// Whether `meta` holds `resourceType`, `created`, `lastModified` and `version` as strings (an import
     /// that needs nothing filled in, `scimcore.store.front`).
     pub meta_complete: bool,
-    /// Whether the document has the top-level key [`parse`] was asked to look for.
+    /// Whether the document has the top-level key [`parse_flagged`] was asked to look for.
     pub flagged: bool,
 }
 
-/// Parse a resource document (a JSON object; a repeated key counts with its last value, as in a
-/// `serde_json::Map` or a Python `dict`) and build the trees of the `wanted` slots (`wanted[slot]`). The
-/// rest of the document is checked but not built. `flag`: a top-level key to report the presence of.
+/// Parse a resource document (a JSON object; a repeated key counts with its last value, as in a Python
+/// `dict`) and build the trees of the `wanted` slots (`wanted[slot]`) straight from the text. The rest of the
+/// document is checked but not built.
 ///
 /// # Errors
 /// The bytes are not one JSON object (serde's message).
@@ -143,34 +111,23 @@ pub fn parse_flagged(
     wanted: &[bool],
     flag: Option<&str>,
 ) -> Result<Parsed, serde_json::Error> {
-    let want_meta = layout
-        .core
-        .get("meta")
-        .is_some_and(|&s| wanted.get(s as usize) == Some(&true));
-    let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let picked = Picker {
-        layout,
-        wanted,
-        want_meta,
-        flag,
-    }
-    .deserialize(&mut deserializer)?;
+    // one UTF-8 check for the whole document, so that strings are not checked one by one
+    let text = std::str::from_utf8(json).map_err(<serde_json::Error as serde::de::Error>::custom)?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let picked = Picker { layout, wanted, flag }.deserialize(&mut deserializer)?;
     deserializer.end()?;
-    let id = match picked.id {
-        Some(Value::String(id)) if !id.is_empty() => Some(id),
-        _ => None,
-    };
-    let meta_complete = match &picked.meta {
-        Some(Value::Object(meta)) => META_KEYS.iter().all(|k| matches!(meta.get(*k), Some(Value::String(_)))),
-        Some(_) => false,
-        None => picked.meta_strings.iter().all(|&s| s),
-    };
-    let entries = picked.entries.iter().map(|(k, v)| (&**k, v));
-    let meta = picked.meta.as_ref().map(|m| ("meta", m));
+    let mut slots: Vec<(u16, Node)> = picked.core;
+    for ext in picked.extensions {
+        if let Some(present) = ext.present {
+            slots.extend(ext.object_slot.map(|slot| (slot, Node::Opaque(present))));
+            slots.extend(ext.slots);
+        }
+    }
+    slots.sort_by_key(|(slot, _)| *slot);
     Ok(Parsed {
-        id,
-        slots: slots_of(layout, entries.chain(meta), wanted),
-        meta_complete,
+        id: picked.id,
+        slots: slots.into_boxed_slice(),
+        meta_complete: picked.meta_strings.iter().all(|&s| s),
         flagged: picked.flagged,
     })
 }
@@ -191,6 +148,12 @@ impl std::ops::Deref for Text<'_> {
             Text::Borrowed(s) => s,
             Text::Owned(s) => s,
         }
+    }
+}
+
+impl PartialEq for Text<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
     }
 }
 
@@ -216,87 +179,413 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-/// The top-level keys [`parse`] keeps: `id`, `meta`, and the keys holding a wanted slot (last value each).
+/// Record `(key, value)`, replacing the value of an earlier equal key (a repeated key's last value counts).
+fn put<K: PartialEq, V>(entries: &mut Vec<(K, V)>, key: K, value: V) {
+    match entries.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = value,
+        None => entries.push((key, value)),
+    }
+}
+
+/// An extension object as read: its slots wanted, and whether it is present (an object with a non-empty
+/// value; `None` when the key holds no object).
+struct Extension<'a> {
+    urn: &'a str,
+    object_slot: Option<u16>,
+    present: Option<bool>,
+    slots: Vec<(u16, Node)>,
+}
+
+/// What [`Picker`] keeps of a document.
 #[derive(Default)]
-struct Picked {
-    id: Option<Value>,
-    /// `meta`, when its slot is wanted.
-    meta: Option<Value>,
-    /// Otherwise: which of [`META_KEYS`] `meta` holds as strings.
+struct Picked<'a> {
+    id: Option<String>,
     meta_strings: [bool; 4],
-    entries: Vec<(Box<str>, Value)>,
+    core: Vec<(u16, Node)>,
+    extensions: Vec<Extension<'a>>,
     flagged: bool,
 }
 
+/// The top level of a resource document: `id`, `meta`'s completeness, the wanted slots as trees.
 struct Picker<'a> {
     layout: &'a Layout,
     wanted: &'a [bool],
-    want_meta: bool,
     flag: Option<&'a str>,
 }
 
 impl Picker<'_> {
-    /// Does the top-level `key` hold a wanted slot (an attribute, or an extension object or one of its
-    /// attributes)? `meta` is kept apart.
-    fn keeps(&self, key: &str) -> bool {
-        let want = |slot: &u16| self.wanted.get(*slot as usize).copied().unwrap_or(false);
-        if key == "meta" {
-            return false;
-        }
-        match self.layout.core.get(key) {
-            Some(slot) => want(slot),
-            None => {
-                self.layout.extension_objects.get(key).is_some_and(want)
-                    || self
-                        .layout
-                        .extensions
-                        .get(key)
-                        .is_some_and(|names| names.values().any(want))
-            }
-        }
+    fn want(&self, slot: u16) -> bool {
+        self.wanted.get(slot as usize).copied().unwrap_or(false)
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Picker<'_> {
-    type Value = Picked;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Picked, D::Error> {
+impl<'de, 'a> DeserializeSeed<'de> for Picker<'a> {
+    type Value = Picked<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Picked<'a>, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Picker<'_> {
-    type Value = Picked;
+impl<'de, 'a> Visitor<'de> for Picker<'a> {
+    type Value = Picked<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Picked, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Picked<'a>, A::Error> {
+        let layout = self.layout;
         let mut picked = Picked::default();
         while let Some(key) = map.next_key::<Text<'de>>()? {
             if self.flag == Some(&*key) {
                 picked.flagged = true;
             }
+            let slot = match layout.top.get_key_value(&*key) {
+                Some((urn, &Top::Extension { object, attributes })) => {
+                    let object_slot = object.filter(|&s| self.want(s));
+                    let names = layout.extensions.get(urn).filter(|_| attributes);
+                    if object_slot.is_none() && !names.is_some_and(|n| n.values().any(|&s| self.want(s))) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    let (present, slots) = match names {
+                        Some(names) => map.next_value_seed(ExtensionSeed { picker: &self, names })?,
+                        None => (map.next_value_seed(ObjectPresence)?, Vec::new()),
+                    };
+                    picked.extensions.retain(|e| e.urn != urn.as_str());
+                    picked.extensions.push(Extension {
+                        urn,
+                        object_slot,
+                        present,
+                        slots,
+                    });
+                    continue;
+                }
+                Some((_, &Top::Core(slot))) => Some(slot),
+                None => None,
+            };
             match &*key {
                 "id" => {
-                    let value: Value = map.next_value()?;
-                    if self.keeps("id") {
-                        keep(&mut picked.entries, "id", value.clone());
+                    let node = map.next_value_seed(NodeSeed(&ID))?;
+                    picked.id = match &node {
+                        Node::Str(id) if !id.is_empty() => Some(String::from(&**id)),
+                        _ => None,
+                    };
+                    if let Some(slot) = slot.filter(|&s| self.want(s)) {
+                        let node = match node {
+                            Node::Str(id) => convert_text(&layout.attrs[slot as usize], &id),
+                            other => other,
+                        };
+                        put(&mut picked.core, slot, node);
                     }
-                    picked.id = Some(value);
                 }
-                "meta" if self.want_meta => picked.meta = Some(map.next_value()?),
-                "meta" => picked.meta_strings = map.next_value::<MetaStrings>()?.0,
-                other if self.keeps(other) => {
-                    let value = map.next_value()?;
-                    keep(&mut picked.entries, other, value);
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                "meta" => match slot.filter(|&s| self.want(s)) {
+                    Some(slot) => {
+                        let attr = &layout.attrs[slot as usize];
+                        let node = map.next_value_seed(NodeSeed(attr))?;
+                        picked.meta_strings = meta_strings_of(attr, &node);
+                        put(&mut picked.core, slot, node);
+                    }
+                    None => picked.meta_strings = map.next_value::<MetaStrings>()?.0,
+                },
+                _ => match slot.filter(|&s| self.want(s)) {
+                    Some(slot) => {
+                        let node = map.next_value_seed(NodeSeed(&layout.attrs[slot as usize]))?;
+                        put(&mut picked.core, slot, node);
+                    }
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                },
             }
         }
         Ok(picked)
+    }
+}
+
+/// How `id` is read before its attribute is known: raw text (case kept).
+static ID: AttrLayout = AttrLayout {
+    name: String::new(),
+    kind: Kind::Other,
+    case_exact: true,
+    complex: false,
+    multi: false,
+    subs: Vec::new(),
+    sub_index: crate::layout::Names::with_hasher(std::hash::BuildHasherDefault::new()),
+};
+
+/// Which of [`META_KEYS`] a `meta` tree holds as strings (a dateTime string is a string).
+fn meta_strings_of(attr: &AttrLayout, node: &Node) -> [bool; 4] {
+    let mut found = [false; 4];
+    if let Node::Object(entries) = node {
+        for (i, key) in META_KEYS.iter().enumerate() {
+            found[i] = attr.sub_index.get(*key).is_some_and(|&sub| {
+                entries
+                    .iter()
+                    .any(|(k, n)| *k == sub && matches!(n, Node::Str(_) | Node::DateTime(_)))
+            });
+        }
+    }
+    found
+}
+
+/// An extension object: the trees of its wanted attributes, and whether it holds a non-empty value.
+struct ExtensionSeed<'p, 'a> {
+    picker: &'p Picker<'a>,
+    names: &'a crate::layout::Names<u16>,
+}
+
+impl<'de> DeserializeSeed<'de> for ExtensionSeed<'_, '_> {
+    type Value = (Option<bool>, Vec<(u16, Node)>);
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ExtensionSeed<'_, '_> {
+    type Value = (Option<bool>, Vec<(u16, Node)>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut slots: Vec<(u16, Node)> = Vec::new();
+        let mut presence: Vec<(Text<'de>, bool)> = Vec::new();
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if let Some(slot) = self.names.get(&*key).copied().filter(|&s| self.picker.want(s)) {
+                let node = map.next_value_seed(NodeSeed(&self.picker.layout.attrs[slot as usize]))?;
+                put(&mut presence, key, node.is_present());
+                put(&mut slots, slot, node);
+            } else {
+                let present = map.next_value_seed(Presence)?;
+                put(&mut presence, key, present);
+            }
+        }
+        Ok((Some(presence.iter().any(|(_, p)| *p)), slots))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Presence.visit_seq(seq).map(|_| (None, Vec::new()))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok((None, Vec::new()))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok((None, Vec::new()))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok((None, Vec::new()))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok((None, Vec::new()))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok((None, Vec::new()))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok((None, Vec::new()))
+    }
+}
+
+/// Whether a value is an object holding a non-empty value (`None` when it is no object).
+struct ObjectPresence;
+
+impl<'de> DeserializeSeed<'de> for ObjectPresence {
+    type Value = Option<bool>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<bool>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectPresence {
+    type Value = Option<bool>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<bool>, A::Error> {
+        Presence.visit_map(map).map(Some)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<bool>, A::Error> {
+        Presence.visit_seq(seq).map(|_| None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+}
+
+/// The `pr` rule on a JSON value as read (docs/semantics.md §Evaluation): false for null and `""`, lists and
+/// objects present when a member is (an object's repeated key by its last value).
+struct Presence;
+
+impl<'de> DeserializeSeed<'de> for Presence {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Presence {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut presence: Vec<(Text<'de>, bool)> = Vec::new();
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            let present = map.next_value_seed(Presence)?;
+            put(&mut presence, key, present);
+        }
+        Ok(presence.iter().any(|(_, p)| *p))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut any = false;
+        while let Some(present) = seq.next_element_seed(Presence)? {
+            any |= present;
+        }
+        Ok(any)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(true)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(true)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(true)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(true)
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<bool, E> {
+        Ok(!s.is_empty())
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+}
+
+/// One attribute value read straight into its tree: text folded unless `caseExact`, dateTimes as instants,
+/// a complex value's known sub-attributes by index ([`UNKNOWN_SUB`] for present unknown ones), an object
+/// where the attribute is not complex as [`Node::Opaque`].
+struct NodeSeed<'a>(&'a AttrLayout);
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
+    type Value = Node;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_> {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Node, E> {
+        Ok(Node::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Node, E> {
+        Ok(Node::Int(i))
+    }
+
+    #[allow(clippy::cast_precision_loss)] // beyond i64: the nearest float, as serde_json's `as_f64`
+    fn visit_u64<E>(self, u: u64) -> Result<Node, E> {
+        Ok(i64::try_from(u).map_or(Node::Float(u as f64), Node::Int))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Node, E> {
+        Ok(Node::Float(f))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Node, E> {
+        Ok(convert_text(self.0, s))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(NodeSeed(self.0))? {
+            items.push(item);
+        }
+        Ok(Node::List(items.into_boxed_slice()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let attr = self.0;
+        if !attr.complex {
+            return Presence.visit_map(map).map(Node::Opaque);
+        }
+        let mut entries: Vec<(u16, Node)> = Vec::new();
+        let mut unknown: Vec<(Text<'de>, bool)> = Vec::new();
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if let Some(&i) = attr.sub_index.get(&*key) {
+                let node = map.next_value_seed(NodeSeed(&attr.subs[i as usize]))?;
+                put(&mut entries, i, node);
+            } else {
+                let present = map.next_value_seed(Presence)?;
+                put(&mut unknown, key, present);
+            }
+        }
+        if unknown.iter().any(|(_, p)| *p) {
+            entries.push((UNKNOWN_SUB, Node::Opaque(true)));
+        }
+        entries.sort_by_key(|(i, _)| *i);
+        Ok(Node::Object(entries.into_boxed_slice()))
+    }
+}
+
+/// A string value in comparison form for its attribute.
+fn convert_text(attr: &AttrLayout, s: &str) -> Node {
+    match attr.kind {
+        Kind::Text if !attr.case_exact => Node::Str(folded(s).into()),
+        Kind::DateTime => value_instant(s).map_or_else(|| Node::Str(s.into()), Node::DateTime),
+        _ => Node::Str(s.into()),
     }
 }
 
@@ -322,7 +611,7 @@ impl<'de> Visitor<'de> for MetaVisitor {
         let mut found = [false; 4];
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match META_KEYS.iter().position(|k| *k == &*key) {
-                Some(i) => found[i] = matches!(map.next_value::<Value>()?, Value::String(_)),
+                Some(i) => found[i] = map.next_value::<IsString>()?.0,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -331,9 +620,8 @@ impl<'de> Visitor<'de> for MetaVisitor {
         Ok(MetaStrings(found))
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<MetaStrings, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(MetaStrings([false; 4]))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<MetaStrings, A::Error> {
+        Presence.visit_seq(seq).map(|_| MetaStrings([false; 4]))
     }
 
     fn visit_bool<E>(self, _: bool) -> Result<MetaStrings, E> {
@@ -361,62 +649,114 @@ impl<'de> Visitor<'de> for MetaVisitor {
     }
 }
 
-/// Record `key: value`, replacing an earlier value of the same key.
-fn keep(entries: &mut Vec<(Box<str>, Value)>, key: &str, value: Value) {
-    match entries.iter_mut().find(|(k, _)| &**k == key) {
-        Some(entry) => entry.1 = value,
-        None => entries.push((key.into(), value)),
+/// Whether a value is a string (anything else is read and dropped).
+struct IsString(bool);
+
+impl<'de> Deserialize<'de> for IsString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IsStringVisitor;
+        impl<'de> Visitor<'de> for IsStringVisitor {
+            type Value = IsString;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, _: &str) -> Result<IsString, E> {
+                Ok(IsString(true))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<IsString, A::Error> {
+                Presence.visit_map(map).map(|_| IsString(false))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<IsString, A::Error> {
+                Presence.visit_seq(seq).map(|_| IsString(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+            fn visit_unit<E>(self) -> Result<IsString, E> {
+                Ok(IsString(false))
+            }
+        }
+        deserializer.deserialize_any(IsStringVisitor)
     }
 }
 
-/// The node of `slot` in `slots`, if the resource has it.
-#[must_use]
-pub fn slot_node(slots: &[(u16, Node)], slot: u16) -> Option<&Node> {
-    slots.binary_search_by_key(&slot, |(s, _)| *s).ok().map(|i| &slots[i].1)
-}
+/// The reference conversion, from a whole `serde_json` tree: what [`parse`] must build (tested against it).
+#[cfg(test)]
+pub(crate) mod reference {
+    use serde_json::{Map, Value};
 
-fn convert(attr: &AttrLayout, value: &Value) -> Node {
-    match value {
-        Value::Null => Node::Null,
-        Value::Bool(b) => Node::Bool(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Node::Int(i),
-            None => n.as_f64().map_or(Node::Opaque(true), Node::Float),
-        },
-        Value::String(s) => match attr.kind {
-            Kind::Text if !attr.case_exact => Node::Str(fold(s).into_boxed_str()),
-            Kind::DateTime => value_instant(s).map_or_else(|| Node::Str(s.as_str().into()), Node::DateTime),
-            _ => Node::Str(s.as_str().into()),
-        },
-        Value::Array(items) => Node::List(items.iter().map(|v| convert(attr, v)).collect()),
-        Value::Object(map) if attr.complex => {
-            let mut entries: Vec<(u16, Node)> = Vec::with_capacity(map.len());
-            let mut unknown = false;
-            for (key, inner) in map {
-                if let Some(&i) = attr.sub_index.get(key.as_str()) {
-                    entries.push((i, convert(&attr.subs[i as usize], inner)));
-                } else if !unknown {
-                    unknown = !json_is_empty(inner);
+    use super::{convert_text, Node, Slots, UNKNOWN_SUB};
+    use crate::layout::{AttrLayout, Layout};
+
+    /// Every slot of a resource object.
+    pub fn scan_slots(layout: &Layout, object: &Map<String, Value>) -> Slots {
+        let mut out: Vec<(u16, Node)> = Vec::new();
+        for (key, value) in object {
+            if let Some(&slot) = layout.core.get(key.as_str()) {
+                out.push((slot, convert(&layout.attrs[slot as usize], value)));
+            } else if let Value::Object(ext) = value {
+                if let Some(&slot) = layout.extension_objects.get(key.as_str()) {
+                    out.push((slot, Node::Opaque(!json_is_empty(value))));
+                }
+                if let Some(names) = layout.extensions.get(key.as_str()) {
+                    for (name, inner) in ext {
+                        if let Some(&slot) = names.get(name.as_str()) {
+                            out.push((slot, convert(&layout.attrs[slot as usize], inner)));
+                        }
+                    }
                 }
             }
-            if unknown {
-                entries.push((UNKNOWN_SUB, Node::Opaque(true)));
-            }
-            entries.sort_by_key(|(i, _)| *i);
-            entries.dedup_by_key(|(i, _)| *i);
-            Node::Object(entries.into_boxed_slice())
         }
-        Value::Object(_) => Node::Opaque(!json_is_empty(value)),
+        out.sort_by_key(|(slot, _)| *slot);
+        out.into_boxed_slice()
     }
-}
 
-/// The negation of the `pr` rule on raw JSON.
-fn json_is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(items) => items.iter().all(json_is_empty),
-        Value::Object(map) => map.values().all(json_is_empty),
-        _ => false,
+    fn convert(attr: &AttrLayout, value: &Value) -> Node {
+        match value {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Node::Int(i),
+                None => n.as_f64().map_or(Node::Opaque(true), Node::Float),
+            },
+            Value::String(s) => convert_text(attr, s),
+            Value::Array(items) => Node::List(items.iter().map(|v| convert(attr, v)).collect()),
+            Value::Object(map) if attr.complex => {
+                let mut entries: Vec<(u16, Node)> = Vec::with_capacity(map.len());
+                let mut unknown = false;
+                for (key, inner) in map {
+                    if let Some(&i) = attr.sub_index.get(key.as_str()) {
+                        entries.push((i, convert(&attr.subs[i as usize], inner)));
+                    } else if !unknown {
+                        unknown = !json_is_empty(inner);
+                    }
+                }
+                if unknown {
+                    entries.push((UNKNOWN_SUB, Node::Opaque(true)));
+                }
+                entries.sort_by_key(|(i, _)| *i);
+                Node::Object(entries.into_boxed_slice())
+            }
+            Value::Object(_) => Node::Opaque(!json_is_empty(value)),
+        }
+    }
+
+    fn json_is_empty(value: &Value) -> bool {
+        match value {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            Value::Array(items) => items.iter().all(json_is_empty),
+            Value::Object(map) => map.values().all(json_is_empty),
+            _ => false,
+        }
     }
 }

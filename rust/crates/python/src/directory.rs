@@ -273,32 +273,28 @@ impl DirectoryStore {
 
 fn parse_all(layout: &Layout, docs: &[&[u8]]) -> Result<Vec<Prepared>, DirError> {
     // available_parallelism() reads cgroup files on Linux (~30 µs): asked only for a batch worth splitting
-    if docs.len() < PARALLEL_PARSE {
-        return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
-    }
-    let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let threads = if docs.len() < PARALLEL_PARSE {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    };
     if threads == 1 {
-        return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
+        return Prepared::parse_batch(layout, docs, None).into_iter().collect();
     }
     let chunk = docs.len().div_ceil(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = docs
             .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|d| Prepared::parse(layout, d))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
+            .map(|part| s.spawn(move || Prepared::parse_batch(layout, part, None)))
             .collect();
         let mut out = Vec::with_capacity(docs.len());
         for handle in handles {
-            out.extend(
-                handle
-                    .join()
-                    .map_err(|_| DirError::Syntax("a parser thread failed".into()))??,
-            );
+            let part = handle
+                .join()
+                .map_err(|_| DirError::Syntax("a parser thread failed".into()))?;
+            for prepared in part {
+                out.push(prepared?);
+            }
         }
         Ok(out)
     })
@@ -383,9 +379,12 @@ const PARALLEL_NDJSON: usize = 1 << 20;
 /// be completed. Several threads each take a part of `data` ending at a line end.
 fn read_ndjson<'a>(layout: &Layout, data: &'a [u8], complete_meta: bool, flag: Option<&str>) -> Vec<Line<'a>> {
     let read = |part: &'a [u8], first: usize| -> Vec<Line<'a>> {
-        split_lines(part, first)
+        let lines = split_lines(part, first);
+        let docs: Vec<&[u8]> = lines.iter().map(|&(_, line)| line).collect();
+        Prepared::parse_batch(layout, &docs, flag)
             .into_iter()
-            .map(|(number, line)| match Prepared::parse_flagged(layout, line, flag) {
+            .zip(lines)
+            .map(|(prepared, (number, line))| match prepared {
                 Ok(prepared) if !complete_meta || prepared.meta_complete() => Line::Ready(prepared),
                 _ => Line::Complete(number, line),
             })

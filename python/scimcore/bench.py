@@ -9,7 +9,8 @@ Over ``users`` generated users (``scimcore.demo.generate_users``), measured in o
   ``heapq.nsmallest`` top-k sort: the baseline of the ratios;
 - Polars and DuckDB over typed, pre-folded tables (:mod:`scimcore._bench_engines`, the optional ``bench``
   extra), their answers checked against the lambda scan's;
-- each native scan's column bytes against the machine's DRAM read bandwidth, one thread against two;
+- the bytes each native scan must read from its columns (a lower bound: the words or cells its filter streams,
+  the sort key of each match) against the machine's DRAM read bandwidth, one thread against two;
 - the page as JSON from the store (``Directory.search_json``) against Python objects (``Directory.search``);
 - load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec (and
   DuckDB's ``read_json``), and the first search on a fresh load, with ``Directory.prepare``;
@@ -307,6 +308,7 @@ def measure(
     medians; ``scimcore.search``: best of a few), the load and the memory; return the summary. Every engine's
     totals and page ids are checked against the lambda scan's first (``ValueError`` if they differ)."""
     users, ndjson = world.users, world.ndjson
+    load_at_start = os.getloadavg()[0]
     backend: Any = directory._backend  # the native backend's benchmark hooks (scan_runner)
     rows = []
     all_cases = cases(world.sample)
@@ -417,7 +419,7 @@ def measure(
     indexed = [r for r in rows if r["indexed"]]
     return {
         "users": len(users),
-        "machine": _machine(),
+        "machine": {**_machine(), "load_average": [load_at_start, os.getloadavg()[0]]},
         "versions": _bench_engines.versions() if others else {},
         "bandwidth_bytes_per_s": bandwidth,
         "count": COUNT,
@@ -551,8 +553,13 @@ def markdown(summary: dict) -> str:
         f"### Directory benchmark: {summary['users']:,} generated users"
         + (f" ({summary['mode']} mode)" if "mode" in summary else ""),
         "",
-        f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']} ({m['platform']}). "
-        f"Each query returns the first {summary['count']} by `sortBy` (Directory.search and the lambda scan: "
+        f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']} ({m['platform']})"
+        + (
+            f", load average {m['load_average'][0]:.1f} at the start and {m['load_average'][1]:.1f} at the end. "
+            if "load_average" in m
+            else ". "
+        )
+        + f"Each query returns the first {summary['count']} by `sortBy` (Directory.search and the lambda scan: "
         "medians of interleaved rounds; compile_filter: best of a few runs).",
         "",
         "| query | Directory.search (ms) | compile_filter + sort (ms) | lambda scan (ms) | vs lambda "
@@ -583,11 +590,13 @@ def markdown(summary: dict) -> str:
     if scanned:
         out += [
             "",
-            f"The native scans (the store's search, the page left as JSON): bytes = the columns each reads; the "
+            f"The native scans (the store's search, the page left as JSON): bytes = what each must read from its "
+            "columns (the 8-byte words or 16-byte cells its filter streams, the sort key of each match; text read "
+            "from an arena is not counted: a lower bound); the "
             f"machine reads {summary['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s from DRAM on 2 threads (measured "
             "here, summing a 256 MiB buffer).",
             "",
-            "| query | 2 threads (ms) | 1 thread (ms) | speedup | column bytes (MB) | % of DRAM bandwidth |",
+            "| query | 2 threads (ms) | 1 thread (ms) | speedup | bytes read (MB) | % of DRAM bandwidth |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for r in scanned:
@@ -651,8 +660,14 @@ def markdown(summary: dict) -> str:
             f"{summary['min_scan_ratio']:.1f}x), indexed lookup >= {t['indexed']:g}x (measured "
             f"{summary['indexed_ratio']:.0f}x), memory <= {t['memory']:g}x the dicts (measured {mem['ratio']:.2f}x)"
             + (
-                f", the JSON page <= {t['page']:g}x the objects' (measured {summary['page']['page_ratio']:.2f}x)."
+                f", the JSON page <= {t['page']:g}x the objects' (measured {summary['page']['page_ratio']:.2f}x)"
                 if "page" in t
+                else ""
+            )
+            + (
+                f", Directory.search <= {t['engines']:g}x each columnar engine (measured at most "
+                f"{max(e['ratio'] for r in summary['queries'] for e in r['engines'].values()):.2f}x)."
+                if "engines" in t and engines
                 else "."
             ),
         ]

@@ -131,7 +131,7 @@ fn head_word(head: [u8; HEAD]) -> u64 {
 }
 
 /// A text literal for `eq`/`sw`/`ew`: its bytes, and its first (up to [`HEAD`]) bytes as a masked word to
-/// test a cell's inline head (or a [`Lane::Text`] word) with.
+/// test a cell's inline head (or a `Lane::Text` word) with.
 #[derive(Debug)]
 pub struct Needle {
     text: Box<[u8]>,
@@ -1007,7 +1007,7 @@ pub enum Bound {
     /// A dateTime comparison (instants, any operator but `co`/`sw`/`ew`, which no instant satisfies).
     Time(Arc<Column>, Op, i64),
     /// Both bounds of a dateTime range on a column of single values (`ge`/`gt` and `lt`/`le` of one
-    /// `and`), as [`Lane::Time`] words: `low <= word < high`.
+    /// `and`), as `Lane::Time` words: `low <= word < high`.
     TimeRange(Arc<Column>, u64, u64),
     /// `eq` with a boolean.
     BoolEq(Arc<Column>, bool),
@@ -1086,7 +1086,7 @@ impl Bound {
         }
     }
 
-    /// The bytes a full scan of this plan streams, each array counted once: the [`Lane`] words of the
+    /// The bytes a full scan of this plan streams, each array counted once: the word lane words of the
     /// columns its kernels judge on words, the cells of the others, the element ranges of value paths. Text
     /// read from a column's arena (`ew`, literals longer than the inline head) is left out, as it depends on
     /// the data: a lower bound.

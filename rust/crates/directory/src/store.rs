@@ -90,8 +90,8 @@ impl Row {
 #[derive(Debug)]
 pub struct Prepared {
     row: Row,
-    /// the trees of the indexed slots (uniqueness checks)
-    slots: Slots,
+    /// `(position in layout.unique, value in comparison form)` of each unique value (uniqueness checks)
+    unique: Box<[(u16, Box<str>)]>,
     /// `(index, key)` of each indexed value, and the id's key: hashed with the layout's key before the lock
     keys: Box<[(u16, u32)]>,
     id_key: u32,
@@ -133,9 +133,9 @@ impl Prepared {
         let row = Row::new(Arc::from(json), read.id);
         Prepared {
             keys: index_keys(layout, &read.slots).collect(),
+            unique: unique_values(layout, &read.slots).collect(),
             id_key: layout.hash(row.id()),
             row,
-            slots: read.slots,
             meta_complete: read.meta_complete,
             flagged: read.flagged,
         }
@@ -276,11 +276,10 @@ impl Store {
                     "a resource with id {id:?} already exists"
                 )));
             }
-            for (u, &slot) in self.layout.unique.iter().enumerate() {
-                for value in strings(&prepared.slots, slot) {
-                    if self.unique_conflict(slot, value, None) || !batch_unique[u].insert(value) {
-                        return Err(self.uniqueness_error(slot, value));
-                    }
+            for (u, value) in &*prepared.unique {
+                let slot = self.layout.unique[*u as usize];
+                if self.unique_conflict(slot, value, None) || !batch_unique[*u as usize].insert(value) {
+                    return Err(self.uniqueness_error(slot, value));
                 }
             }
         }
@@ -313,18 +312,17 @@ impl Store {
     /// `NotFound`, `Syntax` if the new resource has another id, `Uniqueness`.
     pub fn replace(&mut self, id: &str, prepared: Prepared) -> Result<(), DirError> {
         let pos = self.position(id).ok_or_else(|| not_found(id))?;
-        let Prepared { row, slots, keys, .. } = prepared;
+        let Prepared { row, unique, keys, .. } = prepared;
         if row.id() != id {
             return Err(DirError::Syntax(format!(
                 "the replacement has id {:?}, not {id:?}",
                 row.id()
             )));
         }
-        for &slot in &self.layout.unique {
-            for value in strings(&slots, slot) {
-                if self.unique_conflict(slot, value, Some(pos)) {
-                    return Err(self.uniqueness_error(slot, value));
-                }
+        for (u, value) in &*unique {
+            let slot = self.layout.unique[*u as usize];
+            if self.unique_conflict(slot, value, Some(pos)) {
+                return Err(self.uniqueness_error(slot, value));
             }
         }
         if let Some(old) = self.rows[pos as usize].take() {
@@ -803,6 +801,15 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         from = start + 1;
     }
     None
+}
+
+/// `(position in layout.unique, value)` of every unique value of `slots`.
+fn unique_values<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, Box<str>)> + 'a {
+    layout.unique.iter().enumerate().flat_map(move |(u, &slot)| {
+        #[allow(clippy::cast_possible_truncation)] // fewer unique attributes than slots (u16)
+        let u = u as u16;
+        strings(slots, slot).map(move |value| (u, Box::from(value)))
+    })
 }
 
 /// `(index, key)` of every indexed value of `slots` (an index per `layout.indexed` slot, same order).

@@ -1,24 +1,29 @@
-"""Large directories (issue 6): ``scimcore.Directory`` (native) against Python over the same generated users.
+"""Large directories (issues 6 and 18): ``scimcore.Directory`` (native) against Python, Polars and DuckDB over the
+same generated users.
 
 What is measured, and how, is ``scimcore.bench`` (also behind ``scimcore bench``): ``Directory.search``,
-``scimcore.search`` and a hand-written lambda scan on typical queries, load time and memory per resource,
-over ``SCIMCORE_BENCH_USERS`` users (default 20,000: the CI-short mode of a plain ``pytest``; the full run is
-``SCIMCORE_BENCH_USERS=300000``, the slow opt-in run ``1000000``). This suite asserts the ratios.
+``scimcore.search``, a hand-written lambda scan, Polars and DuckDB (the optional ``bench`` extra) on typical
+queries, the native scans' bytes against the DRAM bandwidth and one thread against two, the page as JSON, load time
+and memory per resource. Sizes (``timing.size``): 20,000 users in the CI-short mode of a plain ``pytest``,
+300,000 under ``SCIMCORE_BENCH=full``; ``SCIMCORE_BENCH_USERS`` overrides either (``1000000`` is the slow
+opt-in run; 300,000 users and more count as full size). This suite asserts the ratios.
 
-Required ratios (full size, 300,000 users): every full-scan search >= 20x the lambda scan, the indexed
-``userName eq`` lookup >= 1,000x the scan, native memory per resource <= the dicts', and a page of 100 as JSON
-(``Directory.search_json``) costing <= 0.9x what the Python objects of ``Directory.search`` cost, beyond the
-store's search both share. In the short CI
-mode the thresholds are lower, because the ratios grow with the directory (the scan is O(n), the lookup O(1),
-and fixed per-call costs weigh more on small scans) and a 2-core CI machine shared with other jobs is noisy:
-full scans >= 3x (measured 28-66x at 20,000 users after the block scans; evaluating in Python is ~1x),
-indexed >= 40x (measured 800-1,100x; a lost index is ~1x), memory <= the dicts' (measured 0.91x with the
-columns), the JSON page <= 0.9x (measured 0.50x at 20,000 and 0.64x at 300,000 users; building the Python
-objects and encoding them is > 1x).
-Well below the lowest measured ratios, so a busy machine does not fail them, while evaluating in Python, a
-lost index, a bloated representation or a page built from Python objects still does. Polars and DuckDB (the
-optional ``bench`` extra) are measured and checked for identical answers when installed, not asserted (CI
-does not install them).
+Required ratios (full size): every full-scan search >= 20x the lambda scan, the indexed ``userName eq`` lookup
+>= 1,000x the scan, native memory per resource <= 0.5x the dicts' (issue 18: the larger of the store's accounting
+and the RSS growth of a fresh process, columns included), a page of 100 as JSON (``Directory.search_json``)
+costing <= 0.7x what the Python objects of ``Directory.search`` cost beyond the store's search both share, and,
+when Polars and DuckDB are installed, ``Directory.search`` <= 1.0x each of them on every query (ratio of medians
+of interleaved rounds). In the short CI mode the thresholds are lower, because the ratios grow with the
+directory (the scan is O(n), the lookup O(1), and fixed per-call costs weigh more on small scans) and a 2-core CI
+machine shared with other jobs is noisy: full scans >= 3x (measured 32-89x at 20,000 users; evaluating in Python
+is ~1x), indexed >= 40x (measured 585-900x; a lost index is ~1x), memory <= 0.5x the dicts' in both modes
+(measured 0.44x at 20,000 users with the columns; memory does not depend on the machine's load, and stored value
+trees are ~0.8x), the JSON page <= 0.7x (measured 0.40-0.54x; building the Python objects and encoding them is
+> 1x), and <= 0.75x Polars and DuckDB (measured 0.08-0.43x: the page's 100 JSON decodes, common to all, weigh
+most there). Well below the measured ratios, so a busy machine does not fail them, while evaluating in Python, a
+lost index, a bloated representation, a page built from Python objects or a scan slower than a columnar engine's
+still does. The bandwidth share and the two-thread speedup are measured and printed, not asserted: below 32,768
+users a scan runs on one thread, and on a shared 2-core machine both move with the other processes' load.
 Results: bench-results/directory.md and .json (300,000 users), directory-<n>.md/.json for other sizes.
 """
 
@@ -34,13 +39,14 @@ import scimcore
 from scimcore import _bench_engines
 from scimcore.bench import COUNT, build_world, cases, lambda_search, load_directory, markdown, measure
 from scimcore.store.native import native_module as _native_module
+from timing import size
 
-USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", "20000"))
+USERS = int(os.environ.get("SCIMCORE_BENCH_USERS", size(20_000, 300_000)))
 FULL_SIZE = USERS >= 300_000
 THRESHOLDS = (
-    {"scan": 20.0, "indexed": 1000.0, "memory": 1.0, "page": 0.9}
+    {"scan": 20.0, "indexed": 1000.0, "memory": 0.5, "page": 0.7, "engines": 1.0}
     if FULL_SIZE
-    else {"scan": 3.0, "indexed": 40.0, "memory": 1.0, "page": 0.9}
+    else {"scan": 3.0, "indexed": 40.0, "memory": 0.5, "page": 0.7, "engines": 0.75}
 )
 RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
 
@@ -105,7 +111,17 @@ def test_directory_ratios(world, directory):
         "leave the store as JSON, not as Python objects)"
     )
     assert summary["memory"]["ratio"] <= THRESHOLDS["memory"], (
-        f"native memory per resource is {summary['memory']['ratio']:.2f}x the Python dicts' (required <= 1)"
+        f"native memory per resource is {summary['memory']['ratio']:.2f}x the Python dicts' "
+        f"(required <= {THRESHOLDS['memory']}: the store's accounting and the RSS growth of a fresh load, the larger)"
+    )
+    behind = [
+        (row["query"], name, round(engine["ratio"], 2))
+        for row in summary["queries"]
+        for name, engine in row["engines"].items()
+        if engine["ratio"] > THRESHOLDS["engines"]
+    ]
+    assert not behind, (
+        f"Directory.search is slower than {THRESHOLDS['engines']}x a columnar engine at {USERS} users: {behind}"
     )
 
 

@@ -51,6 +51,9 @@ def _users(n: int = 120) -> list[dict]:
         if i % 7 == 0:
             user["nickName"] = None
             user["x-custom"] = {"kept": True}
+        if i % 4 == 0:  # a null inside a complex value the projection otherwise keeps whole
+            user["name"] = {**user.get("name", {}), "middleName": None}
+            user["phoneNumbers"] = [{"value": "+1 555 0100", "type": None}, {}]
     return users
 
 
@@ -80,7 +83,8 @@ def test_stored_documents_as_given():
         b' "meta": {"resourceType": "User", "created": "2020-01-01T00:00:00Z", "lastModified":'
         b' "2020-01-01T00:00:00Z", "version": "W/\\"1\\""}, "' + ENTERPRISE.encode() + b'": {"employeeNumber": "7"} }',
         b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "' + ENTERPRISE.encode() + b'"], "id": "b",'
-        b' "userName": "b", "meta": {"resourceType": "User", "created": "2020-01-01T00:00:00Z",'
+        b' "userName": "b", "name" : { "givenName" : "n\\"null\\"", "givenName": "G", "familyName": "[{" },'
+        b' "meta": {"resourceType": "User", "created": "2020-01-01T00:00:00Z",'
         b' "lastModified": "2020-01-01T00:00:00Z", "version": "W/\\"1\\""}}',
     ]
     directory = Directory(max_results=None)

@@ -4,6 +4,7 @@ Private: import the public names from :mod:`scimcore` instead. Positions are cha
 indices), codes are those of ``docs/filter-language.md``.
 """
 
+from collections.abc import Callable
 from typing import final
 
 from scimcore.filter.ast import Filter, PatchPath
@@ -134,6 +135,15 @@ class DirectoryStore:
     def plan(self, plan: PlanNode) -> FilterPlan: ...
     def add_many(self, docs: list[bytes]) -> None:
         """Add complete resources (JSON objects with an ``id``): all, or none when one is refused."""
+    def load_ndjson(
+        self,
+        data: bytes,
+        complete_meta: bool,
+        complete: Callable[[int, bytes], bytes],
+        flag: str | None = None,
+    ) -> tuple[int, list[bytes]]:
+        """Import NDJSON, all or none: lines that need nothing filled in are stored as they are, each other one as
+        ``complete(line number, line)`` returns it; ``(number stored, the stored documents with key flag)``."""
     def replace(self, id: str, doc: bytes) -> None: ...
     def delete(self, id: str) -> None: ...
     def get(self, id: str) -> bytes | None: ...
@@ -142,11 +152,23 @@ class DirectoryStore:
     ) -> tuple[int, list[bytes]]:
         """``(total matches, JSON of the page)``: ``start`` is 0-based, ``count`` ``None`` means all."""
     def search_json(
-        self, plan: FilterPlan, sort: SortPlan | None, start: int, count: int | None, projection: PageProjection
+        self,
+        plan: FilterPlan,
+        sort: SortPlan | None,
+        start: int,
+        count: int | None,
+        projection: PageProjection,
+        location: str | None = None,
     ) -> bytes:
-        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection``."""
+        """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection`` (with
+        ``location``: each ``meta.location`` is ``location`` followed by the resource's id)."""
     def scan_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
         """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads; ``None`` off columns."""
+    def scan_read_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
+        """Bytes a full scan of ``plan`` (sorted by ``sort``) must read from its columns (a lower bound: the
+        words or cells its filter streams, the sort key of each match); ``None`` off columns."""
+    def prepare(self, plans: list[FilterPlan], sorts: list[SortPlan]) -> None:
+        """Build now, in one pass, the columns full scans of ``plans`` sorted by any of ``sorts`` read."""
     def heap_bytes(self) -> int: ...
     def set_threads(self, threads: int) -> None: ...
     def __len__(self) -> int: ...

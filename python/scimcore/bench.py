@@ -9,13 +9,14 @@ Over ``users`` generated users (``scimcore.demo.generate_users``), measured in o
   ``heapq.nsmallest`` top-k sort: the baseline of the ratios;
 - Polars and DuckDB over typed, pre-folded tables (:mod:`scimcore._bench_engines`, the optional ``bench``
   extra), their answers checked against the lambda scan's;
-- each native scan's column bytes against the machine's DRAM read bandwidth, one thread against two;
+- the bytes each native scan must read from its columns (a lower bound: the words or cells its filter streams,
+  the sort key of each match) against the machine's DRAM read bandwidth, one thread against two;
 - the page as JSON from the store (``Directory.search_json``) against Python objects (``Directory.search``);
 - load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec (and
   DuckDB's ``read_json``), and the first search on a fresh load, with ``Directory.prepare``;
 - memory per resource: the native store's own heap accounting, taken on the directory the queries ran on
-  (so the scan columns they built lazily are counted), and the process RSS growth of a fresh load, against
-  the Python dicts (``tracemalloc``).
+  (so the scan columns they built lazily are counted), and the RSS growth of a fresh process loading the
+  NDJSON and running the queries, against the Python dicts (``tracemalloc``); the ratio takes the larger.
 
 Ratios only: absolute times depend on the machine and its load. ``progress(message, fraction)`` is called
 while data is generated and loaded and as each query is measured.
@@ -25,9 +26,13 @@ from __future__ import annotations
 
 import gc
 import heapq
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -251,11 +256,6 @@ def _best(function, repeats: int, min_time: float = 0.05) -> float:
     return best
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def _machine() -> dict:
     model = "unknown"
     try:
@@ -308,6 +308,7 @@ def measure(
     medians; ``scimcore.search``: best of a few), the load and the memory; return the summary. Every engine's
     totals and page ids are checked against the lambda scan's first (``ValueError`` if they differ)."""
     users, ndjson = world.users, world.ndjson
+    load_at_start = os.getloadavg()[0]
     backend: Any = directory._backend  # the native backend's benchmark hooks (scan_runner)
     rows = []
     all_cases = cases(world.sample)
@@ -395,7 +396,7 @@ def measure(
 
     lines = ndjson.split(b"\n")
     decoder = msgspec.json.Decoder()
-    load_s = _best(load, 2, min_time=0)
+    load_rounds = _load_rounds(load, ndjson if others else None, max(3, repeats))
     decode_s = _best(lambda: [decoder.decode(line) for line in lines], 2, min_time=0)
 
     gc.collect()
@@ -406,13 +407,8 @@ def measure(
     tracemalloc.stop()
     del dicts
     gc.collect()
-    rss_before = _rss_bytes()
-    fresh = load()
-    gc.collect()
-    rss_growth = (_rss_bytes() - rss_before) / len(users)
-    first = _first_searches(fresh, all_cases)
-    del fresh
-    read_json_s = _bench_engines.duckdb_read_json_seconds(ndjson) if others else None
+    first = _first_searches(load(), all_cases)
+    rss_bytes = _rss_per_resource(ndjson, all_cases)
     # the directory the queries ran on: its lazily built scan columns are counted
     held = directory.memory_bytes()
     if held is None:
@@ -423,28 +419,93 @@ def measure(
     indexed = [r for r in rows if r["indexed"]]
     return {
         "users": len(users),
-        "machine": _machine(),
+        "machine": {**_machine(), "load_average": [load_at_start, os.getloadavg()[0]]},
         "versions": _bench_engines.versions() if others else {},
         "bandwidth_bytes_per_s": bandwidth,
         "count": COUNT,
         "queries": rows,
         "load": {
-            "native_s": load_s,
+            **load_rounds,
             "msgspec_dicts_s": decode_s,
-            "ratio": load_s / decode_s,
-            "duckdb_read_json_s": read_json_s,
+            "ratio": load_rounds["native_s"] / decode_s,
         },
         "first_search": first,
         "page": page,
         "memory": {
             "native_bytes_per_resource": native_bytes,
-            "native_rss_growth_per_resource": rss_growth,
+            "native_rss_per_resource": rss_bytes,
             "python_dict_bytes_per_resource": dict_bytes,
-            "ratio": native_bytes / dict_bytes,
+            # the larger of the store's accounting and the process's RSS growth
+            "ratio": max(native_bytes, rss_bytes or 0.0) / dict_bytes,
         },
         "min_scan_ratio": min(r["vs_lambda"] for r in scans),
         "indexed_ratio": indexed[0]["vs_lambda"],
     }
+
+
+def _load_rounds(load: Callable[[], object], ndjson: bytes | None, rounds: int) -> dict:
+    """``load_ndjson`` into a fresh Directory and (when ``ndjson`` is given) DuckDB's ``read_json`` of the same
+    NDJSON (best of 2 per round), interleaved: the medians, their spreads (min, max) and the ratio of medians."""
+    native: list[float] = []
+    duck: list[float] = []
+    for _ in range(rounds):
+        gc.collect()
+        start = time.perf_counter()
+        fresh = load()
+        native.append(time.perf_counter() - start)
+        del fresh  # freeing it is not part of the load (DuckDB's connection is closed untimed too)
+        if ndjson is not None:
+            duck.append(_bench_engines.duckdb_read_json_seconds(ndjson))
+    result: dict = {"native_s": statistics.median(native), "native_spread_s": [min(native), max(native)]}
+    result["duckdb_read_json_s"] = statistics.median(duck) if duck else None
+    if duck:
+        result["duckdb_spread_s"] = [min(duck), max(duck)]
+        result["vs_duckdb"] = result["native_s"] / result["duckdb_read_json_s"]
+    return result
+
+
+_RSS_SCRIPT = """
+import ctypes, gc, json, os, sys
+from scimcore import Directory
+
+def rss():
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+queries = json.loads(sys.argv[2])
+directory = Directory(max_results=None)
+for text, sort in queries:  # imports and caches warmed up, outside the measure
+    directory.search(filter=text, sort_by=sort, count=1)
+before = rss()
+directory.load_ndjson(data)
+for text, sort in queries:
+    directory.search(filter=text, sort_by=sort, count=100)
+print((rss() - before) / len(directory))
+"""
+
+
+def _rss_per_resource(ndjson: bytes, all_cases: list[dict]) -> float | None:
+    """The process RSS growth per resource of a fresh interpreter that loads the NDJSON into a ``Directory`` and
+    runs the benchmark's queries (building their scan columns), freed memory handed back to the system (glibc's
+    ``malloc_trim``) before both readings: everything the store holds, the allocator's overhead and
+    fragmentation included. ``None`` where ``/proc/self/statm`` does not exist."""
+    if not Path("/proc/self/statm").exists():
+        return None
+    queries = json.dumps([[c["filter"], c["sort"]] for c in all_cases])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "users.ndjson"
+        path.write_bytes(ndjson)
+        done = subprocess.run(
+            [sys.executable, "-c", _RSS_SCRIPT, str(path), queries], capture_output=True, text=True, check=True
+        )
+    return float(done.stdout.strip())
 
 
 def _first_searches(fresh: Directory, all_cases: list[dict]) -> dict:
@@ -492,8 +553,13 @@ def markdown(summary: dict) -> str:
         f"### Directory benchmark: {summary['users']:,} generated users"
         + (f" ({summary['mode']} mode)" if "mode" in summary else ""),
         "",
-        f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']} ({m['platform']}). "
-        f"Each query returns the first {summary['count']} by `sortBy` (Directory.search and the lambda scan: "
+        f"Machine: {m['cores']} cores, {m['cpu']}, Python {m['python']} ({m['platform']})"
+        + (
+            f", load average {m['load_average'][0]:.1f} at the start and {m['load_average'][1]:.1f} at the end. "
+            if "load_average" in m
+            else ". "
+        )
+        + f"Each query returns the first {summary['count']} by `sortBy` (Directory.search and the lambda scan: "
         "medians of interleaved rounds; compile_filter: best of a few runs).",
         "",
         "| query | Directory.search (ms) | compile_filter + sort (ms) | lambda scan (ms) | vs lambda "
@@ -524,11 +590,13 @@ def markdown(summary: dict) -> str:
     if scanned:
         out += [
             "",
-            f"The native scans (the store's search, the page left as JSON): bytes = the columns each reads; the "
+            f"The native scans (the store's search, the page left as JSON): bytes = what each must read from its "
+            "columns (the 8-byte words or 16-byte cells its filter streams, the sort key of each match; text read "
+            "from an arena is not counted: a lower bound); the "
             f"machine reads {summary['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s from DRAM on 2 threads (measured "
             "here, summing a 256 MiB buffer).",
             "",
-            "| query | 2 threads (ms) | 1 thread (ms) | speedup | column bytes (MB) | % of DRAM bandwidth |",
+            "| query | 2 threads (ms) | 1 thread (ms) | speedup | bytes read (MB) | % of DRAM bandwidth |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for r in scanned:
@@ -539,17 +607,31 @@ def markdown(summary: dict) -> str:
             )
     load, mem = summary["load"], summary["memory"]
     duck = load.get("duckdb_read_json_s")
+    spread = load.get("native_spread_s")
+    rss = mem.get("native_rss_per_resource")
     out += [
         "",
-        f"Load (`load_ndjson`): {load['native_s']:.2f} s, against {load['msgspec_dicts_s']:.2f} s to decode the "
-        f"same NDJSON into dicts with msgspec ({load['ratio']:.2f}x)"
-        + (f" and {duck:.2f} s for DuckDB's `read_json` of it ({load['native_s'] / duck:.2f}x)." if duck else "."),
+        f"Load (`load_ndjson`): {load['native_s']:.2f} s"
+        + (f" (median; {spread[0]:.2f}-{spread[1]:.2f} s)" if spread else "")
+        + f", against {load['msgspec_dicts_s']:.2f} s to decode the same NDJSON into dicts with msgspec "
+        f"({load['ratio']:.2f}x)"
+        + (
+            f" and {duck:.2f} s ({load['duckdb_spread_s'][0]:.2f}-{load['duckdb_spread_s'][1]:.2f} s) for "
+            f"DuckDB's `read_json` of it, interleaved: {load['vs_duckdb']:.2f}x."
+            if duck
+            else "."
+        ),
         "",
-        f"Memory per resource: native {mem['native_bytes_per_resource']:.0f} B (store accounting after the "
-        f"queries, scan columns included; the process RSS grew {mem['native_rss_growth_per_resource']:.0f} B per "
-        f"resource on a fresh load without columns, a lower bound since earlier loads left freed memory to "
-        f"reuse) against {mem['python_dict_bytes_per_resource']:.0f} B "
-        f"for the Python dicts ({mem['ratio']:.2f}x).",
+        f"Memory per resource: native {mem['native_bytes_per_resource']:.0f} B (the store's accounting after the "
+        "queries, scan columns included)"
+        + (
+            f", {rss:.0f} B of process RSS growth (a fresh process loading the NDJSON and running the queries, "
+            "freed memory returned to the system first)"
+            if rss is not None
+            else ""
+        )
+        + f", against {mem['python_dict_bytes_per_resource']:.0f} B for the Python dicts (tracemalloc): "
+        f"{mem['ratio']:.2f}x, the larger of the two.",
     ]
     if "page" in summary:
         p = summary["page"]
@@ -578,8 +660,14 @@ def markdown(summary: dict) -> str:
             f"{summary['min_scan_ratio']:.1f}x), indexed lookup >= {t['indexed']:g}x (measured "
             f"{summary['indexed_ratio']:.0f}x), memory <= {t['memory']:g}x the dicts (measured {mem['ratio']:.2f}x)"
             + (
-                f", the JSON page <= {t['page']:g}x the objects' (measured {summary['page']['page_ratio']:.2f}x)."
+                f", the JSON page <= {t['page']:g}x the objects' (measured {summary['page']['page_ratio']:.2f}x)"
                 if "page" in t
+                else ""
+            )
+            + (
+                f", Directory.search <= {t['engines']:g}x each columnar engine (measured at most "
+                f"{max(e['ratio'] for r in summary['queries'] for e in r['engines'].values()):.2f}x)."
+                if "engines" in t and engines
                 else "."
             ),
         ]

@@ -4,8 +4,8 @@ The contract's rules (ids, ``meta``, ETags, secrets, conditional writes, patch-t
 :class:`scimcore.store.front.StoreFront`; a ``Directory`` is that front over one of two memories with the same
 results:
 
-- **native** (:mod:`scimcore.store.native`, ``rust/crates/directory``): compact JSON plus value trees, searched in
-  Rust with the GIL released (docs/directory.md);
+- **native** (:mod:`scimcore.store.native`, ``rust/crates/directory``): the JSON plus scan columns built from it,
+  searched in Rust with the GIL released (docs/directory.md);
 - **python** (:mod:`scimcore.store.memory`): dicts in insertion order, searched with the in-memory evaluator.
   Used when the native module is absent or ``SCIMCORE_BACKEND=python``.
 
@@ -90,24 +90,31 @@ class Directory(StoreFront):
         attributes: Any = None,
         excluded_attributes: Any = None,
         request: Any = None,
+        location: str | None = None,
     ) -> bytes:
         """:meth:`search` as the JSON bytes of its ``ListResponse`` (RFC 7644 §3.4.2), for a protocol layer that
         sends the page as it is: the native store projects and encodes the page itself, without one Python
-        object per resource (the same JSON, once parsed; docs/directory.md). The Python store encodes
-        :meth:`search`'s result."""
-        if self.backend != "native":
-            return _encoder.encode(
-                self.search(
-                    filter=filter,
-                    sort_by=sort_by,
-                    sort_order=sort_order,
-                    start_index=start_index,
-                    count=count,
-                    attributes=attributes,
-                    excluded_attributes=excluded_attributes,
-                    request=request,
-                )
+        object per resource (the same JSON, once parsed; docs/directory.md). ``location``: a URL prefix; each
+        resource's ``meta.location`` (when ``meta`` is output) becomes it followed by the ``id`` (a service's
+        own URLs, RFC 7644 §3.1). Without the native store (or for a group type, whose members are a
+        relation), :meth:`search`'s result encoded."""
+        if not self.pages_natively:
+            page = self.search(
+                filter=filter,
+                sort_by=sort_by,
+                sort_order=sort_order,
+                start_index=start_index,
+                count=count,
+                attributes=attributes,
+                excluded_attributes=excluded_attributes,
+                request=request,
             )
+            if location is not None:
+                for resource in page.resources:
+                    meta = resource.get("meta")
+                    if type(meta) is dict:
+                        meta["location"] = location + str(resource.get("id"))
+            return _encoder.encode(page)
         params = query_parameters(
             request=request,
             filter=filter,
@@ -121,7 +128,12 @@ class Directory(StoreFront):
             max_results=self.max_results,
         )
         projection = self._projection(params.attributes, params.excluded_attributes)
-        return self._backend.query_json(params, projection)  # type: ignore[attr-defined]
+        return self._backend.query_json(params, projection, location)  # type: ignore[attr-defined]
+
+    @property
+    def pages_natively(self) -> bool:
+        """Whether :meth:`search_json` builds its page in the native store (no Python object per resource)."""
+        return hasattr(self._backend, "query_json")
 
     def prepare(self, filters: Iterable[Any] = (), sort_by: Iterable[str] = ()) -> dict[str, int]:
         """Build the native scan columns for the attributes a server filters and sorts on now, at start-up,
@@ -131,6 +143,8 @@ class Directory(StoreFront):
             return {}
         report: dict[str, int] = {}
         backend: Any = self._backend
+        filters, sort_by = list(filters), list(sort_by)
+        backend.prepare_all(filters, sort_by)  # every column in one pass over the stored JSON
         for item in filters:
             report[str(item)] = backend.prepare(item, None) or 0
         for key in sort_by:

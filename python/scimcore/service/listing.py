@@ -8,6 +8,9 @@
 - ``cursor`` (empty for the first page) pages in ``id`` order through the store's own filter and sort
   (:mod:`.cursors`); ``nextCursor`` is on every page but the last. ``startIndex`` with ``cursor``, or a
   ``sortBy`` other than ``id`` with ``cursor``, is 400 ``invalidValue``.
+- Over a native :class:`~scimcore.Directory` a page (``count`` above 0, no ``cursor``) leaves as the JSON the
+  store builds (:meth:`~scimcore.Directory.search_json`, with the service's ``meta.location``): no Python
+  object per resource; the same document, once parsed, as the page built from dicts.
 - POST ``/.search`` searches every served type. A filter naming an attribute a type does not define makes that
   type match nothing, unless no type can take the filter (then its error). Without ``sortBy`` the types follow
   one another in the order they were given to the service; with it, results are merged by that attribute where
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..directory import Directory
 from ..errors import InvalidValue, ScimError
 from ..policy import Policy
 from ..schema.messages import LIST_RESPONSE, SearchRequest
@@ -92,11 +96,13 @@ class Listing:
     def __init__(self, service: Service) -> None:
         self.service = service
 
-    def get(self, request: Request, resource_type: str, policy: Policy) -> dict[str, Any]:
+    def get(self, request: Request, resource_type: str, policy: Policy) -> dict[str, Any] | msgspec.Raw:
         """GET ``/{type}`` (RFC 7644 §3.4.2)."""
         return self.search(resource_type, Query.from_url(request.query))
 
-    def post(self, request: Request, resource_type: str, policy: Policy, data: dict[str, Any]) -> dict[str, Any]:
+    def post(
+        self, request: Request, resource_type: str, policy: Policy, data: dict[str, Any]
+    ) -> dict[str, Any] | msgspec.Raw:
         """POST ``/{type}/.search`` (RFC 7644 §3.4.3)."""
         return self.search(resource_type, Query.from_body(data, policy))
 
@@ -104,13 +110,26 @@ class Listing:
         cap = self.service.limits.max_results
         return cap if count is None else max(0, min(count, cap))
 
-    def search(self, resource_type: str, query: Query) -> dict[str, Any]:
-        """One type's ListResponse, by index or by cursor."""
+    def search(self, resource_type: str, query: Query) -> dict[str, Any] | msgspec.Raw:
+        """One type's ListResponse, by index or by cursor; over a native directory, the JSON it encodes."""
         if query.cursor is not None:
             return self._cursor_page(resource_type, query)
         store = self.service.stores[resource_type]
         start = max(1, query.start_index or 1)
         size = self._size(query.count)
+        if size > 0 and isinstance(store, Directory) and store.pages_natively:
+            return msgspec.Raw(
+                store.search_json(
+                    filter=query.filter,
+                    sort_by=query.sort_by,
+                    sort_order=query.sort_order,
+                    start_index=start,
+                    count=size,
+                    attributes=query.attributes,
+                    excluded_attributes=query.excluded_attributes,
+                    location=self.service.prefixes[resource_type],
+                )
+            )
         page = store.search(
             filter=query.filter,
             sort_by=query.sort_by,

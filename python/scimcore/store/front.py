@@ -155,12 +155,26 @@ class StoreFront:
         """:meth:`load` the resources of an NDJSON document (bytes, or a path to a file), one JSON object per
         line. Lines that need nothing filled in are stored as they are (without building Python objects where
         the backend keeps JSON), unless the store validates."""
-        lines = [line for line in _read_source(source).splitlines() if line.strip()]
-        if self.validate:
-            return self.load((_decode(line) for line in lines), complete_meta=complete_meta)
+        data = _read_source(source)
         now = _now()
+
+        def completed(number: int, line: bytes) -> bytes:
+            """A line that needs ``id``/``meta`` filled in, as stored; errors name the line."""
+            try:
+                return _encoder.encode(self._imported(self._incoming(line, keep_read_only=True), now, complete_meta))
+            except ScimError as error:
+                error.detail = f"line {number}: {error.detail}"
+                error.args = (error.detail,)
+                raise
+
+        native_load = getattr(self._backend, "insert_ndjson", None)  # the native store cuts and parses the lines
+        if native_load is not None and not self.validate:
+            return int(native_load(data, complete_meta, completed))
+        lines = [(number, line) for number, line in enumerate(data.splitlines(), 1) if line.strip()]
+        if self.validate:
+            return self.load((_decode(line) for _, line in lines), complete_meta=complete_meta)
         documents = []
-        for line in lines:
+        for number, line in lines:
             try:
                 head = _head_decoder.decode(line)
             except msgspec.DecodeError:
@@ -168,8 +182,7 @@ class StoreFront:
             if head is not None and head.complete(complete_meta):
                 documents.append(bytes(line))
             else:
-                resource = self._imported(self._incoming(line, keep_read_only=True), now, complete_meta)
-                documents.append(_encoder.encode(resource))
+                documents.append(completed(number, line))
         self._backend.insert_json(documents)
         return len(documents)
 

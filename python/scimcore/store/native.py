@@ -1,8 +1,9 @@
 """The native memory of ``scimcore.Directory`` (``scimcore._native.DirectoryStore``, ``rust/crates/directory``).
 
-Each resource is kept as its compact JSON (decoded only when it is returned) plus a tree of its values (strings
-pre-folded unless ``caseExact``, dateTimes as instants), from which full scans build columns per attribute path
-on first use (kept current by writes; see docs/directory.md). Filters are compiled here, once, into plans
+Each resource is kept as its JSON only (decoded only when it is returned); value trees (strings pre-folded
+unless ``caseExact``, dateTimes as instants) are parsed from it when needed, and full scans build columns per
+attribute path from it on first use or at :meth:`scimcore.Directory.prepare` (kept current by writes; see
+docs/directory.md). Filters are compiled here, once, into plans
 (:mod:`scimcore._directory_plan`); the store evaluates, sorts and pages with the GIL released, on every core for
 large scans, and returns only the JSON of the page — or, for :meth:`NativeBackend.query_json`
 (``Directory.search_json``), the whole ``ListResponse`` projected and encoded in the store.
@@ -17,7 +18,7 @@ import json
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -89,6 +90,24 @@ class NativeBackend:
     def insert_json(self, documents: list[bytes]) -> None:
         self._insert(documents, None)
 
+    def insert_ndjson(self, data: bytes, complete_meta: bool, complete: Callable[[int, bytes], bytes]) -> int:
+        """Import an NDJSON document, all or none (:meth:`scimcore.store.front.StoreFront.load_ndjson`): the store
+        cuts and parses the lines (on every core); a line that needs ``id`` or ``meta`` filled in goes to
+        ``complete(line number, line)``. Only documents with ``groups`` are decoded here (the groups index)."""
+        with self._lock:
+            self._refresh_layout()
+            flag = None if self._groups is None else "groups"
+            try:
+                count, grouped = self._store.load_ndjson(data, complete_meta, complete, flag)
+            except Uniqueness as error:
+                documents = [line for line in data.splitlines() if line.strip()]
+                raise self._worded(error, documents, None) from None
+            if self._groups is not None:
+                for document in grouped:
+                    resource = _grouped.decode(document)
+                    self._groups.put(resource.id, {"groups": resource.groups})
+            return count
+
     def _insert(self, documents: list[bytes], resources: list[dict] | None) -> None:
         with self._lock:
             self._refresh_layout()
@@ -97,8 +116,12 @@ class NativeBackend:
             except Uniqueness as error:
                 raise self._worded(error, documents, resources) from None
             if self._groups is not None:
-                for resource in resources if resources is not None else map(_decoder.decode, documents):
-                    self._groups.put(resource["id"], resource)
+                if resources is not None:
+                    for resource in resources:
+                        self._groups.put(resource["id"], resource)
+                else:
+                    for grouped in map(_grouped.decode, documents):
+                        self._groups.put(grouped.id, {"groups": grouped.groups})
 
     def swap(self, resource_id: str, resource: dict, expected: str) -> bool:
         document = _encoder.encode(resource)
@@ -159,14 +182,15 @@ class NativeBackend:
             total, documents = self._store.search(plan, sort, params.start - 1, params.size)
         return total, [_decoder.decode(document) for document in documents]
 
-    def query_json(self, params: QueryParameters, projection: Any) -> bytes:
+    def query_json(self, params: QueryParameters, projection: Any, location: str | None = None) -> bytes:
         """The JSON bytes of the ``ListResponse`` (RFC 7644 §3.4.2) of :meth:`query`, its resources projected by
-        ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource."""
+        ``projection`` (a ``scimcore.query`` projection) in the store: no Python object per resource. With
+        ``location``, each output ``meta`` gets ``location`` = that prefix followed by the ``id``."""
         self._refresh_layout()
         sort = None if params.sort_by is None else self._sort(params.sort_by, params.descending)
         native = page_projection(self._native, projection)
         with self._narrowed(params.filter) as plan:
-            return self._store.search_json(plan, sort, params.start - 1, params.size, native)
+            return self._store.search_json(plan, sort, params.start - 1, params.size, native, location)
 
     @contextmanager
     def _narrowed(self, filter: Any) -> Iterator[Any]:
@@ -189,6 +213,14 @@ class NativeBackend:
             among = PlanNode.any([PlanNode.text(slot, None, "eq", rid) for rid in sorted(ids)])
             yield self._store.plan(PlanNode.all([among, plan_node(bound, self._layout)]))
 
+    def prepare_all(self, filters: list[Any], sorts: list[str]) -> None:
+        """Build now, in one pass over the stored JSON, the scan columns every filter of ``filters`` and every
+        ``sortBy`` of ``sorts`` read (:meth:`scimcore.Directory.prepare`)."""
+        self._refresh_layout()
+        plans = [self._plan(f) for f in filters]
+        found = (self._sort(key, False) for key in sorts)
+        self._store.prepare(plans, [sort for sort in found if sort is not None])
+
     def prepare(self, filter: Any, sort_by: str | None) -> int | None:
         """Build now the scan columns that ``filter`` and ``sort_by`` read (a first search would build them);
         the heap bytes of those columns, ``None`` if the filter does not run on columns."""
@@ -199,7 +231,8 @@ class NativeBackend:
 
     def scan_runner(self, filter: Any, sort_by: str | None, count: int, threads: int) -> tuple[Any, int | None]:
         """For the benchmark: a call running the store's search on ``threads`` threads (the page left as JSON
-        bytes, nothing decoded) and the heap bytes of the columns that search reads (``None`` off columns)."""
+        bytes, nothing decoded) and the bytes that search must read from its columns (``scan_read_bytes``: a
+        lower bound; ``None`` off columns)."""
         plan = self._plan(filter)
         sort = None if sort_by is None else self._sort(sort_by, False)
         store, restore = self._store, self._threads or os.cpu_count() or 1
@@ -211,7 +244,7 @@ class NativeBackend:
             finally:
                 store.set_threads(restore)
 
-        return run, store.scan_bytes(plan, sort)
+        return run, store.scan_read_bytes(plan, sort)
 
     def _plan(self, filter: Any) -> Any:
         """The native plan of a filter, cached by filter text / AST JSON: the bound filter
@@ -273,6 +306,16 @@ class NativeBackend:
             self._store = store
             self._plans = LruCache(_PLAN_CACHE_SIZE)
             self._generation = self.registry.generation
+
+
+class _Grouped(msgspec.Struct):
+    """The ``id`` and ``groups`` of a stored document (for the groups index; the rest is skipped)."""
+
+    id: str
+    groups: Any = None
+
+
+_grouped = msgspec.json.Decoder(_Grouped)
 
 
 class _VersionMeta(msgspec.Struct):

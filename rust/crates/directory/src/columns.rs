@@ -19,13 +19,14 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
 use super::layout::Layout;
 use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
 use super::sort::SortSpec;
 use super::store::Row;
-use super::value::{slot_node, Node};
+use super::value::{slot_node, Node, Slots};
 
 /// One value of a column.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,6 +73,47 @@ pub struct Column {
     text: String,
     /// Bytes no longer referenced (overwritten cells and their text).
     garbage: usize,
+    /// One word per cell for the block kernels, when no cell holds several values (see [`Lane`]).
+    lane: Lane,
+    words: Vec<u64>,
+}
+
+/// What [`Column::words`] holds: a compact copy of the cells that the block kernels read instead of the
+/// 16-byte cells (half the bytes, no tag to branch on).
+///
+/// - `Text`: the inline head as a big-endian word with the length (capped at 255) in its low byte, so that
+///   `eq`/`sw` with a literal of 1 to 7 bytes are one masked word comparison and longer literals are
+///   filtered before their text is read; 0 for no value (absent, null, `""`), `0xFF` for any other value
+///   (present, equal to no literal whose first byte is not 0).
+/// - `Time`: the instant with its sign bit flipped (unsigned order = time order), 0 for a cell that is not
+///   a dateTime (valid instants never map to 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Lane {
+    #[default]
+    None,
+    Text,
+    Time,
+}
+
+/// The `Lane::Text` word of a cell.
+#[inline]
+fn text_word(cell: Cell) -> u64 {
+    match cell {
+        #[allow(clippy::cast_possible_truncation)] // capped at 255 first
+        Cell::Str { head, len, .. } => head_word(head) | u64::from(len.min(255) as u8),
+        Cell::Absent | Cell::Other(false) => 0,
+        _ => 0xFF,
+    }
+}
+
+/// The `Lane::Time` word of a cell.
+#[inline]
+fn time_word(cell: Cell) -> u64 {
+    match cell {
+        #[allow(clippy::cast_sign_loss)] // the sign bit flipped: an order-preserving image
+        Cell::Time(t) => (t as u64) ^ (1 << 63),
+        _ => 0,
+    }
 }
 
 const CELL: usize = std::mem::size_of::<Cell>();
@@ -89,12 +131,16 @@ fn head_word(head: [u8; HEAD]) -> u64 {
 }
 
 /// A text literal for `eq`/`sw`/`ew`: its bytes, and its first (up to [`HEAD`]) bytes as a masked word to
-/// test a cell's inline head with.
+/// test a cell's inline head (or a `Lane::Text` word) with.
 #[derive(Debug)]
 pub struct Needle {
     text: Box<[u8]>,
     head: u64,
     mask: u64,
+    /// Can a `Lane::Text` word judge it (1 to 254 bytes, the first not 0: absent and other values never
+    /// match), and alone (at most [`HEAD`] bytes; longer ones are checked on the text when the word matches)?
+    lane: bool,
+    lane_alone: bool,
 }
 
 impl Needle {
@@ -104,16 +150,28 @@ impl Needle {
         head[..n].copy_from_slice(&text[..n]);
         // the first n bytes of the big-endian word
         let mask = if n == 0 { 0 } else { u64::MAX << (64 - 8 * n) };
+        let lane = (1..255).contains(&text.len()) && text[0] != 0;
         Needle {
             text: text.into(),
             head: head_word(head),
             mask,
+            lane,
+            lane_alone: lane && text.len() <= HEAD,
         }
     }
 
     #[inline]
     fn head_matches(&self, head: [u8; HEAD]) -> bool {
         (head_word(head) ^ self.head) & self.mask == 0
+    }
+
+    /// Could the text of `word` (a `Lane::Text` word) equal (`exact`) or start with the needle? Decides
+    /// when `lane_alone`. Branch-free.
+    #[inline]
+    fn word_matches(&self, word: u64, exact: bool) -> bool {
+        let len = word & 0xFF;
+        let n = self.text.len() as u64;
+        ((word ^ self.head) & self.mask == 0) & if exact { len == n } else { len >= n }
     }
 
     /// Is the cell text equal to the needle (`exact`) or does it start with it?
@@ -125,6 +183,19 @@ impl Needle {
         let n = self.text.len();
         let fits = if exact { len as usize == n } else { len as usize >= n };
         fits && self.head_matches(head) && (n <= HEAD || same(&column.bytes(start, len)[HEAD..], &self.text[HEAD..]))
+    }
+
+    /// Do the bytes of the cell text after its inline head equal the needle's (the head and the length
+    /// already matched, on the word)?
+    #[inline]
+    fn tail_of(&self, column: &Column, cell: Cell) -> bool {
+        let Cell::Str { start, len, .. } = cell else {
+            return false;
+        };
+        column
+            .bytes(start, len)
+            .get(HEAD..)
+            .is_some_and(|rest| same(rest, &self.text[HEAD..]))
     }
 
     #[inline]
@@ -187,7 +258,84 @@ impl Column {
             Some(slot) => *slot = cell,
             None => self.cells.push(cell),
         }
+        self.set_word(i, cell);
         Some(())
+    }
+
+    /// Give the column its word lane (see [`Lane`]) once its cells are built: text if it holds text, else
+    /// instants if it holds dateTimes; none if a cell holds several values.
+    pub(crate) fn seal(&mut self) {
+        let many = self.cells.iter().any(|c| matches!(c, Cell::Many { .. }));
+        self.lane = if many {
+            Lane::None
+        } else if self.cells.iter().any(|c| matches!(c, Cell::Str { .. })) {
+            Lane::Text
+        } else if self.cells.iter().any(|c| matches!(c, Cell::Time(_))) {
+            Lane::Time
+        } else {
+            Lane::None
+        };
+        self.words = match self.lane {
+            Lane::None => Vec::new(),
+            Lane::Text => self.cells.iter().map(|&c| text_word(c)).collect(),
+            Lane::Time => self.cells.iter().map(|&c| time_word(c)).collect(),
+        };
+    }
+
+    /// Keep the word lane in step with a cell written at `i` (a cell of several values drops it).
+    fn set_word(&mut self, i: usize, cell: Cell) {
+        let word = match (self.lane, cell) {
+            (Lane::None, _) => return,
+            (_, Cell::Many { .. }) => {
+                self.lane = Lane::None;
+                self.words = Vec::new();
+                return;
+            }
+            (Lane::Text, cell) => text_word(cell),
+            (Lane::Time, cell) => time_word(cell),
+        };
+        match self.words.get_mut(i) {
+            Some(slot) => *slot = word,
+            None => self.words.push(word),
+        }
+    }
+
+    /// Append the values `leaves` as the next entry.
+    fn push(&mut self, leaves: &[&Node]) -> Option<()> {
+        self.set(self.cells.len(), leaves)
+    }
+
+    /// `parts` (built over consecutive ranges) as one column, its offsets shifted, with its word lane;
+    /// `None` past 32 bits.
+    fn concat(parts: Vec<Column>) -> Option<Column> {
+        let mut all = Column::default();
+        all.cells.reserve_exact(parts.iter().map(|p| p.cells.len()).sum());
+        all.extra.reserve_exact(parts.iter().map(|p| p.extra.len()).sum());
+        all.text.reserve_exact(parts.iter().map(|p| p.text.len()).sum());
+        u32::try_from(all.text.capacity()).ok()?;
+        u32::try_from(all.extra.capacity()).ok()?;
+        for part in parts {
+            #[allow(clippy::cast_possible_truncation)] // checked above
+            let (text, extra) = (all.text.len() as u32, all.extra.len() as u32);
+            let shift = |cell: Cell| match cell {
+                Cell::Str { head, start, len } => Cell::Str {
+                    head,
+                    start: start + text,
+                    len,
+                },
+                Cell::Many { start, len } => Cell::Many {
+                    start: start + extra,
+                    len,
+                },
+                other => other,
+            };
+            all.cells.extend(part.cells.into_iter().map(shift));
+            all.extra.extend(part.extra.into_iter().map(shift));
+            all.text.push_str(&part.text);
+            all.garbage += part.garbage;
+        }
+        all.seal();
+        Some(all)
     }
 
     fn cell(&mut self, node: &Node) -> Option<Cell> {
@@ -224,19 +372,13 @@ impl Column {
         }
     }
 
-    /// Approximate heap bytes (cells and text).
+    /// Approximate heap bytes (cells, text and the word lane).
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity()
+        (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity() + self.words.capacity() * 8
     }
 
     fn stale(&self) -> bool {
         self.garbage > 4096 && self.garbage > self.heap_bytes() / 2
-    }
-
-    fn shrink(&mut self) {
-        self.cells.shrink_to_fit();
-        self.extra.shrink_to_fit();
-        self.text.shrink_to_fit();
     }
 
     /// Does the cell satisfy `op literal`? Values of another type never do.
@@ -284,25 +426,21 @@ pub struct Elements {
 }
 
 impl Elements {
-    /// Record the elements of row `pos` (at most the current length) as new element ids; returns them.
-    fn set(&mut self, pos: usize, node: Option<&Node>, multi: bool) -> Option<std::ops::Range<usize>> {
+    /// Record the elements of `row` as new element ids; returns them as `(start, len)`.
+    fn record(&mut self, row: u32, node: Option<&Node>, multi: bool) -> Option<(u32, u32)> {
         let start = self.owners.len();
-        let row = u32::try_from(pos).ok()?;
-        match node {
-            Some(Node::List(items)) if multi => {
-                for (i, item) in items.iter().enumerate() {
-                    if matches!(item, Node::Object(_)) {
-                        self.owners.push((row, u32::try_from(i).ok()?));
-                    }
-                }
-            }
-            Some(Node::Object(_)) if !multi => self.owners.push((row, 0)),
-            _ => {}
+        for (i, _) in element_items(node, multi) {
+            self.owners.push((row, u32::try_from(i).ok()?));
         }
-        let range = (
+        Some((
             u32::try_from(start).ok()?,
             u32::try_from(self.owners.len() - start).ok()?,
-        );
+        ))
+    }
+
+    /// Record the elements of row `pos` (at most the current length) as new element ids; returns them.
+    fn set(&mut self, pos: usize, node: Option<&Node>, multi: bool) -> Option<Range<usize>> {
+        let range = self.record(u32::try_from(pos).ok()?, node, multi)?;
         match self.ranges.get_mut(pos) {
             Some(old) => {
                 self.garbage += old.1 as usize;
@@ -310,10 +448,25 @@ impl Elements {
             }
             None => self.ranges.push(range),
         }
-        Some(start..self.owners.len())
+        Some(range.0 as usize..range.0 as usize + range.1 as usize)
     }
 
-    fn range(&self, row: usize) -> std::ops::Range<usize> {
+    /// `parts` (built over consecutive row ranges) as one index.
+    fn concat(parts: Vec<Elements>) -> Option<Elements> {
+        let mut all = Elements::default();
+        all.ranges.reserve_exact(parts.iter().map(|p| p.ranges.len()).sum());
+        all.owners.reserve_exact(parts.iter().map(|p| p.owners.len()).sum());
+        u32::try_from(all.owners.capacity()).ok()?;
+        for part in parts {
+            #[allow(clippy::cast_possible_truncation)] // checked above
+            let shift = all.owners.len() as u32;
+            all.ranges.extend(part.ranges.into_iter().map(|(s, l)| (s + shift, l)));
+            all.owners.extend(part.owners);
+        }
+        Some(all)
+    }
+
+    fn range(&self, row: usize) -> Range<usize> {
         self.ranges
             .get(row)
             .map_or(0..0, |&(s, l)| s as usize..s as usize + l as usize)
@@ -328,12 +481,35 @@ impl Elements {
     }
 }
 
+/// The elements of a complex attribute's value, with their positions in its list: the objects of a list
+/// (multi-valued), or the value itself when it is an object (single-valued; position 0).
+fn element_items(node: Option<&Node>, multi: bool) -> impl Iterator<Item = (usize, &Node)> {
+    let items: &[Node] = match node {
+        Some(Node::List(items)) if multi => items,
+        Some(node @ Node::Object(_)) if !multi => std::slice::from_ref(node),
+        _ => &[],
+    };
+    items.iter().enumerate().filter(|(_, n)| matches!(n, Node::Object(_)))
+}
+
+/// The element at list position `item` of a complex attribute's value (see [`element_items`]).
+fn element_at(node: Option<&Node>, multi: bool, item: u32) -> Option<&Node> {
+    match node {
+        Some(Node::List(items)) if multi => items.get(item as usize),
+        Some(node) if !multi => Some(node),
+        _ => None,
+    }
+}
+
 /// The columns and element indexes built so far.
 #[derive(Debug, Default)]
 pub struct Cache {
     columns: HashMap<Source, Arc<Column>>,
     elements: HashMap<u16, Arc<Elements>>,
 }
+
+/// Rows whose trees a write parses at once to update the columns (bounds the transient trees of a batch).
+const UPDATE_PART: usize = 4096;
 
 impl Cache {
     /// Approximate heap bytes of every column and element index.
@@ -343,19 +519,40 @@ impl Cache {
             + self.elements.values().map(|e| e.heap_bytes()).sum::<usize>()
     }
 
-    /// Bring every column up to date with rows `positions` (appended, replaced or deleted). Columns that
-    /// cannot be updated or hold too much garbage are dropped (rebuilt on their next use).
-    pub fn update(&mut self, layout: &Layout, rows: &[Option<Row>], positions: std::ops::Range<usize>) {
-        let mut new_elements: HashMap<u16, Vec<std::ops::Range<usize>>> = HashMap::new();
+    /// Bring every column up to date with rows `positions` (appended, replaced or deleted), parsing their
+    /// JSON for the slots the columns read. Columns that cannot be updated or hold too much garbage are
+    /// dropped (rebuilt on their next use).
+    pub fn update(&mut self, layout: &Layout, rows: &[Option<Row>], positions: Range<usize>) {
+        if self.columns.is_empty() && self.elements.is_empty() {
+            return;
+        }
+        let wanted = layout.mask(
+            self.columns
+                .keys()
+                .map(Source::slot)
+                .chain(self.elements.keys().copied()),
+        );
+        for first in positions.clone().step_by(UPDATE_PART) {
+            let part = first..(first + UPDATE_PART).min(positions.end);
+            let slots: Vec<Slots> = rows[part]
+                .iter()
+                .map(|row| row.as_ref().map(|r| r.slots(layout, &wanted)).unwrap_or_default())
+                .collect();
+            self.update_part(layout, first, &slots);
+        }
+    }
+
+    /// [`Cache::update`] for the rows `first..first + slots.len()`, whose trees are `slots`.
+    fn update_part(&mut self, layout: &Layout, first: usize, slots: &[Slots]) {
+        let mut new_elements: HashMap<u16, Vec<Range<usize>>> = HashMap::new();
         self.elements.retain(|&slot, elements| {
             let Some(elements) = Arc::get_mut(elements) else {
                 return false;
             };
             let multi = layout.attrs[slot as usize].multi;
             let mut added = Vec::new();
-            for pos in positions.clone() {
-                let node = rows[pos].as_ref().and_then(|r| slot_node(&r.slots, slot));
-                match elements.set(pos, node, multi) {
+            for (k, row) in slots.iter().enumerate() {
+                match elements.set(first + k, slot_node(row, slot), multi) {
                     Some(range) => added.push(range),
                     None => return false,
                 }
@@ -364,7 +561,6 @@ impl Cache {
             !elements.stale()
         });
         let elements = &self.elements;
-        let mut leaves = Vec::new();
         self.columns.retain(|source, column| {
             let Some(column) = Arc::get_mut(column) else {
                 return false;
@@ -374,17 +570,25 @@ impl Cache {
                     let (Some(ranges), Some(owners)) = (new_elements.get(slot), elements.get(slot)) else {
                         return false;
                     };
+                    let multi = layout.attrs[*slot as usize].multi;
                     ranges.iter().flat_map(Clone::clone).all(|e| {
-                        let Some(&owner) = owners.owners.get(e) else {
+                        let Some(&(row, item)) = owners.owners.get(e) else {
                             return false;
                         };
-                        element_leaves(layout, rows, *slot, *sub, owner, &mut leaves);
+                        let node = slots
+                            .get((row as usize).wrapping_sub(first))
+                            .and_then(|s| slot_node(s, *slot));
+                        let mut leaves = Vec::new();
+                        if let Some(element) = element_at(node, multi, item) {
+                            element_leaves(layout, *slot, *sub, element, &mut leaves);
+                        }
                         column.set(e, &leaves).is_some()
                     })
                 }
-                _ => positions.clone().all(|pos| {
-                    row_leaves(layout, source, rows[pos].as_ref(), &mut leaves);
-                    column.set(pos, &leaves).is_some()
+                _ => slots.iter().enumerate().all(|(k, row)| {
+                    let mut leaves = Vec::new();
+                    row_leaves(layout, source, row, &mut leaves);
+                    column.set(first + k, &leaves).is_some()
                 }),
             };
             kept && !column.stale()
@@ -392,14 +596,25 @@ impl Cache {
     }
 }
 
-/// The leaves of `source` for one row (cleared first).
-fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &mut Vec<&'a Node>) {
+impl Source {
+    /// The top-level slot the column reads.
+    #[must_use]
+    pub fn slot(&self) -> u16 {
+        match self {
+            Source::Value { slot, .. } | Source::Element { slot, .. } => *slot,
+            Source::Sort(spec) => spec.slot,
+        }
+    }
+}
+
+/// The leaves of `source` for one row, whose trees are `slots` (cleared first).
+fn row_leaves<'a>(layout: &Layout, source: &Source, slots: &'a [(u16, Node)], out: &mut Vec<&'a Node>) {
     out.clear();
     match source {
         Source::Value { slot, sub } => {
             let attr = &layout.attrs[*slot as usize];
             let definition = sub.and_then(|k| attr.subs.get(k as usize)).unwrap_or(attr);
-            let Some(node) = row.and_then(|r| slot_node(&r.slots, *slot)) else {
+            let Some(node) = slot_node(slots, *slot) else {
                 return;
             };
             for element in each(node, attr.multi) {
@@ -413,35 +628,17 @@ fn row_leaves<'a>(layout: &Layout, source: &Source, row: Option<&'a Row>, out: &
                 }
             }
         }
-        Source::Sort(spec) => out.extend(row.and_then(|r| spec.key(&r.slots))),
+        Source::Sort(spec) => out.extend(spec.key(slots)),
         Source::Element { .. } => {}
     }
 }
 
-/// The leaves of sub-attribute `sub` of one element.
-fn element_leaves<'a>(
-    layout: &Layout,
-    rows: &'a [Option<Row>],
-    slot: u16,
-    sub: u16,
-    (row, item): (u32, u32),
-    out: &mut Vec<&'a Node>,
-) {
-    out.clear();
-    let attr = &layout.attrs[slot as usize];
-    let Some(definition) = attr.subs.get(sub as usize) else {
+/// The leaves of sub-attribute `sub` of one element of the complex attribute `slot` (appended).
+fn element_leaves<'a>(layout: &Layout, slot: u16, sub: u16, element: &'a Node, out: &mut Vec<&'a Node>) {
+    let Some(definition) = layout.attrs[slot as usize].subs.get(sub as usize) else {
         return;
     };
-    let node = rows
-        .get(row as usize)
-        .and_then(Option::as_ref)
-        .and_then(|r| slot_node(&r.slots, slot));
-    let element = match node {
-        Some(Node::List(items)) if attr.multi => items.get(item as usize),
-        Some(node) if !attr.multi => Some(node),
-        _ => None,
-    };
-    if let Some(value) = element.and_then(|e| sub_value(e, sub)) {
+    if let Some(value) = sub_value(element, sub) {
         out.extend(each(value, definition.multi));
     }
 }
@@ -465,11 +662,42 @@ fn sub_value(element: &Node, sub: u16) -> Option<&Node> {
     }
 }
 
-/// Read access to the rows and the cache, for binding plans and sort specs to columns.
+/// Stores at least this large build columns on several threads.
+const PARALLEL_BUILD: usize = 8192;
+
+/// `work` over `0..n` split into consecutive ranges, one per thread (up to `threads`), results in order.
+fn chunked<T: Send>(n: usize, threads: usize, work: impl Fn(Range<usize>) -> Option<T> + Sync) -> Option<Vec<T>> {
+    let threads = if n >= PARALLEL_BUILD {
+        threads.min(n / (PARALLEL_BUILD / 2)).max(1)
+    } else {
+        1
+    };
+    if threads == 1 {
+        return Some(vec![work(0..n)?]);
+    }
+    let chunk = n.div_ceil(threads);
+    let work = &work;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| s.spawn(move || work(t * chunk..((t + 1) * chunk).min(n))))
+            .collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    })
+}
+
+/// A complex attribute whose element index is built in this pass, with the element columns of `subs`.
+struct Group {
+    slot: u16,
+    subs: Vec<u16>,
+}
+
+/// Read access to the rows and the cache, for binding plans and sort specs to columns, and the columns'
+/// build: from the stored JSON, every missing column of a request in one pass, on up to `threads` threads.
 pub struct Columns<'a> {
     pub layout: &'a Layout,
     pub rows: &'a [Option<Row>],
     pub cache: &'a RwLock<Cache>,
+    pub threads: usize,
 }
 
 impl Columns<'_> {
@@ -479,44 +707,212 @@ impl Columns<'_> {
         if let Some(found) = self.cache.read().ok()?.columns.get(source) {
             return Some(Arc::clone(found));
         }
-        let mut column = Column::default();
-        let mut leaves = Vec::new();
-        if let Source::Element { slot, sub } = source {
-            let elements = self.elements(*slot)?;
-            column.cells.reserve_exact(elements.owners.len());
-            for (e, &owner) in elements.owners.iter().enumerate() {
-                element_leaves(self.layout, self.rows, *slot, *sub, owner, &mut leaves);
-                column.set(e, &leaves)?;
-            }
-        } else {
-            column.cells.reserve_exact(self.rows.len());
-            for (pos, row) in self.rows.iter().enumerate() {
-                row_leaves(self.layout, source, row.as_ref(), &mut leaves);
-                column.set(pos, &leaves)?;
-            }
-        }
-        column.shrink();
-        let mut cache = self.cache.write().ok()?;
-        Some(Arc::clone(
-            cache.columns.entry(source.clone()).or_insert_with(|| Arc::new(column)),
-        ))
+        self.build(std::slice::from_ref(source), &[])?;
+        self.cache.read().ok()?.columns.get(source).cloned()
     }
 
     fn elements(&self, slot: u16) -> Option<Arc<Elements>> {
         if let Some(found) = self.cache.read().ok()?.elements.get(&slot) {
             return Some(Arc::clone(found));
         }
-        let multi = self.layout.attrs.get(slot as usize)?.multi;
-        let mut elements = Elements::default();
-        elements.ranges.reserve_exact(self.rows.len());
-        for (pos, row) in self.rows.iter().enumerate() {
-            elements.set(pos, row.as_ref().and_then(|r| slot_node(&r.slots, slot)), multi)?;
+        self.build(&[], &[slot])?;
+        self.cache.read().ok()?.elements.get(&slot).cloned()
+    }
+
+    /// Build now, in one pass, the missing columns a scan of `plan` sorted by `sort` reads.
+    pub fn prepare(&self, plan: &Plan, sort: Option<&SortSpec>) {
+        self.prepare_all(&[plan], sort.as_slice());
+    }
+
+    /// Build now, in one pass, the missing columns scans of `plans` sorted by `sorts` read. A column that
+    /// cannot be built (offsets overflow) is left out: binding the plan reports it.
+    pub fn prepare_all(&self, plans: &[&Plan], sorts: &[&SortSpec]) {
+        let mut sources = Vec::new();
+        let mut groups = Vec::new();
+        for plan in plans {
+            needs(plan, None, &mut sources, &mut groups);
         }
-        elements.owners.shrink_to_fit();
-        let mut cache = self.cache.write().ok()?;
-        Some(Arc::clone(
-            cache.elements.entry(slot).or_insert_with(|| Arc::new(elements)),
-        ))
+        sources.extend(sorts.iter().map(|spec| Source::Sort(spec.key_spec())));
+        let _ = self.build(&sources, &groups);
+    }
+
+    /// Build the columns of `sources` and the element indexes of `groups` that are not cached yet: the row
+    /// columns and new element indexes (with their element columns) in one pass over the rows, the missing
+    /// element columns of existing element indexes in one pass over their elements. `None` if a column
+    /// would outgrow its 32-bit offsets.
+    fn build(&self, sources: &[Source], groups: &[u16]) -> Option<()> {
+        let mut row_sources: Vec<Source> = Vec::new();
+        let mut fresh: Vec<Group> = Vec::new();
+        let mut aligned: Vec<(Arc<Elements>, Group)> = Vec::new();
+        {
+            let cache = self.cache.read().ok()?;
+            let element_slots = sources.iter().filter_map(|s| match s {
+                Source::Element { slot, .. } => Some(*slot),
+                _ => None,
+            });
+            for slot in groups.iter().copied().chain(element_slots) {
+                if fresh.iter().any(|g| g.slot == slot) || aligned.iter().any(|(_, g)| g.slot == slot) {
+                    continue;
+                }
+                let group = Group { slot, subs: Vec::new() };
+                match cache.elements.get(&slot) {
+                    None => fresh.push(group),
+                    Some(elements) => aligned.push((Arc::clone(elements), group)),
+                }
+            }
+            for source in sources {
+                if cache.columns.contains_key(source) {
+                    continue;
+                }
+                if let Source::Element { slot, sub } = source {
+                    let group = fresh
+                        .iter_mut()
+                        .chain(aligned.iter_mut().map(|(_, g)| g))
+                        .find(|g| g.slot == *slot)?;
+                    if !group.subs.contains(sub) {
+                        group.subs.push(*sub);
+                    }
+                } else if !row_sources.contains(source) {
+                    row_sources.push(source.clone());
+                }
+            }
+        }
+        aligned.retain(|(_, g)| !g.subs.is_empty());
+        if !row_sources.is_empty() || !fresh.is_empty() {
+            let (columns, groups) = self.build_rows(&row_sources, &fresh)?;
+            let mut cache = self.cache.write().ok()?;
+            for (source, column) in row_sources.into_iter().zip(columns) {
+                cache.columns.entry(source).or_insert_with(|| Arc::new(column));
+            }
+            for (group, (elements, columns)) in fresh.iter().zip(groups) {
+                cache.elements.entry(group.slot).or_insert_with(|| Arc::new(elements));
+                for (&sub, column) in group.subs.iter().zip(columns) {
+                    let source = Source::Element { slot: group.slot, sub };
+                    cache.columns.entry(source).or_insert_with(|| Arc::new(column));
+                }
+            }
+        }
+        for (elements, group) in aligned {
+            let columns = self.build_elements(&elements, &group)?;
+            let mut cache = self.cache.write().ok()?;
+            for (&sub, column) in group.subs.iter().zip(columns) {
+                let source = Source::Element { slot: group.slot, sub };
+                cache.columns.entry(source).or_insert_with(|| Arc::new(column));
+            }
+        }
+        Some(())
+    }
+
+    /// One pass over every row: the columns of `sources`, and each group's element index and element columns.
+    #[allow(clippy::type_complexity)]
+    fn build_rows(&self, sources: &[Source], groups: &[Group]) -> Option<(Vec<Column>, Vec<(Elements, Vec<Column>)>)> {
+        let layout = self.layout;
+        let wanted = layout.mask(sources.iter().map(Source::slot).chain(groups.iter().map(|g| g.slot)));
+        let multi: Vec<bool> = groups
+            .iter()
+            .map(|g| layout.attrs.get(g.slot as usize).map(|a| a.multi))
+            .collect::<Option<_>>()?;
+        let parts = chunked(self.rows.len(), self.threads, |range| {
+            let mut columns: Vec<Column> = sources.iter().map(|_| Column::default()).collect();
+            for column in &mut columns {
+                column.cells.reserve_exact(range.len());
+            }
+            let mut elements: Vec<(Elements, Vec<Column>)> = groups
+                .iter()
+                .map(|g| (Elements::default(), g.subs.iter().map(|_| Column::default()).collect()))
+                .collect();
+            for pos in range {
+                let slots = self.rows[pos]
+                    .as_ref()
+                    .map(|r| r.slots(layout, &wanted))
+                    .unwrap_or_default();
+                let mut leaves = Vec::new();
+                for (source, column) in sources.iter().zip(&mut columns) {
+                    row_leaves(layout, source, &slots, &mut leaves);
+                    column.push(&leaves)?;
+                }
+                for ((group, (index, columns)), &multi) in groups.iter().zip(&mut elements).zip(&multi) {
+                    let node = slot_node(&slots, group.slot);
+                    let range = index.record(u32::try_from(pos).ok()?, node, multi)?;
+                    index.ranges.push(range);
+                    for (_, element) in element_items(node, multi) {
+                        for (&sub, column) in group.subs.iter().zip(columns.iter_mut()) {
+                            leaves.clear();
+                            element_leaves(layout, group.slot, sub, element, &mut leaves);
+                            column.push(&leaves)?;
+                        }
+                    }
+                }
+            }
+            Some((columns, elements))
+        })?;
+        let mut by_source: Vec<Vec<Column>> = sources.iter().map(|_| Vec::new()).collect();
+        let mut by_group: Vec<(Vec<Elements>, Vec<Vec<Column>>)> = groups
+            .iter()
+            .map(|g| (Vec::new(), g.subs.iter().map(|_| Vec::new()).collect()))
+            .collect();
+        for (columns, elements) in parts {
+            for (all, column) in by_source.iter_mut().zip(columns) {
+                all.push(column);
+            }
+            for ((all, all_columns), (index, columns)) in by_group.iter_mut().zip(elements) {
+                all.push(index);
+                for (all, column) in all_columns.iter_mut().zip(columns) {
+                    all.push(column);
+                }
+            }
+        }
+        let columns = by_source.into_iter().map(Column::concat).collect::<Option<Vec<_>>>()?;
+        let groups = by_group
+            .into_iter()
+            .map(|(index, columns)| {
+                Some((
+                    Elements::concat(index)?,
+                    columns.into_iter().map(Column::concat).collect::<Option<Vec<_>>>()?,
+                ))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some((columns, groups))
+    }
+
+    /// One pass over the elements of an existing element index: the element columns of `group.subs`.
+    fn build_elements(&self, elements: &Elements, group: &Group) -> Option<Vec<Column>> {
+        let layout = self.layout;
+        let wanted = layout.mask([group.slot]);
+        let multi = layout.attrs.get(group.slot as usize)?.multi;
+        let parts = chunked(elements.owners.len(), self.threads, |range| {
+            let mut columns: Vec<Column> = group.subs.iter().map(|_| Column::default()).collect();
+            let mut current: Option<(u32, Slots)> = None;
+            for &(row, item) in &elements.owners[range] {
+                if current.as_ref().map(|c| c.0) != Some(row) {
+                    let slots = self
+                        .rows
+                        .get(row as usize)
+                        .and_then(Option::as_ref)
+                        .map(|r| r.slots(layout, &wanted))
+                        .unwrap_or_default();
+                    current = Some((row, slots));
+                }
+                let node = current.as_ref().and_then(|(_, slots)| slot_node(slots, group.slot));
+                let element = element_at(node, multi, item);
+                let mut leaves = Vec::new();
+                for (&sub, column) in group.subs.iter().zip(&mut columns) {
+                    leaves.clear();
+                    if let Some(element) = element {
+                        element_leaves(layout, group.slot, sub, element, &mut leaves);
+                    }
+                    column.push(&leaves)?;
+                }
+            }
+            Some(columns)
+        })?;
+        let mut by_sub: Vec<Vec<Column>> = group.subs.iter().map(|_| Vec::new()).collect();
+        for columns in parts {
+            for (all, column) in by_sub.iter_mut().zip(columns) {
+                all.push(column);
+            }
+        }
+        by_sub.into_iter().map(Column::concat).collect()
     }
 
     /// The plan with its paths bound to columns (`None` if a column cannot be built).
@@ -533,8 +929,12 @@ impl Columns<'_> {
         };
         Some(match plan {
             Plan::Const(b) => Bound::Const(*b),
-            Plan::And(terms) => Bound::And(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
-            Plan::Or(terms) => Bound::Or(terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?),
+            Plan::And(terms) => Bound::And(cheap_first(fuse_ranges(
+                terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?,
+            ))),
+            Plan::Or(terms) => Bound::Or(cheap_first(
+                terms.iter().map(|t| self.bind_in(t, element)).collect::<Option<_>>()?,
+            )),
             Plan::Not(inner) => Bound::Not(Box::new(self.bind_in(inner, element)?)),
             Plan::Compare {
                 target,
@@ -573,6 +973,25 @@ impl Columns<'_> {
     }
 }
 
+/// The columns (`sources`) and element indexes (`groups`) binding `plan` reads (see `Columns::bind_in`).
+fn needs(plan: &Plan, element: Option<u16>, sources: &mut Vec<Source>, groups: &mut Vec<u16>) {
+    let source = |target: &Target| match (target.slot, target.sub, element) {
+        (Some(slot), sub, _) => Some(Source::Value { slot, sub }),
+        (None, Some(sub), Some(slot)) => Some(Source::Element { slot, sub }),
+        _ => None,
+    };
+    match plan {
+        Plan::Const(_) => {}
+        Plan::And(terms) | Plan::Or(terms) => terms.iter().for_each(|t| needs(t, element, sources, groups)),
+        Plan::Not(inner) => needs(inner, element, sources, groups),
+        Plan::Compare { target, .. } | Plan::Present { target } => sources.extend(source(target)),
+        Plan::ValuePath { slot, filter, .. } => {
+            groups.push(*slot);
+            needs(filter, Some(*slot), sources, groups);
+        }
+    }
+}
+
 /// A plan bound to columns: evaluated on a row (or, inside a value path, an element id).
 #[derive(Debug)]
 pub enum Bound {
@@ -587,6 +1006,9 @@ pub enum Bound {
     },
     /// A dateTime comparison (instants, any operator but `co`/`sw`/`ew`, which no instant satisfies).
     Time(Arc<Column>, Op, i64),
+    /// Both bounds of a dateTime range on a column of single values (`ge`/`gt` and `lt`/`le` of one
+    /// `and`), as `Lane::Time` words: `low <= word < high`.
+    TimeRange(Arc<Column>, u64, u64),
     /// `eq` with a boolean.
     BoolEq(Arc<Column>, bool),
     /// Text `eq`, `sw`, `ew` (the most common comparisons), on bytes.
@@ -613,6 +1035,10 @@ impl Bound {
             Bound::Time(column, op, micros) => {
                 column.any(i, |c| matches!(c, Cell::Time(t) if ordered(t.cmp(micros), *op)))
             }
+            Bound::TimeRange(column, low, high) => column
+                .words
+                .get(i)
+                .is_some_and(|w| w.wrapping_sub(*low) < high.wrapping_sub(*low)),
             Bound::BoolEq(column, value) => column.any(i, |c| c == Cell::Bool(*value)),
             Bound::TextEq(column, text) => column.any(i, |c| text.prefix_of(column, c, true)),
             Bound::TextSw(column, text) => column.any(i, |c| text.prefix_of(column, c, false)),
@@ -645,6 +1071,7 @@ impl Bound {
             Bound::Not(inner) => inner.collect(columns, elements),
             Bound::Compare { column, .. }
             | Bound::Time(column, ..)
+            | Bound::TimeRange(column, ..)
             | Bound::BoolEq(column, _)
             | Bound::TextEq(column, _)
             | Bound::TextSw(column, _)
@@ -658,10 +1085,185 @@ impl Bound {
             }
         }
     }
+
+    /// The bytes a full scan of this plan streams, each array counted once: the word lane words of the
+    /// columns its kernels judge on words, the cells of the others, the element ranges of value paths. Text
+    /// read from a column's arena (`ew`, literals longer than the inline head) is left out, as it depends on
+    /// the data: a lower bound.
+    #[must_use]
+    pub fn streamed_bytes(&self) -> usize {
+        let mut arrays: Vec<(usize, usize)> = Vec::new();
+        self.streamed(&mut arrays);
+        arrays.iter().map(|(_, bytes)| bytes).sum()
+    }
+
+    fn streamed(&self, arrays: &mut Vec<(usize, usize)>) {
+        let mut add = |address: usize, bytes: usize| {
+            if !arrays.iter().any(|(a, _)| *a == address) {
+                arrays.push((address, bytes));
+            }
+        };
+        let words = |c: &Column| (c.words.as_ptr() as usize, c.words.len() * 8);
+        let cells = |c: &Column| (c.cells.as_ptr() as usize, (c.cells.len() + c.extra.len()) * CELL);
+        let (address, bytes) = match self {
+            Bound::Const(_) => return,
+            Bound::And(terms) | Bound::Or(terms) => {
+                for term in terms {
+                    term.streamed(arrays);
+                }
+                return;
+            }
+            Bound::Not(inner) => return inner.streamed(arrays),
+            Bound::ValuePath { elements, filter } => {
+                add(elements.ranges.as_ptr() as usize, elements.ranges.len() * 8);
+                return filter.streamed(arrays);
+            }
+            Bound::TimeRange(c, ..) => words(c),
+            Bound::Time(c, ..) if c.lane == Lane::Time => words(c),
+            Bound::Present(c) if c.lane == Lane::Text => words(c),
+            Bound::TextEq(c, text) | Bound::TextSw(c, text) if c.lane == Lane::Text && text.lane => words(c),
+            Bound::Time(c, ..)
+            | Bound::Present(c)
+            | Bound::TextEq(c, _)
+            | Bound::TextSw(c, _)
+            | Bound::TextEw(c, _)
+            | Bound::BoolEq(c, _)
+            | Bound::Compare { column: c, .. } => cells(c),
+        };
+        add(address, bytes);
+    }
+}
+
+impl Column {
+    /// The bytes a sort reads from this key column per ranked row (its word, else its cell).
+    #[must_use]
+    pub fn key_bytes(&self) -> usize {
+        if self.lane == Lane::None {
+            CELL
+        } else {
+            8
+        }
+    }
 }
 
 /// Rows evaluated together by [`Bound::block`].
 pub const BLOCK: usize = 512;
+
+/// The most elements a value path evaluates as one run for a block of rows (more: row by row).
+const RUN: usize = 8 * BLOCK;
+
+impl Bound {
+    /// Is this test costly per row (text read from the arena, a generic comparison), so that inside an
+    /// `and`/`or` it is better judged only on the rows still open than on the whole block?
+    fn sparse(&self) -> bool {
+        matches!(self, Bound::TextEw(..) | Bound::Compare { .. })
+    }
+
+    /// `out[j]` = does row `start + j` satisfy this (sparse) test, for the rows `j` of `open` only.
+    fn judge(&self, start: usize, open: &[u16], out: &mut [bool]) {
+        match self {
+            Bound::TextEw(column, text) if column.lane != Lane::None => {
+                // one value a row: the cell itself
+                let cells = column.cells.get(start..).unwrap_or_default();
+                for &j in open {
+                    let j = usize::from(j);
+                    out[j] = cells.get(j).is_some_and(|&c| text.suffix_of(column, c));
+                }
+            }
+            _ => {
+                for &j in open {
+                    let j = usize::from(j);
+                    out[j] = self.test(start + j);
+                }
+            }
+        }
+    }
+
+    /// A rough cost per row, to evaluate the cheap terms of an `and`/`or` first.
+    fn cost(&self) -> u8 {
+        match self {
+            Bound::Const(_) => 0,
+            Bound::TimeRange(..) => 1,
+            Bound::Time(c, ..) | Bound::Present(c) | Bound::TextEq(c, _) | Bound::TextSw(c, _)
+                if c.lane != Lane::None =>
+            {
+                1
+            }
+            Bound::Time(..) | Bound::BoolEq(..) | Bound::Present(_) | Bound::TextEq(..) | Bound::TextSw(..) => 2,
+            Bound::Not(inner) => inner.cost(),
+            Bound::And(terms) | Bound::Or(terms) => terms.iter().map(Bound::cost).max().unwrap_or(0),
+            Bound::TextEw(..) | Bound::Compare { .. } => 3,
+            Bound::ValuePath { .. } => 4,
+        }
+    }
+}
+
+/// The positions `j` (of a block) where `out[j] == value`, compacted without branches, and their number.
+#[inline]
+fn open_rows(out: &[bool], value: bool) -> ([u16; BLOCK], usize) {
+    let mut open = [0u16; BLOCK];
+    let mut n = 0;
+    for (j, &o) in out.iter().enumerate() {
+        #[allow(clippy::cast_possible_truncation)] // j < BLOCK
+        let j = j as u16;
+        open[n] = j;
+        n += usize::from(o == value);
+    }
+    (open, n)
+}
+
+/// The terms of an `and`/`or` with the cheap ones first (the others are then judged on fewer rows; the
+/// terms are pure, so the order does not change the result).
+fn cheap_first(mut terms: Vec<Bound>) -> Vec<Bound> {
+    terms.sort_by_key(Bound::cost);
+    terms
+}
+
+/// Within an `and`: a lower (`ge`/`gt`) and an upper (`lt`/`le`) dateTime bound on the same column of single
+/// values become one [`Bound::TimeRange`] (one pass over the words; with one value per row, "some value in
+/// range" and "some value above and some below" are the same).
+fn fuse_ranges(terms: Vec<Bound>) -> Vec<Bound> {
+    let mut out: Vec<Bound> = Vec::with_capacity(terms.len());
+    for term in terms {
+        let Bound::Time(column, op, micros) = &term else {
+            out.push(term);
+            continue;
+        };
+        let word = time_word(Cell::Time(*micros));
+        // as a half-open range of words: `gt m` is `ge m+1`, `le m` is `lt m+1`
+        let bound = match op {
+            Op::Ge => Some((true, word)),
+            Op::Gt => word.checked_add(1).map(|w| (true, w)),
+            Op::Lt => Some((false, word)),
+            Op::Le => word.checked_add(1).map(|w| (false, w)),
+            _ => None,
+        };
+        let partner = bound.filter(|_| column.lane == Lane::Time).and_then(|(lower, word)| {
+            out.iter().enumerate().find_map(|(at, other)| match other {
+                Bound::Time(c, o, m) if Arc::ptr_eq(c, column) => {
+                    let other = time_word(Cell::Time(*m));
+                    match (lower, o) {
+                        (true, Op::Lt) | (false, Op::Ge) => Some((at, lower, word, other)),
+                        (true, Op::Le) | (false, Op::Gt) => other.checked_add(1).map(|o| (at, lower, word, o)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+        });
+        let Some((at, lower, word, other)) = partner else {
+            out.push(term);
+            continue;
+        };
+        let (low, high) = if lower { (word, other) } else { (other, word) };
+        out[at] = if high > low {
+            Bound::TimeRange(Arc::clone(column), low, high)
+        } else {
+            Bound::Const(false)
+        };
+    }
+    out
+}
 
 impl Bound {
     /// `out[j]` = does row (or element) `start + j` satisfy the plan, for a block of rows: each leaf runs one
@@ -680,14 +1282,18 @@ impl Bound {
                 first.block(start, out);
                 let mut scratch = [false; BLOCK];
                 for term in rest {
+                    if term.sparse() {
+                        // costly per row: judged only on the rows still open, compacted without branches
+                        let (open, n) = open_rows(out, and);
+                        term.judge(start, &open[..n], out);
+                        continue;
+                    }
                     let scratch = &mut scratch[..out.len()];
                     term.block(start, scratch);
-                    for (o, s) in out.iter_mut().zip(scratch.iter()) {
-                        if and {
-                            *o &= *s;
-                        } else {
-                            *o |= *s;
-                        }
+                    if and {
+                        out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o &= *s);
+                    } else {
+                        out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o |= *s);
                     }
                 }
             }
@@ -696,6 +1302,23 @@ impl Bound {
                 for o in out.iter_mut() {
                     *o = !*o;
                 }
+            }
+            Bound::Time(column, op, micros) if column.lane == Lane::Time => {
+                let m = time_word(Cell::Time(*micros));
+                match op {
+                    Op::Eq => column.each_word(start, out, |w| w == m),
+                    Op::Gt => column.each_word(start, out, |w| w > m),
+                    Op::Ge => column.each_word(start, out, |w| w >= m),
+                    // word 0 (no instant) wraps to the largest word: never below `m` (`m` is not 0)
+                    Op::Lt => column.each_word(start, out, |w| w.wrapping_sub(1) < m - 1),
+                    Op::Le => column.each_word(start, out, |w| w.wrapping_sub(1) < m),
+                    Op::Ne => column.each_word(start, out, |w| u8::from(w != 0) & u8::from(w != m) == 1),
+                    Op::Co | Op::Sw | Op::Ew => out.fill(false),
+                }
+            }
+            Bound::TimeRange(column, low, high) => {
+                let (low, width) = (*low, high.wrapping_sub(*low));
+                column.each_word(start, out, |w| w.wrapping_sub(low) < width);
             }
             Bound::Time(column, op, micros) => {
                 let m = *micros;
@@ -713,37 +1336,26 @@ impl Bound {
                 let v = *value;
                 column.each(start, out, |c| c == Cell::Bool(v));
             }
+            Bound::Present(column) if column.lane == Lane::Text => column.each_word(start, out, |w| w != 0),
             Bound::Present(column) => column.each(start, out, present),
+            Bound::TextEq(column, text) | Bound::TextSw(column, text) if column.lane == Lane::Text && text.lane => {
+                let exact = matches!(self, Bound::TextEq(..));
+                column.each_word(start, out, |w| text.word_matches(w, exact));
+                if !text.lane_alone {
+                    // the word matched the head and the length: the rest of the text decides, read for the
+                    // rows whose word matched only (compacted without branches)
+                    let (open, n) = open_rows(out, true);
+                    let cells = column.cells.get(start..).unwrap_or_default();
+                    for &j in &open[..n] {
+                        let j = usize::from(j);
+                        out[j] = cells.get(j).is_some_and(|&c| text.tail_of(column, c));
+                    }
+                }
+            }
             Bound::TextEq(column, text) => column.each(start, out, |c| text.prefix_of(column, c, true)),
             Bound::TextSw(column, text) => column.each(start, out, |c| text.prefix_of(column, c, false)),
             Bound::TextEw(column, text) => column.each(start, out, |c| text.suffix_of(column, c)),
-            Bound::ValuePath { elements, filter } => {
-                // The block's elements are usually one contiguous run (rows append theirs in order): the
-                // filter runs over that run in element blocks, then each row ORs its elements' results.
-                let rows = elements.ranges.get(start..).unwrap_or_default();
-                let rows = &rows[..rows.len().min(out.len())];
-                let first = rows.iter().filter(|r| r.1 > 0).map(|r| r.0 as usize).min();
-                let last = rows.iter().map(|r| r.0 as usize + r.1 as usize).max();
-                let (Some(first), Some(last)) = (first, last) else {
-                    out.fill(false);
-                    return;
-                };
-                if last - first > 8 * BLOCK {
-                    for (j, o) in out.iter_mut().enumerate() {
-                        *o = self.test(start + j);
-                    }
-                    return;
-                }
-                let mut matched = vec![false; last - first];
-                for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
-                    filter.block(first + k * BLOCK, part);
-                }
-                out.fill(false);
-                for (o, &(s, l)) in out.iter_mut().zip(rows) {
-                    let s = s as usize;
-                    *o = l > 0 && matched[s - first..s - first + l as usize].iter().any(|&m| m);
-                }
-            }
+            Bound::ValuePath { elements, filter } => self.value_path_block(elements, filter, start, out),
             Bound::Compare { .. } => {
                 for (j, o) in out.iter_mut().enumerate() {
                     *o = self.test(start + j);
@@ -751,9 +1363,57 @@ impl Bound {
             }
         }
     }
+
+    /// [`Bound::block`] of a value path: the block's elements are usually one contiguous run, in row order
+    /// (rows append theirs in order): the filter runs over that run in element blocks, then each row's "any
+    /// element" is a difference of running match counts (no branch per element); row by row otherwise.
+    fn value_path_block(&self, elements: &Elements, filter: &Bound, start: usize, out: &mut [bool]) {
+        let rows = elements.ranges.get(start..).unwrap_or_default();
+        let rows = &rows[..rows.len().min(out.len())];
+        out.fill(false);
+        let Some(&(first, _)) = rows.first() else {
+            return;
+        };
+        let first = first as usize;
+        let mut end = first;
+        let contiguous = rows.iter().all(|&(s, l)| {
+            let next = s as usize == end;
+            end += l as usize;
+            next
+        });
+        if !contiguous || end - first > RUN {
+            for (j, o) in out.iter_mut().enumerate().take(rows.len()) {
+                *o = self.test(start + j);
+            }
+            return;
+        }
+        let mut matched = [false; RUN];
+        let matched = &mut matched[..end - first];
+        for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
+            filter.block(first + k * BLOCK, part);
+        }
+        let mut counts = [0u16; RUN + 1];
+        for (e, &m) in matched.iter().enumerate() {
+            counts[e + 1] = counts[e] + u16::from(m);
+        }
+        for (o, &(s, l)) in out.iter_mut().zip(rows) {
+            let at = s as usize - first;
+            *o = counts[at + l as usize] > counts[at];
+        }
+    }
 }
 
 impl Column {
+    /// `out[j]` = `test` on the [`Lane`] word of row `start + j` (a column with a lane has one value a row).
+    #[inline]
+    fn each_word(&self, start: usize, out: &mut [bool], test: impl Fn(u64) -> bool) {
+        let words = self.words.get(start..).unwrap_or_default();
+        for (o, &w) in out.iter_mut().zip(words) {
+            *o = test(w);
+        }
+        out.get_mut(words.len()..).unwrap_or_default().fill(false);
+    }
+
     /// `out[j]` = `test` on any value of row `start + j` (single values in one pass over the cells).
     #[inline]
     fn each(&self, start: usize, out: &mut [bool], test: impl Fn(Cell) -> bool) {
@@ -809,11 +1469,74 @@ pub struct Sorter<'a> {
 }
 
 impl Sorter<'_> {
-    /// A 128-bit rank, weakly monotone with the full order of rows: missing flag, then a 64-bit key prefix.
+    /// A 128-bit rank, weakly monotone with the full order of rows: the missing flag (bit 127), a 64-bit
+    /// prefix of the key (bits 63..127), and a 63-bit prefix of the `id` (bits 0..63) when the key prefix is
+    /// the whole key (a missing key, a dateTime, a text of at most 7 bytes), so that rows whose keys are
+    /// equal (many users share a family name) are ranked apart instead of all tying with the `k`-th.
     #[must_use]
     pub fn rank(&self, pos: u32) -> u128 {
+        let (rank, whole) = self.key_rank(pos);
+        if whole {
+            rank | self.id_rank(pos)
+        } else {
+            rank
+        }
+    }
+
+    /// The rank without its `id` part (a lower bound of [`Sorter::rank`]: read no `id`) and whether the key
+    /// prefix is the whole key.
+    #[must_use]
+    pub fn key_rank(&self, pos: u32) -> (u128, bool) {
+        let (prefix, whole) = match self.column.lane {
+            // a sort key column holds keys of one kind or nothing (word 0): the word is the prefix
+            Lane::Time => (self.column.words.get(pos as usize).copied().filter(|&w| w != 0), true),
+            // the head, then the length capped at 8: weakly monotone with the order of the texts, and the
+            // whole text up to 7 bytes
+            Lane::Text => {
+                let word = self.column.words.get(pos as usize).copied().filter(|&w| w != 0);
+                (
+                    word.map(|w| (w & !0xFF) | (w & 0xFF).min(8)),
+                    word.is_none_or(|w| w & 0xFF <= 7),
+                )
+            }
+            Lane::None => {
+                let prefix = self.cell_prefix(pos);
+                (prefix, prefix.is_none())
+            }
+        };
+        let rank = match (prefix, self.spec.descending) {
+            (None, false) => 1 << 127,
+            (None, true) => 0,
+            (Some(p), false) => u128::from(p) << 63,
+            (Some(p), true) => (1 << 127) | (u128::from(!p) << 63),
+        };
+        (rank, whole)
+    }
+
+    /// The `id` part of the rank: the first 8 bytes of the `id` (big-endian, 63 bits), reversed when ties
+    /// are broken by descending `id`.
+    fn id_rank(&self, pos: u32) -> u128 {
+        let id = self
+            .rows
+            .get(pos as usize)
+            .and_then(Option::as_ref)
+            .map_or(&b""[..], |r| r.id().as_bytes());
+        let mut bytes = [0u8; 8];
+        let n = id.len().min(8);
+        bytes[..n].copy_from_slice(&id[..n]);
+        let prefix = u64::from_be_bytes(bytes) >> 1;
+        let prefix = if self.spec.descending && self.spec.ids_descending {
+            !prefix & (u64::MAX >> 1)
+        } else {
+            prefix
+        };
+        u128::from(prefix)
+    }
+
+    /// The rank prefix of a row from its cell (a column without a word lane).
+    fn cell_prefix(&self, pos: u32) -> Option<u64> {
         let cell = self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);
-        let prefix = match cell {
+        match cell {
             // the inline head: no read of the text (ties on it are compared in full)
             Cell::Str { head, .. } => Some(head_word(head)),
             #[allow(clippy::cast_precision_loss)] // weakly monotone: exact ties are compared in full
@@ -823,12 +1546,6 @@ impl Sorter<'_> {
             Cell::Float(f) => Some(float_rank(f)),
             Cell::Bool(b) => Some(u64::from(b)),
             _ => None,
-        };
-        match (prefix, self.spec.descending) {
-            (None, false) => 1 << 64,
-            (None, true) => 0,
-            (Some(p), false) => u128::from(p),
-            (Some(p), true) => (1 << 64) | u128::from(!p),
         }
     }
 
@@ -850,12 +1567,7 @@ impl Sorter<'_> {
             _ => Ordering::Equal,
         };
         let by_key = if self.spec.descending { by_key.reverse() } else { by_key };
-        let id = |pos: u32| {
-            self.rows
-                .get(pos as usize)
-                .and_then(Option::as_ref)
-                .map_or("", |r| &*r.id)
-        };
+        let id = |pos: u32| self.rows.get(pos as usize).and_then(Option::as_ref).map_or("", Row::id);
         let by_id = id(first).cmp(id(second));
         by_key.then(if self.spec.descending && self.spec.ids_descending {
             by_id.reverse()
@@ -864,41 +1576,36 @@ impl Sorter<'_> {
         })
     }
 
-    /// `hits` with their ranks, reduced to a superset of the best `k`: every row ranked no worse than the
-    /// `k`-th rank (a full-order top `k` never ranks worse, the rank being weakly monotone).
-    fn ranked(&self, hits: &[u32], k: Option<usize>) -> Vec<(u128, u32)> {
-        let mut ranked: Vec<(u128, u32)> = hits.iter().map(|&p| (self.rank(p), p)).collect();
-        if let Some(k) = k.filter(|&k| k < ranked.len()) {
-            if k == 0 {
-                return Vec::new();
-            }
+    /// The positions of the best `limit` of `ranked` (ranks from [`Sorter::key_rank`] or [`Sorter::rank`];
+    /// all of them without a limit), in order: the `k`-th rank bounds the candidates, which are then ranked
+    /// with their `id` part (ties on the key apart, reading one `id` each) and bounded again, and sorted
+    /// (ties on the rank compared in full).
+    #[must_use]
+    pub fn finish(&self, mut ranked: Vec<(u128, u32)>, limit: Option<usize>) -> Vec<u32> {
+        let bound = |ranked: &mut Vec<(u128, u32)>, k: usize| {
             ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
             let threshold = ranked[k - 1].0;
             ranked.retain(|e| e.0 <= threshold);
+        };
+        if let Some(k) = limit.filter(|&k| k < ranked.len()) {
+            if k == 0 {
+                return Vec::new();
+            }
+            bound(&mut ranked, k);
+            if k < ranked.len() {
+                for entry in &mut ranked {
+                    entry.0 = self.rank(entry.1);
+                }
+                bound(&mut ranked, k);
+            }
         }
-        ranked
-    }
-
-    /// Keep (in any order) a superset of the best `k` of `hits`.
-    pub fn reduce(&self, hits: &mut Vec<u32>, k: usize) {
-        if k < hits.len() {
-            let ranked = self.ranked(hits, Some(k));
-            hits.clear();
-            hits.extend(ranked.into_iter().map(|(_, p)| p));
-        }
-    }
-
-    /// Sort `hits` and keep the first `limit`.
-    pub fn finish(&self, hits: &mut Vec<u32>, limit: Option<usize>) {
-        let mut ranked = self.ranked(hits, limit);
         let cmp = |a: &(u128, u32), b: &(u128, u32)| a.0.cmp(&b.0).then_with(|| self.compare(a.1, b.1));
         if let Some(k) = limit.filter(|&k| k > 0 && k < ranked.len()) {
             ranked.select_nth_unstable_by(k - 1, cmp);
             ranked.truncate(k);
         }
         ranked.sort_unstable_by(cmp);
-        hits.clear();
-        hits.extend(ranked.into_iter().map(|(_, p)| p));
+        ranked.into_iter().map(|(_, p)| p).collect()
     }
 }
 

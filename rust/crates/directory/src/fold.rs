@@ -2,13 +2,21 @@
 //! comparison folds, so `Straße` eq `STRASSE`). ASCII is folded inline; other code points go through
 //! `FOLD_TABLE`, generated from `CPython`'s own tables by `gen_fold_table.py`.
 
+use std::borrow::Cow;
+
 use super::fold_table::FOLD_TABLE;
 
 /// The case folding of `text`, as `str.casefold()` computes it (code point by code point, no context).
 #[must_use]
 pub fn fold(text: &str) -> String {
+    folded(text).into_owned()
+}
+
+/// [`fold`], borrowing `text` when folding leaves it unchanged (ASCII without capitals).
+#[must_use]
+pub fn folded(text: &str) -> Cow<'_, str> {
     if text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
@@ -21,7 +29,7 @@ pub fn fold(text: &str) -> String {
             }
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

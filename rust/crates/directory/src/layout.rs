@@ -5,9 +5,17 @@
 //! slots have equality indexes and which are unique. Keys are matched exactly: resources use the schema's
 //! canonical attribute names (docs/semantics.md §Evaluation).
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
+
+use super::fold::folded;
+use super::page::Fnv;
 
 use super::error::DirError;
+
+/// A map from attribute names (FNV: names are short, looked up for every key of every parsed document).
+pub type Names<T> = HashMap<String, T, BuildHasherDefault<Fnv>>;
 
 /// An attribute type (RFC 7643 §2.3), as far as scanning needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +38,7 @@ pub struct AttrLayout {
     pub multi: bool,
     /// sub-attributes, in the order their indexes (`u16`) refer to.
     pub subs: Vec<AttrLayout>,
-    pub sub_index: HashMap<String, u16>,
+    pub sub_index: Names<u16>,
 }
 
 /// The attribute slots of one resource type.
@@ -38,15 +46,34 @@ pub struct AttrLayout {
 pub struct Layout {
     pub attrs: Vec<AttrLayout>,
     /// canonical name -> slot, for attributes held by the resource object itself.
-    pub core: HashMap<String, u16>,
+    pub core: Names<u16>,
     /// extension URN -> (canonical name -> slot).
-    pub extensions: HashMap<String, HashMap<String, u16>>,
+    pub extensions: Names<Names<u16>>,
     /// extension URN -> the pseudo-slot recording whether the extension object is present (`urn pr`).
-    pub extension_objects: HashMap<String, u16>,
+    pub extension_objects: Names<u16>,
     /// slots with a case-insensitive equality index.
     pub indexed: Vec<u16>,
     /// slots whose values must be unique (compared as stored: folded unless caseExact).
     pub unique: Vec<u16>,
+    /// every top-level key a resource may hold for the layout: what it is (one lookup per key of a document).
+    pub top: Names<Top>,
+    /// `true` for every slot: a mask for [`crate::value::parse`] (the whole tree).
+    pub all_slots: Vec<bool>,
+    /// `true` for the indexed (and unique) slots: what a write needs parsed.
+    pub index_slots: Vec<bool>,
+    /// The key of the index hashes ([`Layout::hash`]): random per layout, so that values cannot be chosen to
+    /// collide; clones share it, so that documents parsed for a store (before its lock is taken, on several
+    /// threads) carry index keys the store can use.
+    pub keys: RandomState,
+}
+
+/// What a top-level key of a resource object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Top {
+    /// An attribute of the resource object itself.
+    Core(u16),
+    /// An extension object: its pseudo-slot (if any) and whether the layout lists attributes of it.
+    Extension { object: Option<u16>, attributes: bool },
 }
 
 /// One attribute as the binding describes it.
@@ -72,11 +99,15 @@ impl Layout {
     pub fn new(attrs: &[AttrSpec], indexed: &[u16], unique: &[u16]) -> Result<Self, DirError> {
         let mut layout = Layout {
             attrs: Vec::new(),
-            core: HashMap::new(),
-            extensions: HashMap::new(),
-            extension_objects: HashMap::new(),
+            core: Names::default(),
+            extensions: Names::default(),
+            extension_objects: Names::default(),
             indexed: Vec::new(),
             unique: Vec::new(),
+            top: Names::default(),
+            all_slots: Vec::new(),
+            index_slots: Vec::new(),
+            keys: RandomState::new(),
         };
         for (slot, spec) in attrs.iter().enumerate() {
             let slot = u16::try_from(slot).map_err(|_| bad("too many attributes"))?;
@@ -113,7 +144,51 @@ impl Layout {
                 layout.indexed.push(*slot);
             }
         }
+        let urns = layout.extensions.keys().chain(layout.extension_objects.keys());
+        let extensions: Vec<(String, Top)> = urns
+            .map(|urn| {
+                let top = Top::Extension {
+                    object: layout.extension_objects.get(urn).copied(),
+                    attributes: layout.extensions.contains_key(urn),
+                };
+                (urn.clone(), top)
+            })
+            .collect();
+        layout.top.extend(extensions);
+        // an attribute of the resource object wins over an extension of the same name
+        let core: Vec<(String, Top)> = layout.core.iter().map(|(k, &s)| (k.clone(), Top::Core(s))).collect();
+        layout.top.extend(core);
+        layout.all_slots = vec![true; count];
+        layout.index_slots = layout.mask(layout.indexed.iter().copied());
         Ok(layout)
+    }
+}
+
+impl Layout {
+    /// The 32-bit keyed hash of `text` (the key of the equality indexes and of the id map).
+    #[must_use]
+    pub fn hash(&self, text: &str) -> u32 {
+        #[allow(clippy::cast_possible_truncation)] // the top half of the 64-bit hash
+        let top = (self.keys.hash_one(text) >> 32) as u32;
+        top
+    }
+
+    /// The equality-index key of a value in comparison form: the hash of its case folding.
+    #[must_use]
+    pub fn index_key(&self, value: &str) -> u32 {
+        self.hash(&folded(value))
+    }
+
+    /// A slot mask for [`crate::value::parse`]: `true` for `slots`.
+    #[must_use]
+    pub fn mask(&self, slots: impl IntoIterator<Item = u16>) -> Vec<bool> {
+        let mut mask = vec![false; self.attrs.len()];
+        for slot in slots {
+            if let Some(m) = mask.get_mut(slot as usize) {
+                *m = true;
+            }
+        }
+        mask
     }
 }
 
@@ -129,7 +204,7 @@ fn attr_layout(spec: &AttrSpec) -> Result<AttrLayout, DirError> {
         _ => Kind::Other,
     };
     let mut subs = Vec::with_capacity(spec.subs.len());
-    let mut sub_index = HashMap::new();
+    let mut sub_index = Names::default();
     for (i, sub) in spec.subs.iter().enumerate() {
         let parsed = attr_layout(sub)?;
         sub_index.insert(

@@ -3,10 +3,10 @@
 //!
 //! Python decides semantics once, Rust executes: `scimcore.directory` resolves attribute paths against the
 //! schema, checks and converts literals, and hands over a [`Layout`] (per resource type) and a [`Plan`] (per
-//! filter). Each resource is stored as its original JSON (returned for the page only) and a tree of
-//! [`Node`]s whose strings are already case-folded (Python's `str.casefold()`, see [`fold`]) unless the
-//! attribute is `caseExact`, and whose dateTimes are instants. Full scans read [`columns`] derived from the
-//! trees (built the first time a path is searched, updated by writes). A search picks candidates from the
+//! filter). Each resource is stored as its original JSON only; trees of [`Node`]s, whose strings are
+//! case-folded (Python's `str.casefold()`, see [`fold`]) unless the attribute is `caseExact` and whose
+//! dateTimes are instants, are parsed from it when needed. Full scans read [`columns`] built from the JSON
+//! (the first time a path is searched, or up front; updated by writes). A search picks candidates from the
 //! case-insensitive equality indexes when the plan allows (checked on the trees), scans the columns
 //! otherwise (on several threads for large stores), keeps a superset of the best `start + count` matches
 //! per chunk when sorting, and returns the page.
@@ -19,6 +19,7 @@ mod datetime;
 pub mod error;
 pub mod fold;
 mod fold_table;
+mod index;
 pub mod layout;
 pub mod page;
 pub mod plan;

@@ -71,7 +71,8 @@ pub struct Projection {
 /// A parsed JSON value borrowing the stored bytes: scalars stay as their source text.
 #[derive(Debug)]
 enum Json<'a> {
-    /// A number, `true`, `false` or a string (with its quotes and escapes, as stored).
+    /// A number, `true`, `false` or a string (with its quotes and escapes, as stored), or an attribute's
+    /// value kept whole, as stored (not parsed).
     Scalar(&'a [u8]),
     Null,
     Array(Vec<Json<'a>>),
@@ -122,37 +123,82 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An object (at `{`), the values of the keys `whole` names kept as their source text (not parsed).
+    fn object(&mut self, depth: usize, whole: &dyn Fn(&str) -> bool) -> Option<Json<'a>> {
+        self.eat(b'{')?;
+        let mut entries: Vec<(Cow<'a, str>, &'a [u8], Json<'a>)> = Vec::new();
+        if self.eat(b'}').is_some() {
+            return Some(Json::Object(entries));
+        }
+        loop {
+            self.skip_space();
+            let (raw, escaped) = self.string()?;
+            let key: Cow<'a, str> = if escaped {
+                Cow::Owned(serde_json::from_slice::<String>(raw).ok()?)
+            } else {
+                Cow::Borrowed(std::str::from_utf8(&raw[1..raw.len() - 1]).ok()?)
+            };
+            self.eat(b':')?;
+            let value = if whole(&key) {
+                self.source(depth + 1)?
+            } else {
+                self.value(depth + 1)?
+            };
+            match entries.iter_mut().find(|e| e.0 == key) {
+                Some(entry) => entry.2 = value,
+                None => entries.push((key, raw, value)),
+            }
+            if self.eat(b',').is_none() {
+                self.eat(b'}')?;
+                return Some(Json::Object(entries));
+            }
+        }
+    }
+
+    /// A value as its source text (`Scalar`), or `Null`: an object or array is skipped over, not parsed,
+    /// unless it holds a `null` (which a projection drops: then it is parsed).
+    fn source(&mut self, depth: usize) -> Option<Json<'a>> {
+        if !matches!(self.peek()?, b'{' | b'[') {
+            return self.value(depth);
+        }
+        let start = self.at;
+        let mut open = 0usize;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    self.string()?;
+                    continue;
+                }
+                // outside strings, only `null` starts with `n`
+                b'n' => {
+                    self.at = start;
+                    return self.value(depth);
+                }
+                b'{' | b'[' => {
+                    open += 1;
+                    if depth + open > MAX_DEPTH {
+                        return None;
+                    }
+                }
+                b'}' | b']' => {
+                    open -= 1;
+                    if open == 0 {
+                        self.at += 1;
+                        return Some(Json::Scalar(&self.bytes[start..self.at]));
+                    }
+                }
+                _ => {}
+            }
+            self.at += 1;
+        }
+    }
+
     fn value(&mut self, depth: usize) -> Option<Json<'a>> {
         if depth > MAX_DEPTH {
             return None;
         }
         match self.peek()? {
-            b'{' => {
-                self.at += 1;
-                let mut entries: Vec<(Cow<'a, str>, &'a [u8], Json<'a>)> = Vec::new();
-                if self.eat(b'}').is_some() {
-                    return Some(Json::Object(entries));
-                }
-                loop {
-                    self.skip_space();
-                    let (raw, escaped) = self.string()?;
-                    let key: Cow<'a, str> = if escaped {
-                        Cow::Owned(serde_json::from_slice::<String>(raw).ok()?)
-                    } else {
-                        Cow::Borrowed(std::str::from_utf8(&raw[1..raw.len() - 1]).ok()?)
-                    };
-                    self.eat(b':')?;
-                    let value = self.value(depth + 1)?;
-                    match entries.iter_mut().find(|e| e.0 == key) {
-                        Some(entry) => entry.2 = value,
-                        None => entries.push((key, raw, value)),
-                    }
-                    if self.eat(b',').is_none() {
-                        self.eat(b'}')?;
-                        return Some(Json::Object(entries));
-                    }
-                }
-            }
+            b'{' => self.object(depth, &|_| false),
             b'[' => {
                 self.at += 1;
                 let mut items = Vec::new();
@@ -185,14 +231,6 @@ impl<'a> Reader<'a> {
             }
         }
     }
-}
-
-/// Parse stored JSON (checked when it was stored); `None` if it is not JSON after all.
-fn parse(bytes: &[u8]) -> Option<Json<'_>> {
-    let mut reader = Reader { bytes, at: 0 };
-    let value = reader.value(0)?;
-    reader.skip_space();
-    (reader.at == bytes.len()).then_some(value)
 }
 
 fn write(value: &Json<'_>, out: &mut Vec<u8>) {
@@ -241,6 +279,12 @@ fn with_lower<T>(key: &str, then: impl FnOnce(&str) -> T) -> T {
 }
 
 impl Rule {
+    /// Is a value without `null`s kept as it is (a simple attribute, or a complex one keeping every
+    /// sub-attribute)?
+    fn whole(&self) -> bool {
+        self.keep && (!self.complex || (self.unknown_sub && self.subs.values().all(|&kept| kept)))
+    }
+
     /// The kept part of a value (`None`: dropped).
     fn apply<'a>(&self, value: Json<'a>) -> Option<Json<'a>> {
         if !self.keep || matches!(value, Json::Null) {
@@ -303,8 +347,11 @@ impl Projection {
 
     /// The extension whose URN is `key` in any case (its index).
     fn extension_at(&self, key: &str) -> Option<usize> {
-        if self.lowered.is_empty() {
-            return None;
+        if self.lowered.is_empty() || !key.contains(':') {
+            return None; // an extension is named by its URN
+        }
+        if key.is_ascii() {
+            return self.lowered.iter().position(|urn| urn.eq_ignore_ascii_case(key));
         }
         with_lower(key, |k| self.lowered.iter().position(|urn| **urn == *k))
     }
@@ -314,11 +361,29 @@ impl Projection {
     }
 
     /// Append the projection of one stored resource to `out`; `false` (nothing written) if it is not a JSON
-    /// object.
-    pub fn write_resource(&self, stored: &[u8], out: &mut Vec<u8>) -> bool {
-        let Some(Json::Object(entries)) = parse(stored) else {
+    /// object. With a `location` prefix, a `meta` object left in the output gets `location` = the prefix
+    /// followed by the resource's `id` (a service's own URL, RFC 7644 §3.1), in place of a stored one.
+    pub fn write_resource(&self, stored: &[u8], location: Option<&str>, out: &mut Vec<u8>) -> bool {
+        // the values of attributes kept whole (or dropped whole) are copied (or skipped), not parsed
+        let whole = |key: &str| {
+            key != "schemas"
+                && (location.is_none() || key != "meta")
+                && self.extension_at(key).is_none()
+                && with_lower(key, |k| {
+                    self.base.attrs.get(k).is_none_or(|rule| rule.whole() || !rule.keep)
+                })
+        };
+        let mut reader = Reader { bytes: stored, at: 0 };
+        if reader.peek() != Some(b'{') {
+            return false;
+        }
+        let Some(Json::Object(entries)) = reader.object(0, &whole) else {
             return false;
         };
+        reader.skip_space();
+        if reader.at != stored.len() {
+            return false;
+        }
         let mut kept: Vec<(Cow<'_, str>, &[u8], Json<'_>)> = Vec::with_capacity(entries.len());
         for (key, raw, value) in entries {
             let projected = match self.extension(&key) {
@@ -369,22 +434,38 @@ impl Projection {
                 }
             }
         }
-        for (i, (_, raw, value)) in kept.iter().enumerate() {
+        let id = kept.iter().find_map(|(k, _, v)| match v {
+            Json::Scalar(raw) if k == "id" && raw.first() == Some(&b'"') => string_value(raw),
+            _ => None,
+        });
+        for (i, (key, raw, value)) in kept.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(raw);
             out.push(b':');
-            write(value, out);
+            match (location.zip(id.as_deref()), value) {
+                (Some((prefix, id)), Json::Object(entries)) if key == "meta" => {
+                    write_meta(entries, &format!("{prefix}{id}"), out);
+                }
+                _ => write(value, out),
+            }
         }
         out.push(b'}');
         true
     }
 
     /// The `ListResponse` of a page (RFC 7644 §3.4.2): `totalResults`, `startIndex` (1-based), the
-    /// projected resources (a stored document that is not an object is skipped).
+    /// projected resources (a stored document that is not an object is skipped), each `meta.location` made
+    /// from `location` when given ([`Projection::write_resource`]).
     #[must_use]
-    pub fn list_response(&self, total: usize, start_index: usize, resources: &[impl AsRef<[u8]>]) -> Vec<u8> {
+    pub fn list_response(
+        &self,
+        total: usize,
+        start_index: usize,
+        resources: &[impl AsRef<[u8]>],
+        location: Option<&str>,
+    ) -> Vec<u8> {
         let mut body = Vec::with_capacity(resources.iter().map(|r| r.as_ref().len()).sum::<usize>() + 160);
         let mut written = 0usize;
         for stored in resources {
@@ -392,7 +473,7 @@ impl Projection {
             if written > 0 {
                 body.push(b',');
             }
-            if self.write_resource(stored.as_ref(), &mut body) {
+            if self.write_resource(stored.as_ref(), location, &mut body) {
                 written += 1;
             } else {
                 body.truncate(mark);
@@ -410,6 +491,34 @@ impl Projection {
         out.extend_from_slice(b"]}");
         out
     }
+}
+
+/// A `meta` object with its `location` set to `location` (where a stored one was, else last), as
+/// `meta["location"] = ...` does to a Python `dict`.
+fn write_meta(entries: &[(Cow<'_, str>, &[u8], Json<'_>)], location: &str, out: &mut Vec<u8>) {
+    out.push(b'{');
+    let mut replaced = false;
+    for (i, (key, raw, item)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(raw);
+        out.push(b':');
+        if key == "location" {
+            push_string(location, out);
+            replaced = true;
+        } else {
+            write(item, out);
+        }
+    }
+    if !replaced {
+        if !entries.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"location\":");
+        push_string(location, out);
+    }
+    out.push(b'}');
 }
 
 fn string_value(raw: &[u8]) -> Option<String> {

@@ -1,37 +1,103 @@
-//! The store: resources in insertion order (original JSON bytes for output, [`Slots`] for index checks,
-//! uniqueness and the columns), `id` lookup, case-insensitive equality indexes, uniqueness checks, the
-//! column cache, and the search pipeline (index selection → parallel column scan → top-k sort → page).
-//! Pure Rust; the binding wraps it in a `RwLock`.
+//! The store: resources in insertion order (their original JSON, from which everything else is derived),
+//! `id` lookup, case-insensitive equality indexes, uniqueness checks, the column cache, and the search
+//! pipeline (index selection → parallel column scan → top-k sort → page). Value trees ([`Slots`]) are
+//! built only when needed, from the JSON: the indexed slots of a write, the few candidates of an index
+//! lookup, the columns on their first use. Pure Rust; the binding wraps it in a `RwLock`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
-
-use serde_json::{Map, Value};
 
 use super::columns::{Bound, Cache, Columns, Sorter, Source, BLOCK};
 use super::error::DirError;
-use super::fold::fold;
+use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::plan::{Literal, Op, Plan, Target};
 use super::sort::SortSpec;
-use super::value::{scan_slots, slot_node, Node, Slots};
+use super::value::{parse, parse_flagged, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
 
-/// One stored resource.
+/// A parallel scan hands out about this many chunks per thread.
+const CHUNKS_PER_THREAD: usize = 8;
+
+/// Ids longer than this are kept beside the JSON rather than searched for in it.
+const SPAN_ID: usize = 64;
+
+/// One stored resource: its JSON, as given, and its `id`.
 #[derive(Debug)]
 pub struct Row {
-    pub id: Box<str>,
-    pub json: Arc<[u8]>,
-    pub slots: Slots,
+    json: Arc<[u8]>,
+    id: Id,
 }
 
-/// A parsed resource, ready to be stored.
+/// Where a row's `id` is: a span of its JSON holding exactly the id's text (the usual case: an id written
+/// without escapes), or its own copy.
 #[derive(Debug)]
-pub struct Prepared(Row);
+enum Id {
+    Span(u32, u32),
+    Own(Box<str>),
+}
+
+impl Row {
+    fn new(json: Arc<[u8]>, id: String) -> Row {
+        let found = (id.len() <= SPAN_ID).then(|| find(&json, id.as_bytes())).flatten();
+        let id = match found.map(|at| (u32::try_from(at), u32::try_from(id.len()))) {
+            Some((Ok(at), Ok(len))) => Id::Span(at, len),
+            _ => Id::Own(id.into_boxed_str()),
+        };
+        Row { json, id }
+    }
+
+    /// The resource's `id`.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        match &self.id {
+            Id::Span(at, len) => self
+                .json
+                .get(*at as usize..*at as usize + *len as usize)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Id::Own(id) => id,
+        }
+    }
+
+    /// The resource's JSON, as stored.
+    #[must_use]
+    pub fn json(&self) -> &Arc<[u8]> {
+        &self.json
+    }
+
+    /// The trees of the `wanted` slots, parsed from the JSON now (a stored document always parses).
+    #[must_use]
+    pub fn slots(&self, layout: &Layout, wanted: &[bool]) -> Slots {
+        parse(layout, &self.json, wanted).map(|p| p.slots).unwrap_or_default()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let id = match &self.id {
+            Id::Span(..) => 0,
+            Id::Own(id) => allocation(id.len()),
+        };
+        allocation(self.json.len() + 2 * std::mem::size_of::<usize>()) + id
+    }
+}
+
+/// A parsed resource, ready to be stored: its row and the trees of its indexed slots.
+#[derive(Debug)]
+pub struct Prepared {
+    row: Row,
+    /// `(position in layout.unique, value in comparison form)` of each unique value (uniqueness checks)
+    unique: Box<[(u16, Box<str>)]>,
+    /// `(index, key)` of each indexed value, and the id's key: hashed with the layout's key before the lock
+    keys: Box<[(u16, u32)]>,
+    id_key: u32,
+    meta_complete: bool,
+    flagged: bool,
+}
 
 impl Prepared {
     /// Parse resource JSON into its stored form. Work that needs no lock (run it before taking one).
@@ -39,18 +105,81 @@ impl Prepared {
     /// # Errors
     /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
     pub fn parse(layout: &Layout, json: &[u8]) -> Result<Prepared, DirError> {
-        let value: Map<String, Value> = serde_json::from_slice(json)
-            .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
-        let id = match value.get("id") {
-            Some(Value::String(id)) if !id.is_empty() => id.as_str().into(),
-            _ => return Err(DirError::Syntax("the resource has no string 'id'".into())),
-        };
-        Ok(Prepared(Row {
-            id,
-            json: Arc::from(json),
-            slots: scan_slots(layout, &value),
-        }))
+        Prepared::parse_flagged(layout, json, None)
     }
+
+    /// [`Prepared::parse`], noting whether the top-level key `flag` is present ([`Prepared::flagged`]).
+    ///
+    /// # Errors
+    /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
+    pub fn parse_flagged(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Prepared, DirError> {
+        Ok(Prepared::stored(layout, read(layout, json, flag)?, json))
+    }
+
+    /// [`Prepared::parse_flagged`] of each of `docs`: every document is parsed first, then the stored copies
+    /// of the JSON are made in one run, so that they lie together in memory and the parse's temporaries leave
+    /// no holes between them (the allocator can return those pages).
+    #[must_use]
+    pub fn parse_batch(layout: &Layout, docs: &[&[u8]], flag: Option<&str>) -> Vec<Result<Prepared, DirError>> {
+        let parsed: Vec<Result<Read, DirError>> = docs.iter().map(|json| read(layout, json, flag)).collect();
+        parsed
+            .into_iter()
+            .zip(docs)
+            .map(|(read, json)| Ok(Prepared::stored(layout, read?, json)))
+            .collect()
+    }
+
+    fn stored(layout: &Layout, read: Read, json: &[u8]) -> Prepared {
+        let row = Row::new(Arc::from(json), read.id);
+        Prepared {
+            keys: index_keys(layout, &read.slots).collect(),
+            unique: unique_values(layout, &read.slots).collect(),
+            id_key: layout.hash(row.id()),
+            row,
+            meta_complete: read.meta_complete,
+            flagged: read.flagged,
+        }
+    }
+
+    /// Whether the resource has the top-level key given to [`Prepared::parse_flagged`].
+    #[must_use]
+    pub fn flagged(&self) -> bool {
+        self.flagged
+    }
+
+    /// The resource's JSON.
+    #[must_use]
+    pub fn json(&self) -> &Arc<[u8]> {
+        &self.row.json
+    }
+
+    /// Whether the resource's `meta` holds `resourceType`, `created`, `lastModified` and `version` as strings.
+    #[must_use]
+    pub fn meta_complete(&self) -> bool {
+        self.meta_complete
+    }
+}
+
+/// A parsed resource before its JSON is copied.
+struct Read {
+    id: String,
+    slots: Slots,
+    meta_complete: bool,
+    flagged: bool,
+}
+
+/// Parse a resource document for storing: its `id` and the trees of its indexed slots.
+fn read(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Read, DirError> {
+    let parsed = parse_flagged(layout, json, &layout.index_slots, flag)
+        .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
+    Ok(Read {
+        id: parsed
+            .id
+            .ok_or_else(|| DirError::Syntax("the resource has no string 'id'".into()))?,
+        slots: parsed.slots,
+        meta_complete: parsed.meta_complete,
+        flagged: parsed.flagged,
+    })
 }
 
 /// The result of a search: the total number of matches and the JSON of the requested page.
@@ -60,20 +189,16 @@ pub struct Page {
     pub resources: Vec<Arc<[u8]>>,
 }
 
-#[derive(Debug, Default)]
-struct Index {
-    map: HashMap<Box<str>, Vec<u32>>,
-}
-
 /// An in-memory directory of resources of one type.
 #[derive(Debug)]
 pub struct Store {
     layout: Layout,
     pub(super) rows: Vec<Option<Row>>,
     live: usize,
-    by_id: HashMap<Box<str>, u32>,
-    /// one index per `layout.indexed` slot, same order.
-    indexes: Vec<Index>,
+    /// hash of the id → position (re-checked against the row's id); hashes from [`Store::hash`].
+    by_id: Postings,
+    /// one index per `layout.indexed` slot, same order: hash of the folded value → positions.
+    indexes: Vec<Postings>,
     threads: usize,
     /// Columns for full scans, built on first use (under the read lock of the binding) and kept up to date.
     cache: RwLock<Cache>,
@@ -82,13 +207,13 @@ pub struct Store {
 impl Store {
     #[must_use]
     pub fn new(layout: Layout) -> Store {
-        let indexes = layout.indexed.iter().map(|_| Index::default()).collect();
+        let indexes = layout.indexed.iter().map(|_| Postings::default()).collect();
         let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         Store {
             layout,
             rows: Vec::new(),
             live: 0,
-            by_id: HashMap::new(),
+            by_id: Postings::default(),
             indexes,
             threads,
             cache: RwLock::default(),
@@ -118,8 +243,22 @@ impl Store {
     /// The JSON of the resource `id`.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<Arc<[u8]>> {
-        let pos = *self.by_id.get(id)?;
+        let pos = self.position(id)?;
         self.rows[pos as usize].as_ref().map(|r| Arc::clone(&r.json))
+    }
+
+    /// The position of the live row `id`.
+    fn position(&self, id: &str) -> Option<u32> {
+        self.position_keyed(id, self.layout.hash(id))
+    }
+
+    /// The position of the live row `id`, whose hash is `key`.
+    fn position_keyed(&self, id: &str, key: u32) -> Option<u32> {
+        self.by_id
+            .get(key)
+            .iter()
+            .copied()
+            .find(|&p| self.rows[p as usize].as_ref().is_some_and(|r| r.id() == id))
     }
 
     /// Add resources, all or none: a duplicate `id` or unique value (against the store or within the batch)
@@ -130,27 +269,36 @@ impl Store {
     pub fn add_many(&mut self, batch: Vec<Prepared>) -> Result<(), DirError> {
         let mut batch_ids: HashSet<&str> = HashSet::with_capacity(batch.len());
         let mut batch_unique: Vec<HashSet<&str>> = vec![HashSet::new(); self.layout.unique.len()];
-        for Prepared(row) in &batch {
-            if self.by_id.contains_key(&row.id) || !batch_ids.insert(&row.id) {
+        for prepared in &batch {
+            let id = prepared.row.id();
+            if self.position_keyed(id, prepared.id_key).is_some() || !batch_ids.insert(id) {
                 return Err(DirError::Uniqueness(format!(
-                    "a resource with id {:?} already exists",
-                    row.id
+                    "a resource with id {id:?} already exists"
                 )));
             }
-            for (u, &slot) in self.layout.unique.iter().enumerate() {
-                for value in strings(&row.slots, slot) {
-                    if self.unique_conflict(slot, value, None) || !batch_unique[u].insert(value) {
-                        return Err(self.uniqueness_error(slot, value));
-                    }
+            for (u, value) in &*prepared.unique {
+                let slot = self.layout.unique[*u as usize];
+                if self.unique_conflict(slot, value, None) || !batch_unique[*u as usize].insert(value) {
+                    return Err(self.uniqueness_error(slot, value));
                 }
             }
         }
+        if self.rows.len() + batch.len() > MAX_POSITION as usize {
+            return Err(DirError::Uniqueness("directory full".into()));
+        }
         self.rows.reserve(batch.len());
+        self.by_id.reserve(batch.len());
+        for index in &mut self.indexes {
+            index.reserve(batch.len());
+        }
         let first = self.rows.len();
-        for Prepared(row) in batch {
-            let pos = u32::try_from(self.rows.len()).map_err(|_| DirError::Uniqueness("directory full".into()))?;
-            self.index_row(&row, pos);
-            self.by_id.insert(row.id.clone(), pos);
+        for Prepared { row, keys, id_key, .. } in batch {
+            #[allow(clippy::cast_possible_truncation)] // below MAX_POSITION (checked above)
+            let pos = self.rows.len() as u32;
+            for &(i, key) in &*keys {
+                self.indexes[i as usize].insert(key, pos);
+            }
+            self.by_id.insert(id_key, pos);
             self.rows.push(Some(row));
             self.live += 1;
         }
@@ -162,25 +310,28 @@ impl Store {
     ///
     /// # Errors
     /// `NotFound`, `Syntax` if the new resource has another id, `Uniqueness`.
-    pub fn replace(&mut self, id: &str, Prepared(row): Prepared) -> Result<(), DirError> {
-        let pos = *self.by_id.get(id).ok_or_else(|| not_found(id))?;
-        if *row.id != *id {
+    pub fn replace(&mut self, id: &str, prepared: Prepared) -> Result<(), DirError> {
+        let pos = self.position(id).ok_or_else(|| not_found(id))?;
+        let Prepared { row, unique, keys, .. } = prepared;
+        if row.id() != id {
             return Err(DirError::Syntax(format!(
                 "the replacement has id {:?}, not {id:?}",
-                row.id
+                row.id()
             )));
         }
-        for &slot in &self.layout.unique {
-            for value in strings(&row.slots, slot) {
-                if self.unique_conflict(slot, value, Some(pos)) {
-                    return Err(self.uniqueness_error(slot, value));
-                }
+        for (u, value) in &*unique {
+            let slot = self.layout.unique[*u as usize];
+            if self.unique_conflict(slot, value, Some(pos)) {
+                return Err(self.uniqueness_error(slot, value));
             }
         }
         if let Some(old) = self.rows[pos as usize].take() {
-            self.unindex_row(&old, pos);
+            let old_slots = old.slots(&self.layout, &self.layout.index_slots);
+            self.index_slots(&old_slots, pos);
         }
-        self.index_row(&row, pos);
+        for &(i, key) in &*keys {
+            self.indexes[i as usize].insert(key, pos);
+        }
         self.rows[pos as usize] = Some(row);
         self.refresh(pos as usize..pos as usize + 1);
         Ok(())
@@ -191,9 +342,11 @@ impl Store {
     /// # Errors
     /// `NotFound`.
     pub fn delete(&mut self, id: &str) -> Result<(), DirError> {
-        let pos = self.by_id.remove(id).ok_or_else(|| not_found(id))?;
+        let pos = self.position(id).ok_or_else(|| not_found(id))?;
+        self.by_id.remove(self.layout.hash(id), pos);
         if let Some(old) = self.rows[pos as usize].take() {
-            self.unindex_row(&old, pos);
+            let old_slots = old.slots(&self.layout, &self.layout.index_slots);
+            self.index_slots(&old_slots, pos);
         }
         self.live -= 1;
         if self.rows.len() > 1024 && self.live < self.rows.len() / 2 {
@@ -215,7 +368,11 @@ impl Store {
             Some(candidates) => {
                 let mut hits: Vec<u32> = candidates
                     .into_iter()
-                    .filter(|&pos| self.rows[pos as usize].as_ref().is_some_and(|r| plan.matches(&r.slots)))
+                    .filter(|&pos| {
+                        self.rows[pos as usize]
+                            .as_ref()
+                            .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)))
+                    })
                     .collect();
                 let total = hits.len();
                 if let Some(spec) = sort {
@@ -241,63 +398,70 @@ impl Store {
         Page { total, resources }
     }
 
-    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed): the
-    /// benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
-    #[must_use]
-    pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
-        let columns = Columns {
+    fn columns(&self) -> Columns<'_> {
+        Columns {
             layout: &self.layout,
             rows: &self.rows,
             cache: &self.cache,
-        };
+            threads: self.threads,
+        }
+    }
+
+    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed). `None`
+    /// if the plan cannot run on columns.
+    #[must_use]
+    pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
+        let columns = self.columns();
+        columns.prepare(plan, sort);
         let bound = columns.bind(plan)?;
         let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
         Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()))
     }
 
-    /// Approximate heap bytes held by the store (rows, scan trees, JSON, id map and indexes).
+    /// The bytes a full scan of `plan` sorted by `sort` must read from its columns (built now if needed):
+    /// what the filter streams ([`Bound::streamed_bytes`], a lower bound) and the sort key of every matching
+    /// row. The benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
+    #[must_use]
+    pub fn scan_read_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
+        let columns = self.columns();
+        columns.prepare(plan, sort);
+        let bound = columns.bind(plan)?;
+        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        let matches = if key.is_some() {
+            self.scan(plan, None, Some(0)).0
+        } else {
+            0
+        };
+        Some(bound.streamed_bytes() + key.map_or(0, |k| k.key_bytes() * matches))
+    }
+
+    /// Build now, in one pass over the stored JSON, the columns every full scan of `plans` sorted by any of
+    /// `sorts` reads (what their first searches would build).
+    pub fn prepare(&self, plans: &[&Plan], sorts: &[&SortSpec]) {
+        self.columns().prepare_all(plans, sorts);
+    }
+
+    /// Approximate heap bytes held by the store (rows and their JSON, id map, indexes and columns), the
+    /// allocator's per-allocation overhead included.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        let slot_size = std::mem::size_of::<(u16, Node)>();
-        let rows: usize = self
-            .rows
-            .iter()
-            .flatten()
-            .map(|r| {
-                r.id.len()
-                    + r.json.len()
-                    + 2 * std::mem::size_of::<usize>() // Arc counters
-                    + r.slots.iter().map(|(_, n)| slot_size + n.heap_bytes()).sum::<usize>()
-            })
-            .sum();
+        let rows: usize = self.rows.iter().flatten().map(Row::heap_bytes).sum();
         let row_table = self.rows.capacity() * std::mem::size_of::<Option<Row>>();
-        // hashbrown: one control byte per bucket plus the entry; buckets >= entries * 8/7.
-        let map_bytes = |entries: usize, entry: usize| entries * 8 / 7 * (entry + 1);
-        let by_id = map_bytes(self.by_id.capacity(), std::mem::size_of::<(Box<str>, u32)>())
-            + self.by_id.keys().map(|k| k.len()).sum::<usize>();
-        let indexes: usize = self
-            .indexes
-            .iter()
-            .map(|ix| {
-                map_bytes(ix.map.capacity(), std::mem::size_of::<(Box<str>, Vec<u32>)>())
-                    + ix.map.iter().map(|(k, v)| k.len() + v.capacity() * 4).sum::<usize>()
-            })
-            .sum();
+        let indexes: usize = self.indexes.iter().map(Postings::heap_bytes).sum();
         let columns = self.cache.read().map_or(0, |c| c.heap_bytes());
-        rows + row_table + by_id + indexes + columns
+        rows + row_table + self.by_id.heap_bytes() + indexes + columns
     }
 
     // -- evaluation --------------------------------------------------------------------------------------
 
     /// A full scan: the total number of matches and the matching positions, sorted and cut to `limit` when
     /// `sort` is given (else in insertion order). Evaluates on the columns (on the trees if one cannot be
-    /// built), split over threads for large stores; each chunk keeps only a superset of its best `limit`.
+    /// built), in chunks handed out to the threads as they ask for them for large stores (a thread slowed by
+    /// another process's load takes fewer; the calling thread is one of them). With a sort column and a
+    /// limit, each thread keeps one bounded buffer of ranked matches ([`TopK`]) over all its chunks.
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
-        let columns = Columns {
-            layout: &self.layout,
-            rows: &self.rows,
-            cache: &self.cache,
-        };
+        let columns = self.columns();
+        columns.prepare(plan, sort);
         let bound = columns.bind(plan);
         let key_column = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
         let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter {
@@ -306,70 +470,114 @@ impl Store {
             rows: &self.rows,
         });
         let all_live = self.live == self.rows.len();
-        let top = sorter.as_ref().zip(limit.filter(|&k| k > 0 && sort.is_some()));
-        let scan = |range: Range<usize>| -> (usize, Vec<u32>) {
-            let mut hits = Vec::new();
-            let total;
-            if let Some(bound) = &bound {
-                total = scan_blocks(bound, &self.rows, all_live, range, top, &mut hits);
-            } else {
-                #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
-                hits.extend(
-                    range
-                        .filter(|&pos| self.rows[pos].as_ref().is_some_and(|r| plan.matches(&r.slots)))
-                        .map(|p| p as u32),
-                );
-                total = hits.len();
-            }
-            if let (Some(spec), Some(k)) = (sort, limit) {
-                match &sorter {
-                    Some(sorter) => sorter.reduce(&mut hits, k),
-                    None if k < hits.len() => self.sort_hits(spec, &mut hits, Some(k)),
-                    None => {}
-                }
-            }
-            (total, hits)
-        };
+        let k = limit.filter(|_| sort.is_some());
         let n = self.rows.len();
         let threads = if n >= PARALLEL_THRESHOLD {
             self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1)
         } else {
             1
         };
-        let (total, mut hits) = if threads == 1 {
-            scan(0..n)
+        let chunk = if threads == 1 {
+            n.max(1)
         } else {
-            let chunk = n.div_ceil(threads);
-            let parts: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| s.spawn(move || scan(t * chunk..((t + 1) * chunk).min(n))))
-                    .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-            });
-            let total = parts.iter().map(|(t, _)| t).sum();
-            let mut hits = Vec::with_capacity(parts.iter().map(|(_, h)| h.len()).sum());
-            for (_, part) in parts {
-                hits.extend(part);
-            }
-            (total, hits)
+            n.div_ceil(threads * CHUNKS_PER_THREAD)
+                .max(BLOCK)
+                .next_multiple_of(BLOCK)
         };
+        let next = AtomicUsize::new(0);
+        let work = || -> Part {
+            let mut part = Part::default();
+            let mut top = sorter.as_ref().zip(k).map(|(sorter, k)| TopK::new(sorter, k));
+            loop {
+                let start = next.fetch_add(chunk, AtomicOrdering::Relaxed);
+                if start >= n {
+                    break;
+                }
+                let range = start..(start + chunk).min(n);
+                let mut hits = Vec::new();
+                if let Some(bound) = &bound {
+                    part.total += scan_blocks(bound, &self.rows, all_live, range, top.as_mut(), &mut hits);
+                } else {
+                    #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+                    let matched = range
+                        .filter(|&pos| {
+                            self.rows[pos]
+                                .as_ref()
+                                .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)))
+                        })
+                        .map(|p| p as u32);
+                    match top.as_mut() {
+                        Some(top) => matched.for_each(|pos| {
+                            part.total += 1;
+                            top.offer(pos);
+                        }),
+                        None => hits.extend(matched),
+                    }
+                    if top.is_none() {
+                        part.total += hits.len();
+                    }
+                }
+                if !hits.is_empty() {
+                    part.chunks.push((start, hits));
+                }
+            }
+            part.ranked = top.map(TopK::into_ranked).unwrap_or_default();
+            part
+        };
+        let parts: Vec<Part> = if threads == 1 {
+            vec![work()]
+        } else {
+            std::thread::scope(|s| {
+                let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+                let mut parts = vec![work()];
+                parts.extend(helpers.into_iter().map(|h| h.join().unwrap_or_default()));
+                parts
+            })
+        };
+        let total = parts.iter().map(|p| p.total).sum();
+        let mut ranked = Vec::new();
+        let mut chunks = Vec::new();
+        for part in parts {
+            ranked.extend(part.ranked);
+            chunks.extend(part.chunks);
+        }
+        // chunks in row order: insertion order when there is no sort
+        chunks.sort_unstable_by_key(|(start, _)| *start);
+        let mut hits: Vec<u32> = chunks.into_iter().flat_map(|(_, h)| h).collect();
         if let Some(spec) = sort {
             match &sorter {
-                Some(sorter) => sorter.finish(&mut hits, limit),
+                Some(sorter) => {
+                    if k.is_none() {
+                        // no limit: every match was kept unranked
+                        ranked = hits.iter().map(|&pos| (sorter.rank(pos), pos)).collect();
+                    }
+                    hits = sorter.finish(ranked, limit);
+                }
                 None => self.sort_hits(spec, &mut hits, limit),
             }
         }
         (total, hits)
     }
 
-    /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer). Keys
-    /// are extracted once per hit.
+    /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer), on trees
+    /// parsed once per hit (the few candidates of an index lookup).
     pub(super) fn sort_hits(&self, spec: &SortSpec, hits: &mut Vec<u32>, limit: Option<usize>) {
-        let mut keyed: Vec<(Option<&Node>, &str, u32)> = hits
+        let wanted = self.layout.mask([spec.slot]);
+        let parsed: Vec<(Slots, u32)> = hits
             .iter()
             .map(|&pos| {
-                let row = self.rows[pos as usize].as_ref();
-                (row.and_then(|r| spec.key(&r.slots)), row.map_or("", |r| &*r.id), pos)
+                let slots = self.rows[pos as usize]
+                    .as_ref()
+                    .map(|r| r.slots(&self.layout, &wanted))
+                    .unwrap_or_default();
+                (slots, pos)
+            })
+            .collect();
+        let mut keyed: Vec<(Option<&Node>, &str, u32)> = parsed
+            .iter()
+            .map(|(slots, pos)| {
+                let id = self.rows[*pos as usize].as_ref().map_or("", Row::id);
+                (spec.key(slots), id, *pos)
             })
             .collect();
         let cmp = |a: &(Option<&Node>, &str, u32), b: &(Option<&Node>, &str, u32)| spec.compare((a.0, a.1), (b.0, b.1));
@@ -401,7 +609,7 @@ impl Store {
                 literal: Literal::Str(lit),
             } => {
                 let i = self.layout.indexed.iter().position(|s| s == slot)?;
-                let mut found = self.indexes[i].map.get(fold(lit).as_str()).cloned().unwrap_or_default();
+                let mut found = self.indexes[i].get(self.layout.index_key(lit)).to_vec();
                 found.sort_unstable();
                 Some(found)
             }
@@ -421,28 +629,10 @@ impl Store {
 
     // -- indexes -----------------------------------------------------------------------------------------
 
-    fn index_row(&mut self, row: &Row, pos: u32) {
-        for (i, &slot) in self.layout.indexed.iter().enumerate() {
-            for value in strings(&row.slots, slot) {
-                let entry = self.indexes[i].map.entry(fold(value).into_boxed_str()).or_default();
-                if !entry.contains(&pos) {
-                    entry.push(pos);
-                }
-            }
-        }
-    }
-
-    fn unindex_row(&mut self, row: &Row, pos: u32) {
-        for (i, &slot) in self.layout.indexed.iter().enumerate() {
-            for value in strings(&row.slots, slot) {
-                let key = fold(value);
-                if let Some(entry) = self.indexes[i].map.get_mut(key.as_str()) {
-                    entry.retain(|&p| p != pos);
-                    if entry.is_empty() {
-                        self.indexes[i].map.remove(key.as_str());
-                    }
-                }
-            }
+    /// Forget the indexed values of `slots` (a row's old version) for the row at `pos`.
+    fn index_slots(&mut self, slots: &[(u16, Node)], pos: u32) {
+        for (i, key) in index_keys(&self.layout, slots) {
+            self.indexes[i as usize].remove(key, pos);
         }
     }
 
@@ -451,13 +641,16 @@ impl Store {
         let Some(i) = self.layout.indexed.iter().position(|s| *s == slot) else {
             return false;
         };
-        self.indexes[i].map.get(fold(value).as_str()).is_some_and(|positions| {
-            positions.iter().any(|&p| {
-                Some(p) != except
-                    && self.rows[p as usize]
-                        .as_ref()
-                        .is_some_and(|r| strings(&r.slots, slot).any(|v| v == value))
-            })
+        let candidates = self.indexes[i].get(self.layout.index_key(value));
+        if candidates.iter().all(|&p| Some(p) == except) {
+            return false;
+        }
+        let wanted = self.layout.mask([slot]);
+        candidates.iter().any(|&p| {
+            Some(p) != except
+                && self.rows[p as usize]
+                    .as_ref()
+                    .is_some_and(|r| strings(&r.slots(&self.layout, &wanted), slot).any(|v| v == value))
         })
     }
 
@@ -475,40 +668,96 @@ impl Store {
     /// Drop deleted rows and renumber positions (insertion order kept); the columns are rebuilt lazily.
     fn compact(&mut self) {
         self.cache = RwLock::default();
-        self.rows.retain(Option::is_some);
-        self.by_id.clear();
-        for index in &mut self.indexes {
-            index.map.clear();
-        }
-        let rows = std::mem::take(&mut self.rows);
-        for (pos, row) in rows.iter().enumerate() {
-            if let Some(row) = row {
-                #[allow(clippy::cast_possible_truncation)]
-                let pos = pos as u32;
-                self.index_row(row, pos);
-                self.by_id.insert(row.id.clone(), pos);
+        let mut new = vec![0u32; self.rows.len()];
+        let mut next = 0u32;
+        for (pos, row) in self.rows.iter().enumerate() {
+            if row.is_some() {
+                new[pos] = next;
+                next += 1;
             }
         }
-        self.rows = rows;
+        self.rows.retain(Option::is_some);
+        self.by_id.renumber(&new);
+        for index in &mut self.indexes {
+            index.renumber(&new);
+        }
     }
 }
 
-/// Evaluate `bound` over `range` block by block, append the matching positions to `hits` and return their
-/// number. With `top` (a sort column and a page limit `k`), matches are ranked as they are found and only
-/// those ranked no worse than the best `k` so far are kept (a bounded buffer, cut back when full): a
-/// superset of the best `k`, since ranks are weakly monotone with the full order.
+/// What one thread of a scan found: its number of matches, the matching positions of its chunks (by chunk
+/// start; without a [`TopK`]) and its ranked candidates (with one).
+#[derive(Default)]
+struct Part {
+    total: usize,
+    chunks: Vec<(usize, Vec<u32>)>,
+    ranked: Vec<(u128, u32)>,
+}
+
+/// A bounded buffer of ranked matches holding a superset of the best `k` offered: only matches ranked no
+/// worse than the `k`-th best so far are kept (cut back when the buffer is full), a superset since ranks
+/// are weakly monotone with the full order ([`Sorter::key_rank`], the key's prefix: no `id` read per match).
+struct TopK<'a> {
+    sorter: &'a Sorter<'a>,
+    k: usize,
+    ranked: Vec<(u128, u32)>,
+    threshold: u128,
+    cut_at: usize,
+}
+
+impl<'a> TopK<'a> {
+    fn new(sorter: &'a Sorter<'a>, k: usize) -> TopK<'a> {
+        TopK {
+            sorter,
+            k,
+            ranked: Vec::new(),
+            threshold: u128::MAX,
+            cut_at: k.saturating_mul(4).max(4 * BLOCK),
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, pos: u32) {
+        if self.k == 0 {
+            return;
+        }
+        // ranked by key only (no id read): rows tied on the key are all kept, ranked apart at the end
+        let (rank, _) = self.sorter.key_rank(pos);
+        if rank <= self.threshold {
+            self.ranked.push((rank, pos));
+            if self.ranked.len() >= self.cut_at {
+                self.cut();
+            }
+        }
+    }
+
+    fn cut(&mut self) {
+        let k = self.k;
+        self.ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
+        self.threshold = self.ranked[k - 1].0;
+        let threshold = self.threshold;
+        self.ranked.retain(|e| e.0 <= threshold);
+        // many ties with the k-th rank stay: cut again only when the buffer has doubled (no quadratic
+        // re-selection)
+        self.cut_at = self.cut_at.max(2 * self.ranked.len());
+    }
+
+    fn into_ranked(self) -> Vec<(u128, u32)> {
+        self.ranked
+    }
+}
+
+/// Evaluate `bound` over `range` block by block and return the number of matches; the matching positions
+/// go to `top` when given (ranked as they are found), else to `hits`.
 fn scan_blocks(
     bound: &Bound,
     rows: &[Option<Row>],
     all_live: bool,
     range: Range<usize>,
-    top: Option<(&Sorter<'_>, usize)>,
+    mut top: Option<&mut TopK<'_>>,
     hits: &mut Vec<u32>,
 ) -> usize {
     let mut matched = [false; BLOCK];
     let mut found = [0u32; BLOCK];
-    let mut ranked: Vec<(u128, u32)> = Vec::new();
-    let mut threshold = u128::MAX;
     let mut total = 0;
     for start in range.clone().step_by(BLOCK) {
         let len = BLOCK.min(range.end - start);
@@ -528,23 +777,11 @@ fn scan_blocks(
             n += usize::from(m);
         }
         total += n;
-        let Some((sorter, k)) = top else {
-            hits.extend_from_slice(&found[..n]);
-            continue;
-        };
-        for &pos in &found[..n] {
-            let rank = sorter.rank(pos);
-            if rank <= threshold {
-                ranked.push((rank, pos));
-            }
-        }
-        if ranked.len() >= k.saturating_mul(4).max(4 * BLOCK) {
-            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
-            threshold = ranked[k - 1].0;
-            ranked.retain(|e| e.0 <= threshold);
+        match top.as_deref_mut() {
+            Some(top) => found[..n].iter().for_each(|&pos| top.offer(pos)),
+            None => hits.extend_from_slice(&found[..n]),
         }
     }
-    hits.extend(ranked.into_iter().map(|(_, pos)| pos));
     total
 }
 
@@ -552,8 +789,40 @@ fn not_found(id: &str) -> DirError {
     DirError::NotFound(format!("no resource with id {id:?}"))
 }
 
+/// Where `needle` (not empty) first occurs in `haystack`: candidates found by their first byte.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(at) = haystack.get(from..)?.iter().position(|&b| b == first) {
+        let start = from + at;
+        if haystack.get(start + 1..start + needle.len()) == Some(rest) {
+            return Some(start);
+        }
+        from = start + 1;
+    }
+    None
+}
+
+/// `(position in layout.unique, value)` of every unique value of `slots`.
+fn unique_values<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, Box<str>)> + 'a {
+    layout.unique.iter().enumerate().flat_map(move |(u, &slot)| {
+        #[allow(clippy::cast_possible_truncation)] // fewer unique attributes than slots (u16)
+        let u = u as u16;
+        strings(slots, slot).map(move |value| (u, Box::from(value)))
+    })
+}
+
+/// `(index, key)` of every indexed value of `slots` (an index per `layout.indexed` slot, same order).
+fn index_keys<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, u32)> + 'a {
+    layout.indexed.iter().enumerate().flat_map(move |(i, &slot)| {
+        #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
+        let i = i as u16;
+        strings(slots, slot).map(move |value| (i, layout.index_key(value)))
+    })
+}
+
 /// The text values (comparison form) held in a top-level slot: the value itself, or a list's elements.
-fn strings<'a>(slots: &'a [(u16, Node)], slot: u16) -> impl Iterator<Item = &'a str> + 'a {
+pub(crate) fn strings<'a>(slots: &'a [(u16, Node)], slot: u16) -> impl Iterator<Item = &'a str> + 'a {
     let node = slot_node(slots, slot);
     let items: &'a [Node] = match node {
         Some(Node::List(items)) => items,

@@ -315,7 +315,7 @@ fn parallel_scan_agrees_with_serial() {
     s.sort_hits(&sort, &mut expected, Some(130));
     let expected: Vec<Arc<[u8]>> = expected[30..130]
         .iter()
-        .map(|&p| Arc::clone(&s.rows[p as usize].as_ref().unwrap().json))
+        .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
         .collect();
     for threads in [1, 2, 4] {
         s.set_threads(threads);
@@ -340,28 +340,53 @@ fn malformed_input_is_an_error() {
     assert!(sort_from_json(r#"{"slot": 1}"#).is_err());
 }
 
+/// The plans of [`columns_agree_with_trees_across_writes`].
+const SCAN_PLANS: &[&str] = &[
+    r#"["cmp", 1, -1, "sw", {"s": "user1"}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": "user12"}]"#,
+    r#"["cmp", 2, 0, "ew", {"s": "10@y.com"}]"#,
+    r#"["cmp", 2, 0, "ew", {"s": "0@x.org"}]"#,
+    r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#,
+    r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": ".org"}]]]]"#,
+    r#"["pr", 3, -1]"#,
+    r#"["not", ["pr", 5, -1]]"#,
+    r#"["or", [["cmp", 4, -1, "ge", {"f": [40.5, 0]}], ["pr", 6, -1]]]"#,
+    r#"["cmp", 3, 0, "lt", {"t": 1600000000000000}]"#,
+    // dateTime ranges (one pass over the instant words): bounds exactly on stored values (2015-01-01,
+    // 2020-01-01), open and closed ends, and an empty range
+    r#"["and", [["cmp", 3, 0, "ge", {"t": 1420070400000000}], ["cmp", 3, 0, "lt", {"t": 1577836800000000}]]]"#,
+    r#"["and", [["cmp", 3, 0, "le", {"t": 1577836800000000}], ["cmp", 3, 0, "gt", {"t": 1420070400000000}]]]"#,
+    r#"["and", [["cmp", 3, 0, "ge", {"t": 1577836800000000}], ["cmp", 3, 0, "lt", {"t": 1420070400000000}]]]"#,
+    r#"["and", [["pr", 1, -1], ["not", ["cmp", 3, 0, "eq", {"t": 1420070400000000}]], ["cmp", 3, 0, "le", {"t": 1500000000000000}]]]"#,
+    // text words: literals of 1 to 7 bytes judged on the word alone, longer ones checked on the text,
+    // a literal starting with NUL, the empty literal
+    r#"["cmp", 1, -1, "sw", {"s": "user12"}]"#,
+    r#"["cmp", 1, -1, "sw", {"s": "user1234"}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": "user1234"}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": "user5"}]"#,
+    r#"["cmp", 1, -1, "sw", {"s": "\u0000"}]"#,
+    r#"["cmp", 1, -1, "sw", {"s": ""}]"#,
+    r#"["cmp", 1, -1, "eq", {"s": ""}]"#,
+    r#"["pr", 1, -1]"#,
+    r#"["vp", 2, ["or", [["cmp", -1, 0, "ew", {"s": ".com"}], ["cmp", -1, 1, "sw", {"s": "hom"}]]]]"#,
+    r#"["vp", 2, ["and", [["pr", -1, 0], ["not", ["cmp", -1, 0, "sw", {"s": "u1"}]]]]]"#,
+    r#"["or", [["cmp", 2, 0, "ew", {"s": "@x.org"}], ["cmp", 1, -1, "sw", {"s": "user9"}]]]"#,
+];
+
+/// The sort specs of [`columns_agree_with_trees_across_writes`].
+const SCAN_SORTS: &[&str] = &[
+    r#"{"slot": 1, "sub": -1, "primary": -1, "kind": "text", "descending": false}"#,
+    r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#,
+    r#"{"slot": 2, "sub": 0, "primary": 2, "multi": true, "kind": "text", "descending": false}"#,
+    r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true}"#,
+    r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true, "idsDescending": true}"#,
+    r#"{"slot": 1, "sub": -1, "primary": -1, "kind": "text", "descending": true, "idsDescending": true}"#,
+];
+
 /// Every plan gives the same rows on the columns (full scan) as on the trees, before and after writes that
 /// update columns already built (append, replace, delete), and sorted pages agree with the tree sort.
 #[test]
 fn columns_agree_with_trees_across_writes() {
-    let plans = [
-        r#"["cmp", 1, -1, "sw", {"s": "user1"}]"#,
-        r#"["cmp", 1, -1, "eq", {"s": "user12"}]"#,
-        r#"["cmp", 2, 0, "ew", {"s": "10@y.com"}]"#,
-        r#"["cmp", 2, 0, "ew", {"s": "0@x.org"}]"#,
-        r#"["not", ["cmp", 2, 1, "eq", {"s": "work"}]]"#,
-        r#"["vp", 2, ["and", [["cmp", -1, 1, "eq", {"s": "work"}], ["cmp", -1, 0, "ew", {"s": ".org"}]]]]"#,
-        r#"["pr", 3, -1]"#,
-        r#"["not", ["pr", 5, -1]]"#,
-        r#"["or", [["cmp", 4, -1, "ge", {"f": [40.5, 0]}], ["pr", 6, -1]]]"#,
-        r#"["cmp", 3, 0, "lt", {"t": 1600000000000000}]"#,
-    ];
-    let sorts = [
-        r#"{"slot": 1, "sub": -1, "primary": -1, "kind": "text", "descending": false}"#,
-        r#"{"slot": 4, "sub": -1, "primary": -1, "kind": "number", "descending": true}"#,
-        r#"{"slot": 2, "sub": 0, "primary": 2, "multi": true, "kind": "text", "descending": false}"#,
-        r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true}"#,
-    ];
     let doc = |i: usize, v: usize| {
         let email = match i % 4 {
             0 => String::new(),
@@ -399,27 +424,31 @@ fn columns_agree_with_trees_across_writes() {
         .collect();
     s.add_many(batch).unwrap();
     let check = |s: &Store| {
-        for plan in plans {
+        for &plan in SCAN_PLANS {
             let parsed = plan_from_json(plan, s.layout()).unwrap();
             let expected: Vec<String> = s
                 .rows
                 .iter()
                 .flatten()
-                .filter(|r| parsed.matches(&r.slots))
-                .map(|r| r.id.to_string())
+                .filter(|r| parsed.matches(&r.slots(s.layout(), &s.layout().all_slots)))
+                .map(|r| r.id().to_string())
                 .collect();
             assert_eq!(ids(s, plan), expected, "{plan}");
-            for sort in sorts {
+            for &sort in SCAN_SORTS {
                 let spec = sort_from_json(sort).unwrap();
                 let positions: Vec<u32> = (0..s.rows.len())
-                    .filter(|&p| s.rows[p].as_ref().is_some_and(|r| parsed.matches(&r.slots)))
+                    .filter(|&p| {
+                        s.rows[p]
+                            .as_ref()
+                            .is_some_and(|r| parsed.matches(&r.slots(s.layout(), &s.layout().all_slots)))
+                    })
                     .map(|p| u32::try_from(p).unwrap())
                     .collect();
                 let mut tree = positions.clone();
                 s.sort_hits(&spec, &mut tree, Some(12));
                 let tree: Vec<String> = tree
                     .iter()
-                    .map(|&p| s.rows[p as usize].as_ref().unwrap().id.to_string())
+                    .map(|&p| s.rows[p as usize].as_ref().unwrap().id().to_string())
                     .collect();
                 assert_eq!(ids_sorted(s, plan, Some(sort), 0, Some(12)), tree, "{plan} {sort}");
             }
@@ -439,4 +468,211 @@ fn columns_agree_with_trees_across_writes() {
         s.delete(&format!("id{i:04}")).unwrap();
     }
     check(&s);
+}
+
+/// Sort keys shared by thousands of matching rows (a family name): the bounded top-k buffer keeps the rows
+/// tied with the k-th key, ranked by `id` (keys of up to 7 bytes and dateTimes) or compared in full (longer
+/// keys); every direction and thread count gives the tree sort's page.
+#[test]
+fn sorting_with_many_ties_agrees_with_the_tree_sort() {
+    let mut s = Store::new(layout_from_json(LAYOUT));
+    let batch = (0..50_000)
+        .map(|i| {
+            let name = ["ann", "bo", "longer-name-a", "longer-name-b", "cy"][i % 5];
+            let doc = format!(
+                r#"{{"id":"u{:05}","userName":"{name}-{i}","emails":[{{"value":"{name}","type":"work"}}],"meta":{{"created":"20{:02}-01-01T00:00:00Z"}}}}"#,
+                (i * 7919) % 50_000,
+                10 + i % 3
+            );
+            Prepared::parse(s.layout(), doc.as_bytes()).unwrap()
+        })
+        .collect();
+    s.add_many(batch).unwrap();
+    let plan = plan_from_json(r#"["not", ["cmp", 1, -1, "sw", {"s": "cy"}]]"#, s.layout()).unwrap();
+    let sorts = [
+        r#"{"slot": 2, "sub": 0, "primary": -1, "multi": true, "kind": "text", "descending": false}"#,
+        r#"{"slot": 2, "sub": 0, "primary": -1, "multi": true, "kind": "text", "descending": true}"#,
+        r#"{"slot": 2, "sub": 0, "primary": -1, "multi": true, "kind": "text", "descending": true, "idsDescending": true}"#,
+        r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": false}"#,
+        r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true, "idsDescending": true}"#,
+    ];
+    for sort in sorts {
+        let spec = sort_from_json(sort).unwrap();
+        let mut expected: Vec<u32> = (0..50_000u32)
+            .filter(|&p| {
+                plan.matches(
+                    &s.rows[p as usize]
+                        .as_ref()
+                        .unwrap()
+                        .slots(s.layout(), &s.layout().all_slots),
+                )
+            })
+            .collect();
+        s.sort_hits(&spec, &mut expected, Some(3_100));
+        let expected: Vec<Arc<[u8]>> = expected[3_000..3_100]
+            .iter()
+            .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
+            .collect();
+        for threads in [1, 2] {
+            s.set_threads(threads);
+            let page = s.search(&plan, Some(&spec), 3_000, Some(100));
+            assert_eq!(page.total, 40_000);
+            assert_eq!(page.resources, expected, "{sort}, {threads} threads");
+        }
+    }
+}
+
+/// A deterministic generator of JSON documents over the keys of [`LAYOUT`] (xorshift).
+struct Documents {
+    seed: u64,
+}
+
+impl Documents {
+    const SCALARS: [&'static str; 19] = [
+        "null",
+        "true",
+        "false",
+        "0",
+        "-7",
+        "18446744073709551615",
+        "2.5",
+        "1e3",
+        r#""""#,
+        r#""Ab""#,
+        r#""ß""#,
+        r#""2020-01-01T00:00:00Z""#,
+        r#""not a date""#,
+        "[]",
+        "{}",
+        r#"{"x": ""}"#,
+        r#"{"x": 1}"#,
+        r#"[null, ""]"#,
+        r#"["a", {"x": "y"}]"#,
+    ];
+    const KEYS: [&'static str; 14] = [
+        "id",
+        "userName",
+        "emails",
+        "meta",
+        "age",
+        "urn:x:Ext",
+        "urn:x:Other",
+        "unknown",
+        "value",
+        "type",
+        "primary",
+        "created",
+        "code",
+        "resourceType",
+    ];
+
+    fn below(&mut self, n: usize) -> usize {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        usize::try_from(self.seed % n as u64).unwrap()
+    }
+
+    fn member(&mut self, depth: u32) -> String {
+        let key = Self::KEYS[self.below(Self::KEYS.len())];
+        format!(r#""{key}":{}"#, self.value(depth))
+    }
+
+    fn value(&mut self, depth: u32) -> String {
+        match self.below(if depth > 2 { 1 } else { 3 }) {
+            0 => Self::SCALARS[self.below(Self::SCALARS.len())].to_owned(),
+            1 => {
+                let items: Vec<String> = (0..self.below(4)).map(|_| self.value(depth + 1)).collect();
+                format!("[{}]", items.join(","))
+            }
+            _ => self.object(depth + 1, 5),
+        }
+    }
+
+    fn object(&mut self, depth: u32, members: usize) -> String {
+        let items: Vec<String> = (0..self.below(members)).map(|_| self.member(depth)).collect();
+        format!("{{{}}}", items.join(","))
+    }
+}
+
+/// The selective parse (`value::parse`, trees built straight from the text) builds exactly the trees of the
+/// reference conversion from a whole `serde_json` object, for every slot and for each slot alone, over
+/// generated documents with repeated keys, unknown keys, wrong types, empty values and nesting.
+#[test]
+fn selective_parse_agrees_with_the_reference_conversion() {
+    let layout = layout_from_json(LAYOUT);
+    let mut documents = Documents {
+        seed: 0x2545_f491_4f6c_dd1d,
+    };
+    let mut built = 0;
+    for _ in 0..3000 {
+        let doc = documents.object(0, 9);
+        let object: serde_json::Map<String, Value> = serde_json::from_str(&doc).unwrap();
+        let expected = value::reference::scan_slots(&layout, &object);
+        let parsed = value::parse(&layout, doc.as_bytes(), &layout.all_slots).unwrap();
+        assert_eq!(parsed.slots, expected, "{doc}");
+        built += expected.len();
+        let id = match object.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+            _ => None,
+        };
+        assert_eq!(parsed.id, id, "{doc}");
+        for slot in 0..layout.attrs.len() {
+            let only = value::parse(&layout, doc.as_bytes(), &layout.mask([u16::try_from(slot).unwrap()])).unwrap();
+            let want: Vec<(u16, Node)> = expected.iter().filter(|(s, _)| *s as usize == slot).cloned().collect();
+            assert_eq!(&*only.slots, &want[..], "{doc} slot {slot}");
+        }
+    }
+    assert!(
+        built > 3000,
+        "the generated documents hold the layout's keys ({built} trees)"
+    );
+    assert!(value::parse(&layout, b"[1]", &layout.all_slots).is_err());
+    assert!(value::parse(&layout, br#"{"id": "a"} x"#, &layout.all_slots).is_err());
+}
+
+/// `meta` is complete (an import stored as it is) when it holds its four attributes as strings.
+#[test]
+fn meta_completeness() {
+    let layout = layout_from_json(LAYOUT);
+    let complete = |doc: &str| {
+        value::parse(&layout, doc.as_bytes(), &layout.index_slots)
+            .unwrap()
+            .meta_complete
+    };
+    assert!(complete(
+        r#"{"meta": {"resourceType": "User", "created": "x", "lastModified": "2020-01-01T00:00:00Z", "version": "v"}}"#
+    ));
+    assert!(!complete(
+        r#"{"meta": {"resourceType": "User", "created": null, "lastModified": "x", "version": "v"}}"#
+    ));
+    assert!(!complete(
+        r#"{"meta": {"resourceType": "User", "lastModified": "x", "version": "v"}}"#
+    ));
+    assert!(!complete(r#"{"meta": [1]}"#) && !complete(r#"{"id": "a"}"#));
+    assert!(!complete(
+        r#"{"meta": {"resourceType": "User", "created": "x", "lastModified": "x", "version": "v"}, "meta": {}}"#
+    ));
+}
+
+/// A row's id is read from a span of its JSON, or kept beside it when the JSON only has it escaped.
+#[test]
+fn ids_written_with_escapes() {
+    let mut s = Store::new(layout_from_json(LAYOUT));
+    let docs: [&[u8]; 3] = [
+        br#"{"id":"a\u0062c","userName":"one"}"#,
+        br#"{"userName":"xyz","id":"x\u0079z"}"#,
+        br#"{"id":"plain","userName":"two"}"#,
+    ];
+    let batch = Prepared::parse_batch(s.layout(), &docs, None)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    s.add_many(batch).unwrap();
+    for (id, doc) in ["abc", "xyz", "plain"].into_iter().zip(docs) {
+        assert_eq!(s.get(id).as_deref(), Some(doc), "{id}");
+    }
+    assert_eq!(ids(&s, r#"["cmp", 0, -1, "eq", {"s": "abc"}]"#), ["abc"]);
+    s.delete("xyz").unwrap();
+    assert!(s.get("xyz").is_none() && s.get("abc").is_some());
 }

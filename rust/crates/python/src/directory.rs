@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::{PyBytes, PyBytesMethods, PyList};
 
 use scimcore_directory::layout::AttrSpec;
 use scimcore_directory::page::{Projection, Rule, Scope};
@@ -271,36 +271,163 @@ impl DirectoryStore {
     }
 }
 
-fn parse_all(layout: &Layout, docs: &[Vec<u8>]) -> Result<Vec<Prepared>, DirError> {
+fn parse_all(layout: &Layout, docs: &[&[u8]]) -> Result<Vec<Prepared>, DirError> {
     // available_parallelism() reads cgroup files on Linux (~30 µs): asked only for a batch worth splitting
-    if docs.len() < PARALLEL_PARSE {
-        return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
-    }
-    let threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let threads = if docs.len() < PARALLEL_PARSE {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    };
     if threads == 1 {
-        return docs.iter().map(|d| Prepared::parse(layout, d)).collect();
+        return Prepared::parse_batch(layout, docs, None).into_iter().collect();
     }
     let chunk = docs.len().div_ceil(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = docs
             .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|d| Prepared::parse(layout, d))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
+            .map(|part| s.spawn(move || Prepared::parse_batch(layout, part, None)))
             .collect();
         let mut out = Vec::with_capacity(docs.len());
         for handle in handles {
-            out.extend(
-                handle
-                    .join()
-                    .map_err(|_| DirError::Syntax("a parser thread failed".into()))??,
-            );
+            let part = handle
+                .join()
+                .map_err(|_| DirError::Syntax("a parser thread failed".into()))?;
+            for prepared in part {
+                out.push(prepared?);
+            }
         }
         Ok(out)
+    })
+}
+
+/// An NDJSON line: parsed and ready to store, or to be completed in Python first (`(line number, bytes)`).
+enum Line<'a> {
+    Ready(Prepared),
+    Complete(usize, &'a [u8]),
+}
+
+/// Whether a byte is ASCII whitespace as Python's `bytes.strip()` sees it.
+fn blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// The position of the first `\n` or `\r` in `data` at or after `from` (eight bytes at a time).
+fn line_end(data: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    };
+    let mut i = from;
+    while let Some(chunk) = data.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if has(word, b'\n') || has(word, b'\r') {
+            break;
+        }
+        i += 8;
+    }
+    data.get(i..)?
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|p| i + p)
+}
+
+/// Where the line after the line end at `end` starts (a `\r\n` is one line end).
+fn next_start(data: &[u8], end: usize) -> usize {
+    if data[end] == b'\r' && data.get(end + 1) == Some(&b'\n') {
+        end + 2
+    } else {
+        end + 1
+    }
+}
+
+/// The lines of `data` as Python's `bytes.splitlines()` cuts them (at `\n`, `\r\n` and `\r`), numbered
+/// from `first`, without the blank ones.
+fn split_lines(data: &[u8], first: usize) -> Vec<(usize, &[u8])> {
+    let mut out = Vec::new();
+    let (mut start, mut number) = (0, first);
+    loop {
+        let end = line_end(data, start);
+        let line = &data[start..end.unwrap_or(data.len())];
+        if !line.iter().all(|&b| blank(b)) {
+            out.push((number, line));
+        }
+        let Some(end) = end else {
+            return out;
+        };
+        number += 1;
+        start = next_start(data, end);
+    }
+}
+
+/// The number of line ends in `data` (as [`split_lines`] counts them).
+fn line_ends(data: &[u8]) -> usize {
+    let (mut count, mut start) = (0, 0);
+    while let Some(end) = line_end(data, start) {
+        count += 1;
+        start = next_start(data, end);
+    }
+    count
+}
+
+/// Documents at least this large are split and parsed on several threads.
+const PARALLEL_NDJSON: usize = 1 << 20;
+
+/// Cut `data` into NDJSON lines and parse each: ready when it parses and needs nothing filled in (an `id`,
+/// and with `complete_meta` a `meta` with `resourceType`, `created`, `lastModified` and `version`), else to
+/// be completed. Several threads each take a part of `data` ending at a line end.
+fn read_ndjson<'a>(layout: &Layout, data: &'a [u8], complete_meta: bool, flag: Option<&str>) -> Vec<Line<'a>> {
+    let read = |part: &'a [u8], first: usize| -> Vec<Line<'a>> {
+        let lines = split_lines(part, first);
+        let docs: Vec<&[u8]> = lines.iter().map(|&(_, line)| line).collect();
+        Prepared::parse_batch(layout, &docs, flag)
+            .into_iter()
+            .zip(lines)
+            .map(|(prepared, (number, line))| match prepared {
+                Ok(prepared) if !complete_meta || prepared.meta_complete() => Line::Ready(prepared),
+                _ => Line::Complete(number, line),
+            })
+            .collect()
+    };
+    let threads = if data.len() >= PARALLEL_NDJSON {
+        std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    } else {
+        1
+    };
+    if threads == 1 {
+        return read(data, 1);
+    }
+    // part boundaries just after a line end (a `\r\n` kept whole)
+    let mut bounds = vec![0];
+    for t in 1..threads {
+        let mut at = (data.len() * t / threads).max(*bounds.last().unwrap_or(&0));
+        while at < data.len() && !matches!(data[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        if at < data.len() {
+            at += if data[at] == b'\r' && data.get(at + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+        }
+        bounds.push(at);
+    }
+    bounds.push(data.len());
+    let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+    // the first line number of each part
+    let mut firsts = vec![1];
+    for part in &parts[..parts.len() - 1] {
+        firsts.push(firsts.last().unwrap_or(&1) + line_ends(part));
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .zip(&firsts)
+            .map(|(&part, &first)| s.spawn(move || read(part, first)))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
 }
 
@@ -331,19 +458,69 @@ impl DirectoryStore {
     /// Add resources (complete JSON objects with an `id`), all or none.
     #[allow(clippy::needless_pass_by_value)] // extracted from a Python list
     fn add_many(&self, py: Python<'_>, docs: Vec<Bound<'_, PyBytes>>) -> PyResult<()> {
-        let owned: Vec<Vec<u8>> = docs.iter().map(|d| d.as_bytes().to_vec()).collect();
+        // the bytes objects are immutable and stay alive (held by `docs`) while the GIL is released
+        let slices: Vec<&[u8]> = docs.iter().map(PyBytesMethods::as_bytes).collect();
         let layout = Arc::clone(&self.layout);
         py.detach(|| -> PyResult<()> {
-            let prepared = parse_all(&layout, &owned).map_err(to_py_err)?;
+            let prepared = parse_all(&layout, &slices).map_err(to_py_err)?;
             self.write()?.add_many(prepared).map_err(to_py_err)
         })
     }
 
+    /// Import the NDJSON document `data` (one resource a line; blank lines skipped), all or none: lines that
+    /// parse and need nothing filled in (see `read_ndjson`) are stored as they are; each other line goes to
+    /// `complete(line_number, line)` (Python: fill in `id`/`meta`, or raise), whose bytes are stored.
+    /// Returns the number stored and the stored documents having the top-level key `flag`.
+    #[pyo3(signature = (data, complete_meta, complete, flag=None))]
+    fn load_ndjson<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyBytes>,
+        complete_meta: bool,
+        complete: &Bound<'py, PyAny>,
+        flag: Option<&str>,
+    ) -> PyResult<(usize, Bound<'py, PyList>)> {
+        let layout = Arc::clone(&self.layout);
+        let bytes = data.as_bytes();
+        let mut lines = py.detach(|| read_ndjson(&layout, bytes, complete_meta, flag));
+        let mut completed: Vec<(usize, usize, Bound<'py, PyBytes>)> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if let Line::Complete(number, raw) = line {
+                let document = complete.call1((*number, PyBytes::new(py, raw)))?;
+                completed.push((i, *number, document.cast_into::<PyBytes>()?));
+            }
+        }
+        let completed: Vec<(usize, usize, &[u8])> = completed.iter().map(|(i, n, d)| (*i, *n, d.as_bytes())).collect();
+        let (count, flagged) = py.detach(|| -> PyResult<(usize, Vec<Arc<[u8]>>)> {
+            for &(i, number, document) in &completed {
+                let prepared = Prepared::parse_flagged(&layout, document, flag)
+                    .map_err(|e| to_py_err(DirError::Syntax(format!("line {number}: {e}"))))?;
+                lines[i] = Line::Ready(prepared);
+            }
+            let batch: Vec<Prepared> = lines
+                .into_iter()
+                .filter_map(|line| match line {
+                    Line::Ready(prepared) => Some(prepared),
+                    Line::Complete(..) => None,
+                })
+                .collect();
+            let flagged = batch
+                .iter()
+                .filter(|p| p.flagged())
+                .map(|p| Arc::clone(p.json()))
+                .collect();
+            let count = batch.len();
+            self.write()?.add_many(batch).map_err(to_py_err)?;
+            Ok((count, flagged))
+        })?;
+        Ok((count, bytes_list(py, &flagged)?))
+    }
+
     /// Replace the resource `id` with `doc` (whose `id` must be the same).
     fn replace(&self, py: Python<'_>, id: &str, doc: &Bound<'_, PyBytes>) -> PyResult<()> {
-        let owned = doc.as_bytes().to_vec();
+        let bytes = doc.as_bytes();
         py.detach(|| -> PyResult<()> {
-            let prepared = Prepared::parse(&self.layout, &owned).map_err(to_py_err)?;
+            let prepared = Prepared::parse(&self.layout, bytes).map_err(to_py_err)?;
             self.write()?.replace(id, prepared).map_err(to_py_err)
         })
     }
@@ -374,8 +551,10 @@ impl DirectoryStore {
     }
 
     /// The JSON bytes of the `ListResponse` (RFC 7644 §3.4.2) of the same search as `search`, its resources
-    /// projected by `projection`; no Python object per resource.
-    #[pyo3(signature = (plan, sort, start, count, projection))]
+    /// projected by `projection` (and, with `location`, each `meta.location` = `location` + id); no Python
+    /// object per resource.
+    #[pyo3(signature = (plan, sort, start, count, projection, location=None))]
+    #[allow(clippy::too_many_arguments)] // the search's parameters, as Python passes them
     fn search_json<'py>(
         &self,
         py: Python<'py>,
@@ -384,19 +563,47 @@ impl DirectoryStore {
         start: usize,
         count: Option<usize>,
         projection: &PageProjection,
+        location: Option<&str>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let body = py.detach(|| -> PyResult<Vec<u8>> {
             let page = self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count);
-            Ok(projection.0.list_response(page.total, start + 1, &page.resources))
+            Ok(projection
+                .0
+                .list_response(page.total, start + 1, &page.resources, location))
         })?;
         Ok(PyBytes::new(py, &body))
     }
 
     /// Heap bytes of the columns a full scan of `plan` (sorted by `sort`) reads, or `None` when it cannot run
-    /// on columns (the benchmark's bytes touched).
+    /// on columns.
     #[pyo3(signature = (plan, sort=None))]
     fn scan_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
         py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_bytes(&plan.0, sort.map(|s| &s.0))) })
+    }
+
+    /// The bytes a full scan of `plan` (sorted by `sort`) must read from its columns (the words or cells the
+    /// filter streams, the sort key of each match; a lower bound), or `None` when it cannot run on columns
+    /// (the benchmark's bytes touched).
+    #[pyo3(signature = (plan, sort=None))]
+    fn scan_read_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
+        py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_read_bytes(&plan.0, sort.map(|s| &s.0))) })
+    }
+
+    /// Build now, in one pass over the stored JSON, the columns full scans of `plans` sorted by any of `sorts`
+    /// read (what their first searches would build).
+    #[allow(clippy::needless_pass_by_value)] // extracted from Python lists
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        plans: Vec<PyRef<'_, FilterPlan>>,
+        sorts: Vec<PyRef<'_, SortPlan>>,
+    ) -> PyResult<()> {
+        let plans: Vec<&Plan> = plans.iter().map(|p| &p.0).collect();
+        let sorts: Vec<&SortSpec> = sorts.iter().map(|s| &s.0).collect();
+        py.detach(|| -> PyResult<()> {
+            self.read()?.prepare(&plans, &sorts);
+            Ok(())
+        })
     }
 
     fn __len__(&self) -> PyResult<usize> {

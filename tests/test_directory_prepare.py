@@ -34,3 +34,17 @@ def test_prepare_builds_and_reports_the_columns():
 def test_prepare_on_the_python_store_builds_nothing():
     directory = Directory(backend="python")
     assert directory.prepare(FILTERS, sort_by=["userName"]) == {}
+
+
+def test_prepare_on_a_group_directory_builds_the_documents_columns():
+    if native_module() is None:
+        pytest.skip("scimcore._native is not built")
+    groups = Directory("Group", max_results=None)
+    for name in ("Admins", "Auditors", "Builders"):
+        groups.add({"displayName": name, "members": [{"value": f"user-{name}"}]})
+    expected = msgspec.json.encode(groups.search(filter='displayName sw "a"', sort_by="displayName"))
+    report = groups.prepare(['displayName sw "a"', 'members.value eq "user-Admins"'], sort_by=["displayName"])
+    assert list(report) == ['displayName sw "a"', 'members.value eq "user-Admins"', "sortBy=displayName"]
+    assert report['displayName sw "a"'] > 0
+    assert msgspec.json.encode(groups.search(filter='displayName sw "a"', sort_by="displayName")) == expected
+    assert groups.search(filter='members.value eq "user-Admins"').total_results == 1

@@ -309,6 +309,14 @@ class MembersBackend:
     def heap_bytes(self) -> int | None:
         return self.inner.heap_bytes() if hasattr(self.inner, "heap_bytes") else None
 
+    def prepare_all(self, filters: list[Any], sorts: list[str]) -> None:
+        """Build the group documents' scan columns up front (:meth:`scimcore.Directory.prepare`); ``members``
+        is an indexed relation and has none."""
+        self.inner.prepare_all(filters, sorts)
+
+    def prepare(self, filter: Any, sort_by: str | None) -> int | None:
+        return self.inner.prepare(filter, sort_by)
+
     def __len__(self) -> int:
         return len(self.inner)
 

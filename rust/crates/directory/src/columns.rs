@@ -1520,7 +1520,7 @@ impl Sorter<'_> {
             .rows
             .get(pos as usize)
             .and_then(Option::as_ref)
-            .map_or(&b""[..], |r| r.id().as_bytes());
+            .map_or(&b""[..], Row::id_bytes);
         let mut bytes = [0u8; 8];
         let n = id.len().min(8);
         bytes[..n].copy_from_slice(&id[..n]);
@@ -1549,8 +1549,8 @@ impl Sorter<'_> {
         }
     }
 
-    /// The total order of two rows for this spec.
-    fn compare(&self, first: u32, second: u32) -> Ordering {
+    /// The order of two rows by their keys for this spec (missing last ascending, first descending).
+    fn key_order(&self, first: u32, second: u32) -> Ordering {
         let cell = |pos: u32| self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent);
         let by_key = match (cell(first), cell(second)) {
             (Cell::Absent, Cell::Absent) => Ordering::Equal,
@@ -1566,46 +1566,55 @@ impl Sorter<'_> {
             (Cell::Float(p), Cell::Int(q)) => int_float_cmp(q, p).map_or(Ordering::Equal, Ordering::reverse),
             _ => Ordering::Equal,
         };
-        let by_key = if self.spec.descending { by_key.reverse() } else { by_key };
-        let id = |pos: u32| self.rows.get(pos as usize).and_then(Option::as_ref).map_or("", Row::id);
-        let by_id = id(first).cmp(id(second));
-        by_key.then(if self.spec.descending && self.spec.ids_descending {
+        if self.spec.descending {
+            by_key.reverse()
+        } else {
+            by_key
+        }
+    }
+
+    /// The order of two rows with equal keys: by `id`, reversed when the spec says so.
+    fn id_order(&self, first: &str, second: &str) -> Ordering {
+        let by_id = first.cmp(second);
+        if self.spec.descending && self.spec.ids_descending {
             by_id.reverse()
         } else {
             by_id
-        })
+        }
     }
 
-    /// The positions of the best `limit` of `ranked` (ranks from [`Sorter::key_rank`] or [`Sorter::rank`];
-    /// all of them without a limit), in order: the `k`-th rank bounds the candidates, which are then ranked
-    /// with their `id` part (ties on the key apart, reading one `id` each) and bounded again, and sorted
-    /// (ties on the rank compared in full).
+    /// The positions of the best `limit` of `ranked` (with ranks from [`Sorter::rank`]; all of them without
+    /// a limit), in order: the `k`-th rank bounds the candidates, then they are sorted (ties on the rank
+    /// compared in full).
     #[must_use]
     pub fn finish(&self, mut ranked: Vec<(u128, u32)>, limit: Option<usize>) -> Vec<u32> {
-        let bound = |ranked: &mut Vec<(u128, u32)>, k: usize| {
-            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
-            let threshold = ranked[k - 1].0;
-            ranked.retain(|e| e.0 <= threshold);
-        };
         if let Some(k) = limit.filter(|&k| k < ranked.len()) {
             if k == 0 {
                 return Vec::new();
             }
-            bound(&mut ranked, k);
-            if k < ranked.len() {
-                for entry in &mut ranked {
-                    entry.0 = self.rank(entry.1);
-                }
-                bound(&mut ranked, k);
-            }
+            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
+            let threshold = ranked[k - 1].0;
+            ranked.retain(|e| e.0 <= threshold);
         }
-        let cmp = |a: &(u128, u32), b: &(u128, u32)| a.0.cmp(&b.0).then_with(|| self.compare(a.1, b.1));
-        if let Some(k) = limit.filter(|&k| k > 0 && k < ranked.len()) {
-            ranked.select_nth_unstable_by(k - 1, cmp);
-            ranked.truncate(k);
+        // the full order: rank, then key, then id (each survivor's id looked up once)
+        let mut keyed: Vec<(u128, u32, &str)> = ranked
+            .into_iter()
+            .map(|(rank, pos)| {
+                let id = self.rows.get(pos as usize).and_then(Option::as_ref).map_or("", Row::id);
+                (rank, pos, id)
+            })
+            .collect();
+        let cmp = |a: &(u128, u32, &str), b: &(u128, u32, &str)| {
+            a.0.cmp(&b.0)
+                .then_with(|| self.key_order(a.1, b.1))
+                .then_with(|| self.id_order(a.2, b.2))
+        };
+        if let Some(k) = limit.filter(|&k| k > 0 && k < keyed.len()) {
+            keyed.select_nth_unstable_by(k - 1, cmp);
+            keyed.truncate(k);
         }
-        ranked.sort_unstable_by(cmp);
-        ranked.into_iter().map(|(_, p)| p).collect()
+        keyed.sort_unstable_by(cmp);
+        keyed.into_iter().map(|(_, pos, _)| pos).collect()
     }
 }
 

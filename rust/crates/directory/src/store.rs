@@ -65,6 +65,19 @@ impl Row {
         }
     }
 
+    /// The bytes of the resource's `id` (UTF-8, as [`Row::id`], without checking them again: for sorting,
+    /// whose byte order is the text order).
+    #[must_use]
+    pub fn id_bytes(&self) -> &[u8] {
+        match &self.id {
+            Id::Span(at, len) => self
+                .json
+                .get(*at as usize..*at as usize + *len as usize)
+                .unwrap_or_default(),
+            Id::Own(id) => id.as_bytes(),
+        }
+    }
+
     /// The resource's JSON, as stored.
     #[must_use]
     pub fn json(&self) -> &Arc<[u8]> {
@@ -741,7 +754,21 @@ impl<'a> TopK<'a> {
         self.cut_at = self.cut_at.max(2 * self.ranked.len());
     }
 
-    fn into_ranked(self) -> Vec<(u128, u32)> {
+    /// The candidates with their full ranks ([`Sorter::rank`]: the `id` part read here, on this thread, for
+    /// the rows left after a last cut), bounded to the best `k` and the rows tied with the `k`-th.
+    fn into_ranked(mut self) -> Vec<(u128, u32)> {
+        if self.k == 0 {
+            return Vec::new();
+        }
+        if self.ranked.len() > self.k {
+            self.cut();
+        }
+        for entry in &mut self.ranked {
+            entry.0 = self.sorter.rank(entry.1);
+        }
+        if self.ranked.len() > self.k {
+            self.cut();
+        }
         self.ranked
     }
 }

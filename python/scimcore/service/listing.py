@@ -117,28 +117,18 @@ class Listing:
         store = self.service.stores[resource_type]
         start = max(1, query.start_index or 1)
         size = self._size(query.count)
+        options: dict[str, Any] = {
+            "filter": query.filter,
+            "sort_by": query.sort_by,
+            "sort_order": query.sort_order,
+            "start_index": start,
+            "count": size,
+            "attributes": query.attributes,
+            "excluded_attributes": query.excluded_attributes,
+        }
         if size > 0 and isinstance(store, Directory) and store.pages_natively:
-            return msgspec.Raw(
-                store.search_json(
-                    filter=query.filter,
-                    sort_by=query.sort_by,
-                    sort_order=query.sort_order,
-                    start_index=start,
-                    count=size,
-                    attributes=query.attributes,
-                    excluded_attributes=query.excluded_attributes,
-                    location=self.service.prefixes[resource_type],
-                )
-            )
-        page = store.search(
-            filter=query.filter,
-            sort_by=query.sort_by,
-            sort_order=query.sort_order,
-            start_index=start,
-            count=size,
-            attributes=query.attributes,
-            excluded_attributes=query.excluded_attributes,
-        )
+            return msgspec.Raw(store.search_json(**options, location=self.service.prefixes[resource_type]))
+        page = store.search(**options)
         resources = [self._located(resource_type, r) for r in page.resources]
         return _document(page.total_results, resources, start, size == 0)
 

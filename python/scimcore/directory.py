@@ -98,35 +98,25 @@ class Directory(StoreFront):
         resource's ``meta.location`` (when ``meta`` is output) becomes it followed by the ``id`` (a service's
         own URLs, RFC 7644 §3.1). Without the native store (or for a group type, whose members are a
         relation), :meth:`search`'s result encoded."""
+        options: dict[str, Any] = {
+            "filter": filter,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+            "start_index": start_index,
+            "count": count,
+            "attributes": attributes,
+            "excluded_attributes": excluded_attributes,
+            "request": request,
+        }
         if not self.pages_natively:
-            page = self.search(
-                filter=filter,
-                sort_by=sort_by,
-                sort_order=sort_order,
-                start_index=start_index,
-                count=count,
-                attributes=attributes,
-                excluded_attributes=excluded_attributes,
-                request=request,
-            )
+            page = self.search(**options)
             if location is not None:
                 for resource in page.resources:
                     meta = resource.get("meta")
                     if type(meta) is dict:
                         meta["location"] = location + str(resource.get("id"))
             return _encoder.encode(page)
-        params = query_parameters(
-            request=request,
-            filter=filter,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            start_index=start_index,
-            count=count,
-            attributes=attributes,
-            excluded_attributes=excluded_attributes,
-            policy=self.policy,
-            max_results=self.max_results,
-        )
+        params = query_parameters(**options, policy=self.policy, max_results=self.max_results)
         projection = self._projection(params.attributes, params.excluded_attributes)
         return self._backend.query_json(params, projection, location)  # type: ignore[attr-defined]
 

@@ -1461,6 +1461,12 @@ fn equal(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// The sort prefix of a present `Lane::Text` word: the head, then the length capped at 8.
+#[inline]
+fn text_prefix(word: u64) -> u64 {
+    (word & !0xFF) | (word & 0xFF).min(8)
+}
+
 /// Orders rows by a sort key column (missing last ascending / first descending, ties by `id`).
 pub struct Sorter<'a> {
     pub column: &'a Column,
@@ -1470,17 +1476,37 @@ pub struct Sorter<'a> {
 
 impl Sorter<'_> {
     /// A 128-bit rank, weakly monotone with the full order of rows: the missing flag (bit 127), a 64-bit
-    /// prefix of the key (bits 63..127), and a 63-bit prefix of the `id` (bits 0..63) when the key prefix is
-    /// the whole key (a missing key, a dateTime, a text of at most 7 bytes), so that rows whose keys are
-    /// equal (many users share a family name) are ranked apart instead of all tying with the `k`-th.
+    /// prefix of the key (bits 63..127), and in bits 0..63 either a 63-bit prefix of the `id` when the key
+    /// prefix is the whole key (a missing key, a dateTime, a text of at most 7 bytes), so that rows whose
+    /// keys are equal (many users share a family name) are ranked apart instead of all tying with the
+    /// `k`-th, or the text's 8th to 15th bytes when it is longer (user names share their first bytes).
     #[must_use]
     pub fn rank(&self, pos: u32) -> u128 {
         let (rank, whole) = self.key_rank(pos);
         if whole {
             rank | self.id_rank(pos)
         } else {
-            rank
+            rank | self.text_rank(pos)
         }
+    }
+
+    /// The 8th to 15th bytes of a text key (zero-padded, big-endian, 63 bits), reversed when descending:
+    /// after the head and a length of at least 8, the next part of the text's order.
+    fn text_rank(&self, pos: u32) -> u128 {
+        let Some(&Cell::Str { start, len, .. }) = self.column.cells.get(pos as usize) else {
+            return 0;
+        };
+        let text = self.column.bytes(start, len);
+        let mut bytes = [0u8; 8];
+        let rest = text.get(HEAD..).unwrap_or_default();
+        let n = rest.len().min(8);
+        bytes[..n].copy_from_slice(&rest[..n]);
+        let prefix = u64::from_be_bytes(bytes) >> 1;
+        u128::from(if self.spec.descending {
+            !prefix & (u64::MAX >> 1)
+        } else {
+            prefix
+        })
     }
 
     /// The rank without its `id` part (a lower bound of [`Sorter::rank`]: read no `id`) and whether the key
@@ -1488,16 +1514,11 @@ impl Sorter<'_> {
     #[must_use]
     pub fn key_rank(&self, pos: u32) -> (u128, bool) {
         let (prefix, whole) = match self.column.lane {
-            // a sort key column holds keys of one kind or nothing (word 0): the word is the prefix
-            Lane::Time => (self.column.words.get(pos as usize).copied().filter(|&w| w != 0), true),
-            // the head, then the length capped at 8: weakly monotone with the order of the texts, and the
-            // whole text up to 7 bytes
-            Lane::Text => {
-                let word = self.column.words.get(pos as usize).copied().filter(|&w| w != 0);
-                (
-                    word.map(|w| (w & !0xFF) | (w & 0xFF).min(8)),
-                    word.is_none_or(|w| w & 0xFF <= 7),
-                )
+            Lane::Time | Lane::Text => {
+                let word = self.column.words.get(pos as usize).copied().unwrap_or(0);
+                // the whole text up to 7 bytes (a dateTime word is the whole instant)
+                let whole = self.column.lane == Lane::Time || word & 0xFF <= 7;
+                ((word != 0).then(|| self.word_prefix(word)), whole)
             }
             Lane::None => {
                 let prefix = self.cell_prefix(pos);
@@ -1511,6 +1532,48 @@ impl Sorter<'_> {
             (Some(p), true) => (1 << 127) | (u128::from(!p) << 63),
         };
         (rank, whole)
+    }
+
+    /// The key prefix of a present (non-zero) lane word: a sort key column holds keys of one kind or nothing
+    /// (word 0), so a dateTime word is the prefix; a text word is its head, then its length capped at 8
+    /// (weakly monotone with the order of the texts).
+    #[inline]
+    fn word_prefix(&self, word: u64) -> u64 {
+        if self.column.lane == Lane::Text {
+            text_prefix(word)
+        } else {
+            word
+        }
+    }
+
+    /// Keep in `out` (`out[j]` for row `start + j`) only the rows whose [`Sorter::key_rank`] can be at most
+    /// `bound`, judged on the top 64 bits of the rank computed from the key's lane word (a whole block at a
+    /// time, without branches). Rows of a key column without a word lane are all kept.
+    pub fn screen(&self, start: usize, bound: u128, out: &mut [bool]) {
+        #[allow(clippy::cast_possible_truncation)] // the top 64 bits
+        let bound = (bound >> 64) as u64;
+        let words = self.column.words.get(start..).unwrap_or_default();
+        // the top 64 bits of the rank: the missing flag, then the prefix's top 63 bits (complemented when
+        // descending, where a missing key ranks first)
+        let flip = if self.spec.descending { u64::MAX } else { 0 };
+        let missing = !flip & (1 << 63);
+        let high = |prefix: u64, word: u64| {
+            let present = u64::from(word != 0).wrapping_neg();
+            ((((prefix ^ flip) >> 1) | (flip & (1 << 63))) & present) | (missing & !present)
+        };
+        match self.column.lane {
+            Lane::None => {}
+            Lane::Text => {
+                for (o, &w) in out.iter_mut().zip(words) {
+                    *o &= high(text_prefix(w), w) <= bound;
+                }
+            }
+            Lane::Time => {
+                for (o, &w) in out.iter_mut().zip(words) {
+                    *o &= high(w, w) <= bound;
+                }
+            }
+        }
     }
 
     /// The `id` part of the rank: the first 8 bytes of the `id` (big-endian, 63 bits), reversed when ties
@@ -1557,7 +1620,8 @@ impl Sorter<'_> {
             (Cell::Absent, _) => Ordering::Greater,
             (_, Cell::Absent) => Ordering::Less,
             (Cell::Str { start: s1, len: l1, .. }, Cell::Str { start: s2, len: l2, .. }) => {
-                self.column.str(s1, l1).cmp(self.column.str(s2, l2))
+                // UTF-8's byte order is the text's order
+                self.column.bytes(s1, l1).cmp(self.column.bytes(s2, l2))
             }
             (Cell::Int(p), Cell::Int(q)) | (Cell::Time(p), Cell::Time(q)) => p.cmp(&q),
             (Cell::Bool(p), Cell::Bool(q)) => p.cmp(&q),
@@ -1574,7 +1638,7 @@ impl Sorter<'_> {
     }
 
     /// The order of two rows with equal keys: by `id`, reversed when the spec says so.
-    fn id_order(&self, first: &str, second: &str) -> Ordering {
+    fn id_order(&self, first: &[u8], second: &[u8]) -> Ordering {
         let by_id = first.cmp(second);
         if self.spec.descending && self.spec.ids_descending {
             by_id.reverse()
@@ -1597,14 +1661,18 @@ impl Sorter<'_> {
             ranked.retain(|e| e.0 <= threshold);
         }
         // the full order: rank, then key, then id (each survivor's id looked up once)
-        let mut keyed: Vec<(u128, u32, &str)> = ranked
+        let mut keyed: Vec<(u128, u32, &[u8])> = ranked
             .into_iter()
             .map(|(rank, pos)| {
-                let id = self.rows.get(pos as usize).and_then(Option::as_ref).map_or("", Row::id);
+                let id = self
+                    .rows
+                    .get(pos as usize)
+                    .and_then(Option::as_ref)
+                    .map_or(&b""[..], Row::id_bytes);
                 (rank, pos, id)
             })
             .collect();
-        let cmp = |a: &(u128, u32, &str), b: &(u128, u32, &str)| {
+        let cmp = |a: &(u128, u32, &[u8]), b: &(u128, u32, &[u8])| {
             a.0.cmp(&b.0)
                 .then_with(|| self.key_order(a.1, b.1))
                 .then_with(|| self.id_order(a.2, b.2))

@@ -23,6 +23,7 @@ mod index;
 pub mod layout;
 pub mod page;
 pub mod plan;
+mod pool;
 pub mod sort;
 pub mod store;
 pub mod value;

@@ -15,6 +15,7 @@ use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::plan::{Literal, Op, Plan, Target};
+use super::pool::run_on;
 use super::sort::SortSpec;
 use super::value::{parse, parse_flagged, slot_node, Node, Slots};
 
@@ -537,16 +538,7 @@ impl Store {
             part.ranked = top.map(TopK::into_ranked).unwrap_or_default();
             part
         };
-        let parts: Vec<Part> = if threads == 1 {
-            vec![work()]
-        } else {
-            std::thread::scope(|s| {
-                let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-                let mut parts = vec![work()];
-                parts.extend(helpers.into_iter().map(|h| h.join().unwrap_or_default()));
-                parts
-            })
-        };
+        let parts = run_on(threads, work);
         let total = parts.iter().map(|p| p.total).sum();
         let mut ranked = Vec::new();
         let mut chunks = Vec::new();
@@ -774,7 +766,10 @@ impl<'a> TopK<'a> {
 }
 
 /// Evaluate `bound` over `range` block by block and return the number of matches; the matching positions
-/// go to `top` when given (ranked as they are found), else to `hits`.
+/// go to `top` when given (ranked as they are found), else to `hits`. Each block's matches become a bitmap,
+/// counted with `popcnt` and walked bit by bit, so that a block costs little beyond its kernels when few
+/// rows match; when many do and the top already has a threshold, the key words of the whole block screen
+/// them first ([`Sorter::screen`]).
 fn scan_blocks(
     bound: &Bound,
     rows: &[Option<Row>],
@@ -784,7 +779,6 @@ fn scan_blocks(
     hits: &mut Vec<u32>,
 ) -> usize {
     let mut matched = [false; BLOCK];
-    let mut found = [0u32; BLOCK];
     let mut total = 0;
     for start in range.clone().step_by(BLOCK) {
         let len = BLOCK.min(range.end - start);
@@ -795,21 +789,50 @@ fn scan_blocks(
                 *m &= row.is_some();
             }
         }
-        // branch-free compaction of the matching positions
-        let mut n = 0;
-        for (j, &m) in matched.iter().enumerate() {
-            #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
-            let pos = (start + j) as u32;
-            found[n] = pos;
-            n += usize::from(m);
-        }
+        let mut bits = bitmap(matched);
+        let n: usize = bits.iter().map(|b| b.count_ones() as usize).sum();
         total += n;
-        match top.as_deref_mut() {
-            Some(top) => found[..n].iter().for_each(|&pos| top.offer(pos)),
-            None => hits.extend_from_slice(&found[..n]),
+        if n == 0 {
+            continue;
+        }
+        if let Some(top) = top.as_deref_mut() {
+            if top.threshold != u128::MAX && 4 * n >= len {
+                top.sorter.screen(start, top.threshold, matched);
+                bits = bitmap(matched);
+            }
+            each_bit(&bits, start, |pos| top.offer(pos));
+        } else {
+            hits.reserve(n);
+            each_bit(&bits, start, |pos| hits.push(pos));
         }
     }
     total
+}
+
+/// Bits of a block's matches: bit `j % 64` of word `j / 64` is `matched[j]`.
+#[inline]
+fn bitmap(matched: &[bool]) -> [u64; BLOCK / 64] {
+    let mut bits = [0u64; BLOCK / 64];
+    for (word, part) in bits.iter_mut().zip(matched.chunks(64)) {
+        *word = part
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (j, &m)| acc | (u64::from(m) << j));
+    }
+    bits
+}
+
+/// Call `visit` with `start + j` for each set bit `j` of `bits`, in order.
+#[inline]
+fn each_bit(bits: &[u64; BLOCK / 64], start: usize, mut visit: impl FnMut(u32)) {
+    for (w, &word) in bits.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+            visit((start + w * 64 + word.trailing_zeros() as usize) as u32);
+            word &= word - 1;
+        }
+    }
 }
 
 fn not_found(id: &str) -> DirError {

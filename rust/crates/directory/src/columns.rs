@@ -1472,6 +1472,8 @@ pub struct Sorter<'a> {
     pub column: &'a Column,
     pub spec: &'a SortSpec,
     pub rows: &'a [Option<Row>],
+    /// the first 8 bytes of each row's `id`, big-endian (the store's)
+    pub id_heads: &'a [u64],
 }
 
 impl Sorter<'_> {
@@ -1579,15 +1581,7 @@ impl Sorter<'_> {
     /// The `id` part of the rank: the first 8 bytes of the `id` (big-endian, 63 bits), reversed when ties
     /// are broken by descending `id`.
     fn id_rank(&self, pos: u32) -> u128 {
-        let id = self
-            .rows
-            .get(pos as usize)
-            .and_then(Option::as_ref)
-            .map_or(&b""[..], Row::id_bytes);
-        let mut bytes = [0u8; 8];
-        let n = id.len().min(8);
-        bytes[..n].copy_from_slice(&id[..n]);
-        let prefix = u64::from_be_bytes(bytes) >> 1;
+        let prefix = self.id_heads.get(pos as usize).copied().unwrap_or(0) >> 1;
         let prefix = if self.spec.descending && self.spec.ids_descending {
             !prefix & (u64::MAX >> 1)
         } else {
@@ -1660,29 +1654,25 @@ impl Sorter<'_> {
             let threshold = ranked[k - 1].0;
             ranked.retain(|e| e.0 <= threshold);
         }
-        // the full order: rank, then key, then id (each survivor's id looked up once)
-        let mut keyed: Vec<(u128, u32, &[u8])> = ranked
-            .into_iter()
-            .map(|(rank, pos)| {
-                let id = self
-                    .rows
-                    .get(pos as usize)
-                    .and_then(Option::as_ref)
-                    .map_or(&b""[..], Row::id_bytes);
-                (rank, pos, id)
-            })
-            .collect();
-        let cmp = |a: &(u128, u32, &[u8]), b: &(u128, u32, &[u8])| {
+        // the full order: rank, then key, then id (read only for rows tied on both)
+        let id = |pos: u32| {
+            self.rows
+                .get(pos as usize)
+                .and_then(Option::as_ref)
+                .map_or(&b""[..], Row::id_bytes)
+        };
+        let mut keyed = ranked;
+        let cmp = |a: &(u128, u32), b: &(u128, u32)| {
             a.0.cmp(&b.0)
                 .then_with(|| self.key_order(a.1, b.1))
-                .then_with(|| self.id_order(a.2, b.2))
+                .then_with(|| self.id_order(id(a.1), id(b.1)))
         };
         if let Some(k) = limit.filter(|&k| k > 0 && k < keyed.len()) {
             keyed.select_nth_unstable_by(k - 1, cmp);
             keyed.truncate(k);
         }
         keyed.sort_unstable_by(cmp);
-        keyed.into_iter().map(|(_, pos, _)| pos).collect()
+        keyed.into_iter().map(|(_, pos)| pos).collect()
     }
 }
 

@@ -208,6 +208,9 @@ pub struct Page {
 pub struct Store {
     layout: Layout,
     pub(super) rows: Vec<Option<Row>>,
+    /// the first 8 bytes of each row's `id` (big-endian, zero-padded): a sort ranks rows with equal keys
+    /// by them without reading their JSON
+    id_heads: Vec<u64>,
     live: usize,
     /// hash of the id → position (re-checked against the row's id); hashes from [`Store::hash`].
     by_id: Postings,
@@ -226,6 +229,7 @@ impl Store {
         Store {
             layout,
             rows: Vec::new(),
+            id_heads: Vec::new(),
             live: 0,
             by_id: Postings::default(),
             indexes,
@@ -313,6 +317,7 @@ impl Store {
                 self.indexes[i as usize].insert(key, pos);
             }
             self.by_id.insert(id_key, pos);
+            self.id_heads.push(id_head(row.id_bytes()));
             self.rows.push(Some(row));
             self.live += 1;
         }
@@ -460,7 +465,7 @@ impl Store {
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
         let rows: usize = self.rows.iter().flatten().map(Row::heap_bytes).sum();
-        let row_table = self.rows.capacity() * std::mem::size_of::<Option<Row>>();
+        let row_table = self.rows.capacity() * std::mem::size_of::<Option<Row>>() + self.id_heads.capacity() * 8;
         let indexes: usize = self.indexes.iter().map(Postings::heap_bytes).sum();
         let columns = self.cache.read().map_or(0, |c| c.heap_bytes());
         rows + row_table + self.by_id.heap_bytes() + indexes + columns
@@ -482,6 +487,7 @@ impl Store {
             column,
             spec,
             rows: &self.rows,
+            id_heads: &self.id_heads,
         });
         let all_live = self.live == self.rows.len();
         let k = limit.filter(|_| sort.is_some());
@@ -681,6 +687,14 @@ impl Store {
                 next += 1;
             }
         }
+        let live = self.rows.iter().map(Option::is_some);
+        self.id_heads = self
+            .id_heads
+            .iter()
+            .zip(live)
+            .filter(|(_, live)| *live)
+            .map(|(h, _)| *h)
+            .collect();
         self.rows.retain(Option::is_some);
         self.by_id.renumber(&new);
         for index in &mut self.indexes {
@@ -833,6 +847,15 @@ fn each_bit(bits: &[u64; BLOCK / 64], start: usize, mut visit: impl FnMut(u32)) 
             word &= word - 1;
         }
     }
+}
+
+/// The first 8 bytes of an `id`, big-endian and zero-padded (their order is the order of the ids' first
+/// 8 bytes).
+fn id_head(id: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = id.len().min(8);
+    bytes[..n].copy_from_slice(&id[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 fn not_found(id: &str) -> DirError {

@@ -384,7 +384,8 @@ const SCAN_SORTS: &[&str] = &[
 ];
 
 /// Every plan gives the same rows on the columns (full scan) as on the trees, before and after writes that
-/// update columns already built (append, replace, delete), and sorted pages agree with the tree sort.
+/// update columns already built (append, replace, delete, a compaction), and sorted pages agree with the
+/// tree sort.
 #[test]
 fn columns_agree_with_trees_across_writes() {
     let doc = |i: usize, v: usize| {
@@ -468,12 +469,19 @@ fn columns_agree_with_trees_across_writes() {
         s.delete(&format!("id{i:04}")).unwrap();
     }
     check(&s);
+    // most rows deleted: the store compacts (positions renumbered, columns rebuilt)
+    let before = s.rows.len();
+    for i in (0..1340).filter(|i| i % 11 != 1 && i % 3 != 0) {
+        s.delete(&format!("id{i:04}")).unwrap();
+    }
+    assert!(s.rows.len() < before, "compacted");
+    check(&s);
 }
 
 /// Sort keys shared by thousands of matching rows (a family name): the bounded top-k buffer keeps the rows
 /// tied with the k-th key, ranked by `id` (keys of up to 7 bytes and dateTimes), by their next bytes or
 /// compared in full (longer keys, some alike in their first 15 bytes); every direction and thread count
-/// gives the tree sort's page.
+/// gives the tree sort's page, before and after a compaction.
 #[test]
 fn sorting_with_many_ties_agrees_with_the_tree_sort() {
     let mut s = Store::new(layout_from_json(LAYOUT));
@@ -505,31 +513,37 @@ fn sorting_with_many_ties_agrees_with_the_tree_sort() {
         r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": false}"#,
         r#"{"slot": 3, "sub": 0, "primary": -1, "kind": "datetime", "descending": true, "idsDescending": true}"#,
     ];
-    for sort in sorts {
-        let spec = sort_from_json(sort).unwrap();
-        let mut expected: Vec<u32> = (0..50_000u32)
-            .filter(|&p| {
-                plan.matches(
-                    &s.rows[p as usize]
+    let check = |s: &mut Store| {
+        for sort in sorts {
+            let spec = sort_from_json(sort).unwrap();
+            let mut expected: Vec<u32> = (0..u32::try_from(s.rows.len()).unwrap())
+                .filter(|&p| {
+                    s.rows[p as usize]
                         .as_ref()
-                        .unwrap()
-                        .slots(s.layout(), &s.layout().all_slots),
-                )
-            })
-            .collect();
-        let total = expected.len();
-        s.sort_hits(&spec, &mut expected, Some(3_100));
-        let expected: Vec<Arc<[u8]>> = expected[3_000..3_100]
-            .iter()
-            .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
-            .collect();
-        for threads in [1, 2] {
-            s.set_threads(threads);
-            let page = s.search(&plan, Some(&spec), 3_000, Some(100));
-            assert_eq!(page.total, total);
-            assert_eq!(page.resources, expected, "{sort}, {threads} threads");
+                        .is_some_and(|r| plan.matches(&r.slots(s.layout(), &s.layout().all_slots)))
+                })
+                .collect();
+            let total = expected.len();
+            s.sort_hits(&spec, &mut expected, Some(3_100));
+            let expected: Vec<Arc<[u8]>> = expected[3_000..3_100]
+                .iter()
+                .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
+                .collect();
+            for threads in [1, 2] {
+                s.set_threads(threads);
+                let page = s.search(&plan, Some(&spec), 3_000, Some(100));
+                assert_eq!(page.total, total);
+                assert_eq!(page.resources, expected, "{sort}, {threads} threads");
+            }
         }
+    };
+    check(&mut s);
+    // three rows in five deleted: the store compacts, and the ranks still follow the ids
+    for i in (0..50_000).filter(|i| i % 5 < 3) {
+        s.delete(&format!("u{:05}", (i * 7919) % 50_000)).unwrap();
     }
+    assert!(s.rows.len() < 50_000, "compacted");
+    check(&mut s);
 }
 
 /// A deterministic generator of JSON documents over the keys of [`LAYOUT`] (xorshift).

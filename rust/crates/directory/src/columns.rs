@@ -1340,7 +1340,12 @@ impl Bound {
             Bound::Present(column) => column.each(start, out, present),
             Bound::TextEq(column, text) | Bound::TextSw(column, text) if column.lane == Lane::Text && text.lane => {
                 let exact = matches!(self, Bound::TextEq(..));
-                column.each_word(start, out, |w| text.word_matches(w, exact));
+                // one loop per operator (the choice made once, not per word)
+                if exact {
+                    column.each_word(start, out, |w| text.word_matches(w, true));
+                } else {
+                    column.each_word(start, out, |w| text.word_matches(w, false));
+                }
                 if !text.lane_alone {
                     // the word matched the head and the length: the rest of the text decides, read for the
                     // rows whose word matched only (compacted without branches)
@@ -1467,6 +1472,25 @@ fn text_prefix(word: u64) -> u64 {
     (word & !0xFF) | (word & 0xFF).min(8)
 }
 
+/// The top 64 bits of a rank ([`Sorter::key_rank`]).
+#[inline]
+fn rank_high(rank: u128) -> u64 {
+    #[allow(clippy::cast_possible_truncation)] // the top 64 bits
+    let high = (rank >> 64) as u64;
+    high
+}
+
+/// The top 64 bits of [`Sorter::key_rank`]'s rank for a lane `word` with key `prefix`, without branches:
+/// the missing flag, then the prefix's top 63 bits (complemented when descending, where a missing key ranks
+/// first).
+#[inline]
+fn word_high(prefix: u64, word: u64, descending: bool) -> u64 {
+    let flip = u64::from(descending).wrapping_neg();
+    let present = u64::from(word != 0).wrapping_neg();
+    let missing = !flip & (1 << 63);
+    ((((prefix ^ flip) >> 1) | (flip & (1 << 63))) & present) | (missing & !present)
+}
+
 /// Orders rows by a sort key column (missing last ascending / first descending, ties by `id`).
 pub struct Sorter<'a> {
     pub column: &'a Column,
@@ -1552,30 +1576,36 @@ impl Sorter<'_> {
     /// `bound`, judged on the top 64 bits of the rank computed from the key's lane word (a whole block at a
     /// time, without branches). Rows of a key column without a word lane are all kept.
     pub fn screen(&self, start: usize, bound: u128, out: &mut [bool]) {
-        #[allow(clippy::cast_possible_truncation)] // the top 64 bits
-        let bound = (bound >> 64) as u64;
+        let bound = rank_high(bound);
         let words = self.column.words.get(start..).unwrap_or_default();
-        // the top 64 bits of the rank: the missing flag, then the prefix's top 63 bits (complemented when
-        // descending, where a missing key ranks first)
-        let flip = if self.spec.descending { u64::MAX } else { 0 };
-        let missing = !flip & (1 << 63);
-        let high = |prefix: u64, word: u64| {
-            let present = u64::from(word != 0).wrapping_neg();
-            ((((prefix ^ flip) >> 1) | (flip & (1 << 63))) & present) | (missing & !present)
-        };
+        let descending = self.spec.descending;
         match self.column.lane {
             Lane::None => {}
             Lane::Text => {
                 for (o, &w) in out.iter_mut().zip(words) {
-                    *o &= high(text_prefix(w), w) <= bound;
+                    *o &= word_high(text_prefix(w), w, descending) <= bound;
                 }
             }
             Lane::Time => {
                 for (o, &w) in out.iter_mut().zip(words) {
-                    *o &= high(w, w) <= bound;
+                    *o &= word_high(w, w, descending) <= bound;
                 }
             }
         }
+    }
+
+    /// Can the row at `pos` rank at most `bound` ([`Sorter::screen`] for one row: a lower bound of its rank
+    /// from the key's lane word, without building the rank)?
+    #[inline]
+    #[must_use]
+    pub fn may_rank_within(&self, pos: u32, bound: u128) -> bool {
+        let word = || self.column.words.get(pos as usize).copied().unwrap_or(0);
+        let high = match self.column.lane {
+            Lane::None => return true,
+            Lane::Text => word_high(text_prefix(word()), word(), self.spec.descending),
+            Lane::Time => word_high(word(), word(), self.spec.descending),
+        };
+        high <= rank_high(bound)
     }
 
     /// The `id` part of the rank: the first 8 bytes of the `id` (big-endian, 63 bits), reversed when ties

@@ -814,7 +814,12 @@ fn scan_blocks(
                 top.sorter.screen(start, top.threshold, matched);
                 bits = bitmap(matched);
             }
-            each_bit(&bits, start, |pos| top.offer(pos));
+            let bound = top.threshold;
+            each_bit(&bits, start, |pos| {
+                if top.sorter.may_rank_within(pos, bound) {
+                    top.offer(pos);
+                }
+            });
         } else {
             hits.reserve(n);
             each_bit(&bits, start, |pos| hits.push(pos));

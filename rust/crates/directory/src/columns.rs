@@ -76,7 +76,16 @@ pub struct Column {
     /// One word per cell for the block kernels, when no cell holds several values (see [`Lane`]).
     lane: Lane,
     words: Vec<u64>,
+    /// For a `Lane::Text` column of at most [`FEW_WORDS`] distinct words (a `userType`, a `title`): the
+    /// text every value with that word holds, `None` once two differ; `None` for other columns.
+    word_texts: Option<WordTexts>,
 }
+
+/// See [`Column::word_texts`]: word → `(start, len)` of its one text in the arena, if it has one.
+type WordTexts = HashMap<u64, Option<(u32, u32)>>;
+
+/// The most distinct words a column keeps [`Column::word_texts`] for.
+const FEW_WORDS: usize = 1024;
 
 /// What [`Column::words`] holds: a compact copy of the cells that the block kernels read instead of the
 /// 16-byte cells (half the bytes, no tag to branch on).
@@ -280,6 +289,44 @@ impl Column {
             Lane::Text => self.cells.iter().map(|&c| text_word(c)).collect(),
             Lane::Time => self.cells.iter().map(|&c| time_word(c)).collect(),
         };
+        self.word_texts = (self.lane == Lane::Text)
+            .then(|| {
+                let mut texts = WordTexts::new();
+                self.cells
+                    .iter()
+                    .all(|&cell| self.note_word_text(&mut texts, cell))
+                    .then_some(texts)
+            })
+            .flatten();
+    }
+
+    /// Record a text cell in `texts` ([`Column::word_texts`]); `false` when that makes more than
+    /// [`FEW_WORDS`] words.
+    fn note_word_text(&self, texts: &mut WordTexts, cell: Cell) -> bool {
+        let Cell::Str { start, len, .. } = cell else {
+            return true;
+        };
+        if let Some(known) = texts.get_mut(&text_word(cell)) {
+            if known.is_some_and(|(s, l)| self.bytes(s, l) != self.bytes(start, len)) {
+                *known = None;
+            }
+            return true;
+        }
+        texts.insert(text_word(cell), Some((start, len)));
+        texts.len() <= FEW_WORDS
+    }
+
+    /// Does the word of `needle` alone decide `eq needle` on this column: `Some(true)` when every value
+    /// with that word is the needle's text, `Some(false)` when none can equal it (no value has the word, or
+    /// the one text they share is another), `None` when only their texts can tell.
+    fn word_decides(&self, needle: &Needle) -> Option<bool> {
+        let texts = self.word_texts.as_ref()?;
+        #[allow(clippy::cast_possible_truncation)] // capped at 255 first
+        let word = needle.head | u64::from(needle.text.len().min(255) as u8);
+        match texts.get(&word) {
+            None => Some(false),
+            Some(known) => known.map(|(start, len)| *self.bytes(start, len) == *needle.text),
+        }
     }
 
     /// Keep the word lane in step with a cell written at `i` (a cell of several values drops it).
@@ -291,7 +338,14 @@ impl Column {
                 self.words = Vec::new();
                 return;
             }
-            (Lane::Text, cell) => text_word(cell),
+            (Lane::Text, cell) => {
+                if let Some(mut texts) = self.word_texts.take() {
+                    if self.note_word_text(&mut texts, cell) {
+                        self.word_texts = Some(texts);
+                    }
+                }
+                text_word(cell)
+            }
             (Lane::Time, cell) => time_word(cell),
         };
         match self.words.get_mut(i) {
@@ -374,7 +428,11 @@ impl Column {
 
     /// Approximate heap bytes (cells, text and the word lane).
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.cells.capacity() + self.extra.capacity()) * CELL + self.text.capacity() + self.words.capacity() * 8
+        let word_texts = self.word_texts.as_ref().map_or(0, |t| t.capacity() * 24);
+        (self.cells.capacity() + self.extra.capacity()) * CELL
+            + self.text.capacity()
+            + self.words.capacity() * 8
+            + word_texts
     }
 
     fn stale(&self) -> bool {
@@ -941,9 +999,17 @@ impl Columns<'_> {
                 op: op @ (Op::Eq | Op::Sw | Op::Ew),
                 literal: Literal::Str(text),
             } => {
-                let text = Needle::new(text.as_bytes());
+                let mut text = Needle::new(text.as_bytes());
                 let column = self.column(&source(target)?)?;
                 match op {
+                    Op::Eq if text.lane && column.lane == Lane::Text => match column.word_decides(&text) {
+                        Some(false) => Bound::Const(false),
+                        decided => {
+                            // the word decides: no text read per row
+                            text.lane_alone |= decided.is_some();
+                            Bound::TextEq(column, text)
+                        }
+                    },
                     Op::Eq => Bound::TextEq(column, text),
                     Op::Sw => Bound::TextSw(column, text),
                     _ => Bound::TextEw(column, text),

@@ -478,6 +478,65 @@ fn columns_agree_with_trees_across_writes() {
     check(&s);
 }
 
+/// `eq` with a text longer than a word's head on a column of few distinct words: decided by the word while
+/// every value with it is one text (no row's text read), by the texts once two share it, and by the texts
+/// again after the column outgrows its word list.
+#[test]
+fn equality_on_few_words_agrees_with_the_texts() {
+    let mut s = Store::new(layout_from_json(LAYOUT));
+    let doc = |id: &str, code: &str| format!(r#"{{"id":"{id}","urn:x:Ext":{{"code":"{code}"}}}}"#);
+    let batch = (0..300)
+        .map(|i| {
+            let code = ["contractor", "employee", "intern"][i % 3];
+            Prepared::parse(s.layout(), doc(&format!("u{i:03}"), code).as_bytes()).unwrap()
+        })
+        .collect();
+    s.add_many(batch).unwrap();
+    let eq = |code: &str| format!(r#"["cmp", 5, -1, "eq", {{"s": "{code}"}}]"#);
+    let expected = |s: &Store, code: &str| -> Vec<String> {
+        (0..s.rows.len())
+            .filter_map(|p| s.rows[p].as_ref())
+            .filter(|r| {
+                r.json()
+                    .windows(code.len() + 2)
+                    .any(|w| *w == *format!("\"{code}\"").as_bytes())
+            })
+            .map(|r| r.id().to_owned())
+            .collect()
+    };
+    let check = |s: &Store| {
+        // "contractxx" and "contractor" share their word (head and length)
+        for code in [
+            "contractor",
+            "contractxx",
+            "employee",
+            "intern",
+            "internal",
+            "Contractor",
+        ] {
+            assert_eq!(ids(s, &eq(code)), expected(s, code), "{code}");
+        }
+    };
+    check(&s);
+    assert_eq!(ids(&s, &eq("contractor")).len(), 100);
+    s.replace(
+        "u000",
+        Prepared::parse(s.layout(), doc("u000", "contractxx").as_bytes()).unwrap(),
+    )
+    .unwrap();
+    check(&s);
+    let many = (0..1100)
+        .map(|i| Prepared::parse(s.layout(), doc(&format!("v{i:04}"), &format!("code-{i:04}")).as_bytes()).unwrap())
+        .collect();
+    s.add_many(many).unwrap();
+    s.replace(
+        "u003",
+        Prepared::parse(s.layout(), doc("u003", "contractxx").as_bytes()).unwrap(),
+    )
+    .unwrap();
+    check(&s);
+}
+
 /// Sort keys shared by thousands of matching rows (a family name): the bounded top-k buffer keeps the rows
 /// tied with the k-th key, ranked by `id` (keys of up to 7 bytes and dateTimes), by their next bytes or
 /// compared in full (longer keys, some alike in their first 15 bytes); every direction and thread count

@@ -24,6 +24,7 @@ use std::sync::{Arc, RwLock};
 
 use super::layout::Layout;
 use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
+use super::simd::wide;
 use super::sort::SortSpec;
 use super::store::Row;
 use super::value::{slot_node, Node, Slots};
@@ -1357,17 +1358,15 @@ impl Bound {
                     let scratch = &mut scratch[..out.len()];
                     term.block(start, scratch);
                     if and {
-                        out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o &= *s);
+                        wide(|| out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o &= *s));
                     } else {
-                        out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o |= *s);
+                        wide(|| out.iter_mut().zip(scratch.iter()).for_each(|(o, s)| *o |= *s));
                     }
                 }
             }
             Bound::Not(inner) => {
                 inner.block(start, out);
-                for o in out.iter_mut() {
-                    *o = !*o;
-                }
+                wide(|| out.iter_mut().for_each(|o| *o = !*o));
             }
             Bound::Time(column, op, micros) if column.lane == Lane::Time => {
                 let m = time_word(Cell::Time(*micros));
@@ -1479,9 +1478,11 @@ impl Column {
     #[inline]
     fn each_word(&self, start: usize, out: &mut [bool], test: impl Fn(u64) -> bool) {
         let words = self.words.get(start..).unwrap_or_default();
-        for (o, &w) in out.iter_mut().zip(words) {
-            *o = test(w);
-        }
+        wide(|| {
+            for (o, &w) in out.iter_mut().zip(words) {
+                *o = test(w);
+            }
+        });
         out.get_mut(words.len()..).unwrap_or_default().fill(false);
     }
 
@@ -1489,11 +1490,14 @@ impl Column {
     #[inline]
     fn each(&self, start: usize, out: &mut [bool], test: impl Fn(Cell) -> bool) {
         let cells = self.cells.get(start..).unwrap_or_default();
-        let mut many = false;
-        for (o, c) in out.iter_mut().zip(cells) {
-            many |= matches!(c, Cell::Many { .. });
-            *o = test(*c);
-        }
+        let many = wide(|| {
+            let mut many = false;
+            for (o, c) in out.iter_mut().zip(cells) {
+                many |= matches!(c, Cell::Many { .. });
+                *o = test(*c);
+            }
+            many
+        });
         out.get_mut(cells.len()..).unwrap_or_default().fill(false);
         if many {
             for (j, o) in out.iter_mut().enumerate().take(cells.len()) {
@@ -1536,6 +1540,19 @@ fn equal(a: &[u8], b: &[u8]) -> bool {
 #[inline]
 fn text_prefix(word: u64) -> u64 {
     (word & !0xFF) | (word & 0xFF).min(8)
+}
+
+/// The first 8 bytes of `bytes` as a big-endian word, zero-padded (one load when there are 8).
+#[inline]
+pub(crate) fn be_word(bytes: &[u8]) -> u64 {
+    if let Some(eight) = bytes.first_chunk::<8>() {
+        return u64::from_be_bytes(*eight);
+    }
+    let mut padded = [0u8; 8];
+    for (to, from) in padded.iter_mut().zip(bytes) {
+        *to = *from;
+    }
+    u64::from_be_bytes(padded)
 }
 
 /// The top 64 bits of a rank ([`Sorter::key_rank`]).
@@ -1588,12 +1605,8 @@ impl Sorter<'_> {
         let Some(&Cell::Str { start, len, .. }) = self.column.cells.get(pos as usize) else {
             return 0;
         };
-        let text = self.column.bytes(start, len);
-        let mut bytes = [0u8; 8];
-        let rest = text.get(HEAD..).unwrap_or_default();
-        let n = rest.len().min(8);
-        bytes[..n].copy_from_slice(&rest[..n]);
-        let prefix = u64::from_be_bytes(bytes) >> 1;
+        let rest = self.column.bytes(start, len).get(HEAD..).unwrap_or_default();
+        let prefix = be_word(rest) >> 1;
         u128::from(if self.spec.descending {
             !prefix & (u64::MAX >> 1)
         } else {
@@ -1652,9 +1665,11 @@ impl Sorter<'_> {
         let words = self.column.words.get(start..).unwrap_or_default();
         let descending = self.spec.descending;
         // a text's prefix differs from its word in the low byte only, below these 32 bits
-        for (o, &w) in out.iter_mut().zip(words) {
-            *o &= top(word_high(w, w, descending)) <= bound;
-        }
+        wide(|| {
+            for (o, &w) in out.iter_mut().zip(words) {
+                *o &= top(word_high(w, w, descending)) <= bound;
+            }
+        });
     }
 
     /// Can the row at `pos` rank at most `bound` ([`Sorter::screen`] for one row: a lower bound of its rank

@@ -24,6 +24,7 @@ pub mod layout;
 pub mod page;
 pub mod plan;
 mod pool;
+pub mod simd;
 pub mod sort;
 pub mod store;
 pub mod value;

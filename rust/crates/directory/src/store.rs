@@ -10,12 +10,13 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::columns::{Bound, Cache, Columns, Sorter, Source, BLOCK};
+use super::columns::{be_word, Bound, Cache, Columns, Sorter, Source, BLOCK};
 use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::plan::{Literal, Op, Plan, Target};
 use super::pool::run_on;
+use super::simd::wide;
 use super::sort::SortSpec;
 use super::value::{parse, parse_flagged, slot_node, Node, Slots};
 
@@ -317,7 +318,7 @@ impl Store {
                 self.indexes[i as usize].insert(key, pos);
             }
             self.by_id.insert(id_key, pos);
-            self.id_heads.push(id_head(row.id_bytes()));
+            self.id_heads.push(be_word(row.id_bytes()));
             self.rows.push(Some(row));
             self.live += 1;
         }
@@ -516,7 +517,11 @@ impl Store {
                 let range = start..(start + chunk).min(n);
                 let mut hits = Vec::new();
                 if let Some(bound) = &bound {
-                    part.total += scan_blocks(bound, &self.rows, all_live, range, top.as_mut(), &mut hits);
+                    part.total += wide(
+                        // inlined into the AVX2 form with `scan_blocks`
+                        #[inline(always)]
+                        || scan_blocks(bound, &self.rows, all_live, range, top.as_mut(), &mut hits),
+                    );
                 } else {
                     #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
                     let matched = range
@@ -783,7 +788,10 @@ impl<'a> TopK<'a> {
 /// go to `top` when given (ranked as they are found), else to `hits`. Each block's matches become a bitmap,
 /// counted with `popcnt` and walked bit by bit, so that a block costs little beyond its kernels when few
 /// rows match; when many do and the top already has a threshold, the key words of the whole block screen
-/// them first ([`Sorter::screen`]).
+/// them first ([`Sorter::screen`]). Always inlined into its one caller's [`wide`] closure, so that it is
+/// compiled with AVX2 there.
+#[allow(clippy::inline_always)]
+#[inline(always)]
 fn scan_blocks(
     bound: &Bound,
     rows: &[Option<Row>],
@@ -803,8 +811,10 @@ fn scan_blocks(
                 *m &= row.is_some();
             }
         }
-        let mut bits = bitmap(matched);
-        let n: usize = bits.iter().map(|b| b.count_ones() as usize).sum();
+        let (mut bits, n) = wide(|| {
+            let bits = bitmap(matched);
+            (bits, bits.iter().map(|b| b.count_ones() as usize).sum::<usize>())
+        });
         total += n;
         if n == 0 {
             continue;
@@ -812,7 +822,7 @@ fn scan_blocks(
         if let Some(top) = top.as_deref_mut() {
             if top.threshold != u128::MAX && 4 * n >= len {
                 top.sorter.screen(start, top.threshold, matched);
-                bits = bitmap(matched);
+                bits = wide(|| bitmap(matched));
             }
             let bound = top.threshold;
             each_bit(&bits, start, |pos| {
@@ -852,15 +862,6 @@ fn each_bit(bits: &[u64; BLOCK / 64], start: usize, mut visit: impl FnMut(u32)) 
             word &= word - 1;
         }
     }
-}
-
-/// The first 8 bytes of an `id`, big-endian and zero-padded (their order is the order of the ids' first
-/// 8 bytes).
-fn id_head(id: &[u8]) -> u64 {
-    let mut bytes = [0u8; 8];
-    let n = id.len().min(8);
-    bytes[..n].copy_from_slice(&id[..n]);
-    u64::from_be_bytes(bytes)
 }
 
 fn not_found(id: &str) -> DirError {

@@ -20,7 +20,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use super::layout::Layout;
 use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
@@ -80,6 +80,9 @@ pub struct Column {
     /// For a `Lane::Text` column of at most [`FEW_WORDS`] distinct words (a `userType`, a `title`): the
     /// text every value with that word holds, `None` once two differ; `None` for other columns.
     word_texts: Option<WordTexts>,
+    /// The last 16 bytes of each value of a `Lane::Text` column ([`Column::tail_word`]), built by the first
+    /// `ew` that can use them and kept by writes: an `ew` of up to 16 bytes is one masked comparison a value.
+    tails: OnceLock<Vec<u128>>,
 }
 
 /// See [`Column::word_texts`]: word → `(start, len)` of its one text in the arena, if it has one.
@@ -151,6 +154,9 @@ pub struct Needle {
     /// match), and alone (at most [`HEAD`] bytes; longer ones are checked on the text when the word matches)?
     lane: bool,
     lane_alone: bool,
+    /// Its bytes right-aligned in 128 bits and the mask of those bytes, when it has 1 to 16 bytes and no
+    /// zero byte (so that neither an absent value's zero tail nor a shorter text's padding can match).
+    tail: Option<(u128, u128)>,
 }
 
 impl Needle {
@@ -161,12 +167,17 @@ impl Needle {
         // the first n bytes of the big-endian word
         let mask = if n == 0 { 0 } else { u64::MAX << (64 - 8 * n) };
         let lane = (1..255).contains(&text.len()) && text[0] != 0;
+        let tail = ((1..=16).contains(&text.len()) && !text.contains(&0)).then(|| {
+            // the last `len` bytes (1 to 16)
+            (be_tail(text), u128::MAX >> (128 - 8 * text.len()))
+        });
         Needle {
             text: text.into(),
             head: head_word(head),
             mask,
             lane,
             lane_alone: lane && text.len() <= HEAD,
+            tail,
         }
     }
 
@@ -317,6 +328,25 @@ impl Column {
         texts.len() <= FEW_WORDS
     }
 
+    /// The last 16 bytes of a cell's text, right-aligned, big-endian, zero-padded (0 for other cells).
+    fn tail_word(&self, cell: Cell) -> u128 {
+        match cell {
+            Cell::Str { start, len, .. } => be_tail(self.bytes(start, len)),
+            _ => 0,
+        }
+    }
+
+    /// Can `ew needle` run on [`Column::tails`] (one value a row, a needle of 1 to 16 bytes)?
+    fn ew_on_tails(&self, needle: &Needle) -> bool {
+        self.lane == Lane::Text && needle.tail.is_some()
+    }
+
+    /// [`Column::tails`], built now if they are not yet.
+    fn tails(&self) -> &[u128] {
+        self.tails
+            .get_or_init(|| self.cells.iter().map(|&c| self.tail_word(c)).collect())
+    }
+
     /// Does the word of `needle` alone decide `eq needle` on this column: `Some(true)` when every value
     /// with that word is the needle's text, `Some(false)` when none can equal it (no value has the word, or
     /// the one text they share is another), `None` when only their texts can tell.
@@ -337,9 +367,19 @@ impl Column {
             (_, Cell::Many { .. }) => {
                 self.lane = Lane::None;
                 self.words = Vec::new();
+                self.tails = OnceLock::new();
                 return;
             }
             (Lane::Text, cell) => {
+                if self.tails.get().is_some() {
+                    let tail = self.tail_word(cell);
+                    if let Some(tails) = self.tails.get_mut() {
+                        match tails.get_mut(i) {
+                            Some(slot) => *slot = tail,
+                            None => tails.push(tail),
+                        }
+                    }
+                }
                 if let Some(mut texts) = self.word_texts.take() {
                     if self.note_word_text(&mut texts, cell) {
                         self.word_texts = Some(texts);
@@ -430,10 +470,12 @@ impl Column {
     /// Approximate heap bytes (cells, text and the word lane).
     pub(crate) fn heap_bytes(&self) -> usize {
         let word_texts = self.word_texts.as_ref().map_or(0, |t| t.capacity() * 24);
+        let tails = self.tails.get().map_or(0, |t| t.capacity() * 16);
         (self.cells.capacity() + self.extra.capacity()) * CELL
             + self.text.capacity()
             + self.words.capacity() * 8
             + word_texts
+            + tails
     }
 
     fn stale(&self) -> bool {
@@ -1013,7 +1055,13 @@ impl Columns<'_> {
                     },
                     Op::Eq => Bound::TextEq(column, text),
                     Op::Sw => Bound::TextSw(column, text),
-                    _ => Bound::TextEw(column, text),
+                    _ => {
+                        if column.ew_on_tails(&text) {
+                            // built here, before the scan threads read them
+                            column.tails();
+                        }
+                        Bound::TextEw(column, text)
+                    }
                 }
             }
             Plan::Compare {
@@ -1189,6 +1237,7 @@ impl Bound {
             Bound::Time(c, ..) if c.lane == Lane::Time => words(c),
             Bound::Present(c) if c.lane == Lane::Text => words(c),
             Bound::TextEq(c, text) | Bound::TextSw(c, text) if c.lane == Lane::Text && text.lane => words(c),
+            Bound::TextEw(c, text) if c.ew_on_tails(text) => (c.tails().as_ptr() as usize, c.tails().len() * 16),
             Bound::Time(c, ..)
             | Bound::Present(c)
             | Bound::TextEq(c, _)
@@ -1223,7 +1272,11 @@ impl Bound {
     /// Is this test costly per row (text read from the arena, a generic comparison), so that inside an
     /// `and`/`or` it is better judged only on the rows still open than on the whole block?
     fn sparse(&self) -> bool {
-        matches!(self, Bound::TextEw(..) | Bound::Compare { .. })
+        match self {
+            Bound::TextEw(column, text) => !column.ew_on_tails(text),
+            Bound::Compare { .. } => true,
+            _ => false,
+        }
     }
 
     /// `out[j]` = does row `start + j` satisfy this (sparse) test, for the rows `j` of `open` only.
@@ -1259,6 +1312,7 @@ impl Bound {
             Bound::Time(..) | Bound::BoolEq(..) | Bound::Present(_) | Bound::TextEq(..) | Bound::TextSw(..) => 2,
             Bound::Not(inner) => inner.cost(),
             Bound::And(terms) | Bound::Or(terms) => terms.iter().map(Bound::cost).max().unwrap_or(0),
+            Bound::TextEw(c, text) if c.ew_on_tails(text) => 1,
             Bound::TextEw(..) | Bound::Compare { .. } => 3,
             Bound::ValuePath { .. } => 4,
         }
@@ -1424,6 +1478,16 @@ impl Bound {
             }
             Bound::TextEq(column, text) => column.each(start, out, |c| text.prefix_of(column, c, true)),
             Bound::TextSw(column, text) => column.each(start, out, |c| text.prefix_of(column, c, false)),
+            Bound::TextEw(column, text) if column.ew_on_tails(text) => {
+                let (tail, mask) = text.tail.unwrap_or_default();
+                let tails = column.tails().get(start..).unwrap_or_default();
+                wide(|| {
+                    for (o, &t) in out.iter_mut().zip(tails) {
+                        *o = (t ^ tail) & mask == 0;
+                    }
+                });
+                out.get_mut(tails.len()..).unwrap_or_default().fill(false);
+            }
             Bound::TextEw(column, text) => column.each(start, out, |c| text.suffix_of(column, c)),
             Bound::ValuePath { elements, filter } => self.value_path_block(elements, filter, start, out),
             Bound::Compare { .. } => {
@@ -1553,6 +1617,15 @@ pub(crate) fn be_word(bytes: &[u8]) -> u64 {
         *to = *from;
     }
     u64::from_be_bytes(padded)
+}
+
+/// The last 16 bytes of `bytes`, right-aligned in a big-endian word and zero-padded.
+#[inline]
+fn be_tail(bytes: &[u8]) -> u128 {
+    let last = &bytes[bytes.len().saturating_sub(16)..];
+    let mut padded = [0u8; 16];
+    padded[16 - last.len()..].copy_from_slice(last);
+    u128::from_be_bytes(padded)
 }
 
 /// The top 64 bits of a rank ([`Sorter::key_rank`]).

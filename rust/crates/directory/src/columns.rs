@@ -186,13 +186,15 @@ impl Needle {
         (head_word(head) ^ self.head) & self.mask == 0
     }
 
-    /// Could the text of `word` (a `Lane::Text` word) equal (`exact`) or start with the needle? Decides
-    /// when `lane_alone`. Branch-free.
+    /// Could the text of a `Lane::Text` word equal (`EXACT`) or start with the needle? Decides when
+    /// `lane_alone`. Branch-free, on copies of the needle's fields (so that a loop keeps them in registers).
     #[inline]
-    fn word_matches(&self, word: u64, exact: bool) -> bool {
-        let len = word & 0xFF;
-        let n = self.text.len() as u64;
-        ((word ^ self.head) & self.mask == 0) & if exact { len == n } else { len >= n }
+    fn word_test<const EXACT: bool>(&self) -> impl Fn(u64) -> bool {
+        let (head, mask, n) = (self.head, self.mask, self.text.len() as u64);
+        move |word| {
+            let len = word & 0xFF;
+            ((word ^ head) & mask == 0) & if EXACT { len == n } else { len >= n }
+        }
     }
 
     /// Is the cell text equal to the needle (`exact`) or does it start with it?
@@ -1461,9 +1463,9 @@ impl Bound {
                 let exact = matches!(self, Bound::TextEq(..));
                 // one loop per operator (the choice made once, not per word)
                 if exact {
-                    column.each_word(start, out, |w| text.word_matches(w, true));
+                    column.each_word(start, out, text.word_test::<true>());
                 } else {
-                    column.each_word(start, out, |w| text.word_matches(w, false));
+                    column.each_word(start, out, text.word_test::<false>());
                 }
                 if !text.lane_alone {
                     // the word matched the head and the length: the rest of the text decides, read for the

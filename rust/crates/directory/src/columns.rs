@@ -1427,37 +1427,37 @@ impl Bound {
             Bound::Time(column, op, micros) if column.lane == Lane::Time => {
                 let m = time_word(Cell::Time(*micros));
                 match op {
-                    Op::Eq => column.each_word(start, out, |w| w == m),
-                    Op::Gt => column.each_word(start, out, |w| w > m),
-                    Op::Ge => column.each_word(start, out, |w| w >= m),
+                    Op::Eq => column.each_word(start, out, move |w| w == m),
+                    Op::Gt => column.each_word(start, out, move |w| w > m),
+                    Op::Ge => column.each_word(start, out, move |w| w >= m),
                     // word 0 (no instant) wraps to the largest word: never below `m` (`m` is not 0)
-                    Op::Lt => column.each_word(start, out, |w| w.wrapping_sub(1) < m - 1),
-                    Op::Le => column.each_word(start, out, |w| w.wrapping_sub(1) < m),
-                    Op::Ne => column.each_word(start, out, |w| u8::from(w != 0) & u8::from(w != m) == 1),
+                    Op::Lt => column.each_word(start, out, move |w| w.wrapping_sub(1) < m - 1),
+                    Op::Le => column.each_word(start, out, move |w| w.wrapping_sub(1) < m),
+                    Op::Ne => column.each_word(start, out, move |w| u8::from(w != 0) & u8::from(w != m) == 1),
                     Op::Co | Op::Sw | Op::Ew => out.fill(false),
                 }
             }
             Bound::TimeRange(column, low, high) => {
                 let (low, width) = (*low, high.wrapping_sub(*low));
-                column.each_word(start, out, |w| w.wrapping_sub(low) < width);
+                column.each_word(start, out, move |w| w.wrapping_sub(low) < width);
             }
             Bound::Time(column, op, micros) => {
                 let m = *micros;
                 match op {
-                    Op::Eq => column.each(start, out, |c| matches!(c, Cell::Time(t) if t == m)),
-                    Op::Gt => column.each(start, out, |c| matches!(c, Cell::Time(t) if t > m)),
-                    Op::Ge => column.each(start, out, |c| matches!(c, Cell::Time(t) if t >= m)),
-                    Op::Lt => column.each(start, out, |c| matches!(c, Cell::Time(t) if t < m)),
-                    Op::Le => column.each(start, out, |c| matches!(c, Cell::Time(t) if t <= m)),
-                    Op::Ne => column.each(start, out, |c| matches!(c, Cell::Time(t) if t != m)),
+                    Op::Eq => column.each(start, out, move |c| matches!(c, Cell::Time(t) if t == m)),
+                    Op::Gt => column.each(start, out, move |c| matches!(c, Cell::Time(t) if t > m)),
+                    Op::Ge => column.each(start, out, move |c| matches!(c, Cell::Time(t) if t >= m)),
+                    Op::Lt => column.each(start, out, move |c| matches!(c, Cell::Time(t) if t < m)),
+                    Op::Le => column.each(start, out, move |c| matches!(c, Cell::Time(t) if t <= m)),
+                    Op::Ne => column.each(start, out, move |c| matches!(c, Cell::Time(t) if t != m)),
                     Op::Co | Op::Sw | Op::Ew => out.fill(false),
                 }
             }
             Bound::BoolEq(column, value) => {
                 let v = *value;
-                column.each(start, out, |c| c == Cell::Bool(v));
+                column.each(start, out, move |c| c == Cell::Bool(v));
             }
-            Bound::Present(column) if column.lane == Lane::Text => column.each_word(start, out, |w| w != 0),
+            Bound::Present(column) if column.lane == Lane::Text => column.each_word(start, out, move |w| w != 0),
             Bound::Present(column) => column.each(start, out, present),
             Bound::TextEq(column, text) | Bound::TextSw(column, text) if column.lane == Lane::Text && text.lane => {
                 let exact = matches!(self, Bound::TextEq(..));
@@ -1478,19 +1478,20 @@ impl Bound {
                     }
                 }
             }
-            Bound::TextEq(column, text) => column.each(start, out, |c| text.prefix_of(column, c, true)),
-            Bound::TextSw(column, text) => column.each(start, out, |c| text.prefix_of(column, c, false)),
+            Bound::TextEq(column, text) => column.each(start, out, move |c| text.prefix_of(column, c, true)),
+            Bound::TextSw(column, text) => column.each(start, out, move |c| text.prefix_of(column, c, false)),
             Bound::TextEw(column, text) if column.ew_on_tails(text) => {
                 let (tail, mask) = text.tail.unwrap_or_default();
                 let tails = column.tails().get(start..).unwrap_or_default();
-                wide(|| {
-                    for (o, &t) in out.iter_mut().zip(tails) {
+                let (judged, past) = out.split_at_mut(tails.len().min(out.len()));
+                wide(move || {
+                    for (o, &t) in judged.iter_mut().zip(tails) {
                         *o = (t ^ tail) & mask == 0;
                     }
                 });
-                out.get_mut(tails.len()..).unwrap_or_default().fill(false);
+                past.fill(false);
             }
-            Bound::TextEw(column, text) => column.each(start, out, |c| text.suffix_of(column, c)),
+            Bound::TextEw(column, text) => column.each(start, out, move |c| text.suffix_of(column, c)),
             Bound::ValuePath { elements, filter } => self.value_path_block(elements, filter, start, out),
             Bound::Compare { .. } => {
                 for (j, o) in out.iter_mut().enumerate() {
@@ -1544,12 +1545,14 @@ impl Column {
     #[inline]
     fn each_word(&self, start: usize, out: &mut [bool], test: impl Fn(u64) -> bool) {
         let words = self.words.get(start..).unwrap_or_default();
-        wide(|| {
-            for (o, &w) in out.iter_mut().zip(words) {
+        let (judged, past) = out.split_at_mut(words.len().min(out.len()));
+        // `move`: the loop owns its slices and the test's values (kept in registers, not reloaded)
+        wide(move || {
+            for (o, &w) in judged.iter_mut().zip(words) {
                 *o = test(w);
             }
         });
-        out.get_mut(words.len()..).unwrap_or_default().fill(false);
+        past.fill(false);
     }
 
     /// `out[j]` = `test` on any value of row `start + j` (single values in one pass over the cells).
@@ -1557,6 +1560,7 @@ impl Column {
     fn each(&self, start: usize, out: &mut [bool], test: impl Fn(Cell) -> bool) {
         let cells = self.cells.get(start..).unwrap_or_default();
         let many = wide(|| {
+            let test = &test;
             let mut many = false;
             for (o, c) in out.iter_mut().zip(cells) {
                 many |= matches!(c, Cell::Many { .. });
@@ -1740,7 +1744,7 @@ impl Sorter<'_> {
         let words = self.column.words.get(start..).unwrap_or_default();
         let descending = self.spec.descending;
         // a text's prefix differs from its word in the low byte only, below these 32 bits
-        wide(|| {
+        wide(move || {
             for (o, &w) in out.iter_mut().zip(words) {
                 *o &= top(word_high(w, w, descending)) <= bound;
             }

@@ -282,6 +282,116 @@ fn uniqueness_replace_delete() {
     assert_eq!(ids(&s, r#"["const", true]"#), ["b", "c", "d"]);
 }
 
+/// Changes the `i`-th document of a batch of [`users`].
+type Edit = Box<dyn Fn(usize, String) -> String>;
+
+/// `n` users `{"id":"u<i>","userName":"User<i>"}`, with `edit(i, doc)` changing some of them.
+fn users(layout: &Layout, n: usize, edit: impl Fn(usize, String) -> String) -> Vec<Prepared> {
+    (0..n)
+        .map(|i| {
+            let doc = edit(i, format!(r#"{{"id":"u{i}","userName":"User{i}"}}"#));
+            Prepared::parse(layout, doc.as_bytes()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_conflict_in_a_batch_rejects_all_of_it() {
+    // small batches fill the tables on one thread, large ones on several (PARALLEL_FILL)
+    for n in [40, 20_000] {
+        for threads in [1, 4] {
+            let mut s = store();
+            s.set_threads(threads);
+            let layout = s.layout().clone();
+            let last = n - 1;
+            let cases: Vec<(Edit, String)> = vec![
+                // within the batch: an id, a unique value differing in case only, both in one row (the id first)
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            doc.replace(&format!("u{i}"), "u7")
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"a resource with id "u7" already exists"#.into(),
+                ),
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            doc.replace(&format!("User{i}"), "USER3")
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"userName "user3" is already taken by another resource"#.into(),
+                ),
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            r#"{"id":"u2","userName":"user2"}"#.into()
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"a resource with id "u2" already exists"#.into(),
+                ),
+                // against the store; the first conflict in batch order is named
+                (
+                    Box::new(move |i, doc| match i {
+                        5 => doc.replace("User5", "CAROL"),
+                        9 => doc.replace("u9", "a"),
+                        _ => doc,
+                    }),
+                    r#"userName "carol" is already taken by another resource"#.into(),
+                ),
+                (
+                    Box::new(move |i, doc| if i == 3 { doc.replace("u3", "b") } else { doc }),
+                    r#"a resource with id "b" already exists"#.into(),
+                ),
+                // a unique value twice in one document
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            r#"{"id":"x","userName":["q","Q"]}"#.into()
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"userName "q" is already taken by another resource"#.into(),
+                ),
+            ];
+            for (edit, message) in cases {
+                let batch = users(&layout, n, edit);
+                assert_eq!(
+                    s.add_many(batch),
+                    Err(DirError::Uniqueness(message)),
+                    "{n} rows, {threads} threads"
+                );
+                // nothing of the batch was kept: the store is as before, indexes and id map included
+                assert_eq!(s.len(), 4);
+                assert!(s.get("u1").is_none());
+                assert!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "user1"}]"#).is_empty());
+                assert_eq!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "carol"}]"#), ["c"]);
+                assert_eq!(ids(&s, r#"["cmp", 0, -1, "eq", {"s": "b"}]"#), ["b"]);
+            }
+            s.add_many(users(&layout, n, |_, doc| doc)).unwrap();
+            assert_eq!(s.len(), 4 + n);
+            assert_eq!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "user7"}]"#), ["u7"]);
+            assert_eq!(
+                ids(&s, &format!(r#"["cmp", 0, -1, "eq", {{"s": "u{last}"}}]"#)),
+                [format!("u{last}")]
+            );
+            assert!(s.get("u0").is_some() && s.get("a").is_some());
+            let again = users(&layout, 1, |_, doc| doc.replace("User0", "fresh"));
+            assert_eq!(
+                s.add_many(again),
+                Err(DirError::Uniqueness(r#"a resource with id "u0" already exists"#.into()))
+            );
+        }
+    }
+}
+
 #[test]
 fn parallel_scan_agrees_with_serial() {
     let mut s = Store::new(layout_from_json(LAYOUT));

@@ -61,6 +61,9 @@ pub struct Layout {
     pub all_slots: Vec<bool>,
     /// `true` for the indexed (and unique) slots: what a write needs parsed.
     pub index_slots: Vec<bool>,
+    /// Whether every indexed slot is an attribute of the resource object other than `meta`: then a write reads
+    /// its index keys without building trees ([`crate::value::read_keys`]).
+    pub direct_keys: bool,
     /// The key of the index hashes ([`Layout::hash`]): random per layout, so that values cannot be chosen to
     /// collide; clones share it, so that documents parsed for a store (before its lock is taken, on several
     /// threads) carry index keys the store can use.
@@ -107,6 +110,7 @@ impl Layout {
             top: Names::default(),
             all_slots: Vec::new(),
             index_slots: Vec::new(),
+            direct_keys: false,
             keys: RandomState::new(),
         };
         for (slot, spec) in attrs.iter().enumerate() {
@@ -160,6 +164,10 @@ impl Layout {
         layout.top.extend(core);
         layout.all_slots = vec![true; count];
         layout.index_slots = layout.mask(layout.indexed.iter().copied());
+        layout.direct_keys = layout.indexed.iter().all(|&slot| {
+            let name = &layout.attrs[slot as usize].name;
+            name != "meta" && layout.top.get(name) == Some(&Top::Core(slot))
+        });
         Ok(layout)
     }
 }

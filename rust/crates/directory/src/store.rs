@@ -4,6 +4,7 @@
 //! built only when needed, from the JSON: the indexed slots of a write, the few candidates of an index
 //! lookup, the columns on their first use. Pure Rust; the binding wraps it in a `RwLock`.
 
+use std::borrow::Cow;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -15,7 +16,7 @@ use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::plan::{Literal, Op, Plan, Target};
 use super::sort::SortSpec;
-use super::value::{parse, parse_flagged, slot_node, Node, Slots};
+use super::value::{parse, parse_flagged, read_keys, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
@@ -44,16 +45,26 @@ enum Id {
     Own(Box<str>),
 }
 
-impl Row {
-    fn new(json: Arc<[u8]>, id: String) -> Row {
-        let found = (id.len() <= SPAN_ID).then(|| find(&json, id.as_bytes())).flatten();
-        let id = match found.map(|at| (u32::try_from(at), u32::try_from(id.len()))) {
-            Some((Ok(at), Ok(len))) => Id::Span(at, len),
-            _ => Id::Own(id.into_boxed_str()),
+impl Id {
+    /// Where the `id` read from `json` is: `id` borrowed from `json` is a span of it; an id read with escapes
+    /// is searched for in `json` (the same text may be written without them elsewhere, e.g. in
+    /// `meta.location`), when it is short.
+    fn of(json: &[u8], id: Cow<'_, str>) -> Id {
+        let at = match &id {
+            Cow::Borrowed(text) => {
+                let start = (text.as_ptr() as usize).wrapping_sub(json.as_ptr() as usize);
+                (json.get(start..start + text.len()) == Some(text.as_bytes())).then_some(start)
+            }
+            Cow::Owned(text) => (text.len() <= SPAN_ID).then(|| find(json, text.as_bytes())).flatten(),
         };
-        Row { json, id }
+        match at.map(|at| (u32::try_from(at), u32::try_from(id.len()))) {
+            Some((Ok(at), Ok(len))) => Id::Span(at, len),
+            _ => Id::Own(id.into_owned().into_boxed_str()),
+        }
     }
+}
 
+impl Row {
     /// The resource's `id`.
     #[must_use]
     pub fn id(&self) -> &str {
@@ -127,7 +138,7 @@ impl Prepared {
     /// # Errors
     /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
     pub fn parse_flagged(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Prepared, DirError> {
-        Ok(Prepared::stored(layout, read(layout, json, flag)?, json))
+        Ok(Prepared::stored(read(layout, json, flag)?, json))
     }
 
     /// [`Prepared::parse_flagged`] of each of `docs`: every document is parsed first, then the stored copies
@@ -139,16 +150,18 @@ impl Prepared {
         parsed
             .into_iter()
             .zip(docs)
-            .map(|(read, json)| Ok(Prepared::stored(layout, read?, json)))
+            .map(|(read, json)| Ok(Prepared::stored(read?, json)))
             .collect()
     }
 
-    fn stored(layout: &Layout, read: Read, json: &[u8]) -> Prepared {
-        let row = Row::new(Arc::from(json), read.id);
+    fn stored(read: Read, json: &[u8]) -> Prepared {
         Prepared {
-            keys: index_keys(layout, &read.slots).collect(),
-            id_key: layout.hash(row.id()),
-            row,
+            row: Row {
+                json: Arc::from(json),
+                id: read.id,
+            },
+            keys: read.keys,
+            id_key: read.id_key,
             meta_complete: read.meta_complete,
             flagged: read.flagged,
         }
@@ -173,25 +186,40 @@ impl Prepared {
     }
 }
 
-/// A parsed resource before its JSON is copied.
+/// A parsed resource before its JSON is copied: where its id is in the JSON (or the id), the keys.
 struct Read {
-    id: String,
-    slots: Slots,
+    id: Id,
+    id_key: u32,
+    keys: Box<[(u16, u32)]>,
     meta_complete: bool,
     flagged: bool,
 }
 
-/// Parse a resource document for storing: its `id` and the trees of its indexed slots.
+/// Parse a resource document for storing: its `id` and the keys of its indexed values, read straight from
+/// the text ([`read_keys`]) or, for a layout that indexes other slots, from the trees of its indexed slots.
 fn read(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Read, DirError> {
-    let parsed = parse_flagged(layout, json, &layout.index_slots, flag)
-        .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
+    let syntax = |e: serde_json::Error| DirError::Syntax(format!("the resource is not a JSON object: {e}"));
+    let no_id = || DirError::Syntax("the resource has no string 'id'".into());
+    let (id, keys, meta_complete, flagged) = if layout.direct_keys {
+        let keyed = read_keys(layout, json, flag).map_err(syntax)?;
+        (
+            keyed.id.ok_or_else(no_id)?,
+            keyed.keys,
+            keyed.meta_complete,
+            keyed.flagged,
+        )
+    } else {
+        let parsed = parse_flagged(layout, json, &layout.index_slots, flag).map_err(syntax)?;
+        let keys = index_keys(layout, &parsed.slots).collect();
+        let id = parsed.id.ok_or_else(no_id)?;
+        (Cow::Owned(id), keys, parsed.meta_complete, parsed.flagged)
+    };
     Ok(Read {
-        id: parsed
-            .id
-            .ok_or_else(|| DirError::Syntax("the resource has no string 'id'".into()))?,
-        slots: parsed.slots,
-        meta_complete: parsed.meta_complete,
-        flagged: parsed.flagged,
+        id_key: layout.hash(&id),
+        id: Id::of(json, id),
+        keys: keys.into_boxed_slice(),
+        meta_complete,
+        flagged,
     })
 }
 
@@ -1019,7 +1047,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// `(index, key)` of every indexed value of `slots` (an index per `layout.indexed` slot, same order).
-fn index_keys<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, u32)> + 'a {
+pub(crate) fn index_keys<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, u32)> + 'a {
     layout.indexed.iter().enumerate().flat_map(move |(i, &slot)| {
         #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
         let i = i as u16;

@@ -741,6 +741,84 @@ fn selective_parse_agrees_with_the_reference_conversion() {
     assert!(value::parse(&layout, br#"{"id": "a"} x"#, &layout.all_slots).is_err());
 }
 
+/// A write reads a document's id and index keys straight from the text (`value::read_keys`): the same id,
+/// keys, `meta` completeness, flag and errors as the keys taken from the trees of the indexed slots, over the
+/// generated documents and some malformed ones.
+#[test]
+fn keys_read_from_the_text_agree_with_the_trees() {
+    let layout = layout_from_json(LAYOUT);
+    assert!(layout.direct_keys);
+    let mut documents = Documents {
+        seed: 0x9e37_79b9_7f4a_7c15,
+    };
+    let mut keyed_docs = 0;
+    // half of them start with a string id and a userName (which later members may replace)
+    let names = [
+        r#""Straße""#,
+        r#"["A","b",["c"],{"x":"y"},1,"A"]"#,
+        r#""ΣΊΣ""#,
+        "null",
+        "[]",
+    ];
+    let mut docs: Vec<String> = (0..4000)
+        .map(|n| {
+            let doc = documents.object(0, 9);
+            let name = names[n / 2 % names.len()];
+            match (n % 2, doc.strip_prefix('{')) {
+                (0, Some("}")) => format!(r#"{{"id":"d{n}","userName":{name}}}"#),
+                (0, Some(rest)) => format!(r#"{{"id":"d{n}","userName":{name},{rest}"#),
+                _ => doc,
+            }
+        })
+        .collect();
+    docs.extend(
+        [
+            r#"{"id":"a","userName":1e400}"#,
+            r#"{"id":"a","userName":["x",[1e400]]}"#,
+            r#"{"id":"a","userName":"\ud800"}"#,
+            r#"{"id":"a","userName":"x",}"#,
+            r#"{"id":"a\u0062","userName":["B",{"v":"c"},["d"],"E"],"userName":["Straße"],"id":"z"}"#,
+            r#"{"id":"Ab","emails":[1e400]}"#,
+            r#"["id"]"#,
+        ]
+        .map(str::to_owned),
+    );
+    for doc in &docs {
+        let trees = value::parse_flagged(&layout, doc.as_bytes(), &layout.index_slots, Some("age"));
+        let keyed = value::read_keys(&layout, doc.as_bytes(), Some("age"));
+        let (trees, keyed) = match (trees, keyed) {
+            (Ok(trees), Ok(keyed)) => (trees, keyed),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "{doc}");
+                continue;
+            }
+            (a, b) => panic!("{doc}: {a:?} / {b:?}"),
+        };
+        assert_eq!(keyed.id.as_deref(), trees.id.as_deref(), "{doc}");
+        assert_eq!(
+            (keyed.meta_complete, keyed.flagged),
+            (trees.meta_complete, trees.flagged),
+            "{doc}"
+        );
+        // the keys matter for documents that are stored: those with a string id
+        if trees.id.is_some() {
+            let expected: Vec<(u16, u32)> = store::index_keys(&layout, &trees.slots).collect();
+            assert_eq!(keyed.keys, expected, "{doc}");
+            keyed_docs += usize::from(expected.len() > 1);
+        }
+    }
+    assert!(keyed_docs > 500, "{keyed_docs} documents with an id and a userName");
+    // a layout indexing an extension attribute builds trees for its keys
+    let mut v: Value = serde_json::from_str(LAYOUT).unwrap();
+    v["indexed"] = serde_json::json!([0, 5]);
+    let ext = layout_from_json(&v.to_string());
+    assert!(!ext.direct_keys);
+    let mut s = Store::new(ext);
+    let doc = br#"{"id":"a","urn:x:Ext":{"code":"K1"}}"#;
+    s.add_many(vec![Prepared::parse(s.layout(), doc).unwrap()]).unwrap();
+    assert_eq!(ids(&s, r#"["cmp", 5, -1, "eq", {"s": "K1"}]"#), ["a"]);
+}
+
 /// `meta` is complete (an import stored as it is) when it holds its four attributes as strings.
 #[test]
 fn meta_completeness() {

@@ -18,6 +18,9 @@ pub fn folded(text: &str) -> Cow<'_, str> {
     if text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
         return Cow::Borrowed(text);
     }
+    if text.is_ascii() {
+        return Cow::Owned(text.to_ascii_lowercase());
+    }
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         if ch.is_ascii() {

@@ -118,7 +118,7 @@ pub struct Prepared {
     row: Row,
     /// `(index, key)` of each indexed value (unique values included), and the id's key: hashed with the
     /// layout's key before the lock
-    keys: Box<[(u16, u32)]>,
+    keys: Keys,
     id_key: u32,
     meta_complete: bool,
     flagged: bool,
@@ -190,9 +190,43 @@ impl Prepared {
 struct Read {
     id: Id,
     id_key: u32,
-    keys: Box<[(u16, u32)]>,
+    keys: Keys,
     meta_complete: bool,
     flagged: bool,
+}
+
+/// How many index keys [`Keys`] holds without an allocation.
+const INLINE_KEYS: usize = 4;
+
+/// The `(index, key)` pairs of a parsed resource: a few inline (no allocation to free, on whichever thread
+/// stores the resource), more on the heap.
+#[derive(Debug)]
+enum Keys {
+    Inline(u8, [(u16, u32); INLINE_KEYS]),
+    Heap(Box<[(u16, u32)]>),
+}
+
+impl Keys {
+    fn new(keys: &[(u16, u32)]) -> Keys {
+        match u8::try_from(keys.len()) {
+            Ok(len) if keys.len() <= INLINE_KEYS => {
+                let mut inline = [(0, 0); INLINE_KEYS];
+                inline[..keys.len()].copy_from_slice(keys);
+                Keys::Inline(len, inline)
+            }
+            _ => Keys::Heap(keys.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for Keys {
+    type Target = [(u16, u32)];
+    fn deref(&self) -> &[(u16, u32)] {
+        match self {
+            Keys::Inline(len, inline) => &inline[..*len as usize],
+            Keys::Heap(keys) => keys,
+        }
+    }
 }
 
 /// Parse a resource document for storing: its `id` and the keys of its indexed values, read straight from
@@ -210,14 +244,14 @@ fn read(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Read, DirErr
         )
     } else {
         let parsed = parse_flagged(layout, json, &layout.index_slots, flag).map_err(syntax)?;
-        let keys = index_keys(layout, &parsed.slots).collect();
+        let keys: Vec<(u16, u32)> = index_keys(layout, &parsed.slots).collect();
         let id = parsed.id.ok_or_else(no_id)?;
         (Cow::Owned(id), keys, parsed.meta_complete, parsed.flagged)
     };
     Ok(Read {
         id_key: layout.hash(&id),
         id: Id::of(json, id),
-        keys: keys.into_boxed_slice(),
+        keys: Keys::new(&keys),
         meta_complete,
         flagged,
     })

@@ -53,7 +53,9 @@ impl Id {
         let at = match &id {
             Cow::Borrowed(text) => {
                 let start = (text.as_ptr() as usize).wrapping_sub(json.as_ptr() as usize);
-                (json.get(start..start + text.len()) == Some(text.as_bytes())).then_some(start)
+                let end = start.checked_add(text.len());
+                let span = end.and_then(|end| json.get(start..end));
+                (span == Some(text.as_bytes())).then_some(start)
             }
             Cow::Owned(text) => (text.len() <= SPAN_ID).then(|| find(json, text.as_bytes())).flatten(),
         };

@@ -1,8 +1,9 @@
 //! The store: resources in insertion order (their original JSON, from which everything else is derived),
 //! `id` lookup, case-insensitive equality indexes, uniqueness checks, the column cache, and the search
 //! pipeline (index selection → parallel column scan → top-k sort → page). Value trees ([`Slots`]) are
-//! built only when needed, from the JSON: the indexed slots of a write, the few candidates of an index
-//! lookup, the columns on their first use. Pure Rust; the binding wraps it in a `RwLock`.
+//! built only when needed, from the JSON: the few candidates of an index lookup, the columns on their first
+//! use, the indexed slots of a write where the layout indexes more than the resource object's attributes
+//! (else a write reads only its id and index keys). Pure Rust; the binding wraps it in a `RwLock`.
 
 use std::borrow::Cow;
 use std::num::NonZeroUsize;

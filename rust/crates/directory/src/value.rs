@@ -3,8 +3,10 @@
 //! instants. Unknown keys are dropped here (filters cannot name them) except for their effect on `pr`.
 //!
 //! Trees are not stored: the store keeps each resource's JSON and builds the trees of the slots it needs when
-//! it needs them ([`parse`]: index keys at a write, columns at their first use, the few candidates of an
-//! index lookup), skipping the rest of the document without building it.
+//! it needs them ([`parse`]: columns at their first use, the few candidates of an index lookup, the index keys
+//! at a write when the layout indexes more than the resource object's attributes), skipping the rest of the
+//! document without building it. A write usually needs no tree at all: [`read_keys`] reads its id and the
+//! index keys of its values straight from the text.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -125,7 +125,8 @@ def test_a_late_duplicate_in_a_large_import_refuses_all_of_it(backend):
             directory.load_ndjson(b"\n".join([*batch, last]), complete_meta=False)
         assert taken in raised.value.detail.casefold(), raised.value.detail
         assert len(directory) == 50
-        assert directory.get("u1") is None
+        with pytest.raises(scimcore.NotFound):
+            directory.get("u1")
         assert directory.search(filter='userName eq "user1"').total_results == 0
         assert [r["id"] for r in directory.search(filter='userName eq "FIRST3"').resources] == ["a3"]
     assert directory.load_ndjson(b"\n".join(batch), complete_meta=False) == 20_000

@@ -239,10 +239,17 @@ impl<'de> Visitor<'de> for KeyPicker<'_> {
 
 /// Record the index key of the string `s` of `attr` when its tree is text ([`text_form`]).
 fn push_key(layout: &Layout, attr: &AttrLayout, index: usize, s: &str, keys: &mut Vec<(u16, u32)>) {
-    if let Some(text) = text_form(attr, s) {
-        #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
-        keys.push((index as u16, layout.index_key(&text)));
-    }
+    // the key folds the text: an ASCII text's comparison form (its folding, or itself) folds as the text does
+    let key = if s.is_ascii() && attr.kind == Kind::Text {
+        layout.index_key(s)
+    } else {
+        match text_form(attr, s) {
+            Some(text) => layout.index_key(&text),
+            None => return,
+        }
+    };
+    #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
+    keys.push((index as u16, key));
 }
 
 /// The `id` value: its text when it is a string, else `None` (the value read and dropped).

@@ -528,8 +528,9 @@ impl DirectoryStore {
                     .map_err(|e| to_py_err(DirError::Syntax(format!("line {number}: {e}"))))?;
                 ready[i] = Some(prepared);
             }
-            // every line is ready now
-            let batch: Vec<Prepared> = ready.into_iter().flatten().collect();
+            // every line is ready now; `filter_map` collects in place (`flatten` would copy every line)
+            #[allow(clippy::filter_map_identity)]
+            let batch: Vec<Prepared> = ready.into_iter().filter_map(|line| line).collect();
             let flagged = batch
                 .iter()
                 .filter(|p| p.flagged())

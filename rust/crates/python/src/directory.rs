@@ -445,10 +445,11 @@ fn read_ndjson<'a>(layout: &Layout, data: &'a [u8], complete_meta: bool, flag: O
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let mut all = Lines {
-        ready: Vec::with_capacity(parts.iter().map(|p| p.ready.len()).sum()),
-        complete: Vec::new(),
-    };
+    // the first part's lines stay where they are; the others' are moved after them
+    let rest: usize = parts.iter().skip(1).map(|p| p.ready.len()).sum();
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    all.ready.reserve_exact(rest);
     for part in parts {
         let offset = all.ready.len();
         all.complete.extend(

@@ -105,3 +105,30 @@ def test_groups_index_sees_imported_groups(backend):
     directory.load_ndjson(b"\n".join(_line(u) for u in users))
     found = directory.search(filter='groups.display eq "admins"').resources
     assert [r["id"] for r in found] == [users[1]["id"]]
+
+
+def test_a_late_duplicate_in_a_large_import_refuses_all_of_it(backend):
+    """A batch this large fills the native id map and indexes on several threads, checking uniqueness as they are
+    filled: a duplicate at its end still refuses the whole import and leaves the indexes as they were."""
+
+    def line(key: str, name: str) -> bytes:
+        return b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"%s","userName":"%s"}' % (
+            key.encode(),
+            name.encode(),
+        )
+
+    directory = Directory(backend=backend, max_results=None)
+    assert directory.load_ndjson(b"\n".join(line(f"a{i}", f"first{i}") for i in range(50)), complete_meta=False) == 50
+    batch = [line(f"u{i}", f"user{i}") for i in range(20_000)]
+    for last, taken in [(line("u5", "fresh"), "u5"), (line("x", "USER7"), "user7"), (line("a3", "fresh"), "a3")]:
+        with pytest.raises(scimcore.Uniqueness) as raised:
+            directory.load_ndjson(b"\n".join([*batch, last]), complete_meta=False)
+        assert taken in raised.value.detail.casefold(), raised.value.detail
+        assert len(directory) == 50
+        with pytest.raises(scimcore.NotFound):
+            directory.get("u1")
+        assert directory.search(filter='userName eq "user1"').total_results == 0
+        assert [r["id"] for r in directory.search(filter='userName eq "FIRST3"').resources] == ["a3"]
+    assert directory.load_ndjson(b"\n".join(batch), complete_meta=False) == 20_000
+    assert [r["id"] for r in directory.search(filter='userName eq "User19999"').resources] == ["u19999"]
+    assert directory.get("a3")["userName"] == "first3"

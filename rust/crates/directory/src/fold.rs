@@ -15,8 +15,15 @@ pub fn fold(text: &str) -> String {
 /// [`fold`], borrowing `text` when folding leaves it unchanged (ASCII without capitals).
 #[must_use]
 pub fn folded(text: &str) -> Cow<'_, str> {
-    if text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+    // every byte tested, without an early exit (branch-free)
+    if !text
+        .bytes()
+        .fold(false, |fold, b| fold | !b.is_ascii() | b.is_ascii_uppercase())
+    {
         return Cow::Borrowed(text);
+    }
+    if text.is_ascii() {
+        return Cow::Owned(text.to_ascii_lowercase());
     }
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {

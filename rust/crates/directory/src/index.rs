@@ -3,6 +3,7 @@
 //! kept: a lookup yields a superset (two keys may share a hash), which the store re-checks on the rows, so an
 //! entry costs a hash-table slot of 9 bytes instead of an owned string and a vector.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -58,12 +59,27 @@ impl Postings {
 
     /// Record `pos` under `key` (once). `pos` is at most [`MAX_POSITION`].
     pub fn insert(&mut self, key: u32, pos: u32) {
+        self.insert_unless(key, pos, |_| false);
+    }
+
+    /// [`Postings::insert`], unless a position already recorded under `key` `clashes` (the caller compares
+    /// what the hash stands for): then nothing is recorded and that position is returned. One table lookup.
+    pub fn insert_unless(&mut self, key: u32, pos: u32, mut clashes: impl FnMut(u32) -> bool) -> Option<u32> {
         debug_assert!(pos <= MAX_POSITION);
-        let value = self.map.entry(key).or_insert(pos);
-        if *value == pos {
-            return;
-        }
+        let value = match self.map.entry(key) {
+            Entry::Vacant(entry) => {
+                entry.insert(pos);
+                return None;
+            }
+            Entry::Occupied(entry) => entry.into_mut(),
+        };
         if *value & LIST == 0 {
+            if clashes(*value) {
+                return Some(*value);
+            }
+            if *value == pos {
+                return None;
+            }
             let list = vec![*value, pos];
             let at = if let Some(at) = self.free.pop() {
                 self.lists[at as usize] = list;
@@ -76,10 +92,14 @@ impl Postings {
             };
             *value = LIST | at;
         } else if let Some(list) = self.lists.get_mut((*value & !LIST) as usize) {
+            if let Some(&clash) = list.iter().find(|&&p| clashes(p)) {
+                return Some(clash);
+            }
             if !list.contains(&pos) {
                 list.push(pos);
             }
         }
+        None
     }
 
     /// Forget `pos` under `key`.
@@ -174,5 +194,18 @@ mod tests {
         assert_eq!(p.get(8), &[0, 1]);
         p.remove(7, 4);
         assert!(p.get(7).is_empty() && p.get(99).is_empty());
+    }
+
+    #[test]
+    fn insert_unless_a_clash() {
+        let mut p = Postings::default();
+        assert_eq!(p.insert_unless(5, 1, |_| true), None); // nothing recorded yet: no clash possible
+        assert_eq!(p.insert_unless(5, 2, |q| q == 1), Some(1));
+        assert_eq!(p.get(5), &[1]);
+        assert_eq!(p.insert_unless(5, 2, |_| false), None);
+        assert_eq!(p.insert_unless(5, 3, |q| q == 2), Some(2));
+        assert_eq!(p.get(5), &[1, 2]);
+        assert_eq!(p.insert_unless(5, 3, |_| false), None);
+        assert_eq!(p.get(5), &[1, 2, 3]);
     }
 }

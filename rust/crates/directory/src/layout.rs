@@ -7,15 +7,55 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use super::fold::folded;
-use super::page::Fnv;
 
 use super::error::DirError;
 
-/// A map from attribute names (FNV: names are short, looked up for every key of every parsed document).
-pub type Names<T> = HashMap<String, T, BuildHasherDefault<Fnv>>;
+/// A map from attribute names ([`NameHash`]: looked up for every key of every parsed document).
+pub type Names<T> = HashMap<String, T, BuildHasherDefault<NameHash>>;
+
+/// Hashes attribute names eight bytes at a time (a key of a document costs a few multiplications, not one a
+/// byte). Unkeyed: the tables hold the layout's names only, so chosen keys can only miss them.
+#[derive(Default)]
+pub struct NameHash(u64);
+
+impl NameHash {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for NameHash {
+    fn finish(&self) -> u64 {
+        // the table reads both the low bits (bucket) and the top ones (tag): spread the last word over both
+        let h = self.0;
+        (h ^ (h >> 29)).wrapping_mul(Self::K) ^ (h >> 32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            self.mix(u64::from_le_bytes(eight));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            // the length tells "ab" from "ab\0"
+            self.mix(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.mix(u64::from(byte) | 1 << 63);
+    }
+}
 
 /// An attribute type (RFC 7643 §2.3), as far as scanning needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +101,9 @@ pub struct Layout {
     pub all_slots: Vec<bool>,
     /// `true` for the indexed (and unique) slots: what a write needs parsed.
     pub index_slots: Vec<bool>,
+    /// Whether every indexed slot is an attribute of the resource object other than `meta`: then a write reads
+    /// its index keys without building trees ([`crate::value::read_keys`]).
+    pub direct_keys: bool,
     /// The key of the index hashes ([`Layout::hash`]): random per layout, so that values cannot be chosen to
     /// collide; clones share it, so that documents parsed for a store (before its lock is taken, on several
     /// threads) carry index keys the store can use.
@@ -107,6 +150,7 @@ impl Layout {
             top: Names::default(),
             all_slots: Vec::new(),
             index_slots: Vec::new(),
+            direct_keys: false,
             keys: RandomState::new(),
         };
         for (slot, spec) in attrs.iter().enumerate() {
@@ -160,6 +204,10 @@ impl Layout {
         layout.top.extend(core);
         layout.all_slots = vec![true; count];
         layout.index_slots = layout.mask(layout.indexed.iter().copied());
+        layout.direct_keys = layout.indexed.iter().all(|&slot| {
+            let name = &layout.attrs[slot as usize].name;
+            name != "meta" && layout.top.get(name) == Some(&Top::Core(slot))
+        });
         Ok(layout)
     }
 }

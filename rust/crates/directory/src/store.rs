@@ -1,10 +1,11 @@
 //! The store: resources in insertion order (their original JSON, from which everything else is derived),
 //! `id` lookup, case-insensitive equality indexes, uniqueness checks, the column cache, and the search
 //! pipeline (index selection → parallel column scan → top-k sort → page). Value trees ([`Slots`]) are
-//! built only when needed, from the JSON: the indexed slots of a write, the few candidates of an index
-//! lookup, the columns on their first use. Pure Rust; the binding wraps it in a `RwLock`.
+//! built only when needed, from the JSON: the few candidates of an index lookup, the columns on their first
+//! use, the indexed slots of a write where the layout indexes more than the resource object's attributes
+//! (else a write reads only its id and index keys). Pure Rust; the binding wraps it in a `RwLock`.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -18,13 +19,16 @@ use super::plan::{Literal, Op, Plan, Target};
 use super::pool::run_on;
 use super::simd::wide;
 use super::sort::SortSpec;
-use super::value::{parse, parse_flagged, slot_node, Node, Slots};
+use super::value::{parse, parse_flagged, read_keys, slot_node, Node, Slots};
 
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
 
 /// A parallel scan hands out about this many chunks per thread.
 const CHUNKS_PER_THREAD: usize = 8;
+
+/// Batches at least this large fill the id map and the indexes on several threads.
+const PARALLEL_FILL: usize = 16_384;
 
 /// Ids longer than this are kept beside the JSON rather than searched for in it.
 const SPAN_ID: usize = 64;
@@ -44,16 +48,28 @@ enum Id {
     Own(Box<str>),
 }
 
-impl Row {
-    fn new(json: Arc<[u8]>, id: String) -> Row {
-        let found = (id.len() <= SPAN_ID).then(|| find(&json, id.as_bytes())).flatten();
-        let id = match found.map(|at| (u32::try_from(at), u32::try_from(id.len()))) {
-            Some((Ok(at), Ok(len))) => Id::Span(at, len),
-            _ => Id::Own(id.into_boxed_str()),
+impl Id {
+    /// Where the `id` read from `json` is: `id` borrowed from `json` is a span of it; an id read with escapes
+    /// is searched for in `json` (the same text may be written without them elsewhere, e.g. in
+    /// `meta.location`), when it is short.
+    fn of(json: &[u8], id: Cow<'_, str>) -> Id {
+        let at = match &id {
+            Cow::Borrowed(text) => {
+                let start = (text.as_ptr() as usize).wrapping_sub(json.as_ptr() as usize);
+                let end = start.checked_add(text.len());
+                let span = end.and_then(|end| json.get(start..end));
+                (span == Some(text.as_bytes())).then_some(start)
+            }
+            Cow::Owned(text) => (text.len() <= SPAN_ID).then(|| find(json, text.as_bytes())).flatten(),
         };
-        Row { json, id }
+        match at.map(|at| (u32::try_from(at), u32::try_from(id.len()))) {
+            Some((Ok(at), Ok(len))) => Id::Span(at, len),
+            _ => Id::Own(id.into_owned().into_boxed_str()),
+        }
     }
+}
 
+impl Row {
     /// The resource's `id`.
     #[must_use]
     pub fn id(&self) -> &str {
@@ -105,10 +121,9 @@ impl Row {
 #[derive(Debug)]
 pub struct Prepared {
     row: Row,
-    /// `(position in layout.unique, value in comparison form)` of each unique value (uniqueness checks)
-    unique: Box<[(u16, Box<str>)]>,
-    /// `(index, key)` of each indexed value, and the id's key: hashed with the layout's key before the lock
-    keys: Box<[(u16, u32)]>,
+    /// `(index, key)` of each indexed value (unique values included), and the id's key: hashed with the
+    /// layout's key before the lock
+    keys: Keys,
     id_key: u32,
     meta_complete: bool,
     flagged: bool,
@@ -128,7 +143,7 @@ impl Prepared {
     /// # Errors
     /// `Syntax` when the bytes are not a JSON object with a non-empty string `id`.
     pub fn parse_flagged(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Prepared, DirError> {
-        Ok(Prepared::stored(layout, read(layout, json, flag)?, json))
+        Ok(Prepared::stored(read(layout, json, flag)?, json))
     }
 
     /// [`Prepared::parse_flagged`] of each of `docs`: every document is parsed first, then the stored copies
@@ -140,17 +155,18 @@ impl Prepared {
         parsed
             .into_iter()
             .zip(docs)
-            .map(|(read, json)| Ok(Prepared::stored(layout, read?, json)))
+            .map(|(read, json)| Ok(Prepared::stored(read?, json)))
             .collect()
     }
 
-    fn stored(layout: &Layout, read: Read, json: &[u8]) -> Prepared {
-        let row = Row::new(Arc::from(json), read.id);
+    fn stored(read: Read, json: &[u8]) -> Prepared {
         Prepared {
-            keys: index_keys(layout, &read.slots).collect(),
-            unique: unique_values(layout, &read.slots).collect(),
-            id_key: layout.hash(row.id()),
-            row,
+            row: Row {
+                json: Arc::from(json),
+                id: read.id,
+            },
+            keys: read.keys,
+            id_key: read.id_key,
             meta_complete: read.meta_complete,
             flagged: read.flagged,
         }
@@ -175,25 +191,74 @@ impl Prepared {
     }
 }
 
-/// A parsed resource before its JSON is copied.
+/// A parsed resource before its JSON is copied: where its id is in the JSON (or the id), the keys.
 struct Read {
-    id: String,
-    slots: Slots,
+    id: Id,
+    id_key: u32,
+    keys: Keys,
     meta_complete: bool,
     flagged: bool,
 }
 
-/// Parse a resource document for storing: its `id` and the trees of its indexed slots.
+/// How many index keys [`Keys`] holds without an allocation.
+const INLINE_KEYS: usize = 4;
+
+/// The `(index, key)` pairs of a parsed resource: a few inline (no allocation to free, on whichever thread
+/// stores the resource), more on the heap.
+#[derive(Debug)]
+enum Keys {
+    Inline(u8, [(u16, u32); INLINE_KEYS]),
+    Heap(Box<[(u16, u32)]>),
+}
+
+impl Keys {
+    fn new(keys: &[(u16, u32)]) -> Keys {
+        match u8::try_from(keys.len()) {
+            Ok(len) if keys.len() <= INLINE_KEYS => {
+                let mut inline = [(0, 0); INLINE_KEYS];
+                inline[..keys.len()].copy_from_slice(keys);
+                Keys::Inline(len, inline)
+            }
+            _ => Keys::Heap(keys.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for Keys {
+    type Target = [(u16, u32)];
+    fn deref(&self) -> &[(u16, u32)] {
+        match self {
+            Keys::Inline(len, inline) => &inline[..*len as usize],
+            Keys::Heap(keys) => keys,
+        }
+    }
+}
+
+/// Parse a resource document for storing: its `id` and the keys of its indexed values, read straight from
+/// the text ([`read_keys`]) or, for a layout that indexes other slots, from the trees of its indexed slots.
 fn read(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Read, DirError> {
-    let parsed = parse_flagged(layout, json, &layout.index_slots, flag)
-        .map_err(|e| DirError::Syntax(format!("the resource is not a JSON object: {e}")))?;
+    let syntax = |e: serde_json::Error| DirError::Syntax(format!("the resource is not a JSON object: {e}"));
+    let no_id = || DirError::Syntax("the resource has no string 'id'".into());
+    let (id, keys, meta_complete, flagged) = if layout.direct_keys {
+        let keyed = read_keys(layout, json, flag).map_err(syntax)?;
+        (
+            keyed.id.ok_or_else(no_id)?,
+            keyed.keys,
+            keyed.meta_complete,
+            keyed.flagged,
+        )
+    } else {
+        let parsed = parse_flagged(layout, json, &layout.index_slots, flag).map_err(syntax)?;
+        let keys: Vec<(u16, u32)> = index_keys(layout, &parsed.slots).collect();
+        let id = parsed.id.ok_or_else(no_id)?;
+        (Cow::Owned(id), keys, parsed.meta_complete, parsed.flagged)
+    };
     Ok(Read {
-        id: parsed
-            .id
-            .ok_or_else(|| DirError::Syntax("the resource has no string 'id'".into()))?,
-        slots: parsed.slots,
-        meta_complete: parsed.meta_complete,
-        flagged: parsed.flagged,
+        id_key: layout.hash(&id),
+        id: Id::of(json, id),
+        keys: Keys::new(&keys),
+        meta_complete,
+        flagged,
     })
 }
 
@@ -284,46 +349,91 @@ impl Store {
     /// rejects the whole batch.
     ///
     /// # Errors
-    /// `Uniqueness` naming the first conflict.
+    /// `Uniqueness` naming the first conflict (in batch order).
     pub fn add_many(&mut self, batch: Vec<Prepared>) -> Result<(), DirError> {
-        let mut batch_ids: HashSet<&str> = HashSet::with_capacity(batch.len());
-        let mut batch_unique: Vec<HashSet<&str>> = vec![HashSet::new(); self.layout.unique.len()];
-        for prepared in &batch {
-            let id = prepared.row.id();
-            if self.position_keyed(id, prepared.id_key).is_some() || !batch_ids.insert(id) {
-                return Err(DirError::Uniqueness(format!(
-                    "a resource with id {id:?} already exists"
-                )));
-            }
-            for (u, value) in &*prepared.unique {
-                let slot = self.layout.unique[*u as usize];
-                if self.unique_conflict(slot, value, None) || !batch_unique[*u as usize].insert(value) {
-                    return Err(self.uniqueness_error(slot, value));
-                }
-            }
-        }
         if self.rows.len() + batch.len() > MAX_POSITION as usize {
             return Err(DirError::Uniqueness("directory full".into()));
         }
-        self.rows.reserve(batch.len());
-        self.by_id.reserve(batch.len());
-        for index in &mut self.indexes {
-            index.reserve(batch.len());
-        }
         let first = self.rows.len();
-        for Prepared { row, keys, id_key, .. } in batch {
-            #[allow(clippy::cast_possible_truncation)] // below MAX_POSITION (checked above)
-            let pos = self.rows.len() as u32;
-            for &(i, key) in &*keys {
-                self.indexes[i as usize].insert(key, pos);
-            }
-            self.by_id.insert(id_key, pos);
-            self.id_heads.push(be_word(row.id_bytes()));
-            self.rows.push(Some(row));
-            self.live += 1;
-        }
+        self.fill_tables(&batch, first)?;
+        self.rows.reserve(batch.len());
+        self.live += batch.len();
+        self.id_heads
+            .extend(batch.iter().map(|prepared| be_word(prepared.row.id_bytes())));
+        self.rows.extend(batch.into_iter().map(|prepared| Some(prepared.row)));
         self.refresh(first..self.rows.len());
         Ok(())
+    }
+
+    /// Record `batch` (the rows from position `first` on, not stored yet) in the id map and the equality
+    /// indexes, checking uniqueness as it goes: an id or unique value whose hash is already recorded is
+    /// compared by its text with the rows recorded under it (stored, or earlier in the batch). All or nothing:
+    /// on a conflict every table is put back as it was. A large batch fills the tables on several threads
+    /// (one table on one thread), from the keys hashed when the documents were parsed.
+    ///
+    /// # Errors
+    /// `Uniqueness` naming the first conflict in batch order (a row's id before its unique values).
+    fn fill_tables(&mut self, batch: &[Prepared], first: usize) -> Result<(), DirError> {
+        let Store {
+            layout,
+            rows,
+            by_id,
+            indexes,
+            threads,
+            ..
+        } = self;
+        let view = BatchView {
+            layout,
+            stored: rows,
+            batch,
+            first,
+        };
+        let mut tables: Vec<(Table, &mut Postings)> = vec![(Table::Ids, by_id)];
+        for (i, postings) in indexes.iter_mut().enumerate() {
+            let slot = layout.indexed[i];
+            #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
+            let i = i as u16;
+            let unique = layout.unique.iter().position(|&s| s == slot);
+            tables.push((Table::Index { i, slot, unique }, postings));
+        }
+        let threads = if batch.len() >= PARALLEL_FILL {
+            (*threads).clamp(1, tables.len())
+        } else {
+            1
+        };
+        let per_thread = tables.len().div_ceil(threads);
+        let fill_some = |some: &mut [(Table, &mut Postings)]| -> Vec<Filled> {
+            some.iter_mut()
+                .map(|(table, postings)| view.fill(*table, postings))
+                .collect()
+        };
+        let filled: Vec<Filled> = if threads == 1 {
+            fill_some(&mut tables)
+        } else {
+            std::thread::scope(|s| {
+                let mut parts = tables.chunks_mut(per_thread);
+                let mine = parts.next().unwrap_or_default();
+                let helpers: Vec<_> = parts.map(|part| s.spawn(move || fill_some(part))).collect();
+                let mut filled = fill_some(mine);
+                for helper in helpers {
+                    // a panic in a helper is a bug: re-raised here, on the calling thread
+                    filled.extend(helper.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                }
+                filled
+            })
+        };
+        let Some(clash) = filled
+            .iter()
+            .filter_map(|f| f.clash.as_ref())
+            .min_by_key(|c| (c.row, c.rank))
+        else {
+            return Ok(());
+        };
+        let error = clash.error.clone();
+        for ((table, postings), filled) in tables.iter_mut().zip(&filled) {
+            view.unfill(*table, postings, filled.rows);
+        }
+        Err(error)
     }
 
     /// Replace the resource `id` in place (its position in insertion order is kept).
@@ -332,17 +442,19 @@ impl Store {
     /// `NotFound`, `Syntax` if the new resource has another id, `Uniqueness`.
     pub fn replace(&mut self, id: &str, prepared: Prepared) -> Result<(), DirError> {
         let pos = self.position(id).ok_or_else(|| not_found(id))?;
-        let Prepared { row, unique, keys, .. } = prepared;
+        let Prepared { row, keys, .. } = prepared;
         if row.id() != id {
             return Err(DirError::Syntax(format!(
                 "the replacement has id {:?}, not {id:?}",
                 row.id()
             )));
         }
-        for (u, value) in &*unique {
-            let slot = self.layout.unique[*u as usize];
-            if self.unique_conflict(slot, value, Some(pos)) {
-                return Err(self.uniqueness_error(slot, value));
+        let unique_slots = row.slots(&self.layout, &self.layout.mask(self.layout.unique.iter().copied()));
+        for &slot in &self.layout.unique {
+            for value in strings(&unique_slots, slot) {
+                if self.unique_conflict(slot, value, Some(pos)) {
+                    return Err(uniqueness_error(&self.layout, slot, value));
+                }
             }
         }
         if let Some(old) = self.rows[pos as usize].take() {
@@ -670,11 +782,6 @@ impl Store {
         })
     }
 
-    fn uniqueness_error(&self, slot: u16, value: &str) -> DirError {
-        let name = &self.layout.attrs[slot as usize].name;
-        DirError::Uniqueness(format!("{name} {value:?} is already taken by another resource"))
-    }
-
     /// Bring the columns up to date with the rows `positions` (added, replaced or deleted).
     fn refresh(&mut self, positions: Range<usize>) {
         let cache = self.cache.get_mut().unwrap_or_else(PoisonError::into_inner);
@@ -864,6 +971,153 @@ fn each_bit(bits: &[u64; BLOCK / 64], start: usize, mut visit: impl FnMut(u32)) 
     }
 }
 
+/// A table [`Store::fill_tables`] fills: the id map, or the equality index `i` (of `slot`; `unique`: its
+/// position in `layout.unique` when its values must be unique).
+#[derive(Clone, Copy)]
+enum Table {
+    Ids,
+    Index { i: u16, slot: u16, unique: Option<usize> },
+}
+
+/// How far a table was filled: the batch rows recorded (those before the clash, if any) and the clash.
+struct Filled {
+    rows: usize,
+    clash: Option<Clash>,
+}
+
+/// A uniqueness conflict: the batch row, its rank among the row's checks (0 the id, `1 + u` the unique
+/// attribute `u`) and the error naming it.
+struct Clash {
+    row: usize,
+    rank: usize,
+    error: DirError,
+}
+
+/// The rows a batch is checked against: the stored ones (positions below `first`) and the batch's own.
+struct BatchView<'a> {
+    layout: &'a Layout,
+    stored: &'a [Option<Row>],
+    batch: &'a [Prepared],
+    first: usize,
+}
+
+impl BatchView<'_> {
+    fn row(&self, pos: u32) -> Option<&Row> {
+        let pos = pos as usize;
+        match pos.checked_sub(self.first) {
+            Some(j) => self.batch.get(j).map(|p| &p.row),
+            None => self.stored.get(pos).and_then(Option::as_ref),
+        }
+    }
+
+    /// The values of the row at `pos` in the top-level `slot` (comparison form), parsed from its JSON.
+    fn values(&self, pos: u32, slot: u16) -> Vec<Box<str>> {
+        self.row(pos).map_or_else(Vec::new, |row| {
+            strings(&row.slots(self.layout, &self.layout.mask([slot])), slot)
+                .map(Box::from)
+                .collect()
+        })
+    }
+
+    /// Record the batch in `postings` as `table`, checking uniqueness (ids, unique values); stops at the first
+    /// clash.
+    fn fill(&self, table: Table, postings: &mut Postings) -> Filled {
+        postings.reserve(self.batch.len());
+        for (j, prepared) in self.batch.iter().enumerate() {
+            #[allow(clippy::cast_possible_truncation)] // below MAX_POSITION (checked by add_many)
+            let pos = (self.first + j) as u32;
+            let clash = match table {
+                Table::Ids => {
+                    let id = prepared.row.id_bytes();
+                    let clashes = |p: u32| self.row(p).is_some_and(|r| r.id_bytes() == id);
+                    postings.insert_unless(prepared.id_key, pos, clashes).map(|_| Clash {
+                        row: j,
+                        rank: 0,
+                        error: DirError::Uniqueness(format!(
+                            "a resource with id {:?} already exists",
+                            prepared.row.id()
+                        )),
+                    })
+                }
+                Table::Index { i, slot, unique } => {
+                    let mut clash = None;
+                    for &(_, key) in prepared.keys.iter().filter(|(index, _)| *index == i) {
+                        let Some(u) = unique else {
+                            postings.insert(key, pos);
+                            continue;
+                        };
+                        let mut taken = None;
+                        postings.insert_unless(key, pos, |p| {
+                            taken = self.taken(slot, key, pos, p);
+                            taken.is_some()
+                        });
+                        if let Some(value) = taken {
+                            clash = Some(Clash {
+                                row: j,
+                                rank: 1 + u,
+                                error: uniqueness_error(self.layout, slot, &value),
+                            });
+                            break;
+                        }
+                    }
+                    clash
+                }
+            };
+            if clash.is_some() {
+                return Filled { rows: j + 1, clash };
+            }
+        }
+        Filled {
+            rows: self.batch.len(),
+            clash: None,
+        }
+    }
+
+    /// A value of the row at `pos` in the unique `slot` whose index key is `key` and which the row at `other`
+    /// (recorded under `key`) holds too; for `other == pos`, a value the row holds twice. Parsed from the JSON:
+    /// only rows whose hashes collide get here.
+    fn taken(&self, slot: u16, key: u32, pos: u32, other: u32) -> Option<Box<str>> {
+        let mine = self.values(pos, slot);
+        let theirs = if other == pos {
+            Vec::new()
+        } else {
+            self.values(other, slot)
+        };
+        mine.iter()
+            .enumerate()
+            .find(|(k, value)| {
+                self.layout.index_key(value) == key
+                    && if other == pos {
+                        mine[..*k].contains(value)
+                    } else {
+                        theirs.contains(value)
+                    }
+            })
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Take the first `rows` rows of the batch out of `postings` again (after a clash).
+    fn unfill(&self, table: Table, postings: &mut Postings, rows: usize) {
+        for (j, prepared) in self.batch.iter().enumerate().take(rows) {
+            #[allow(clippy::cast_possible_truncation)] // below MAX_POSITION (checked by add_many)
+            let pos = (self.first + j) as u32;
+            match table {
+                Table::Ids => postings.remove(prepared.id_key, pos),
+                Table::Index { i, .. } => {
+                    for &(_, key) in prepared.keys.iter().filter(|(index, _)| *index == i) {
+                        postings.remove(key, pos);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn uniqueness_error(layout: &Layout, slot: u16, value: &str) -> DirError {
+    let name = &layout.attrs[slot as usize].name;
+    DirError::Uniqueness(format!("{name} {value:?} is already taken by another resource"))
+}
+
 fn not_found(id: &str) -> DirError {
     DirError::NotFound(format!("no resource with id {id:?}"))
 }
@@ -882,17 +1136,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-/// `(position in layout.unique, value)` of every unique value of `slots`.
-fn unique_values<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, Box<str>)> + 'a {
-    layout.unique.iter().enumerate().flat_map(move |(u, &slot)| {
-        #[allow(clippy::cast_possible_truncation)] // fewer unique attributes than slots (u16)
-        let u = u as u16;
-        strings(slots, slot).map(move |value| (u, Box::from(value)))
-    })
-}
-
 /// `(index, key)` of every indexed value of `slots` (an index per `layout.indexed` slot, same order).
-fn index_keys<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, u32)> + 'a {
+pub(crate) fn index_keys<'a>(layout: &'a Layout, slots: &'a [(u16, Node)]) -> impl Iterator<Item = (u16, u32)> + 'a {
     layout.indexed.iter().enumerate().flat_map(move |(i, &slot)| {
         #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
         let i = i as u16;

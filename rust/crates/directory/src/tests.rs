@@ -282,6 +282,116 @@ fn uniqueness_replace_delete() {
     assert_eq!(ids(&s, r#"["const", true]"#), ["b", "c", "d"]);
 }
 
+/// Changes the `i`-th document of a batch of [`users`].
+type Edit = Box<dyn Fn(usize, String) -> String>;
+
+/// `n` users `{"id":"u<i>","userName":"User<i>"}`, with `edit(i, doc)` changing some of them.
+fn users(layout: &Layout, n: usize, edit: impl Fn(usize, String) -> String) -> Vec<Prepared> {
+    (0..n)
+        .map(|i| {
+            let doc = edit(i, format!(r#"{{"id":"u{i}","userName":"User{i}"}}"#));
+            Prepared::parse(layout, doc.as_bytes()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_conflict_in_a_batch_rejects_all_of_it() {
+    // small batches fill the tables on one thread, large ones on several (PARALLEL_FILL)
+    for n in [40, 20_000] {
+        for threads in [1, 4] {
+            let mut s = store();
+            s.set_threads(threads);
+            let layout = s.layout().clone();
+            let last = n - 1;
+            let cases: Vec<(Edit, String)> = vec![
+                // within the batch: an id, a unique value differing in case only, both in one row (the id first)
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            doc.replace(&format!("u{i}"), "u7")
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"a resource with id "u7" already exists"#.into(),
+                ),
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            doc.replace(&format!("User{i}"), "USER3")
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"userName "user3" is already taken by another resource"#.into(),
+                ),
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            r#"{"id":"u2","userName":"user2"}"#.into()
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"a resource with id "u2" already exists"#.into(),
+                ),
+                // against the store; the first conflict in batch order is named
+                (
+                    Box::new(move |i, doc| match i {
+                        5 => doc.replace("User5", "CAROL"),
+                        9 => doc.replace("u9", "a"),
+                        _ => doc,
+                    }),
+                    r#"userName "carol" is already taken by another resource"#.into(),
+                ),
+                (
+                    Box::new(move |i, doc| if i == 3 { doc.replace("u3", "b") } else { doc }),
+                    r#"a resource with id "b" already exists"#.into(),
+                ),
+                // a unique value twice in one document
+                (
+                    Box::new(move |i, doc| {
+                        if i == last {
+                            r#"{"id":"x","userName":["q","Q"]}"#.into()
+                        } else {
+                            doc
+                        }
+                    }),
+                    r#"userName "q" is already taken by another resource"#.into(),
+                ),
+            ];
+            for (edit, message) in cases {
+                let batch = users(&layout, n, edit);
+                assert_eq!(
+                    s.add_many(batch),
+                    Err(DirError::Uniqueness(message)),
+                    "{n} rows, {threads} threads"
+                );
+                // nothing of the batch was kept: the store is as before, indexes and id map included
+                assert_eq!(s.len(), 4);
+                assert!(s.get("u1").is_none());
+                assert!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "user1"}]"#).is_empty());
+                assert_eq!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "carol"}]"#), ["c"]);
+                assert_eq!(ids(&s, r#"["cmp", 0, -1, "eq", {"s": "b"}]"#), ["b"]);
+            }
+            s.add_many(users(&layout, n, |_, doc| doc)).unwrap();
+            assert_eq!(s.len(), 4 + n);
+            assert_eq!(ids(&s, r#"["cmp", 1, -1, "eq", {"s": "user7"}]"#), ["u7"]);
+            assert_eq!(
+                ids(&s, &format!(r#"["cmp", 0, -1, "eq", {{"s": "u{last}"}}]"#)),
+                [format!("u{last}")]
+            );
+            assert!(s.get("u0").is_some() && s.get("a").is_some());
+            let again = users(&layout, 1, |_, doc| doc.replace("User0", "fresh"));
+            assert_eq!(
+                s.add_many(again),
+                Err(DirError::Uniqueness(r#"a resource with id "u0" already exists"#.into()))
+            );
+        }
+    }
+}
+
 #[test]
 fn parallel_scan_agrees_with_serial() {
     let mut s = Store::new(layout_from_json(LAYOUT));
@@ -725,6 +835,84 @@ fn selective_parse_agrees_with_the_reference_conversion() {
     );
     assert!(value::parse(&layout, b"[1]", &layout.all_slots).is_err());
     assert!(value::parse(&layout, br#"{"id": "a"} x"#, &layout.all_slots).is_err());
+}
+
+/// A write reads a document's id and index keys straight from the text (`value::read_keys`): the same id,
+/// keys, `meta` completeness, flag and errors as the keys taken from the trees of the indexed slots, over the
+/// generated documents and some malformed ones.
+#[test]
+fn keys_read_from_the_text_agree_with_the_trees() {
+    let layout = layout_from_json(LAYOUT);
+    assert!(layout.direct_keys);
+    let mut documents = Documents {
+        seed: 0x9e37_79b9_7f4a_7c15,
+    };
+    let mut keyed_docs = 0;
+    // half of them start with a string id and a userName (which later members may replace)
+    let names = [
+        r#""Straße""#,
+        r#"["A","b",["c"],{"x":"y"},1,"A"]"#,
+        r#""ΣΊΣ""#,
+        "null",
+        "[]",
+    ];
+    let mut docs: Vec<String> = (0..4000)
+        .map(|n| {
+            let doc = documents.object(0, 9);
+            let name = names[n / 2 % names.len()];
+            match (n % 2, doc.strip_prefix('{')) {
+                (0, Some("}")) => format!(r#"{{"id":"d{n}","userName":{name}}}"#),
+                (0, Some(rest)) => format!(r#"{{"id":"d{n}","userName":{name},{rest}"#),
+                _ => doc,
+            }
+        })
+        .collect();
+    docs.extend(
+        [
+            r#"{"id":"a","userName":1e400}"#,
+            r#"{"id":"a","userName":["x",[1e400]]}"#,
+            r#"{"id":"a","userName":"\ud800"}"#,
+            r#"{"id":"a","userName":"x",}"#,
+            r#"{"id":"a\u0062","userName":["B",{"v":"c"},["d"],"E"],"userName":["Straße"],"id":"z"}"#,
+            r#"{"id":"Ab","emails":[1e400]}"#,
+            r#"["id"]"#,
+        ]
+        .map(str::to_owned),
+    );
+    for doc in &docs {
+        let trees = value::parse_flagged(&layout, doc.as_bytes(), &layout.index_slots, Some("age"));
+        let keyed = value::read_keys(&layout, doc.as_bytes(), Some("age"));
+        let (trees, keyed) = match (trees, keyed) {
+            (Ok(trees), Ok(keyed)) => (trees, keyed),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "{doc}");
+                continue;
+            }
+            (a, b) => panic!("{doc}: {a:?} / {b:?}"),
+        };
+        assert_eq!(keyed.id.as_deref(), trees.id.as_deref(), "{doc}");
+        assert_eq!(
+            (keyed.meta_complete, keyed.flagged),
+            (trees.meta_complete, trees.flagged),
+            "{doc}"
+        );
+        // the keys matter for documents that are stored: those with a string id
+        if trees.id.is_some() {
+            let expected: Vec<(u16, u32)> = store::index_keys(&layout, &trees.slots).collect();
+            assert_eq!(keyed.keys, expected, "{doc}");
+            keyed_docs += usize::from(expected.len() > 1);
+        }
+    }
+    assert!(keyed_docs > 500, "{keyed_docs} documents with an id and a userName");
+    // a layout indexing an extension attribute builds trees for its keys
+    let mut v: Value = serde_json::from_str(LAYOUT).unwrap();
+    v["indexed"] = serde_json::json!([0, 5]);
+    let ext = layout_from_json(&v.to_string());
+    assert!(!ext.direct_keys);
+    let mut s = Store::new(ext);
+    let doc = br#"{"id":"a","urn:x:Ext":{"code":"K1"}}"#;
+    s.add_many(vec![Prepared::parse(s.layout(), doc).unwrap()]).unwrap();
+    assert_eq!(ids(&s, r#"["cmp", 5, -1, "eq", {"s": "K1"}]"#), ["a"]);
 }
 
 /// `meta` is complete (an import stored as it is) when it holds its four attributes as strings.

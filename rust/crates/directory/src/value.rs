@@ -3,9 +3,12 @@
 //! instants. Unknown keys are dropped here (filters cannot name them) except for their effect on `pr`.
 //!
 //! Trees are not stored: the store keeps each resource's JSON and builds the trees of the slots it needs when
-//! it needs them ([`parse`]: index keys at a write, columns at their first use, the few candidates of an
-//! index lookup), skipping the rest of the document without building it.
+//! it needs them ([`parse`]: columns at their first use, the few candidates of an index lookup, the index keys
+//! at a write when the layout indexes more than the resource object's attributes), skipping the rest of the
+//! document without building it. A write usually needs no tree at all: [`read_keys`] reads its id and the
+//! index keys of its values straight from the text.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -130,6 +133,257 @@ pub fn parse_flagged(
         meta_complete: picked.meta_strings.iter().all(|&s| s),
         flagged: picked.flagged,
     })
+}
+
+/// What [`read_keys`] reads of a resource document to store it.
+#[derive(Debug)]
+pub struct Keyed<'a> {
+    /// The `id`, when it is a non-empty string: borrowed from the document when it is written without escapes.
+    pub id: Option<Cow<'a, str>>,
+    /// `(index, key)` of each indexed value: [`Layout::index_key`] of the value in comparison form, by index
+    /// (`layout.indexed` order), a slot's values in document order.
+    pub keys: Vec<(u16, u32)>,
+    /// As [`Parsed::meta_complete`].
+    pub meta_complete: bool,
+    /// As [`Parsed::flagged`].
+    pub flagged: bool,
+}
+
+/// For a layout with [`Layout::direct_keys`]: what a write needs of a document (its `id`, the index keys of
+/// its indexed values, `meta`'s completeness, the flag), read without building trees: the keys are those of
+/// the text values [`parse_flagged`] with `layout.index_slots` would build, and the errors are the same.
+///
+/// # Errors
+/// The bytes are not one JSON object (serde's message).
+pub fn read_keys<'a>(layout: &Layout, json: &'a [u8], flag: Option<&str>) -> Result<Keyed<'a>, serde_json::Error> {
+    debug_assert!(layout.direct_keys);
+    let text = std::str::from_utf8(json).map_err(<serde_json::Error as serde::de::Error>::custom)?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let keyed = deserializer.deserialize_map(KeyPicker { layout, flag })?;
+    deserializer.end()?;
+    Ok(keyed)
+}
+
+/// The top level of a resource document for [`read_keys`].
+struct KeyPicker<'l> {
+    layout: &'l Layout,
+    flag: Option<&'l str>,
+}
+
+impl<'de> Visitor<'de> for KeyPicker<'_> {
+    type Value = Keyed<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keyed<'de>, A::Error> {
+        let layout = self.layout;
+        let mut keys: Vec<(u16, u32)> = Vec::with_capacity(layout.indexed.len());
+        let mut id = None;
+        let mut meta_strings = [false; 4];
+        let mut flagged = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if self.flag == Some(&*key) {
+                flagged = true;
+            }
+            // only attributes of the resource object are indexed (`direct_keys`): extensions are skipped
+            let index = match layout.top.get(&*key) {
+                Some(&Top::Core(slot)) => layout
+                    .indexed
+                    .iter()
+                    .position(|&s| s == slot)
+                    .map(|i| (i, &layout.attrs[slot as usize])),
+                _ => None,
+            };
+            if let Some((i, _)) = index {
+                // a repeated key counts with its last value
+                #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
+                let i = i as u16;
+                keys.retain(|&(k, _)| k != i);
+            }
+            match (&*key, index) {
+                ("id", _) => {
+                    let text = map.next_value_seed(IdSeed)?;
+                    if let (Some((i, attr)), Some(text)) = (index, &text) {
+                        push_key(layout, attr, i, text, &mut keys);
+                    }
+                    id = text.filter(|t| !t.is_empty()).map(|t| match t {
+                        Text::Borrowed(s) => Cow::Borrowed(s),
+                        Text::Owned(s) => Cow::Owned(s),
+                    });
+                }
+                // `meta` is not indexed (`direct_keys`)
+                ("meta", _) => meta_strings = map.next_value::<MetaStrings>()?.0,
+                (_, Some((i, attr))) => map.next_value_seed(KeysSeed {
+                    layout,
+                    attr,
+                    index: i,
+                    keys: &mut keys,
+                    list: true,
+                })?,
+                (_, None) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        keys.sort_by_key(|&(i, _)| i);
+        Ok(Keyed {
+            id,
+            keys,
+            meta_complete: meta_strings.iter().all(|&s| s),
+            flagged,
+        })
+    }
+}
+
+/// Record the index key of the string `s` of `attr` when its tree is text ([`text_form`]).
+fn push_key(layout: &Layout, attr: &AttrLayout, index: usize, s: &str, keys: &mut Vec<(u16, u32)>) {
+    // the key folds the text: an ASCII text's comparison form (its folding, or itself) folds as the text does
+    let key = if s.is_ascii() && attr.kind == Kind::Text {
+        layout.index_key(s)
+    } else {
+        match text_form(attr, s) {
+            Some(text) => layout.index_key(&text),
+            None => return,
+        }
+    };
+    #[allow(clippy::cast_possible_truncation)] // fewer indexes than slots (u16)
+    keys.push((index as u16, key));
+}
+
+/// The `id` value: its text when it is a string, else `None` (the value read and dropped).
+struct IdSeed;
+
+impl<'de> DeserializeSeed<'de> for IdSeed {
+    type Value = Option<Text<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IdSeed {
+    type Value = Option<Text<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Text::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Some(Text::Owned(s.to_owned())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Presence.visit_map(map).map(|_| None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Presence.visit_seq(seq).map(|_| None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// An indexed attribute's value read for its keys: those of a string, or (`list`) of a list's strings, as
+/// [`crate::store`] takes them from the tree [`NodeSeed`] builds; everything else is read (as [`NodeSeed`]
+/// reads it) and dropped.
+struct KeysSeed<'k, 'l> {
+    layout: &'l Layout,
+    attr: &'l AttrLayout,
+    index: usize,
+    keys: &'k mut Vec<(u16, u32)>,
+    /// Whether a list's strings count (the value itself, not an element of a list).
+    list: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeysSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeysSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        push_key(self.layout, self.attr, self.index, s, self.keys);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.list {
+            return Presence.visit_seq(seq).map(|_| ());
+        }
+        let KeysSeed {
+            layout,
+            attr,
+            index,
+            keys,
+            ..
+        } = self;
+        while seq
+            .next_element_seed(KeysSeed {
+                layout,
+                attr,
+                index,
+                keys: &mut *keys,
+                list: false,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        Presence.visit_map(map).map(|_| ())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 /// The `meta` sub-attributes an import must carry to be stored as it is.
@@ -577,6 +831,16 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
         }
         entries.sort_by_key(|(i, _)| *i);
         Ok(Node::Object(entries.into_boxed_slice()))
+    }
+}
+
+/// The comparison form of a string value of `attr` when its tree is text ([`convert_text`] gives a
+/// [`Node::Str`]): folded unless `caseExact`; `None` for a dateTime that is an instant.
+fn text_form<'s>(attr: &AttrLayout, s: &'s str) -> Option<Cow<'s, str>> {
+    match attr.kind {
+        Kind::Text if !attr.case_exact => Some(folded(s)),
+        Kind::DateTime if value_instant(s).is_some() => None,
+        _ => Some(Cow::Borrowed(s)),
     }
 }
 

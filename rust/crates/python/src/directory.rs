@@ -300,10 +300,12 @@ fn parse_all(layout: &Layout, docs: &[&[u8]]) -> Result<Vec<Prepared>, DirError>
     })
 }
 
-/// An NDJSON line: parsed and ready to store, or to be completed in Python first (`(line number, bytes)`).
-enum Line<'a> {
-    Ready(Prepared),
-    Complete(usize, &'a [u8]),
+/// The lines of an NDJSON document: each parsed and ready to store, or (`None`) to be completed in Python
+/// first, listed in `complete` as `(index in ready, line number, bytes)`.
+#[derive(Default)]
+struct Lines<'a> {
+    ready: Vec<Option<Prepared>>,
+    complete: Vec<(usize, usize, &'a [u8])>,
 }
 
 /// Whether a byte is ASCII whitespace as Python's `bytes.strip()` sees it.
@@ -377,18 +379,28 @@ const PARALLEL_NDJSON: usize = 1 << 20;
 /// Cut `data` into NDJSON lines and parse each: ready when it parses and needs nothing filled in (an `id`,
 /// and with `complete_meta` a `meta` with `resourceType`, `created`, `lastModified` and `version`), else to
 /// be completed. Several threads each take a part of `data` ending at a line end.
-fn read_ndjson<'a>(layout: &Layout, data: &'a [u8], complete_meta: bool, flag: Option<&str>) -> Vec<Line<'a>> {
-    let read = |part: &'a [u8], first: usize| -> Vec<Line<'a>> {
+fn read_ndjson<'a>(layout: &Layout, data: &'a [u8], complete_meta: bool, flag: Option<&str>) -> Lines<'a> {
+    let read = |part: &'a [u8], first: usize| -> Lines<'a> {
         let lines = split_lines(part, first);
         let docs: Vec<&[u8]> = lines.iter().map(|&(_, line)| line).collect();
-        Prepared::parse_batch(layout, &docs, flag)
+        let mut out = Lines {
+            ready: Vec::with_capacity(lines.len()),
+            complete: Vec::new(),
+        };
+        for (i, (prepared, (number, line))) in Prepared::parse_batch(layout, &docs, flag)
             .into_iter()
             .zip(lines)
-            .map(|(prepared, (number, line))| match prepared {
-                Ok(prepared) if !complete_meta || prepared.meta_complete() => Line::Ready(prepared),
-                _ => Line::Complete(number, line),
-            })
-            .collect()
+            .enumerate()
+        {
+            out.ready.push(match prepared {
+                Ok(prepared) if !complete_meta || prepared.meta_complete() => Some(prepared),
+                _ => {
+                    out.complete.push((i, number, line));
+                    None
+                }
+            });
+        }
+        out
     };
     let threads = if data.len() >= PARALLEL_NDJSON {
         std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
@@ -421,14 +433,33 @@ fn read_ndjson<'a>(layout: &Layout, data: &'a [u8], complete_meta: bool, flag: O
     for part in &parts[..parts.len() - 1] {
         firsts.push(firsts.last().unwrap_or(&1) + line_ends(part));
     }
-    std::thread::scope(|s| {
+    let parts: Vec<Lines<'a>> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
             .zip(&firsts)
             .map(|(&part, &first)| s.spawn(move || read(part, first)))
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    })
+        // a panic in a parser thread is a bug: re-raised here, on the calling thread
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    // the first part's lines stay where they are; the others' are moved after them
+    let rest: usize = parts.iter().skip(1).map(|p| p.ready.len()).sum();
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    all.ready.reserve_exact(rest);
+    for part in parts {
+        let offset = all.ready.len();
+        all.complete.extend(
+            part.complete
+                .into_iter()
+                .map(|(i, number, line)| (offset + i, number, line)),
+        );
+        all.ready.extend(part.ready);
+    }
+    all
 }
 
 fn bytes_list<'py>(py: Python<'py>, items: &[Arc<[u8]>]) -> PyResult<Bound<'py, PyList>> {
@@ -482,28 +513,25 @@ impl DirectoryStore {
     ) -> PyResult<(usize, Bound<'py, PyList>)> {
         let layout = Arc::clone(&self.layout);
         let bytes = data.as_bytes();
-        let mut lines = py.detach(|| read_ndjson(&layout, bytes, complete_meta, flag));
-        let mut completed: Vec<(usize, usize, Bound<'py, PyBytes>)> = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            if let Line::Complete(number, raw) = line {
-                let document = complete.call1((*number, PyBytes::new(py, raw)))?;
-                completed.push((i, *number, document.cast_into::<PyBytes>()?));
-            }
+        let Lines {
+            mut ready,
+            complete: to_complete,
+        } = py.detach(|| read_ndjson(&layout, bytes, complete_meta, flag));
+        let mut completed: Vec<(usize, usize, Bound<'py, PyBytes>)> = Vec::with_capacity(to_complete.len());
+        for (i, number, raw) in to_complete {
+            let document = complete.call1((number, PyBytes::new(py, raw)))?;
+            completed.push((i, number, document.cast_into::<PyBytes>()?));
         }
         let completed: Vec<(usize, usize, &[u8])> = completed.iter().map(|(i, n, d)| (*i, *n, d.as_bytes())).collect();
         let (count, flagged) = py.detach(|| -> PyResult<(usize, Vec<Arc<[u8]>>)> {
             for &(i, number, document) in &completed {
                 let prepared = Prepared::parse_flagged(&layout, document, flag)
                     .map_err(|e| to_py_err(DirError::Syntax(format!("line {number}: {e}"))))?;
-                lines[i] = Line::Ready(prepared);
+                ready[i] = Some(prepared);
             }
-            let batch: Vec<Prepared> = lines
-                .into_iter()
-                .filter_map(|line| match line {
-                    Line::Ready(prepared) => Some(prepared),
-                    Line::Complete(..) => None,
-                })
-                .collect();
+            // every line is ready now; `filter_map` collects in place (`flatten` would copy every line)
+            #[allow(clippy::filter_map_identity)]
+            let batch: Vec<Prepared> = ready.into_iter().filter_map(|line| line).collect();
             let flagged = batch
                 .iter()
                 .filter(|p| p.flagged())

@@ -1529,15 +1529,37 @@ impl Bound {
         for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
             filter.block(first + k * BLOCK, part);
         }
-        let mut counts = [0u16; RUN + 1];
-        for (e, &m) in matched.iter().enumerate() {
-            counts[e + 1] = counts[e] + u16::from(m);
-        }
+        // the matching elements as bits (one spare word), then each row's range of them as a window
+        let mut bits = [0u64; RUN / 64 + 1];
+        wide(|| {
+            for (word, part) in bits.iter_mut().zip(matched.chunks(64)) {
+                *word = part
+                    .iter()
+                    .enumerate()
+                    .fold(0, |acc, (j, &m)| acc | (u64::from(m) << j));
+            }
+        });
         for (o, &(s, l)) in out.iter_mut().zip(rows) {
-            let at = s as usize - first;
-            *o = counts[at + l as usize] > counts[at];
+            *o = any_bit(&bits, s as usize - first, l as usize);
         }
     }
+}
+
+/// Is any of the bits `at..at + len` of `bits` set (bit `i % 64` of word `i / 64`; `bits` has a word past
+/// the last range)? Ranges of up to 64 bits in one window of two words, longer ones word by word.
+#[inline]
+fn any_bit(bits: &[u64], at: usize, len: usize) -> bool {
+    let (word, shift) = (at / 64, at % 64);
+    if len <= 64 {
+        let low = bits.get(word).copied().unwrap_or(0) >> shift;
+        // `<< 1 << (63 - shift)`: the next word's low bits above the first word's, no shift by 64
+        let high = bits.get(word + 1).copied().unwrap_or(0) << 1 << (63 - shift);
+        let mask = u64::MAX >> (64 - len.max(1));
+        return len > 0 && (low | high) & mask != 0;
+    }
+    (at..at + len)
+        .step_by(64)
+        .any(|i| any_bit(bits, i, (at + len - i).min(64)))
 }
 
 impl Column {
@@ -1870,5 +1892,29 @@ fn float_rank(f: f64) -> u64 {
         !bits
     } else {
         bits | (1 << 63)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::any_bit;
+
+    /// Every window of a few bit patterns, against a bit-by-bit reading.
+    #[test]
+    fn any_bit_agrees_with_each_bit() {
+        let patterns: [[u64; 4]; 4] = [
+            [0, 0, 0, 0],
+            [1, 0, 1 << 63, 0],
+            [0x8000_0000_0000_0001, 0, 0, 1],
+            [0x0F00, 1 << 40, 0, 0],
+        ];
+        for bits in patterns {
+            let bit = |i: usize| bits[i / 64] >> (i % 64) & 1 == 1;
+            for at in 0..192 {
+                for len in 0..=(192 - at).min(130) {
+                    assert_eq!(any_bit(&bits, at, len), (at..at + len).any(bit), "{bits:?} {at} {len}");
+                }
+            }
+        }
     }
 }

@@ -493,8 +493,8 @@ impl Store {
     #[must_use]
     pub fn search(&self, plan: &Plan, sort: Option<&SortSpec>, start: usize, count: Option<usize>) -> Page {
         let limit = count.map(|c| start.saturating_add(c));
-        // Only the total is wanted: no sorting.
-        let total_only = limit == Some(0) || (count == Some(0) && sort.is_none());
+        // Only the total is wanted: no sorting, no matches kept.
+        let total_only = count == Some(0);
         let sort = sort.filter(|_| !total_only);
         let (total, hits) = match self.candidates(plan) {
             Some(candidates) => {
@@ -512,7 +512,7 @@ impl Store {
                 }
                 (total, hits)
             }
-            None => self.scan(plan, sort, limit),
+            None => self.scan(plan, sort, if total_only { Some(0) } else { limit }),
         };
         if total_only {
             return Page {
@@ -604,6 +604,8 @@ impl Store {
         });
         let all_live = self.live == self.rows.len();
         let k = limit.filter(|_| sort.is_some());
+        // a limit of 0: the matches are counted, none kept
+        let keep = limit != Some(0);
         let n = self.rows.len();
         let threads = if n >= PARALLEL_THRESHOLD {
             self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1)
@@ -632,7 +634,10 @@ impl Store {
                     part.total += wide(
                         // inlined into the AVX2 form with `scan_blocks`
                         #[inline(always)]
-                        || scan_blocks(bound, &self.rows, all_live, range, top.as_mut(), &mut hits),
+                        || {
+                            let hits = keep.then_some(&mut hits);
+                            scan_blocks(bound, &self.rows, all_live, range, top.as_mut(), hits)
+                        },
                     );
                 } else {
                     #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
@@ -648,7 +653,8 @@ impl Store {
                             part.total += 1;
                             top.offer(pos);
                         }),
-                        None => hits.extend(matched),
+                        None if keep => hits.extend(matched),
+                        None => part.total += matched.count(),
                     }
                     if top.is_none() {
                         part.total += hits.len();
@@ -892,7 +898,7 @@ impl<'a> TopK<'a> {
 }
 
 /// Evaluate `bound` over `range` block by block and return the number of matches; the matching positions
-/// go to `top` when given (ranked as they are found), else to `hits`. Each block's matches become a bitmap,
+/// go to `top` when given (ranked as they are found), else to `hits` when given (else only counted). Each block's matches become a bitmap,
 /// counted with `popcnt` and walked bit by bit, so that a block costs little beyond its kernels when few
 /// rows match; when many do and the top already has a threshold, the key words of the whole block screen
 /// them first ([`Sorter::screen`]). Always inlined into its one caller's [`wide`] closure, so that it is
@@ -905,7 +911,7 @@ fn scan_blocks(
     all_live: bool,
     range: Range<usize>,
     mut top: Option<&mut TopK<'_>>,
-    hits: &mut Vec<u32>,
+    mut hits: Option<&mut Vec<u32>>,
 ) -> usize {
     let mut matched = [false; BLOCK];
     let mut total = 0;
@@ -937,7 +943,7 @@ fn scan_blocks(
                     top.offer(pos);
                 }
             });
-        } else {
+        } else if let Some(hits) = hits.as_deref_mut() {
             hits.reserve(n);
             each_bit(&bits, start, |pos| hits.push(pos));
         }

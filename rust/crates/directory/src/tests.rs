@@ -417,6 +417,14 @@ fn parallel_scan_agrees_with_serial() {
     assert_eq!(parallel.total, serial.total);
     assert_eq!(parallel.total, (0..40_000).filter(|i| i % 97 < 3).count());
     assert_eq!(parallel.resources, serial.resources);
+    // count 0: the total only, sorted or not, from any start
+    for threads in [1, 2] {
+        s.set_threads(threads);
+        for (sort, start) in [(Some(&sort), 0), (Some(&sort), 7), (None, 0), (None, 3)] {
+            let page = s.search(&plan, sort, start, Some(0));
+            assert_eq!((page.total, page.resources.len()), (parallel.total, 0));
+        }
+    }
     assert!(s.heap_bytes() > 40_000 * 30);
     // every row matches: the scan's bounded top-k buffer is cut back many times; the page must be the
     // tree sort's

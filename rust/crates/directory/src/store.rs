@@ -568,9 +568,14 @@ impl Store {
     }
 
     /// Build now, in one pass over the stored JSON, the columns every full scan of `plans` sorted by any of
-    /// `sorts` reads (what their first searches would build).
+    /// `sorts` reads (what their first searches would build), and what binding them builds (the tails an
+    /// `ew` compares).
     pub fn prepare(&self, plans: &[&Plan], sorts: &[&SortSpec]) {
-        self.columns().prepare_all(plans, sorts);
+        let columns = self.columns();
+        columns.prepare_all(plans, sorts);
+        for plan in plans {
+            let _bound = columns.bind(plan);
+        }
     }
 
     /// Approximate heap bytes held by the store (rows and their JSON, id map, indexes and columns), the

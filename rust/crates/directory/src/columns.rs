@@ -78,8 +78,9 @@ pub struct Column {
     lane: Lane,
     words: Vec<u64>,
     /// For a `Lane::Text` column of at most [`FEW_WORDS`] distinct words (a `userType`, a `title`): the
-    /// text every value with that word holds, `None` once two differ; `None` for other columns.
-    word_texts: Option<WordTexts>,
+    /// text every value with that word holds, `None` once two differ; `None` for other columns. Built by
+    /// the first `eq` with a text longer than the word's head, kept by writes.
+    word_texts: OnceLock<Option<WordTexts>>,
     /// The last 16 bytes of each value of a `Lane::Text` column ([`Column::tail_word`]), built by the first
     /// `ew` that can use them and kept by writes: an `ew` of up to 16 bytes is one masked comparison a value.
     tails: OnceLock<Vec<u128>>,
@@ -303,15 +304,13 @@ impl Column {
             Lane::Text => self.cells.iter().map(|&c| text_word(c)).collect(),
             Lane::Time => self.cells.iter().map(|&c| time_word(c)).collect(),
         };
-        self.word_texts = (self.lane == Lane::Text)
-            .then(|| {
-                let mut texts = WordTexts::new();
-                self.cells
-                    .iter()
-                    .all(|&cell| self.note_word_text(&mut texts, cell))
-                    .then_some(texts)
-            })
-            .flatten();
+    }
+
+    /// [`Column::word_texts`] from the cells.
+    fn build_word_texts(&self) -> Option<WordTexts> {
+        let mut texts = WordTexts::new();
+        (self.lane == Lane::Text && self.cells.iter().all(|&cell| self.note_word_text(&mut texts, cell)))
+            .then_some(texts)
     }
 
     /// Record a text cell in `texts` ([`Column::word_texts`]); `false` when that makes more than
@@ -353,7 +352,7 @@ impl Column {
     /// with that word is the needle's text, `Some(false)` when none can equal it (no value has the word, or
     /// the one text they share is another), `None` when only their texts can tell.
     fn word_decides(&self, needle: &Needle) -> Option<bool> {
-        let texts = self.word_texts.as_ref()?;
+        let texts = self.word_texts.get_or_init(|| self.build_word_texts()).as_ref()?;
         #[allow(clippy::cast_possible_truncation)] // capped at 255 first
         let word = needle.head | u64::from(needle.text.len().min(255) as u8);
         match texts.get(&word) {
@@ -370,6 +369,7 @@ impl Column {
                 self.lane = Lane::None;
                 self.words = Vec::new();
                 self.tails = OnceLock::new();
+                self.word_texts = OnceLock::new();
                 return;
             }
             (Lane::Text, cell) => {
@@ -382,10 +382,9 @@ impl Column {
                         }
                     }
                 }
-                if let Some(mut texts) = self.word_texts.take() {
-                    if self.note_word_text(&mut texts, cell) {
-                        self.word_texts = Some(texts);
-                    }
+                if let Some(known) = self.word_texts.take() {
+                    let kept = known.and_then(|mut texts| self.note_word_text(&mut texts, cell).then_some(texts));
+                    self.word_texts = OnceLock::from(kept);
                 }
                 text_word(cell)
             }
@@ -471,7 +470,11 @@ impl Column {
 
     /// Approximate heap bytes (cells, text and the word lane).
     pub(crate) fn heap_bytes(&self) -> usize {
-        let word_texts = self.word_texts.as_ref().map_or(0, |t| t.capacity() * 24);
+        let word_texts = self
+            .word_texts
+            .get()
+            .and_then(Option::as_ref)
+            .map_or(0, |t| t.capacity() * 24);
         let tails = self.tails.get().map_or(0, |t| t.capacity() * 16);
         (self.cells.capacity() + self.extra.capacity()) * CELL
             + self.text.capacity()
@@ -1047,14 +1050,16 @@ impl Columns<'_> {
                 let mut text = Needle::new(text.as_bytes());
                 let column = self.column(&source(target)?)?;
                 match op {
-                    Op::Eq if text.lane && column.lane == Lane::Text => match column.word_decides(&text) {
-                        Some(false) => Bound::Const(false),
-                        decided => {
-                            // the word decides: no text read per row
-                            text.lane_alone |= decided.is_some();
-                            Bound::TextEq(column, text)
+                    Op::Eq if text.lane && !text.lane_alone && column.lane == Lane::Text => {
+                        match column.word_decides(&text) {
+                            Some(false) => Bound::Const(false),
+                            decided => {
+                                // the word decides: no text read per row
+                                text.lane_alone |= decided.is_some();
+                                Bound::TextEq(column, text)
+                            }
                         }
-                    },
+                    }
                     Op::Eq => Bound::TextEq(column, text),
                     Op::Sw => Bound::TextSw(column, text),
                     _ => {

@@ -591,8 +591,8 @@ def markdown(summary: dict) -> str:
         out += [
             "",
             f"The native scans (the store's search, the page left as JSON): bytes = what each must read from its "
-            "columns (the 8-byte words or 16-byte cells its filter streams, the sort key of each match; text read "
-            "from an arena is not counted: a lower bound); the "
+            "columns (the 8-byte words, 16-byte cells or 16-byte tails its filter streams, the sort key of each "
+            "match; text read from an arena is not counted: a lower bound); the "
             f"machine reads {summary['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s from DRAM on 2 threads (measured "
             "here, summing a 256 MiB buffer).",
             "",

@@ -24,8 +24,8 @@ use super::value::{parse, parse_flagged, read_keys, slot_node, Node, Slots};
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
 
-/// A parallel scan hands out about this many chunks per thread.
-const CHUNKS_PER_THREAD: usize = 8;
+/// A parallel scan hands out about this many chunks per thread (small ones: the threads finish together).
+const CHUNKS_PER_THREAD: usize = 32;
 
 /// Batches at least this large fill the id map and the indexes on several threads.
 const PARALLEL_FILL: usize = 16_384;

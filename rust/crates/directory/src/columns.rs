@@ -1536,17 +1536,21 @@ impl Bound {
         }
         // the matching elements as bits (one spare word), then each row's range of them as a window
         let mut bits = [0u64; RUN / 64 + 1];
-        wide(|| {
-            for (word, part) in bits.iter_mut().zip(matched.chunks(64)) {
-                *word = part
-                    .iter()
-                    .enumerate()
-                    .fold(0, |acc, (j, &m)| acc | (u64::from(m) << j));
-            }
-        });
+        wide(|| to_bits(matched, &mut bits));
         for (o, &(s, l)) in out.iter_mut().zip(rows) {
             *o = any_bit(&bits, s as usize - first, l as usize);
         }
+    }
+}
+
+/// `matched` as bits: bit `j % 64` of `bits[j / 64]` is `matched[j]` (`bits` long enough).
+#[inline]
+pub(crate) fn to_bits(matched: &[bool], bits: &mut [u64]) {
+    for (word, part) in bits.iter_mut().zip(matched.chunks(64)) {
+        *word = part
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (j, &m)| acc | (u64::from(m) << j));
     }
 }
 

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::columns::{be_word, Bound, Cache, Columns, Sorter, Source, BLOCK};
+use super::columns::{be_word, to_bits, Bound, Cache, Columns, Sorter, Source, BLOCK};
 use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
@@ -929,10 +929,9 @@ fn scan_blocks(
                 *m &= row.is_some();
             }
         }
-        let (mut bits, n) = wide(|| {
-            let bits = bitmap(matched);
-            (bits, bits.iter().map(|b| b.count_ones() as usize).sum::<usize>())
-        });
+        let mut bits = [0u64; BLOCK / 64];
+        to_bits(matched, &mut bits);
+        let n: usize = bits.iter().map(|b| b.count_ones() as usize).sum();
         total += n;
         if n == 0 {
             continue;
@@ -940,7 +939,7 @@ fn scan_blocks(
         if let Some(top) = top.as_deref_mut() {
             if top.threshold != u128::MAX && 4 * n >= len {
                 top.sorter.screen(start, top.threshold, matched);
-                bits = wide(|| bitmap(matched));
+                to_bits(matched, &mut bits);
             }
             let bound = top.threshold;
             each_bit(&bits, start, |pos| {
@@ -954,19 +953,6 @@ fn scan_blocks(
         }
     }
     total
-}
-
-/// Bits of a block's matches: bit `j % 64` of word `j / 64` is `matched[j]`.
-#[inline]
-fn bitmap(matched: &[bool]) -> [u64; BLOCK / 64] {
-    let mut bits = [0u64; BLOCK / 64];
-    for (word, part) in bits.iter_mut().zip(matched.chunks(64)) {
-        *word = part
-            .iter()
-            .enumerate()
-            .fold(0, |acc, (j, &m)| acc | (u64::from(m) << j));
-    }
-    bits
 }
 
 /// Call `visit` with `start + j` for each set bit `j` of `bits`, in order.

@@ -666,9 +666,15 @@ def markdown(summary: dict) -> str:
             )
             + (
                 f", Directory.search <= {t['engines']:g}x each columnar engine (measured at most "
-                f"{max(e['ratio'] for r in summary['queries'] for e in r['engines'].values()):.2f}x)."
+                f"{max(e['ratio'] for r in summary['queries'] for e in r['engines'].values()):.2f}x)"
                 if "engines" in t and engines
-                else "."
-            ),
+                else ""
+            )
+            + (
+                f", the load <= {t['load']:g}x DuckDB's read_json (measured {summary['load']['vs_duckdb']:.2f}x)"
+                if "load" in t and summary["load"].get("vs_duckdb") is not None
+                else ""
+            )
+            + ".",
         ]
     return "\n".join(out)

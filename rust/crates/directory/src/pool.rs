@@ -6,7 +6,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -18,18 +18,26 @@ const LINGER: Duration = Duration::from_micros(200);
 static SCANS: AtomicU64 = AtomicU64::new(0);
 
 /// The pool: one thread fewer than the machine's cores (the calling thread is the other); `None` when no
-/// thread could be started (scans then run on the calling thread alone).
+/// thread could be started (scans then run on the calling thread alone). A process forked after the pool
+/// started has none of its threads: it starts its own (the parent's is left unused, never waited for).
 fn pool() -> Option<&'static ThreadPool> {
-    static POOL: OnceLock<Option<ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        ThreadPoolBuilder::new()
-            .num_threads(cores.saturating_sub(1).max(1))
-            .thread_name(|i| format!("scimcore-scan-{i}"))
-            .build()
-            .ok()
-    })
-    .as_ref()
+    static POOL: Mutex<Option<(u32, &'static ThreadPool)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((owner, threads)) = *pool {
+        if owner == pid {
+            return Some(threads);
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let built = ThreadPoolBuilder::new()
+        .num_threads(cores.saturating_sub(1).max(1))
+        .thread_name(|i| format!("scimcore-scan-{i}"))
+        .build()
+        .ok()?;
+    let threads: &'static ThreadPool = Box::leak(Box::new(built));
+    *pool = Some((pid, threads));
+    Some(threads)
 }
 
 /// Run `work` on `threads` threads at once, the calling thread one of them, and return what each returned

@@ -1684,6 +1684,9 @@ fn word_high(prefix: u64, word: u64, descending: bool) -> u64 {
     ((((prefix ^ flip) >> 1) | (flip & (1 << 63))) & present) | (missing & !present)
 }
 
+/// A row's [`Sorter::full_rank`]: compared as a pair, weakly monotone with the full order of rows.
+pub type Rank = (u128, u64);
+
 /// Orders rows by a sort key column (missing last ascending / first descending, ties by `id`).
 pub struct Sorter<'a> {
     pub column: &'a Column,
@@ -1694,19 +1697,41 @@ pub struct Sorter<'a> {
 }
 
 impl Sorter<'_> {
-    /// A 128-bit rank, weakly monotone with the full order of rows: the missing flag (bit 127), a 64-bit
-    /// prefix of the key (bits 63..127), and in bits 0..63 either a 63-bit prefix of the `id` when the key
-    /// prefix is the whole key (a missing key, a dateTime, a text of at most 7 bytes), so that rows whose
-    /// keys are equal (many users share a family name) are ranked apart instead of all tying with the
-    /// `k`-th, or the text's 8th to 15th bytes when it is longer (user names share their first bytes).
+    /// The rank of a row, compared as a pair, weakly monotone with the full order of rows. First a 128-bit
+    /// rank: the missing flag (bit 127), a 64-bit prefix of the key (bits 63..127), and in bits 0..63 either
+    /// a 63-bit prefix of the `id` when the key prefix is the whole key (a missing key, a dateTime, a text of
+    /// at most 7 bytes), so that rows whose keys are equal (many users share a family name) are ranked apart
+    /// instead of all tying with the `k`-th, or the text's 8th to 15th bytes when it is longer (user names
+    /// share their first bytes). Then, to rank apart the rows whose whole key that holds (also texts of 8
+    /// to 13 bytes: display names), the first 8 bytes of their `id` (reversed when ties go by descending
+    /// `id`); rows whose key it holds only in part get the value that ranks them after the whole keys they
+    /// tie with (before them when descending): such a key is a longer text, of which the whole one is a
+    /// prefix.
     #[must_use]
-    pub fn rank(&self, pos: u32) -> u128 {
+    pub fn full_rank(&self, pos: u32) -> Rank {
         let (rank, whole) = self.key_rank(pos);
-        if whole {
-            rank | self.id_rank(pos)
+        let id = self.id_heads.get(pos as usize).copied().unwrap_or(0);
+        let id = if self.spec.descending && self.spec.ids_descending {
+            !id
         } else {
-            rank | self.text_rank(pos)
+            id
+        };
+        if whole {
+            return (rank | self.id_rank(pos), id);
         }
+        let short_text = match self.column.cells.get(pos as usize) {
+            // bytes 8 to 13 lie whole in the rank's text part; a zero byte would read as padding
+            Some(&Cell::Str { start, len, .. }) if len <= 13 => !self.column.bytes(start, len).contains(&0),
+            _ => false,
+        };
+        let tie = if short_text {
+            id
+        } else if self.spec.descending {
+            0
+        } else {
+            u64::MAX
+        };
+        (rank | self.text_rank(pos), tie)
     }
 
     /// The 8th to 15th bytes of a text key (zero-padded, big-endian, 63 bits), reversed when descending:
@@ -1724,7 +1749,7 @@ impl Sorter<'_> {
         })
     }
 
-    /// The rank without its `id` part (a lower bound of [`Sorter::rank`]: read no `id`) and whether the key
+    /// The rank without its `id` part (a lower bound of [`Sorter::full_rank`]: read no `id`) and whether the key
     /// prefix is the whole key.
     #[must_use]
     pub fn key_rank(&self, pos: u32) -> (u128, bool) {
@@ -1859,11 +1884,11 @@ impl Sorter<'_> {
         }
     }
 
-    /// The positions of the best `limit` of `ranked` (with ranks from [`Sorter::rank`]; all of them without
+    /// The positions of the best `limit` of `ranked` (with ranks from [`Sorter::full_rank`]; all of them without
     /// a limit), in order: the `k`-th rank bounds the candidates, then they are sorted (ties on the rank
     /// compared in full).
     #[must_use]
-    pub fn finish(&self, mut ranked: Vec<(u128, u32)>, limit: Option<usize>) -> Vec<u32> {
+    pub fn finish(&self, mut ranked: Vec<(Rank, u32)>, limit: Option<usize>) -> Vec<u32> {
         if let Some(k) = limit.filter(|&k| k < ranked.len()) {
             if k == 0 {
                 return Vec::new();
@@ -1880,7 +1905,7 @@ impl Sorter<'_> {
                 .map_or(&b""[..], Row::id_bytes)
         };
         let mut keyed = ranked;
-        let cmp = |a: &(u128, u32), b: &(u128, u32)| {
+        let cmp = |a: &(Rank, u32), b: &(Rank, u32)| {
             a.0.cmp(&b.0)
                 .then_with(|| self.key_order(a.1, b.1))
                 .then_with(|| self.id_order(id(a.1), id(b.1)))

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::columns::{be_word, to_bits, Bound, Cache, Columns, Sorter, Source, BLOCK};
+use super::columns::{be_word, to_bits, Bound, Cache, Columns, Rank, Sorter, Source, BLOCK};
 use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
@@ -688,7 +688,7 @@ impl Store {
                 Some(sorter) => {
                     if k.is_none() {
                         // no limit: every match was kept unranked
-                        ranked = hits.iter().map(|&pos| (sorter.rank(pos), pos)).collect();
+                        ranked = hits.iter().map(|&pos| (sorter.full_rank(pos), pos)).collect();
                     }
                     hits = sorter.finish(ranked, limit);
                 }
@@ -832,7 +832,7 @@ impl Store {
 struct Part {
     total: usize,
     chunks: Vec<(usize, Vec<u32>)>,
-    ranked: Vec<(u128, u32)>,
+    ranked: Vec<(Rank, u32)>,
 }
 
 /// A bounded buffer of ranked matches holding a superset of the best `k` offered: only matches ranked no
@@ -883,28 +883,33 @@ impl<'a> TopK<'a> {
         self.cut_at = self.cut_at.max(2 * self.ranked.len());
     }
 
-    /// The candidates with their full ranks ([`Sorter::rank`]: the `id` part read here, on this thread, for
-    /// the rows left after a last cut), bounded to the best `k` and the rows tied with the `k`-th.
-    fn into_ranked(mut self) -> Vec<(u128, u32)> {
+    /// The candidates with their full ranks ([`Sorter::full_rank`], computed here, on this thread, for the
+    /// rows left after a last cut), bounded to the best `k` and the rows tied with the `k`-th.
+    fn into_ranked(mut self) -> Vec<(Rank, u32)> {
         if self.k == 0 {
             return Vec::new();
         }
         if self.ranked.len() > self.k {
             self.cut();
         }
-        for entry in &mut self.ranked {
-            entry.0 = self.sorter.rank(entry.1);
+        let mut ranked: Vec<(Rank, u32)> = self
+            .ranked
+            .iter()
+            .map(|&(_, pos)| (self.sorter.full_rank(pos), pos))
+            .collect();
+        if ranked.len() > self.k {
+            let k = self.k;
+            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
+            let threshold = ranked[k - 1].0;
+            ranked.retain(|e| e.0 <= threshold);
         }
-        if self.ranked.len() > self.k {
-            self.cut();
-        }
-        self.ranked
+        ranked
     }
 }
 
 /// Evaluate `bound` over `range` block by block and return the number of matches; the matching positions
-/// go to `top` when given (ranked as they are found), else to `hits` when given (else only counted). Each block's matches become a bitmap,
-/// counted with `popcnt` and walked bit by bit, so that a block costs little beyond its kernels when few
+/// go to `top` when given (ranked as they are found), else to `hits` when given (else only counted). Each
+/// block's matches become a bitmap, counted with `popcnt` and walked bit by bit, so that a block costs little beyond its kernels when few
 /// rows match; when many do and the top already has a threshold, the key words of the whole block screen
 /// them first ([`Sorter::screen`]). Always inlined into its one caller's [`wide`] closure, so that it is
 /// compiled with AVX2 there.

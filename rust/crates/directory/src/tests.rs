@@ -685,7 +685,12 @@ fn sorting_with_many_ties_agrees_with_the_tree_sort() {
                 "cy",
                 "alike-in-sixteen-bytes-x",
                 "alike-in-sixteen-bytes",
-            ][i % 7];
+                // whole keys of 12 and 13 bytes, and keys they tie with in the rank (zero bytes read as padding)
+                "prefix-thirte",
+                r"prefix-thirte\u0000\u0000z",
+                "prefix-thirt",
+                r"prefix-thirt\u0000",
+            ][i % 11];
             let doc = format!(
                 r#"{{"id":"u{:05}","userName":"{name}-{i}","emails":[{{"value":"{name}","type":"work"}}],"meta":{{"created":"20{:02}-01-01T00:00:00Z"}}}}"#,
                 (i * 7919) % 50_000,
@@ -714,16 +719,34 @@ fn sorting_with_many_ties_agrees_with_the_tree_sort() {
                 })
                 .collect();
             let total = expected.len();
-            s.sort_hits(&spec, &mut expected, Some(3_100));
-            let expected: Vec<Arc<[u8]>> = expected[3_000..3_100]
-                .iter()
-                .map(|&p| Arc::clone(s.rows[p as usize].as_ref().unwrap().json()))
+            s.sort_hits(&spec, &mut expected, None);
+            let json = |p: u32| Arc::clone(s.rows[p as usize].as_ref().unwrap().json());
+            let name = |p: u32| serde_json::from_slice::<Value>(&json(p)).unwrap()["emails"][0]["value"].clone();
+            // a page inside a group of equal keys, and, sorted by the name, one across each change of name
+            let by_name = sort.contains(r#""kind": "text""#);
+            let windows: Vec<(usize, Vec<Arc<[u8]>>)> = std::iter::once(3_000)
+                .chain(
+                    (1..total)
+                        .filter(|&i| by_name && name(expected[i]) != name(expected[i - 1]))
+                        .map(|i| i.saturating_sub(50)),
+                )
+                .map(|start| {
+                    (
+                        start,
+                        expected[start..(start + 100).min(total)]
+                            .iter()
+                            .map(|&p| json(p))
+                            .collect(),
+                    )
+                })
                 .collect();
-            for threads in [1, 2] {
-                s.set_threads(threads);
-                let page = s.search(&plan, Some(&spec), 3_000, Some(100));
-                assert_eq!(page.total, total);
-                assert_eq!(page.resources, expected, "{sort}, {threads} threads");
+            for (start, window) in windows {
+                for threads in [1, 2] {
+                    s.set_threads(threads);
+                    let page = s.search(&plan, Some(&spec), start, Some(100));
+                    assert_eq!(page.total, total);
+                    assert_eq!(page.resources, window, "{sort}, from {start}, {threads} threads");
+                }
             }
         }
     };

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::columns::{be_word, to_bits, Bound, Cache, Columns, Rank, Sorter, Source, BLOCK};
+use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Rank, Sorter, Source, BLOCK};
 use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
@@ -539,14 +539,21 @@ impl Store {
         }
     }
 
+    /// `plan` bound to its columns (`None` if it cannot run on them) and the key column of `sort`, both
+    /// built now if needed.
+    fn bound(&self, plan: &Plan, sort: Option<&SortSpec>) -> (Option<Bound>, Option<Arc<Column>>) {
+        let columns = self.columns();
+        columns.prepare(plan, sort);
+        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        (columns.bind(plan), key)
+    }
+
     /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed). `None`
     /// if the plan cannot run on columns.
     #[must_use]
     pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
-        let columns = self.columns();
-        columns.prepare(plan, sort);
-        let bound = columns.bind(plan)?;
-        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        let (bound, key) = self.bound(plan, sort);
+        let bound = bound?;
         Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()))
     }
 
@@ -555,10 +562,8 @@ impl Store {
     /// row. The benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
     #[must_use]
     pub fn scan_read_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
-        let columns = self.columns();
-        columns.prepare(plan, sort);
-        let bound = columns.bind(plan)?;
-        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        let (bound, key) = self.bound(plan, sort);
+        let bound = bound?;
         let matches = if key.is_some() {
             self.scan(plan, None, Some(0)).0
         } else {
@@ -597,10 +602,7 @@ impl Store {
     /// another process's load takes fewer; the calling thread is one of them). With a sort column and a
     /// limit, each thread keeps one bounded buffer of ranked matches ([`TopK`]) over all its chunks.
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
-        let columns = self.columns();
-        columns.prepare(plan, sort);
-        let bound = columns.bind(plan);
-        let key_column = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        let (bound, key_column) = self.bound(plan, sort);
         let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter {
             column,
             spec,

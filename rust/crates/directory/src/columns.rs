@@ -23,6 +23,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use super::layout::Layout;
+use super::pages;
 use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
 use super::simd::wide;
 use super::sort::SortSpec;
@@ -299,11 +300,16 @@ impl Column {
         } else {
             Lane::None
         };
-        self.words = match self.lane {
-            Lane::None => Vec::new(),
-            Lane::Text => self.cells.iter().map(|&c| text_word(c)).collect(),
-            Lane::Time => self.cells.iter().map(|&c| time_word(c)).collect(),
+        let word: fn(Cell) -> u64 = match self.lane {
+            Lane::None => {
+                self.words = Vec::new();
+                return;
+            }
+            Lane::Text => text_word,
+            Lane::Time => time_word,
         };
+        self.words = pages::lane(self.cells.len());
+        self.words.extend(self.cells.iter().map(|&c| word(c)));
     }
 
     /// [`Column::word_texts`] from the cells.
@@ -344,8 +350,11 @@ impl Column {
 
     /// [`Column::tails`], built now if they are not yet.
     fn tails(&self) -> &[u128] {
-        self.tails
-            .get_or_init(|| self.cells.iter().map(|&c| self.tail_word(c)).collect())
+        self.tails.get_or_init(|| {
+            let mut tails = pages::lane(self.cells.len());
+            tails.extend(self.cells.iter().map(|&c| self.tail_word(c)));
+            tails
+        })
     }
 
     /// Does the word of `needle` alone decide `eq needle` on this column: `Some(true)` when every value
@@ -404,9 +413,11 @@ impl Column {
     /// `parts` (built over consecutive ranges) as one column, its offsets shifted, with its word lane;
     /// `None` past 32 bits.
     fn concat(parts: Vec<Column>) -> Option<Column> {
-        let mut all = Column::default();
-        all.cells.reserve_exact(parts.iter().map(|p| p.cells.len()).sum());
-        all.extra.reserve_exact(parts.iter().map(|p| p.extra.len()).sum());
+        let mut all = Column {
+            cells: pages::lane(parts.iter().map(|p| p.cells.len()).sum()),
+            extra: pages::lane(parts.iter().map(|p| p.extra.len()).sum()),
+            ..Column::default()
+        };
         all.text.reserve_exact(parts.iter().map(|p| p.text.len()).sum());
         u32::try_from(all.text.capacity()).ok()?;
         u32::try_from(all.extra.capacity()).ok()?;
@@ -559,9 +570,11 @@ impl Elements {
 
     /// `parts` (built over consecutive row ranges) as one index.
     fn concat(parts: Vec<Elements>) -> Option<Elements> {
-        let mut all = Elements::default();
-        all.ranges.reserve_exact(parts.iter().map(|p| p.ranges.len()).sum());
-        all.owners.reserve_exact(parts.iter().map(|p| p.owners.len()).sum());
+        let mut all = Elements {
+            ranges: pages::lane(parts.iter().map(|p| p.ranges.len()).sum()),
+            owners: pages::lane(parts.iter().map(|p| p.owners.len()).sum()),
+            garbage: 0,
+        };
         u32::try_from(all.owners.capacity()).ok()?;
         for part in parts {
             #[allow(clippy::cast_possible_truncation)] // checked above

@@ -22,6 +22,7 @@ mod fold_table;
 mod index;
 pub mod layout;
 pub mod page;
+mod pages;
 pub mod plan;
 mod pool;
 pub mod simd;

@@ -1,6 +1,7 @@
 //! The scan's hot loops, compiled a second time with AVX2 and chosen at run time: the wheel targets the
 //! baseline x86-64 (SSE2), on which 64-bit comparisons are not vectorized, while most machines running it
-//! have AVX2 (four 64-bit lanes a comparison). The one exception to the workspace's `unsafe_code` rule.
+//! have AVX2 (four 64-bit lanes a comparison). One of the two exceptions to the workspace's `unsafe_code` rule
+//! (the other is `pages.rs`).
 #![allow(unsafe_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -10,7 +10,8 @@ Over ``users`` generated users (``scimcore.demo.generate_users``), measured in o
 - Polars and DuckDB over typed, pre-folded tables (:mod:`scimcore._bench_engines`, the optional ``bench``
   extra), their answers checked against the lambda scan's;
 - the bytes each native scan must read from its columns (a lower bound: the words or cells its filter streams,
-  the sort key of each match) against the machine's DRAM read bandwidth, one thread against two;
+  the sort key of each match) against the machine's DRAM read bandwidth, one thread against two (and the
+  memory's own one-thread bandwidth, whose ratio to the two-thread one bounds a memory-bound scan's speedup);
 - the page as JSON from the store (``Directory.search_json``) against Python objects (``Directory.search``);
 - load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec (and
   DuckDB's ``read_json``), and the first search on a fresh load, with ``Directory.prepare``;
@@ -293,6 +294,18 @@ def _interleaved(runs: dict[str, Callable[[], object]], rounds: int, min_time: f
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def _bandwidths(rounds: int = 3) -> tuple[float, float]:
+    """The DRAM read bandwidth on 2 threads and on 1 (bytes per second, the best of ``rounds`` alternating
+    measurements of each): what a scan's bytes are set against, and their ratio, the most a second thread
+    can add to a scan that the memory bounds."""
+    measure = _native_module().memory_bandwidth
+    two, one = 0.0, 0.0
+    for _ in range(rounds):
+        two = max(two, measure(_BANDWIDTH_BYTES, 2))
+        one = max(one, measure(_BANDWIDTH_BYTES, 1))
+    return two, one
+
+
 def _page(result: Any) -> tuple[int, list[str]]:
     """(total, page ids) of a search result, whichever engine returned it."""
     if isinstance(result, tuple):
@@ -317,7 +330,7 @@ def measure(
         progress("building the Polars and DuckDB tables", None)
         others = _bench_engines.build_engines(users, ndjson, all_cases)
     progress("measuring the memory bandwidth", None)
-    bandwidth = _native_module().memory_bandwidth(_BANDWIDTH_BYTES, 2)
+    bandwidth, bandwidth_one = _bandwidths()
     for number, case in enumerate(all_cases):
         progress(f"measuring {case['name']}", number / len(all_cases))
         runs: dict[str, Callable[[], object]] = {
@@ -334,7 +347,8 @@ def measure(
         if not case["indexed"]:
             run_two, touched = backend.scan_runner(case["filter"], case["sort"], COUNT, 2)
             run_one, _ = backend.scan_runner(case["filter"], case["sort"], COUNT, 1)
-            scan_times = _interleaved({"two": run_two, "one": run_one}, repeats)
+            # more rounds than the engines get: the speedup is a ratio of two noisy figures
+            scan_times = _interleaved({"two": run_two, "one": run_one}, max(repeats, 11))
             scan_times["bytes"] = touched or 0
         compiled = _best(
             lambda case=case: search(users, filter=case["filter"], sort_by=case["sort"], count=COUNT, max_results=None),
@@ -361,6 +375,7 @@ def measure(
                 "speedup": scan_times["one"] / scan_times["two"],
                 "bytes": scan_times["bytes"],
                 "percent_of_bandwidth": 100 * scan_times["bytes"] / scan_times["two"] / bandwidth,
+                "one_thread_percent_of_bandwidth": 100 * scan_times["bytes"] / scan_times["one"] / bandwidth_one,
             }
         rows.append(row)
 
@@ -422,6 +437,7 @@ def measure(
         "machine": {**_machine(), "load_average": [load_at_start, os.getloadavg()[0]]},
         "versions": _bench_engines.versions() if others else {},
         "bandwidth_bytes_per_s": bandwidth,
+        "bandwidth_one_thread_bytes_per_s": bandwidth_one,
         "count": COUNT,
         "queries": rows,
         "load": {
@@ -543,6 +559,18 @@ def run_directory_benchmark(users: int = 100_000, progress: Progress = _quiet) -
     return markdown(measure(world, directory, progress=progress))
 
 
+def _one_thread_bandwidth(summary: dict) -> str:
+    """The one-thread bandwidth clause of the scan table's heading (empty in summaries from before it)."""
+    one = summary.get("bandwidth_one_thread_bytes_per_s")
+    if not one:
+        return ""
+    two = summary["bandwidth_bytes_per_s"]
+    return (
+        f" and {one / 1e9:.1f} GB/s on 1: {two / one:.2f}x, the most a second thread can add to a scan the memory "
+        "bounds"
+    )
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f}" if seconds < 0.01 else f"{seconds * 1000:.1f}"
 
@@ -594,16 +622,20 @@ def markdown(summary: dict) -> str:
             "columns (the 8-byte words, 16-byte cells or 16-byte tails its filter streams, the sort key of each "
             "match; text read from an arena is not counted: a lower bound); the "
             f"machine reads {summary['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s from DRAM on 2 threads (measured "
-            "here, summing a 256 MiB buffer).",
+            "here, summing a 256 MiB buffer)" + _one_thread_bandwidth(summary) + ".",
             "",
-            "| query | 2 threads (ms) | 1 thread (ms) | speedup | bytes read (MB) | % of DRAM bandwidth |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| query | 2 threads (ms) | 1 thread (ms) | speedup | bytes read (MB) | % of DRAM bandwidth "
+            "| 1 thread, % of its bandwidth |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in scanned:
             sc = r["scan"]
+            one = sc.get("one_thread_percent_of_bandwidth")
             out.append(
                 f"| {r['query']} | {_ms(sc['two_threads_s'])} | {_ms(sc['one_thread_s'])} | {sc['speedup']:.2f}x "
-                f"| {sc['bytes'] / 1e6:.1f} | {sc['percent_of_bandwidth']:.0f}% |"
+                f"| {sc['bytes'] / 1e6:.1f} | {sc['percent_of_bandwidth']:.0f}% | "
+                + ("—" if one is None else f"{one:.0f}%")
+                + " |"
             )
     load, mem = summary["load"], summary["memory"]
     duck = load.get("duckdb_read_json_s")

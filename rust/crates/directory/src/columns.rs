@@ -416,9 +416,10 @@ impl Column {
         let mut all = Column {
             cells: pages::lane(parts.iter().map(|p| p.cells.len()).sum()),
             extra: pages::lane(parts.iter().map(|p| p.extra.len()).sum()),
+            // read at the matches' offsets (long `eq`, `sw`, `co`; the sort's ties)
+            text: pages::text(parts.iter().map(|p| p.text.len()).sum()),
             ..Column::default()
         };
-        all.text.reserve_exact(parts.iter().map(|p| p.text.len()).sum());
         u32::try_from(all.text.capacity()).ok()?;
         u32::try_from(all.extra.capacity()).ok()?;
         for part in parts {
@@ -1723,14 +1724,17 @@ impl Sorter<'_> {
     #[must_use]
     pub fn full_rank(&self, pos: u32) -> Rank {
         let (rank, whole) = self.key_rank(pos);
-        let id = self.id_heads.get(pos as usize).copied().unwrap_or(0);
-        let id = if self.spec.descending && self.spec.ids_descending {
-            !id
-        } else {
-            id
+        // read only where it ranks the row: a long text's ties are compared in full
+        let id = || {
+            let id = self.id_heads.get(pos as usize).copied().unwrap_or(0);
+            if self.spec.descending && self.spec.ids_descending {
+                !id
+            } else {
+                id
+            }
         };
         if whole {
-            return (rank | self.id_rank(pos), id);
+            return (rank | self.id_rank(pos), id());
         }
         let short_text = match self.column.cells.get(pos as usize) {
             // bytes 8 to 13 lie whole in the rank's text part; a zero byte would read as padding
@@ -1738,7 +1742,7 @@ impl Sorter<'_> {
             _ => false,
         };
         let tie = if short_text {
-            id
+            id()
         } else if self.spec.descending {
             0
         } else {

@@ -1,10 +1,10 @@
-//! Huge pages for the large scan lanes: a scan streams its word lanes, cells and tails from start to end,
-//! and with 4 KiB pages it takes a TLB miss every 4 KiB and the hardware prefetcher stops at every page
-//! boundary. Linux backs memory with 2 MiB pages when asked (`madvise(MADV_HUGEPAGE)`, honoured when
-//! `/sys/kernel/mm/transparent_hugepage/enabled` is `always` or `madvise`, the usual default); the request
-//! takes effect for pages not yet touched, so a large lane is advised when it is allocated, before it is
-//! written. Elsewhere, or when the kernel declines, the lane stays as it is. The workspace's second
-//! exception to its `unsafe_code` rule (after `simd.rs`).
+//! Huge pages for the large scan lanes and text arenas: a scan streams its word lanes, cells and tails from
+//! start to end, and with 4 KiB pages it takes a TLB miss every 4 KiB and the hardware prefetcher stops at
+//! every page boundary; the text of matches is read far apart. Linux backs memory with 2 MiB pages when
+//! asked (`madvise(MADV_HUGEPAGE)`, honoured when `/sys/kernel/mm/transparent_hugepage/enabled` is `always`
+//! or `madvise`, the usual default); the request takes effect for pages not yet touched, so a large lane is
+//! advised when it is allocated, before it is written. Elsewhere, or when the kernel declines, the lane
+//! stays as it is. The workspace's second exception to its `unsafe_code` rule (after `simd.rs`).
 #![allow(unsafe_code)]
 
 /// Lanes of at least this many bytes are advised (smaller ones are read from the caches or soon done).
@@ -25,6 +25,13 @@ pub fn lane<T>(capacity: usize) -> Vec<T> {
         advise(lane.as_mut_ptr().cast(), bytes);
     }
     lane
+}
+
+/// An empty text arena with room for `capacity` bytes, advised as [`lane`] is.
+#[must_use]
+pub fn text(capacity: usize) -> String {
+    // an empty buffer is valid UTF-8: the default (without the room) is never taken
+    String::from_utf8(lane(capacity)).unwrap_or_default()
 }
 
 /// Ask for huge pages over the 2 MiB-aligned part of `bytes` bytes at `start` (a fresh allocation).

@@ -85,6 +85,10 @@ pub struct Column {
     /// The last 16 bytes of each value of a `Lane::Text` column ([`Column::tail_word`]), built by the first
     /// `ew` that can use them and kept by writes: an `ew` of up to 16 bytes is one masked comparison a value.
     tails: OnceLock<Vec<u128>>,
+    /// For a sort key column with a `Lane::Text` lane: each value's [`Column::rest_word`] (the rank's part
+    /// after the head), built by the first sorted scan ([`Columns::sort_column`]) and kept by writes, so
+    /// that ranking the rows tied on the head reads no cell and no text.
+    rests: OnceLock<Vec<u64>>,
 }
 
 /// See [`Column::word_texts`]: word → `(start, len)` of its one text in the arena, if it has one.
@@ -343,6 +347,30 @@ impl Column {
         }
     }
 
+    /// The part of a text's sort rank after its head: bits 0..63 its 8th to 15th bytes (zero-padded,
+    /// big-endian, the top 63 bits), bit 63 set when those bytes hold the whole rest of the text (at most
+    /// 13 bytes with no zero byte, which would read as padding); 0 for any other value.
+    fn rest_word(&self, cell: Cell) -> u64 {
+        let Cell::Str { start, len, .. } = cell else {
+            return 0;
+        };
+        let text = self.bytes(start, len);
+        let rest = be_word(text.get(HEAD..).unwrap_or_default()) >> 1;
+        let whole = len <= 13 && !text.contains(&0);
+        rest | u64::from(whole) << 63
+    }
+
+    /// [`Column::rests`], built now if they are not yet (none without a text lane).
+    fn rests(&self) -> Option<&[u64]> {
+        (self.lane == Lane::Text).then(|| {
+            &self.rests.get_or_init(|| {
+                let mut rests = pages::lane(self.cells.len());
+                rests.extend(self.cells.iter().map(|&c| self.rest_word(c)));
+                rests
+            })[..]
+        })
+    }
+
     /// Can `ew needle` run on [`Column::tails`] (one value a row, a needle of 1 to 16 bytes)?
     fn ew_on_tails(&self, needle: &Needle) -> bool {
         self.lane == Lane::Text && needle.tail.is_some()
@@ -378,6 +406,7 @@ impl Column {
                 self.lane = Lane::None;
                 self.words = Vec::new();
                 self.tails = OnceLock::new();
+                self.rests = OnceLock::new();
                 self.word_texts = OnceLock::new();
                 return;
             }
@@ -388,6 +417,15 @@ impl Column {
                         match tails.get_mut(i) {
                             Some(slot) => *slot = tail,
                             None => tails.push(tail),
+                        }
+                    }
+                }
+                if self.rests.get().is_some() {
+                    let rest = self.rest_word(cell);
+                    if let Some(rests) = self.rests.get_mut() {
+                        match rests.get_mut(i) {
+                            Some(slot) => *slot = rest,
+                            None => rests.push(rest),
                         }
                     }
                 }
@@ -488,11 +526,13 @@ impl Column {
             .and_then(Option::as_ref)
             .map_or(0, |t| t.capacity() * 24);
         let tails = self.tails.get().map_or(0, |t| t.capacity() * 16);
+        let rests = self.rests.get().map_or(0, |r| r.capacity() * 8);
         (self.cells.capacity() + self.extra.capacity()) * CELL
             + self.text.capacity()
             + self.words.capacity() * 8
             + word_texts
             + tails
+            + rests
     }
 
     fn stale(&self) -> bool {
@@ -821,6 +861,15 @@ pub struct Columns<'a> {
 }
 
 impl Columns<'_> {
+    /// The key column of `spec`, with what ranking on it reads built (the rests of a text key), before the scan
+    /// threads share it.
+    #[must_use]
+    pub fn sort_column(&self, spec: &SortSpec) -> Option<Arc<Column>> {
+        let column = self.column(&Source::Sort(spec.key_spec()))?;
+        column.rests();
+        Some(column)
+    }
+
     /// The column of `source`, built now if needed; `None` if it cannot be built (offsets overflow).
     #[must_use]
     pub fn column(&self, source: &Source) -> Option<Arc<Column>> {
@@ -1736,34 +1785,34 @@ impl Sorter<'_> {
         if whole {
             return (rank | self.id_rank(pos), id());
         }
-        let short_text = match self.column.cells.get(pos as usize) {
-            // bytes 8 to 13 lie whole in the rank's text part; a zero byte would read as padding
-            Some(&Cell::Str { start, len, .. }) if len <= 13 => !self.column.bytes(start, len).contains(&0),
-            _ => false,
-        };
-        let tie = if short_text {
+        let rest = self.rest(pos);
+        // bytes 8 to 13 lie whole in the rank's text part
+        let tie = if rest >> 63 == 1 {
             id()
         } else if self.spec.descending {
             0
         } else {
             u64::MAX
         };
-        (rank | self.text_rank(pos), tie)
-    }
-
-    /// The 8th to 15th bytes of a text key (zero-padded, big-endian, 63 bits), reversed when descending:
-    /// after the head and a length of at least 8, the next part of the text's order.
-    fn text_rank(&self, pos: u32) -> u128 {
-        let Some(&Cell::Str { start, len, .. }) = self.column.cells.get(pos as usize) else {
-            return 0;
-        };
-        let rest = self.column.bytes(start, len).get(HEAD..).unwrap_or_default();
-        let prefix = be_word(rest) >> 1;
-        u128::from(if self.spec.descending {
+        let prefix = rest & (u64::MAX >> 1);
+        // after the head and a length of at least 8, the next part of the text's order
+        let text_rank = if self.spec.descending {
             !prefix & (u64::MAX >> 1)
         } else {
             prefix
-        })
+        };
+        (rank | u128::from(text_rank), tie)
+    }
+
+    /// The row's [`Column::rest_word`], from [`Column::rests`] when they are built (else from its cell
+    /// and text).
+    fn rest(&self, pos: u32) -> u64 {
+        match self.column.rests.get() {
+            Some(rests) => rests.get(pos as usize).copied().unwrap_or(0),
+            None => self
+                .column
+                .rest_word(self.column.cells.get(pos as usize).copied().unwrap_or(Cell::Absent)),
+        }
     }
 
     /// The rank without its `id` part (a lower bound of [`Sorter::full_rank`]: read no `id`) and whether the key

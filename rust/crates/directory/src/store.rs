@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Rank, Sorter, Source, BLOCK};
+use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Rank, Sorter, BLOCK};
 use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
@@ -544,7 +544,7 @@ impl Store {
     fn bound(&self, plan: &Plan, sort: Option<&SortSpec>) -> (Option<Bound>, Option<Arc<Column>>) {
         let columns = self.columns();
         columns.prepare(plan, sort);
-        let key = sort.and_then(|spec| columns.column(&Source::Sort(spec.key_spec())));
+        let key = sort.and_then(|spec| columns.sort_column(spec));
         (columns.bind(plan), key)
     }
 
@@ -574,12 +574,15 @@ impl Store {
 
     /// Build now, in one pass over the stored JSON, the columns every full scan of `plans` sorted by any of
     /// `sorts` reads (what their first searches would build), and what binding them builds (the tails an
-    /// `ew` compares).
+    /// `ew` compares, the rests of text sort keys).
     pub fn prepare(&self, plans: &[&Plan], sorts: &[&SortSpec]) {
         let columns = self.columns();
         columns.prepare_all(plans, sorts);
         for plan in plans {
             let _bound = columns.bind(plan);
+        }
+        for spec in sorts {
+            let _key = columns.sort_column(spec);
         }
     }
 

@@ -360,15 +360,15 @@ impl Column {
         rest | u64::from(whole) << 63
     }
 
-    /// [`Column::rests`], built now if they are not yet (none without a text lane).
-    fn rests(&self) -> Option<&[u64]> {
-        (self.lane == Lane::Text).then(|| {
-            &self.rests.get_or_init(|| {
+    /// Build [`Column::rests`] if they are not yet (only for a text lane).
+    fn build_rests(&self) {
+        if self.lane == Lane::Text {
+            self.rests.get_or_init(|| {
                 let mut rests = pages::lane(self.cells.len());
                 rests.extend(self.cells.iter().map(|&c| self.rest_word(c)));
                 rests
-            })[..]
-        })
+            });
+        }
     }
 
     /// Can `ew needle` run on [`Column::tails`] (one value a row, a needle of 1 to 16 bytes)?
@@ -866,7 +866,7 @@ impl Columns<'_> {
     #[must_use]
     pub fn sort_column(&self, spec: &SortSpec) -> Option<Arc<Column>> {
         let column = self.column(&Source::Sort(spec.key_spec()))?;
-        column.rests();
+        column.build_rests();
         Some(column)
     }
 

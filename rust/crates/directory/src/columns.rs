@@ -414,19 +414,13 @@ impl Column {
                 if self.tails.get().is_some() {
                     let tail = self.tail_word(cell);
                     if let Some(tails) = self.tails.get_mut() {
-                        match tails.get_mut(i) {
-                            Some(slot) => *slot = tail,
-                            None => tails.push(tail),
-                        }
+                        put(tails, i, tail);
                     }
                 }
                 if self.rests.get().is_some() {
                     let rest = self.rest_word(cell);
                     if let Some(rests) = self.rests.get_mut() {
-                        match rests.get_mut(i) {
-                            Some(slot) => *slot = rest,
-                            None => rests.push(rest),
-                        }
+                        put(rests, i, rest);
                     }
                 }
                 if let Some(known) = self.word_texts.take() {
@@ -437,10 +431,7 @@ impl Column {
             }
             (Lane::Time, cell) => time_word(cell),
         };
-        match self.words.get_mut(i) {
-            Some(slot) => *slot = word,
-            None => self.words.push(word),
-        }
+        put(&mut self.words, i, word);
     }
 
     /// Append the values `leaves` as the next entry.
@@ -1697,6 +1688,15 @@ fn equal(a: &[u8], b: &[u8]) -> bool {
         a.iter().zip(b).all(|(x, y)| x == y)
     } else {
         a == b
+    }
+}
+
+/// Write `value` at `i` of `lane`, `i` at most its length (a new row's value is pushed).
+#[inline]
+fn put<T>(lane: &mut Vec<T>, i: usize, value: T) {
+    match lane.get_mut(i) {
+        Some(slot) => *slot = value,
+        None => lane.push(value),
     }
 }
 

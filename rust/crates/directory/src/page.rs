@@ -6,13 +6,20 @@
 //! request keeps, from the schema's `returned` and the request's selection) and applied here with the rules
 //! of `scimcore.query`'s projection: a `null` attribute or sub-attribute is dropped, a complex value keeps the
 //! sub-attributes its rule keeps (an element left empty is dropped, then a list left empty), `schemas` is
-//! written first when missing and names only the extensions present. Each resource is re-encoded compactly;
-//! a key repeated in one object keeps its first position and its last value (as a Python `dict` does), so
-//! the output is the JSON `Directory.search` would give, once parsed.
+//! written first when missing and names only the extensions present. A key repeated in one object keeps its
+//! first position and its last value (as a Python `dict` does), so the output is the JSON `Directory.search`
+//! would give, once parsed.
+//!
+//! Writing a page is mostly reading: only what a rule must change is parsed. A top-level member kept as it
+//! is stored (a simple attribute, or a complex one keeping every sub-attribute, without a `null`) is copied
+//! as stored, key to value, with its neighbours at once; a dropped one is stepped over; the rules of each
+//! key are remembered by position from one resource to the next (the resources of a store mostly share
+//! their keys and order). Everything else is re-encoded compactly.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 /// FNV-1a: attribute names are short, where `SipHash` costs more than the lookup.
 #[derive(Default)]
@@ -32,8 +39,8 @@ impl Hasher for Fnv {
     }
 }
 
-/// A map from lower-case attribute names.
-pub type Names<T> = HashMap<Box<str>, T, BuildHasherDefault<Fnv>>;
+/// A map from lower-case attribute names (their UTF-8 bytes).
+pub type Names<T> = HashMap<Box<[u8]>, T, BuildHasherDefault<Fnv>>;
 
 /// What one attribute keeps (decided per request).
 #[derive(Debug, Clone, Default)]
@@ -65,7 +72,7 @@ pub struct Projection {
     /// `(URN as the schema spells it, its attributes)`, matched case-insensitively.
     extensions: Vec<(Box<str>, Scope)>,
     /// The extension URNs in lower case, same order.
-    lowered: Vec<Box<str>>,
+    lowered: Vec<Box<[u8]>>,
 }
 
 /// A parsed JSON value borrowing the stored bytes: scalars stay as their source text.
@@ -76,11 +83,108 @@ enum Json<'a> {
     Scalar(&'a [u8]),
     Null,
     Array(Vec<Json<'a>>),
-    /// Keys decoded (for matching) and raw (for output), duplicates already merged.
-    Object(Vec<(Cow<'a, str>, &'a [u8], Json<'a>)>),
+    /// Members, duplicates already merged.
+    Object(Vec<Member<'a, Json<'a>>>),
+}
+
+/// An object's member: its key decoded (UTF-8, for matching), its key as stored (for output), and `T`.
+type Member<'a, T> = (Cow<'a, [u8]>, &'a [u8], T);
+
+/// Where a top-level member's rules come from.
+#[derive(Clone, Copy)]
+enum Owner<'p> {
+    /// The base schema: the attribute's rule, `None` for one the schema does not define.
+    Base(Option<&'p Rule>),
+    /// The extension at this index.
+    Extension(usize),
+}
+
+/// The rules found for the keys of the last resource written, by position (top-level, and in each
+/// extension): the resources of one store mostly hold the same keys in the same order, so a key is looked up
+/// only where it differs from the one at its position before.
+struct Memo<'p> {
+    top: Slots<Owner<'p>>,
+    extensions: Vec<Slots<Option<&'p Rule>>>,
+}
+
+/// What was found for the keys at each position: `(key, found)`.
+type Slots<T> = Vec<(Box<[u8]>, T)>;
+
+/// A top-level member as read: its value, the rules that apply to it, where it is stored (key to value).
+type Read<'a, 'p> = Member<'a, (Json<'a>, Owner<'p>, Range<usize>)>;
+
+/// A member output: its projected value, where it is stored (key to value).
+type Kept<'a> = Member<'a, (Json<'a>, Range<usize>)>;
+
+/// The buffers of one resource's projection, kept for the next (cleared, not freed).
+struct Scratch<'a, 'p> {
+    members: Vec<Read<'a, 'p>>,
+    kept: Vec<Kept<'a>>,
+    /// The extensions output, by index.
+    present: Vec<usize>,
+}
+
+/// What `find` gives for `key`, the key at position `at`: remembered in `slots` if `key` was there before.
+fn remembered<T: Copy>(slots: &mut Slots<T>, at: usize, key: &[u8], find: impl FnOnce() -> T) -> T {
+    if let Some((known, found)) = slots.get(at) {
+        if **known == *key {
+            return *found;
+        }
+    }
+    let found = find();
+    if at < slots.len() {
+        slots[at] = (key.into(), found);
+    } else if at == slots.len() {
+        slots.push((key.into(), found));
+    }
+    found
+}
+
+/// Keep `value` under `key`: a repeated key keeps its first position and takes the last value, as a Python
+/// `dict` does. `seen` has a bit set for each key put, by its length and last byte: the members are searched
+/// for `key` only when its bit was set before (in a resource's few keys, a repeat or a rare collision).
+fn put<'a, T>(members: &mut Vec<Member<'a, T>>, seen: &mut u64, key: Cow<'a, [u8]>, raw: &'a [u8], value: T) {
+    let bit = 1u64 << ((key.len() ^ usize::from(key.last().copied().unwrap_or(0))) & 63);
+    let repeated = *seen & bit != 0;
+    *seen |= bit;
+    if repeated {
+        if let Some(member) = members.iter_mut().find(|m| m.0 == key) {
+            member.2 = value;
+            return;
+        }
+    }
+    members.push((key, raw, value));
 }
 
 const MAX_DEPTH: usize = 512;
+
+/// Where the first `"` or `\\` of `bytes` is, eight bytes at a time (strings are short: this beats a
+/// vectorised search's set-up).
+#[inline]
+fn quote_or_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // the high bit of each zero byte of `x` (above a zero byte, others may be set: only the lowest is read)
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    // the first of the eight bytes of `word` that is a `"` or a `\\`
+    let first = |word: u64| {
+        let found = zeros(word ^ (ONES * u64::from(b'"'))) | zeros(word ^ (ONES * u64::from(b'\\')));
+        (found != 0).then(|| found.trailing_zeros() as usize / 8)
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        if let Some(i) = first(u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default())) {
+            return Some(at + i);
+        }
+        at += 8;
+    }
+    // the last bytes, zero-padded to a word (a zero is neither)
+    let mut last = [0u8; 8];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    first(u64::from_le_bytes(last)).map(|i| at + i)
+}
 
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -103,66 +207,72 @@ impl<'a> Reader<'a> {
         (self.peek()? == byte).then(|| self.at += 1)
     }
 
-    /// A string token with its quotes; `escaped` when it holds a backslash.
+    /// A string token (at `"`) with its quotes; `escaped` when it holds a backslash.
+    #[inline]
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
         let start = self.at;
-        self.eat(b'"')?;
+        if self.bytes.get(start) != Some(&b'"') {
+            return None;
+        }
+        self.at += 1;
         let mut escaped = false;
         loop {
-            match *self.bytes.get(self.at)? {
-                b'"' => {
-                    self.at += 1;
-                    return Some((&self.bytes[start..self.at], escaped));
-                }
-                b'\\' => {
-                    escaped = true;
-                    self.at += 2;
-                }
-                _ => self.at += 1,
+            self.at += quote_or_escape(self.bytes.get(self.at..)?)?;
+            if self.bytes[self.at] == b'"' {
+                self.at += 1;
+                return Some((&self.bytes[start..self.at], escaped));
             }
+            escaped = true;
+            self.at += 2;
         }
     }
 
-    /// An object (at `{`), the values of the keys `whole` names kept as their source text (not parsed).
-    fn object(&mut self, depth: usize, whole: &dyn Fn(&str) -> bool) -> Option<Json<'a>> {
+    /// An object's members (at `{`): `value` reads each one's value after its key (decoded, as stored, and
+    /// where it starts).
+    fn members(
+        &mut self,
+        mut value: impl FnMut(&mut Self, Cow<'a, [u8]>, &'a [u8], usize) -> Option<()>,
+    ) -> Option<()> {
         self.eat(b'{')?;
-        let mut entries: Vec<(Cow<'a, str>, &'a [u8], Json<'a>)> = Vec::new();
         if self.eat(b'}').is_some() {
-            return Some(Json::Object(entries));
+            return Some(());
         }
         loop {
             self.skip_space();
+            let start = self.at;
             let (raw, escaped) = self.string()?;
-            let key: Cow<'a, str> = if escaped {
-                Cow::Owned(serde_json::from_slice::<String>(raw).ok()?)
+            let inner = &raw[1..raw.len() - 1];
+            let key: Cow<'a, [u8]> = if escaped {
+                Cow::Owned(serde_json::from_slice::<String>(raw).ok()?.into_bytes())
+            } else if inner.is_ascii() {
+                Cow::Borrowed(inner)
             } else {
-                Cow::Borrowed(std::str::from_utf8(&raw[1..raw.len() - 1]).ok()?)
+                Cow::Borrowed(std::str::from_utf8(inner).ok()?.as_bytes())
             };
             self.eat(b':')?;
-            let value = if whole(&key) {
-                self.source(depth + 1)?
-            } else {
-                self.value(depth + 1)?
-            };
-            match entries.iter_mut().find(|e| e.0 == key) {
-                Some(entry) => entry.2 = value,
-                None => entries.push((key, raw, value)),
-            }
+            value(self, key, raw, start)?;
             if self.eat(b',').is_none() {
-                self.eat(b'}')?;
-                return Some(Json::Object(entries));
+                return self.eat(b'}');
             }
         }
     }
 
-    /// A value as its source text (`Scalar`), or `Null`: an object or array is skipped over, not parsed,
-    /// unless it holds a `null` (which a projection drops: then it is parsed).
-    fn source(&mut self, depth: usize) -> Option<Json<'a>> {
-        if !matches!(self.peek()?, b'{' | b'[') {
-            return self.value(depth);
-        }
-        let start = self.at;
+    /// An object (at `{`), parsed.
+    fn object(&mut self, depth: usize) -> Option<Json<'a>> {
+        let mut members = Vec::new();
+        let mut seen = 0;
+        self.members(|reader, key, raw, _| {
+            let value = reader.value(depth + 1)?;
+            put(&mut members, &mut seen, key, raw, value);
+            Some(())
+        })?;
+        Some(Json::Object(members))
+    }
+
+    /// Step over an object or array (at `{` or `[`); whether a `null` is in it.
+    fn span(&mut self, depth: usize) -> Option<bool> {
         let mut open = 0usize;
+        let mut null = false;
         loop {
             match *self.bytes.get(self.at)? {
                 b'"' => {
@@ -170,10 +280,7 @@ impl<'a> Reader<'a> {
                     continue;
                 }
                 // outside strings, only `null` starts with `n`
-                b'n' => {
-                    self.at = start;
-                    return self.value(depth);
-                }
+                b'n' => null = true,
                 b'{' | b'[' => {
                     open += 1;
                     if depth + open > MAX_DEPTH {
@@ -184,7 +291,7 @@ impl<'a> Reader<'a> {
                     open -= 1;
                     if open == 0 {
                         self.at += 1;
-                        return Some(Json::Scalar(&self.bytes[start..self.at]));
+                        return Some(null);
                     }
                 }
                 _ => {}
@@ -193,12 +300,35 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A value as its source text (`Scalar`), or `Null`: an object or array is stepped over, not parsed,
+    /// unless it holds a `null` (which a projection drops: then it is parsed).
+    fn source(&mut self, depth: usize) -> Option<Json<'a>> {
+        if !matches!(self.peek()?, b'{' | b'[') {
+            return self.value(depth);
+        }
+        let start = self.at;
+        if self.span(depth)? {
+            self.at = start;
+            return self.value(depth);
+        }
+        Some(Json::Scalar(&self.bytes[start..self.at]))
+    }
+
+    /// Step over a value that is dropped.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        if matches!(self.peek()?, b'{' | b'[') {
+            self.span(depth).map(drop)
+        } else {
+            self.value(depth).map(drop)
+        }
+    }
+
     fn value(&mut self, depth: usize) -> Option<Json<'a>> {
         if depth > MAX_DEPTH {
             return None;
         }
         match self.peek()? {
-            b'{' => self.object(depth, &|_| false),
+            b'{' => self.object(depth),
             b'[' => {
                 self.at += 1;
                 let mut items = Vec::new();
@@ -247,9 +377,9 @@ fn write(value: &Json<'_>, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Json::Object(entries) => {
+        Json::Object(members) => {
             out.push(b'{');
-            for (i, (_, raw, item)) in entries.iter().enumerate() {
+            for (i, (_, raw, item)) in members.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -262,19 +392,18 @@ fn write(value: &Json<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// Call `then` with `key` in lower case (on the stack for short ASCII keys, the usual case).
+/// Call `then` with `key` (UTF-8) in lower case (on the stack for short ASCII keys, the usual case).
 #[inline]
-fn with_lower<T>(key: &str, then: impl FnOnce(&str) -> T) -> T {
+fn with_lower<T>(key: &[u8], then: impl FnOnce(&[u8]) -> T) -> T {
     let mut buffer = [0u8; 64];
     if key.len() <= buffer.len() && key.is_ascii() {
         let lowered = &mut buffer[..key.len()];
-        for (l, b) in lowered.iter_mut().zip(key.bytes()) {
+        for (l, b) in lowered.iter_mut().zip(key) {
             *l = b.to_ascii_lowercase();
         }
-        // ASCII stays valid UTF-8
-        then(std::str::from_utf8(lowered).unwrap_or_default())
+        then(lowered)
     } else {
-        then(&key.to_lowercase())
+        then(String::from_utf8_lossy(key).to_lowercase().as_bytes())
     }
 }
 
@@ -304,11 +433,11 @@ impl Rule {
     }
 
     fn element<'a>(&self, element: Json<'a>) -> Option<Json<'a>> {
-        let Json::Object(entries) = element else {
+        let Json::Object(members) = element else {
             return Some(element);
         };
-        let was_empty = entries.is_empty();
-        let kept: Vec<_> = entries
+        let was_empty = members.is_empty();
+        let kept: Vec<_> = members
             .into_iter()
             .filter(|(key, _, item)| {
                 !matches!(item, Json::Null)
@@ -320,11 +449,16 @@ impl Rule {
 }
 
 impl Scope {
-    fn apply<'a>(&self, key: &str, value: Json<'a>) -> Option<Json<'a>> {
-        match with_lower(key, |k| self.attrs.get(k)) {
+    /// The kept part of an attribute's value, by its rule (`None`: one the schema does not define).
+    fn keep<'a>(&self, rule: Option<&Rule>, value: Json<'a>) -> Option<Json<'a>> {
+        match rule {
             Some(rule) => rule.apply(value),
             None => (self.unknown && !matches!(value, Json::Null)).then_some(value),
         }
+    }
+
+    fn rule(&self, key: &[u8]) -> Option<&Rule> {
+        with_lower(key, |k| self.attrs.get(k))
     }
 }
 
@@ -335,7 +469,7 @@ impl Projection {
     pub fn new(base_schema: Box<str>, base: Scope, extensions: Vec<(Box<str>, Scope)>) -> Projection {
         let lowered = extensions
             .iter()
-            .map(|(urn, _)| urn.to_lowercase().into_boxed_str())
+            .map(|(urn, _)| urn.to_lowercase().into_bytes().into_boxed_slice())
             .collect();
         Projection {
             base_schema,
@@ -346,8 +480,8 @@ impl Projection {
     }
 
     /// The extension whose URN is `key` in any case (its index).
-    fn extension_at(&self, key: &str) -> Option<usize> {
-        if self.lowered.is_empty() || !key.contains(':') {
+    fn extension_at(&self, key: &[u8]) -> Option<usize> {
+        if self.lowered.is_empty() || !key.contains(&b':') {
             return None; // an extension is named by its URN
         }
         if key.is_ascii() {
@@ -356,61 +490,96 @@ impl Projection {
         with_lower(key, |k| self.lowered.iter().position(|urn| **urn == *k))
     }
 
-    fn extension(&self, key: &str) -> Option<&(Box<str>, Scope)> {
-        self.extensions.get(self.extension_at(key)?)
+    /// The top-level members of one stored resource (`None`: not a JSON object), each with the rules that
+    /// apply to it and where it is stored (key to value), read as little as those rules need: the values of
+    /// attributes kept whole are kept as their source text, those of dropped attributes stepped over.
+    fn read<'a, 'p>(
+        &'p self,
+        stored: &'a [u8],
+        location: Option<&str>,
+        memo: &mut Memo<'p>,
+        members: &mut Vec<Read<'a, 'p>>,
+    ) -> Option<()> {
+        let mut reader = Reader { bytes: stored, at: 0 };
+        if reader.peek() != Some(b'{') {
+            return None;
+        }
+        let mut position = 0;
+        let mut seen = 0;
+        reader.members(|reader, key, raw, start| {
+            let owner = remembered(&mut memo.top, position, &key, || match self.extension_at(&key) {
+                Some(at) => Owner::Extension(at),
+                None => Owner::Base(self.base.rule(&key)),
+            });
+            position += 1;
+            let value = match owner {
+                Owner::Extension(_) => reader.value(1)?,
+                Owner::Base(_) if *key == *b"schemas" || (location.is_some() && *key == *b"meta") => reader.value(1)?,
+                Owner::Base(Some(rule)) if !rule.keep => return reader.skip(1),
+                Owner::Base(None) if !self.base.unknown => return reader.skip(1),
+                Owner::Base(Some(rule)) if !rule.whole() => reader.value(1)?,
+                Owner::Base(_) => reader.source(1)?,
+            };
+            put(members, &mut seen, key, raw, (value, owner, start..reader.at));
+            Some(())
+        })?;
+        reader.skip_space();
+        (reader.at == stored.len()).then_some(())
     }
 
     /// Append the projection of one stored resource to `out`; `false` (nothing written) if it is not a JSON
     /// object. With a `location` prefix, a `meta` object left in the output gets `location` = the prefix
     /// followed by the resource's `id` (a service's own URL, RFC 7644 §3.1), in place of a stored one.
-    pub fn write_resource(&self, stored: &[u8], location: Option<&str>, out: &mut Vec<u8>) -> bool {
-        // the values of attributes kept whole (or dropped whole) are copied (or skipped), not parsed
-        let whole = |key: &str| {
-            key != "schemas"
-                && (location.is_none() || key != "meta")
-                && self.extension_at(key).is_none()
-                && with_lower(key, |k| {
-                    self.base.attrs.get(k).is_none_or(|rule| rule.whole() || !rule.keep)
-                })
-        };
-        let mut reader = Reader { bytes: stored, at: 0 };
-        if reader.peek() != Some(b'{') {
+    fn write_resource<'a, 'p>(
+        &'p self,
+        stored: &'a [u8],
+        location: Option<&str>,
+        memo: &mut Memo<'p>,
+        scratch: &mut Scratch<'a, 'p>,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Scratch { members, kept, present } = scratch;
+        members.clear();
+        kept.clear();
+        present.clear();
+        if self.read(stored, location, memo, members).is_none() {
             return false;
         }
-        let Some(Json::Object(entries)) = reader.object(0, &whole) else {
-            return false;
-        };
-        reader.skip_space();
-        if reader.at != stored.len() {
-            return false;
-        }
-        let mut kept: Vec<(Cow<'_, str>, &[u8], Json<'_>)> = Vec::with_capacity(entries.len());
-        for (key, raw, value) in entries {
-            let projected = match self.extension(&key) {
-                Some((_, scope)) => match value {
+        for (key, raw, (value, owner, span)) in members.drain(..) {
+            let projected = match owner {
+                Owner::Extension(at) => match value {
                     Json::Object(inner) => {
+                        let scope = &self.extensions[at].1;
+                        let slots = &mut memo.extensions[at];
                         let inner: Vec<_> = inner
                             .into_iter()
-                            .filter_map(|(k, r, v)| scope.apply(&k, v).map(|v| (k, r, v)))
+                            .enumerate()
+                            .filter_map(|(i, (k, r, v))| {
+                                let rule = remembered(slots, i, &k, || scope.rule(&k));
+                                scope.keep(rule, v).map(|v| (k, r, v))
+                            })
                             .collect();
-                        (!inner.is_empty()).then_some(Json::Object(inner))
+                        (!inner.is_empty()).then(|| {
+                            present.push(at);
+                            Json::Object(inner)
+                        })
                     }
                     _ => None,
                 },
-                None => self.base.apply(&key, value),
+                Owner::Base(rule) => self.base.keep(rule, value),
             };
             if let Some(value) = projected {
-                kept.push((key, raw, value));
+                kept.push((key, raw, (value, span)));
             }
         }
         out.push(b'{');
-        match kept.iter().position(|(k, _, _)| k == "schemas") {
+        match kept.iter().position(|(k, _, _)| **k == *b"schemas") {
             None => {
                 // schemas is always output: the base schema and the extensions present (exact key).
                 out.extend_from_slice(b"\"schemas\":[");
                 push_string(&self.base_schema, out);
-                for (urn, _) in &self.extensions {
-                    if kept.iter().any(|(k, _, _)| **k == **urn) {
+                for (at, (urn, _)) in self.extensions.iter().enumerate() {
+                    if present.contains(&at) && kept.iter().any(|(k, _, _)| **k == *urn.as_bytes()) {
                         out.push(b',');
                         push_string(urn, out);
                     }
@@ -422,35 +591,24 @@ impl Projection {
             }
             Some(at) => {
                 // schemas names only the extensions present (RFC 7643 §3).
-                let present: Vec<usize> = kept.iter().filter_map(|(k, _, _)| self.extension_at(k)).collect();
                 let absent = |urn: &Json<'_>| match urn {
                     Json::Scalar(raw) if raw.first() == Some(&b'"') => string_value(raw)
-                        .and_then(|u| self.extension_at(&u))
+                        .and_then(|u| self.extension_at(u.as_bytes()))
                         .is_some_and(|at| !present.contains(&at)),
                     _ => false,
                 };
-                if let Json::Array(urns) = &mut kept[at].2 {
+                // (nothing to drop when every extension is output)
+                let every = (0..self.extensions.len()).all(|i| present.contains(&i));
+                if let (Json::Array(urns), false) = (&mut kept[at].2 .0, every) {
                     urns.retain(|urn| !absent(urn));
                 }
             }
         }
-        let id = kept.iter().find_map(|(k, _, v)| match v {
-            Json::Scalar(raw) if k == "id" && raw.first() == Some(&b'"') => string_value(raw),
+        let id = kept.iter().find_map(|(k, _, (v, _))| match v {
+            Json::Scalar(raw) if **k == *b"id" && raw.first() == Some(&b'"') => string_value(raw),
             _ => None,
         });
-        for (i, (key, raw, value)) in kept.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(raw);
-            out.push(b':');
-            match (location.zip(id.as_deref()), value) {
-                (Some((prefix, id)), Json::Object(entries)) if key == "meta" => {
-                    write_meta(entries, &format!("{prefix}{id}"), out);
-                }
-                _ => write(value, out),
-            }
-        }
+        write_members(kept, stored, location.zip(id.as_deref()), out);
         out.push(b'}');
         true
     }
@@ -466,36 +624,89 @@ impl Projection {
         resources: &[impl AsRef<[u8]>],
         location: Option<&str>,
     ) -> Vec<u8> {
-        let mut body = Vec::with_capacity(resources.iter().map(|r| r.as_ref().len()).sum::<usize>() + 160);
-        let mut written = 0usize;
-        for stored in resources {
-            let mark = body.len();
-            if written > 0 {
-                body.push(b',');
-            }
-            if self.write_resource(stored.as_ref(), location, &mut body) {
-                written += 1;
-            } else {
-                body.truncate(mark);
-            }
-        }
-        let mut out = Vec::with_capacity(body.len() + 160);
-        out.extend_from_slice(
+        let header = |written: usize| {
             format!(
                 "{{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\"totalResults\":{total},\
                  \"startIndex\":{start_index},\"itemsPerPage\":{written},\"Resources\":["
             )
-            .as_bytes(),
-        );
-        out.extend_from_slice(&body);
+        };
+        // one buffer: the header written for every resource, rewritten in the rare case one is skipped
+        let stored: usize = resources.iter().map(|r| r.as_ref().len()).sum();
+        let mut out = Vec::with_capacity(stored + resources.len() + 200);
+        out.extend_from_slice(header(resources.len()).as_bytes());
+        let body = out.len();
+        let mut written = 0usize;
+        let mut memo = Memo {
+            top: Vec::new(),
+            extensions: vec![Vec::new(); self.extensions.len()],
+        };
+        let mut scratch = Scratch {
+            members: Vec::new(),
+            kept: Vec::new(),
+            present: Vec::new(),
+        };
+        for stored in resources {
+            let mark = out.len();
+            if written > 0 {
+                out.push(b',');
+            }
+            if self.write_resource(stored.as_ref(), location, &mut memo, &mut scratch, &mut out) {
+                written += 1;
+            } else {
+                out.truncate(mark);
+            }
+        }
+        if written < resources.len() {
+            out.splice(..body, header(written).into_bytes());
+        }
         out.extend_from_slice(b"]}");
         out
     }
 }
 
+/// Write `kept`, the members of a resource stored as `stored`, comma-separated: members whose value is output
+/// as stored are copied as stored (key to value), a run of them that lie next to each other at once. With
+/// `location` (URL prefix, id), a `meta` object is written with its `location` made of them.
+fn write_members(kept: &[Kept<'_>], stored: &[u8], location: Option<(&str, &str)>, out: &mut Vec<u8>) {
+    let mut first = true;
+    let mut run: Option<Range<usize>> = None;
+    for (key, raw, (value, span)) in kept {
+        if matches!(value, Json::Scalar(_)) {
+            match &mut run {
+                // one byte between two members: the comma
+                Some(stretch) if stretch.end + 1 == span.start => stretch.end = span.end,
+                _ => {
+                    if let Some(stretch) = run.replace(span.clone()) {
+                        separate(&mut first, out);
+                        out.extend_from_slice(&stored[stretch]);
+                    }
+                }
+            }
+            continue;
+        }
+        if let Some(stretch) = run.take() {
+            separate(&mut first, out);
+            out.extend_from_slice(&stored[stretch]);
+        }
+        separate(&mut first, out);
+        out.extend_from_slice(raw);
+        out.push(b':');
+        match (location, value) {
+            (Some((prefix, id)), Json::Object(members)) if **key == *b"meta" => {
+                write_meta(members, &format!("{prefix}{id}"), out);
+            }
+            _ => write(value, out),
+        }
+    }
+    if let Some(stretch) = run {
+        separate(&mut first, out);
+        out.extend_from_slice(&stored[stretch]);
+    }
+}
+
 /// A `meta` object with its `location` set to `location` (where a stored one was, else last), as
 /// `meta["location"] = ...` does to a Python `dict`.
-fn write_meta(entries: &[(Cow<'_, str>, &[u8], Json<'_>)], location: &str, out: &mut Vec<u8>) {
+fn write_meta(entries: &[Member<'_, Json<'_>>], location: &str, out: &mut Vec<u8>) {
     out.push(b'{');
     let mut replaced = false;
     for (i, (key, raw, item)) in entries.iter().enumerate() {
@@ -504,7 +715,7 @@ fn write_meta(entries: &[(Cow<'_, str>, &[u8], Json<'_>)], location: &str, out: 
         }
         out.extend_from_slice(raw);
         out.push(b':');
-        if key == "location" {
+        if **key == *b"location" {
             push_string(location, out);
             replaced = true;
         } else {
@@ -521,8 +732,21 @@ fn write_meta(entries: &[(Cow<'_, str>, &[u8], Json<'_>)], location: &str, out: 
     out.push(b'}');
 }
 
-fn string_value(raw: &[u8]) -> Option<String> {
-    serde_json::from_slice::<String>(raw).ok()
+/// A comma before every item but the first.
+fn separate(first: &mut bool, out: &mut Vec<u8>) {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+}
+
+/// The text of a string token (with its quotes), unescaped.
+fn string_value(raw: &[u8]) -> Option<Cow<'_, str>> {
+    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+    if inner.contains(&b'\\') {
+        serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
+    } else {
+        std::str::from_utf8(inner).ok().map(Cow::Borrowed)
+    }
 }
 
 fn push_string(text: &str, out: &mut Vec<u8>) {

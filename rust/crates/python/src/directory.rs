@@ -197,9 +197,12 @@ fn scope((rules, unknown): PyScope) -> Scope {
         attrs: rules
             .into_iter()
             .map(|(name, keep, complex, subs, unknown_sub)| {
-                let subs = subs.into_iter().map(|(n, k)| (n.into_boxed_str(), k)).collect();
+                let subs = subs
+                    .into_iter()
+                    .map(|(n, k)| (n.into_bytes().into_boxed_slice(), k))
+                    .collect();
                 (
-                    name.into_boxed_str(),
+                    name.into_bytes().into_boxed_slice(),
                     Rule {
                         keep,
                         complex,

@@ -159,7 +159,7 @@ fn put<'a, T>(members: &mut Vec<Member<'a, T>>, seen: &mut u64, key: Cow<'a, [u8
 const MAX_DEPTH: usize = 512;
 
 /// Where the first `"` or `\\` of `bytes` is, eight bytes at a time (strings are short: this beats a
-/// vectorised search's set-up).
+/// vectorised search's set-up; `bytes` runs to the resource's end, not the string's).
 #[inline]
 fn quote_or_escape(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -171,19 +171,18 @@ fn quote_or_escape(bytes: &[u8]) -> Option<usize> {
         let found = zeros(word ^ (ONES * u64::from(b'"'))) | zeros(word ^ (ONES * u64::from(b'\\')));
         (found != 0).then(|| found.trailing_zeros() as usize / 8)
     };
-    let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
-    for chunk in &mut chunks {
+    while let Some(chunk) = bytes.get(at..at + 8) {
         if let Some(i) = first(u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default())) {
             return Some(at + i);
         }
         at += 8;
     }
-    // the last bytes, zero-padded to a word (a zero is neither)
-    let mut last = [0u8; 8];
-    let rest = chunks.remainder();
-    last[..rest.len()].copy_from_slice(rest);
-    first(u64::from_le_bytes(last)).map(|i| at + i)
+    // the last bytes (of a resource: the search runs past a string's end)
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|i| at + i)
 }
 
 struct Reader<'a> {

@@ -614,7 +614,7 @@ impl Projection {
 
     /// The `ListResponse` of a page (RFC 7644 §3.4.2): `totalResults`, `startIndex` (1-based), the
     /// projected resources (a stored document that is not an object is skipped), each `meta.location` made
-    /// from `location` when given ([`Projection::write_resource`]).
+    /// from `location` when given (the prefix followed by the resource's `id`, in place of a stored one).
     #[must_use]
     pub fn list_response(
         &self,

@@ -99,11 +99,23 @@ enum Owner<'p> {
     Extension(usize),
 }
 
+/// How a top-level member's value is read.
+#[derive(Clone, Copy)]
+enum How {
+    /// Parsed: its rules may change it.
+    Parse,
+    /// As its source text, parsed only if it holds a `null` (kept whole).
+    Source,
+    /// Stepped over (dropped).
+    Skip,
+}
+
 /// The rules found for the keys of the last resource written, by position (top-level, and in each
 /// extension): the resources of one store mostly hold the same keys in the same order, so a key is looked up
 /// only where it differs from the one at its position before.
 struct Memo<'p> {
-    top: Slots<Owner<'p>>,
+    /// (`location` is the same for every resource of a page, so how a key's value is read is too.)
+    top: Slots<(Owner<'p>, How)>,
     extensions: Vec<Slots<Option<&'p Rule>>>,
 }
 
@@ -489,6 +501,23 @@ impl Projection {
         with_lower(key, |k| self.lowered.iter().position(|urn| **urn == *k))
     }
 
+    /// The rules of a top-level member named `key`, and how its value is read.
+    fn decide(&self, key: &[u8], location: Option<&str>) -> (Owner<'_>, How) {
+        let owner = match self.extension_at(key) {
+            Some(at) => Owner::Extension(at),
+            None => Owner::Base(self.base.rule(key)),
+        };
+        let how = match owner {
+            Owner::Extension(_) => How::Parse,
+            Owner::Base(_) if *key == *b"schemas" || (location.is_some() && *key == *b"meta") => How::Parse,
+            Owner::Base(Some(rule)) if !rule.keep => How::Skip,
+            Owner::Base(None) if !self.base.unknown => How::Skip,
+            Owner::Base(Some(rule)) if !rule.whole() => How::Parse,
+            Owner::Base(_) => How::Source,
+        };
+        (owner, how)
+    }
+
     /// The top-level members of one stored resource (`None`: not a JSON object), each with the rules that
     /// apply to it and where it is stored (key to value), read as little as those rules need: the values of
     /// attributes kept whole are kept as their source text, those of dropped attributes stepped over.
@@ -506,18 +535,12 @@ impl Projection {
         let mut position = 0;
         let mut seen = 0;
         reader.members(|reader, key, raw, start| {
-            let owner = remembered(&mut memo.top, position, &key, || match self.extension_at(&key) {
-                Some(at) => Owner::Extension(at),
-                None => Owner::Base(self.base.rule(&key)),
-            });
+            let (owner, how) = remembered(&mut memo.top, position, &key, || self.decide(&key, location));
             position += 1;
-            let value = match owner {
-                Owner::Extension(_) => reader.value(1)?,
-                Owner::Base(_) if *key == *b"schemas" || (location.is_some() && *key == *b"meta") => reader.value(1)?,
-                Owner::Base(Some(rule)) if !rule.keep => return reader.skip(1),
-                Owner::Base(None) if !self.base.unknown => return reader.skip(1),
-                Owner::Base(Some(rule)) if !rule.whole() => reader.value(1)?,
-                Owner::Base(_) => reader.source(1)?,
+            let value = match how {
+                How::Parse => reader.value(1)?,
+                How::Source => reader.source(1)?,
+                How::Skip => return reader.skip(1),
             };
             put(members, &mut seen, key, raw, (value, owner, start..reader.at));
             Some(())

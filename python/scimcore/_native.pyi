@@ -163,12 +163,14 @@ class DirectoryStore:
         """The JSON of the ``ListResponse`` of the same search, its resources projected by ``projection`` (with
         ``location``: each ``meta.location`` is ``location`` followed by the resource's id)."""
     def scan_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
-        """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads; ``None`` off columns."""
+        """Heap bytes of the columns a full scan of ``plan`` (sorted by ``sort``) reads and of the sort order
+        it walks; ``None`` off columns."""
     def scan_read_bytes(self, plan: FilterPlan, sort: SortPlan | None = None) -> int | None:
-        """Bytes a full scan of ``plan`` (sorted by ``sort``) must read from its columns (a lower bound: the
-        words or cells its filter streams, the sort key of each match); ``None`` off columns."""
+        """Bytes a full scan of ``plan`` (sorted by ``sort``) must read from its columns and write (a lower
+        bound: the words or cells its filter streams, the bitmap of its matches); ``None`` off columns."""
     def prepare(self, plans: list[FilterPlan], sorts: list[SortPlan]) -> None:
-        """Build now, in one pass, the columns full scans of ``plans`` sorted by any of ``sorts`` read."""
+        """Build now, in one pass, the columns full scans of ``plans`` sorted by any of ``sorts`` read, and the
+        sort orders of ``sorts``."""
     def heap_bytes(self) -> int: ...
     def set_threads(self, threads: int) -> None: ...
     def __len__(self) -> int: ...

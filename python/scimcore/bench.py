@@ -9,8 +9,8 @@ Over ``users`` generated users (``scimcore.demo.generate_users``), measured in o
   ``heapq.nsmallest`` top-k sort: the baseline of the ratios;
 - Polars and DuckDB over typed, pre-folded tables (:mod:`scimcore._bench_engines`, the optional ``bench``
   extra), their answers checked against the lambda scan's;
-- the bytes each native scan must read from its columns (a lower bound: the words or cells its filter streams,
-  the sort key of each match) against the machine's DRAM read bandwidth, one thread against two (and the
+- the bytes each native scan must read from its columns and write (a lower bound: the words or cells its
+  filter streams, the bitmap of its matches) against the machine's DRAM read bandwidth, one thread against two (and the
   memory's own one-thread bandwidth, whose ratio to the two-thread one bounds a memory-bound scan's speedup);
 - the page as JSON from the store (``Directory.search_json``) against Python objects (``Directory.search``);
 - load time (``Directory.load_ndjson``) against decoding the same NDJSON into dicts with msgspec (and
@@ -619,8 +619,9 @@ def markdown(summary: dict) -> str:
         out += [
             "",
             f"The native scans (the store's search, the page left as JSON): bytes = what each must read from its "
-            "columns (the 8-byte words, 16-byte cells or 16-byte tails its filter streams, the sort key of each "
-            "match; text read from an arena is not counted: a lower bound); the "
+            "columns (the 8-byte words, 16-byte cells or 16-byte tails its filter streams) and write (the bitmap "
+            "of its matches, a bit a resource); text read from an arena and the few entries of the sort order "
+            "walked for the page are not counted: a lower bound; the "
             f"machine reads {summary['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s from DRAM on 2 threads (measured "
             "here, summing a 256 MiB buffer)" + _one_thread_bandwidth(summary) + ".",
             "",

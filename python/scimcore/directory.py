@@ -126,9 +126,10 @@ class Directory(StoreFront):
         return hasattr(self._backend, "query_json")
 
     def prepare(self, filters: Iterable[Any] = (), sort_by: Iterable[str] = ()) -> dict[str, int]:
-        """Build the native scan columns for the attributes a server filters and sorts on now, at start-up,
-        instead of in the first search that needs them (docs/directory.md). Returns the heap bytes of the
-        columns each filter and ``sortBy`` reads, by its text (the Python store builds nothing: ``{}``)."""
+        """Build the native scan columns for the attributes a server filters and sorts on, and the sort orders
+        of ``sort_by``, now, at start-up, instead of in the first search that needs them (docs/directory.md).
+        Returns the heap bytes of the columns each filter reads and of the columns and order each ``sortBy``
+        reads, by its text (the Python store builds nothing: ``{}``)."""
         if self.backend != "native":
             return {}
         report: dict[str, int] = {}

@@ -13,9 +13,9 @@
 //!   [`Source::Element`] columns (element space): value paths evaluate within one element.
 //! - [`Source::Sort`] (row space): the sort key of each row (absent when missing).
 //!
-//! A plan is bound to its columns and evaluated row by row ([`Bound::test`]); sorting keeps a
-//! superset of the best `k` through a 64-bit order-preserving prefix of each key and compares full keys only
-//! among those ([`Sorter`]).
+//! A plan is bound to its columns and evaluated block by block ([`Bound::block`]); a row's rank on a sort key
+//! column (a 64-bit order-preserving prefix of its key, then more of the key or the `id`) decides most
+//! comparisons of the sort, full keys and ids only the ties ([`Sorter`]).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -23,6 +23,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use super::layout::Layout;
+use super::order::Order;
 use super::pages;
 use super::plan::{int_float_cmp, numeric_cmp, ordered, Literal, Op, Plan, Target};
 use super::simd::wide;
@@ -657,6 +658,7 @@ fn element_at(node: Option<&Node>, multi: bool, item: u32) -> Option<&Node> {
 pub struct Cache {
     columns: HashMap<Source, Arc<Column>>,
     elements: HashMap<u16, Arc<Elements>>,
+    orders: HashMap<SortSpec, Arc<Order>>,
 }
 
 /// Rows whose trees a write parses at once to update the columns (bounds the transient trees of a batch).
@@ -668,12 +670,16 @@ impl Cache {
     pub fn heap_bytes(&self) -> usize {
         self.columns.values().map(|c| c.heap_bytes()).sum::<usize>()
             + self.elements.values().map(|e| e.heap_bytes()).sum::<usize>()
+            + self.orders.values().map(|o| o.heap_bytes()).sum::<usize>()
     }
 
     /// Bring every column up to date with rows `positions` (appended, replaced or deleted), parsing their
     /// JSON for the slots the columns read. Columns that cannot be updated or hold too much garbage are
-    /// dropped (rebuilt on their next use).
+    /// dropped (rebuilt on their next use), so are sort orders with too many rows ranked apart.
     pub fn update(&mut self, layout: &Layout, rows: &[Option<Row>], positions: Range<usize>) {
+        self.orders.retain(|_, order| {
+            Arc::get_mut(order).is_some_and(|order| order.note_written(positions.clone(), rows.len()))
+        });
         if self.columns.is_empty() && self.elements.is_empty() {
             return;
         }
@@ -859,6 +865,17 @@ impl Columns<'_> {
         let column = self.column(&Source::Sort(spec.key_spec()))?;
         column.build_rests();
         Some(column)
+    }
+
+    /// The sort order of `sorter`'s spec ([`Order`]), built now if needed.
+    #[must_use]
+    pub fn order(&self, sorter: &Sorter<'_>) -> Option<Arc<Order>> {
+        if let Some(found) = self.cache.read().ok()?.orders.get(sorter.spec) {
+            return Some(Arc::clone(found));
+        }
+        let built = Arc::new(Order::build(sorter, self.rows.len(), self.threads));
+        let mut cache = self.cache.write().ok()?;
+        Some(Arc::clone(cache.orders.entry(sorter.spec.clone()).or_insert(built)))
     }
 
     /// The column of `source`, built now if needed; `None` if it cannot be built (offsets overflow).
@@ -1728,25 +1745,6 @@ fn be_tail(bytes: &[u8]) -> u128 {
     u128::from_be_bytes(padded)
 }
 
-/// The top 64 bits of a rank ([`Sorter::key_rank`]).
-#[inline]
-fn rank_high(rank: u128) -> u64 {
-    #[allow(clippy::cast_possible_truncation)] // the top 64 bits
-    let high = (rank >> 64) as u64;
-    high
-}
-
-/// The top 64 bits of [`Sorter::key_rank`]'s rank for a lane `word` with key `prefix`, without branches:
-/// the missing flag, then the prefix's top 63 bits (complemented when descending, where a missing key ranks
-/// first).
-#[inline]
-fn word_high(prefix: u64, word: u64, descending: bool) -> u64 {
-    let flip = u64::from(descending).wrapping_neg();
-    let present = u64::from(word != 0).wrapping_neg();
-    let missing = !flip & (1 << 63);
-    ((((prefix ^ flip) >> 1) | (flip & (1 << 63))) & present) | (missing & !present)
-}
-
 /// A row's [`Sorter::full_rank`]: compared as a pair, weakly monotone with the full order of rows.
 pub type Rank = (u128, u64);
 
@@ -1817,8 +1815,7 @@ impl Sorter<'_> {
 
     /// The rank without its `id` part (a lower bound of [`Sorter::full_rank`]: read no `id`) and whether the key
     /// prefix is the whole key.
-    #[must_use]
-    pub fn key_rank(&self, pos: u32) -> (u128, bool) {
+    fn key_rank(&self, pos: u32) -> (u128, bool) {
         let (prefix, whole) = match self.column.lane {
             Lane::Time | Lane::Text => {
                 let word = self.column.words.get(pos as usize).copied().unwrap_or(0);
@@ -1850,41 +1847,6 @@ impl Sorter<'_> {
         } else {
             word
         }
-    }
-
-    /// Keep in `out` (`out[j]` for row `start + j`) only the rows whose [`Sorter::key_rank`] can be at most
-    /// `bound`, judged on the top 32 bits of the rank computed from the key's lane word (a whole block at a
-    /// time, without branches; 32 bits so that the comparisons run four at a time). Rows of a key column
-    /// without a word lane are all kept.
-    pub fn screen(&self, start: usize, bound: u128, out: &mut [bool]) {
-        if self.column.lane == Lane::None {
-            return;
-        }
-        #[allow(clippy::cast_possible_truncation)] // the top 32 bits
-        let top = |high: u64| (high >> 32) as u32;
-        let bound = top(rank_high(bound));
-        let words = self.column.words.get(start..).unwrap_or_default();
-        let descending = self.spec.descending;
-        // a text's prefix differs from its word in the low byte only, below these 32 bits
-        wide(move || {
-            for (o, &w) in out.iter_mut().zip(words) {
-                *o &= top(word_high(w, w, descending)) <= bound;
-            }
-        });
-    }
-
-    /// Can the row at `pos` rank at most `bound` ([`Sorter::screen`] for one row: a lower bound of its rank
-    /// from the key's lane word, without building the rank)?
-    #[inline]
-    #[must_use]
-    pub fn may_rank_within(&self, pos: u32, bound: u128) -> bool {
-        let word = || self.column.words.get(pos as usize).copied().unwrap_or(0);
-        let high = match self.column.lane {
-            Lane::None => return true,
-            Lane::Text => word_high(text_prefix(word()), word(), self.spec.descending),
-            Lane::Time => word_high(word(), word(), self.spec.descending),
-        };
-        high <= rank_high(bound)
     }
 
     /// The `id` part of the rank: the first 8 bytes of the `id` (big-endian, 63 bits), reversed when ties
@@ -1940,14 +1902,31 @@ impl Sorter<'_> {
         }
     }
 
-    /// The order of two rows with equal keys: by `id`, reversed when the spec says so.
-    fn id_order(&self, first: &[u8], second: &[u8]) -> Ordering {
-        let by_id = first.cmp(second);
+    /// The order of two rows with equal keys: by `id` (its first 8 bytes, then, when they tie, the whole
+    /// `id`, read from the row), reversed when the spec says so.
+    fn id_order(&self, first: u32, second: u32) -> Ordering {
+        let head = |pos: u32| self.id_heads.get(pos as usize).copied().unwrap_or(0);
+        let id = |pos: u32| {
+            self.rows
+                .get(pos as usize)
+                .and_then(Option::as_ref)
+                .map_or(&b""[..], Row::id_bytes)
+        };
+        let by_id = head(first).cmp(&head(second)).then_with(|| id(first).cmp(id(second)));
         if self.spec.descending && self.spec.ids_descending {
             by_id.reverse()
         } else {
             by_id
         }
+    }
+
+    /// The full order of two rows with their ranks ([`Sorter::full_rank`]): by rank, then key, then `id`
+    /// (read only for rows tied on both).
+    #[must_use]
+    pub fn order(&self, a: &(Rank, u32), b: &(Rank, u32)) -> Ordering {
+        a.0.cmp(&b.0)
+            .then_with(|| self.key_order(a.1, b.1))
+            .then_with(|| self.id_order(a.1, b.1))
     }
 
     /// The positions of the best `limit` of `ranked` (with ranks from [`Sorter::full_rank`]; all of them without
@@ -1963,19 +1942,8 @@ impl Sorter<'_> {
             let threshold = ranked[k - 1].0;
             ranked.retain(|e| e.0 <= threshold);
         }
-        // the full order: rank, then key, then id (read only for rows tied on both)
-        let id = |pos: u32| {
-            self.rows
-                .get(pos as usize)
-                .and_then(Option::as_ref)
-                .map_or(&b""[..], Row::id_bytes)
-        };
         let mut keyed = ranked;
-        let cmp = |a: &(Rank, u32), b: &(Rank, u32)| {
-            a.0.cmp(&b.0)
-                .then_with(|| self.key_order(a.1, b.1))
-                .then_with(|| self.id_order(id(a.1), id(b.1)))
-        };
+        let cmp = |a: &(Rank, u32), b: &(Rank, u32)| self.order(a, b);
         if let Some(k) = limit.filter(|&k| k > 0 && k < keyed.len()) {
             keyed.select_nth_unstable_by(k - 1, cmp);
             keyed.truncate(k);

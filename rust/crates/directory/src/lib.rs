@@ -8,8 +8,8 @@
 //! dateTimes are instants, are parsed from it when needed. Full scans read [`columns`] built from the JSON
 //! (the first time a path is searched, or up front; updated by writes). A search picks candidates from the
 //! case-insensitive equality indexes when the plan allows (checked on the trees), scans the columns
-//! otherwise (on several threads for large stores), keeps a superset of the best `start + count` matches
-//! per chunk when sorting, and returns the page.
+//! otherwise (on several threads for large stores) into a bitmap of the matches, takes a sorted page from
+//! it by walking the sort's [`order`] (many matches) or ranking each match (few), and returns the page.
 //!
 //! No `PyO3` here: `cargo test` exercises this crate without Python; `scimcore-python` binds it.
 
@@ -21,6 +21,8 @@ pub mod fold;
 mod fold_table;
 mod index;
 pub mod layout;
+pub mod matches;
+pub mod order;
 pub mod page;
 mod pages;
 pub mod plan;

@@ -4,8 +4,9 @@
 //! next one for [`LINGER`] before they sleep: waking a sleeping thread took a scan of 300,000 resources
 //! (0.1–0.3 ms) a good part of its time, and searches come in bursts (a client paging, a provisioning sweep).
 
+use std::cmp::Ordering;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -46,7 +47,7 @@ pub fn run_on<T: Send>(threads: usize, work: impl Fn() -> T + Sync) -> Vec<T> {
     let Some(pool) = pool().filter(|_| threads > 1) else {
         return vec![work()];
     };
-    let scan = SCANS.fetch_add(1, Ordering::Relaxed) + 1;
+    let scan = SCANS.fetch_add(1, AtomicOrdering::Relaxed) + 1;
     let results = Mutex::new(Vec::with_capacity(threads));
     let keep = |result: T| results.lock().unwrap_or_else(PoisonError::into_inner).push(result);
     pool.in_place_scope(|scope| {
@@ -64,7 +65,93 @@ pub fn run_on<T: Send>(threads: usize, work: impl Fn() -> T + Sync) -> Vec<T> {
 /// Poll until another scan starts or [`LINGER`] has passed since scan number `scan` ended.
 fn linger(scan: u64) {
     let until = Instant::now() + LINGER;
-    while SCANS.load(Ordering::Relaxed) == scan && Instant::now() < until {
+    while SCANS.load(AtomicOrdering::Relaxed) == scan && Instant::now() < until {
         std::hint::spin_loop();
+    }
+}
+
+/// Sort `items` by `cmp` on up to `threads` threads (the calling thread one of them): each sorts a part of
+/// at least [`SORT_PART`] items, then the parts are merged, two by two.
+pub fn sort_on<T: Send + Copy>(threads: usize, items: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering + Sync) {
+    let len = items.len();
+    let threads = threads.min(len / SORT_PART).max(1);
+    if threads == 1 {
+        items.sort_unstable_by(cmp);
+        return;
+    }
+    let width = len.div_ceil(threads);
+    let parts = Mutex::new(items.chunks_mut(width).collect::<Vec<_>>());
+    let next = || parts.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    run_on(threads, || {
+        while let Some(part) = next() {
+            part.sort_unstable_by(&cmp);
+        }
+    });
+    let mut sorted = std::mem::take(items);
+    let mut merged = Vec::with_capacity(len);
+    let mut width = width;
+    while width < len {
+        merged.clear();
+        for start in (0..len).step_by(2 * width) {
+            let (mid, end) = ((start + width).min(len), (start + 2 * width).min(len));
+            merge(&sorted[start..mid], &sorted[mid..end], &mut merged, &cmp);
+        }
+        std::mem::swap(&mut sorted, &mut merged);
+        width *= 2;
+    }
+    *items = sorted;
+}
+
+/// Parts smaller than this are not sorted on a thread of their own.
+const SORT_PART: usize = 1 << 16;
+
+/// Append to `out` the sorted `left` and `right` merged (`left`'s first among equals).
+fn merge<T: Copy>(left: &[T], right: &[T], out: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if cmp(&right[j], &left[i]) == Ordering::Less {
+            out.push(right[j]);
+            j += 1;
+        } else {
+            out.push(left[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&left[i..]);
+    out.extend_from_slice(&right[j..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_on;
+
+    #[test]
+    fn sort_on_threads_agrees_with_one_sort() {
+        // a xorshift sequence with many repeats: parts sorted on three threads, then merged
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let items: Vec<(u64, u32)> = (0..200_003)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 1000, i)
+            })
+            .collect();
+        let mut expected = items.clone();
+        expected.sort_by_key(|item| item.0);
+        for threads in [1, 2, 3] {
+            let mut sorted = items.clone();
+            sort_on(threads, &mut sorted, |a, b| a.0.cmp(&b.0));
+            assert_eq!(
+                sorted.iter().map(|x| x.0).collect::<Vec<_>>(),
+                expected.iter().map(|x| x.0).collect::<Vec<_>>()
+            );
+            let mut positions: Vec<u32> = sorted.iter().map(|x| x.1).collect();
+            positions.sort_unstable();
+            assert!(
+                positions.iter().enumerate().all(|(i, &p)| p as usize == i),
+                "a permutation"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The store: resources in insertion order (their original JSON, from which everything else is derived),
 //! `id` lookup, case-insensitive equality indexes, uniqueness checks, the column cache, and the search
-//! pipeline (index selection → parallel column scan → top-k sort → page). Value trees ([`Slots`]) are
+//! pipeline (index selection → parallel column scan into a bitmap → sorted page → page). Value trees ([`Slots`]) are
 //! built only when needed, from the JSON: the few candidates of an index lookup, the columns on their first
 //! use, the indexed slots of a write where the layout indexes more than the resource object's attributes
 //! (else a write reads only its id and index keys). Pure Rust; the binding wraps it in a `RwLock`.
@@ -11,10 +11,12 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Rank, Sorter, BLOCK};
+use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Sorter, BLOCK};
 use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
+use super::matches::Matches;
+use super::order::Order;
 use super::plan::{Literal, Op, Plan, Target};
 use super::pool::run_on;
 use super::simd::wide;
@@ -548,33 +550,30 @@ impl Store {
         (columns.bind(plan), key)
     }
 
-    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads (built now if needed). `None`
-    /// if the plan cannot run on columns.
+    /// Heap bytes of the columns a full scan of `plan` sorted by `sort` reads and of the sort order it walks
+    /// (built now if needed). `None` if the plan cannot run on columns.
     #[must_use]
     pub fn scan_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
         let (bound, key) = self.bound(plan, sort);
         let bound = bound?;
-        Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()))
+        let order = sort.zip(key.as_deref()).and_then(|(spec, key)| self.order(spec, key));
+        Some(bound.column_bytes() + key.map_or(0, |k| k.heap_bytes()) + order.map_or(0, |o| o.heap_bytes()))
     }
 
-    /// The bytes a full scan of `plan` sorted by `sort` must read from its columns (built now if needed):
-    /// what the filter streams ([`Bound::streamed_bytes`], a lower bound) and the sort key of every matching
-    /// row. The benchmark's measure of the bytes a scan touches. `None` if the plan cannot run on columns.
+    /// The bytes a full scan of `plan` must read and write (its columns built now if needed): what the
+    /// filter streams ([`Bound::streamed_bytes`], a lower bound) and the bitmap of its matches, one bit a
+    /// row. The benchmark's measure of the bytes a scan touches; a sorted scan's walk of its order (about
+    /// `rows × count / matches` entries) or ranking of few matches is not counted. `None` if the plan
+    /// cannot run on columns.
     #[must_use]
     pub fn scan_read_bytes(&self, plan: &Plan, sort: Option<&SortSpec>) -> Option<usize> {
-        let (bound, key) = self.bound(plan, sort);
-        let bound = bound?;
-        let matches = if key.is_some() {
-            self.scan(plan, None, Some(0)).0
-        } else {
-            0
-        };
-        Some(bound.streamed_bytes() + key.map_or(0, |k| k.key_bytes() * matches))
+        let (bound, _) = self.bound(plan, sort);
+        Some(bound?.streamed_bytes() + self.rows.len().div_ceil(8))
     }
 
     /// Build now, in one pass over the stored JSON, the columns every full scan of `plans` sorted by any of
-    /// `sorts` reads (what their first searches would build), and what binding them builds (the tails an
-    /// `ew` compares, the rests of text sort keys).
+    /// `sorts` reads (what their first searches would build), what binding them builds (the tails an `ew`
+    /// compares, the rests of text sort keys) and the sort orders of `sorts`.
     pub fn prepare(&self, plans: &[&Plan], sorts: &[&SortSpec]) {
         let columns = self.columns();
         columns.prepare_all(plans, sorts);
@@ -582,7 +581,9 @@ impl Store {
             let _bound = columns.bind(plan);
         }
         for spec in sorts {
-            let _key = columns.sort_column(spec);
+            if let Some(key) = columns.sort_column(spec) {
+                let _order = self.order(spec, &key);
+            }
         }
     }
 
@@ -600,23 +601,16 @@ impl Store {
     // -- evaluation --------------------------------------------------------------------------------------
 
     /// A full scan: the total number of matches and the matching positions, sorted and cut to `limit` when
-    /// `sort` is given (else in insertion order). Evaluates on the columns (on the trees if one cannot be
-    /// built), in chunks handed out to the threads as they ask for them for large stores (a thread slowed by
-    /// another process's load takes fewer; the calling thread is one of them). With a sort column and a
-    /// limit, each thread keeps one bounded buffer of ranked matches ([`TopK`]) over all its chunks.
+    /// `sort` is given (else in insertion order, also cut). Evaluates on the columns (on the trees if one
+    /// cannot be built), in chunks handed out to the threads as they ask for them for large stores (a thread
+    /// slowed by another process's load takes fewer; the calling thread is one of them), into a bitmap of
+    /// the matches ([`Matches`]; only counted when `limit` is 0), from which [`Store::ranked`] takes the
+    /// sorted page.
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
         let (bound, key_column) = self.bound(plan, sort);
-        let sorter = key_column.as_deref().zip(sort).map(|(column, spec)| Sorter {
-            column,
-            spec,
-            rows: &self.rows,
-            id_heads: &self.id_heads,
-        });
         let all_live = self.live == self.rows.len();
-        let k = limit.filter(|_| sort.is_some());
-        // a limit of 0: the matches are counted, none kept
-        let keep = limit != Some(0);
         let n = self.rows.len();
+        let found = (limit != Some(0)).then(|| Matches::new(n));
         let threads = if n >= PARALLEL_THRESHOLD {
             self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1)
         } else {
@@ -630,77 +624,92 @@ impl Store {
                 .next_multiple_of(BLOCK)
         };
         let next = AtomicUsize::new(0);
-        let work = || -> Part {
-            let mut part = Part::default();
-            let mut top = sorter.as_ref().zip(k).map(|(sorter, k)| TopK::new(sorter, k));
+        let work = || -> usize {
+            let mut total = 0;
             loop {
                 let start = next.fetch_add(chunk, AtomicOrdering::Relaxed);
                 if start >= n {
                     break;
                 }
                 let range = start..(start + chunk).min(n);
-                let mut hits = Vec::new();
                 if let Some(bound) = &bound {
-                    part.total += wide(
+                    total += wide(
                         // inlined into the AVX2 form with `scan_blocks`
                         #[inline(always)]
-                        || {
-                            let hits = keep.then_some(&mut hits);
-                            scan_blocks(bound, &self.rows, all_live, range, top.as_mut(), hits)
-                        },
+                        || scan_blocks(bound, &self.rows, all_live, range, found.as_ref()),
                     );
                 } else {
-                    #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
-                    let matched = range
-                        .filter(|&pos| {
-                            self.rows[pos]
-                                .as_ref()
-                                .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)))
-                        })
-                        .map(|p| p as u32);
-                    match top.as_mut() {
-                        Some(top) => matched.for_each(|pos| {
-                            part.total += 1;
-                            top.offer(pos);
-                        }),
-                        None if keep => hits.extend(matched),
-                        None => part.total += matched.count(),
+                    for pos in range {
+                        let hit = self.rows[pos]
+                            .as_ref()
+                            .is_some_and(|r| plan.matches(&r.slots(&self.layout, &self.layout.all_slots)));
+                        if hit {
+                            total += 1;
+                            if let Some(found) = &found {
+                                found.set(pos);
+                            }
+                        }
                     }
-                    if top.is_none() {
-                        part.total += hits.len();
-                    }
-                }
-                if !hits.is_empty() {
-                    part.chunks.push((start, hits));
                 }
             }
-            part.ranked = top.map(TopK::into_ranked).unwrap_or_default();
-            part
+            total
         };
-        let parts = run_on(threads, work);
-        let total = parts.iter().map(|p| p.total).sum();
-        let mut ranked = Vec::new();
-        let mut chunks = Vec::new();
-        for part in parts {
-            ranked.extend(part.ranked);
-            chunks.extend(part.chunks);
+        let total = run_on(threads, work).into_iter().sum();
+        let Some(found) = found else {
+            return (total, Vec::new());
+        };
+        let hits = match (sort, key_column) {
+            (None, _) => found.positions().take(limit.unwrap_or(usize::MAX)).collect(),
+            (Some(spec), Some(column)) => self.ranked(spec, &column, &found, total, limit),
+            (Some(spec), None) => {
+                let mut hits = found.positions().collect();
+                self.sort_hits(spec, &mut hits, limit);
+                hits
+            }
+        };
+        (total, hits)
+    }
+
+    /// The first `limit` of the `total` rows in `matches` by `spec`, whose key column is `column`: few
+    /// matches are ranked one by one (a read of each one's key), many by walking the spec's sort order
+    /// ([`Order`], built now if needed), which reads about `rows × limit / total` of its entries.
+    fn ranked(
+        &self,
+        spec: &SortSpec,
+        column: &Column,
+        matches: &Matches,
+        total: usize,
+        limit: Option<usize>,
+    ) -> Vec<u32> {
+        let sorter = Sorter {
+            column,
+            spec,
+            rows: &self.rows,
+            id_heads: &self.id_heads,
+        };
+        let limit = limit.unwrap_or(total).min(total);
+        if limit == 0 {
+            return Vec::new();
         }
-        // chunks in row order: insertion order when there is no sort
-        chunks.sort_unstable_by_key(|(start, _)| *start);
-        let mut hits: Vec<u32> = chunks.into_iter().flat_map(|(_, h)| h).collect();
-        if let Some(spec) = sort {
-            match &sorter {
-                Some(sorter) => {
-                    if k.is_none() {
-                        // no limit: every match was kept unranked
-                        ranked = hits.iter().map(|&pos| (sorter.full_rank(pos), pos)).collect();
-                    }
-                    hits = sorter.finish(ranked, limit);
-                }
-                None => self.sort_hits(spec, &mut hits, limit),
+        // ranking a match reads its key and id (scattered); a step of the walk reads one entry and one bit
+        let walk = self.rows.len() as u128 * limit as u128;
+        if walk <= 16 * (total as u128).pow(2) {
+            if let Some(order) = self.order(spec, column) {
+                return order.first(&sorter, matches, self.rows.len(), limit);
             }
         }
-        (total, hits)
+        let ranked = matches.positions().map(|pos| (sorter.full_rank(pos), pos)).collect();
+        sorter.finish(ranked, Some(limit))
+    }
+
+    /// The sort order of `spec`, whose key column is `column` ([`Order`]), built now if needed.
+    fn order(&self, spec: &SortSpec, column: &Column) -> Option<Arc<Order>> {
+        self.columns().order(&Sorter {
+            column,
+            spec,
+            rows: &self.rows,
+            id_heads: &self.id_heads,
+        })
     }
 
     /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer), on trees
@@ -831,93 +840,9 @@ impl Store {
     }
 }
 
-/// What one thread of a scan found: its number of matches, the matching positions of its chunks (by chunk
-/// start; without a [`TopK`]) and its ranked candidates (with one).
-#[derive(Default)]
-struct Part {
-    total: usize,
-    chunks: Vec<(usize, Vec<u32>)>,
-    ranked: Vec<(Rank, u32)>,
-}
-
-/// A bounded buffer of ranked matches holding a superset of the best `k` offered: only matches ranked no
-/// worse than the `k`-th best so far are kept (cut back when the buffer is full), a superset since ranks
-/// are weakly monotone with the full order ([`Sorter::key_rank`], the key's prefix: no `id` read per match).
-struct TopK<'a> {
-    sorter: &'a Sorter<'a>,
-    k: usize,
-    ranked: Vec<(u128, u32)>,
-    threshold: u128,
-    cut_at: usize,
-}
-
-impl<'a> TopK<'a> {
-    fn new(sorter: &'a Sorter<'a>, k: usize) -> TopK<'a> {
-        TopK {
-            sorter,
-            k,
-            ranked: Vec::new(),
-            threshold: u128::MAX,
-            cut_at: k.saturating_mul(4).max(4 * BLOCK),
-        }
-    }
-
-    #[inline]
-    fn offer(&mut self, pos: u32) {
-        if self.k == 0 {
-            return;
-        }
-        // ranked by key only (no id read): rows tied on the key are all kept, ranked apart at the end
-        let (rank, _) = self.sorter.key_rank(pos);
-        if rank <= self.threshold {
-            self.ranked.push((rank, pos));
-            if self.ranked.len() >= self.cut_at {
-                self.cut();
-            }
-        }
-    }
-
-    fn cut(&mut self) {
-        let k = self.k;
-        self.ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
-        self.threshold = self.ranked[k - 1].0;
-        let threshold = self.threshold;
-        self.ranked.retain(|e| e.0 <= threshold);
-        // many ties with the k-th rank stay: cut again only when the buffer has doubled (no quadratic
-        // re-selection)
-        self.cut_at = self.cut_at.max(2 * self.ranked.len());
-    }
-
-    /// The candidates with their full ranks ([`Sorter::full_rank`], computed here, on this thread, for the
-    /// rows left after a last cut), bounded to the best `k` and the rows tied with the `k`-th.
-    fn into_ranked(mut self) -> Vec<(Rank, u32)> {
-        if self.k == 0 {
-            return Vec::new();
-        }
-        if self.ranked.len() > self.k {
-            self.cut();
-        }
-        let mut ranked: Vec<(Rank, u32)> = self
-            .ranked
-            .iter()
-            .map(|&(_, pos)| (self.sorter.full_rank(pos), pos))
-            .collect();
-        if ranked.len() > self.k {
-            let k = self.k;
-            ranked.select_nth_unstable_by_key(k - 1, |e| e.0);
-            let threshold = ranked[k - 1].0;
-            ranked.retain(|e| e.0 <= threshold);
-        }
-        ranked
-    }
-}
-
-/// Evaluate `bound` over `range` block by block and return the number of matches; the matching positions
-/// go to `top` when given (ranked as they are found), else to `hits` when given (else only counted). Each
-/// block's matches become a bitmap, counted with `popcnt` and walked bit by bit, so that a block costs little beyond its kernels when few
-/// rows match; when many do and the top already has a threshold, the key words of the whole block screen
-/// them first ([`Sorter::screen`]). Always inlined into its one caller's [`wide`] closure, so that it is
-/// compiled with AVX2 there.
+/// Evaluate `bound` over `range` block by block and return the number of matches, recorded in `found`
+/// when given (else only counted): each block's matches become a bitmap, counted with `popcnt`. Always
+/// inlined into its one caller's [`wide`] closure, so that it is compiled with AVX2 there.
 #[allow(clippy::inline_always)]
 #[inline(always)]
 fn scan_blocks(
@@ -925,8 +850,7 @@ fn scan_blocks(
     rows: &[Option<Row>],
     all_live: bool,
     range: Range<usize>,
-    mut top: Option<&mut TopK<'_>>,
-    mut hits: Option<&mut Vec<u32>>,
+    found: Option<&Matches>,
 ) -> usize {
     let mut matched = [false; BLOCK];
     let mut total = 0;
@@ -943,39 +867,13 @@ fn scan_blocks(
         to_bits(matched, &mut bits);
         let n: usize = bits.iter().map(|b| b.count_ones() as usize).sum();
         total += n;
-        if n == 0 {
-            continue;
-        }
-        if let Some(top) = top.as_deref_mut() {
-            if top.threshold != u128::MAX && 4 * n >= len {
-                top.sorter.screen(start, top.threshold, matched);
-                to_bits(matched, &mut bits);
+        if n > 0 {
+            if let Some(found) = found {
+                found.set_block(start, &bits[..len.div_ceil(64)]);
             }
-            let bound = top.threshold;
-            each_bit(&bits, start, |pos| {
-                if top.sorter.may_rank_within(pos, bound) {
-                    top.offer(pos);
-                }
-            });
-        } else if let Some(hits) = hits.as_deref_mut() {
-            hits.reserve(n);
-            each_bit(&bits, start, |pos| hits.push(pos));
         }
     }
     total
-}
-
-/// Call `visit` with `start + j` for each set bit `j` of `bits`, in order.
-#[inline]
-fn each_bit(bits: &[u64; BLOCK / 64], start: usize, mut visit: impl FnMut(u32)) {
-    for (w, &word) in bits.iter().enumerate() {
-        let mut word = word;
-        while word != 0 {
-            #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
-            visit((start + w * 64 + word.trailing_zeros() as usize) as u32);
-            word &= word - 1;
-        }
-    }
 }
 
 /// A table [`Store::fill_tables`] fills: the id map, or the equality index `i` (of `slot`; `unique`: its

@@ -605,23 +605,23 @@ impl DirectoryStore {
         Ok(PyBytes::new(py, &body))
     }
 
-    /// Heap bytes of the columns a full scan of `plan` (sorted by `sort`) reads, or `None` when it cannot run
-    /// on columns.
+    /// Heap bytes of the columns a full scan of `plan` (sorted by `sort`) reads and of the sort order it
+    /// walks, or `None` when it cannot run on columns.
     #[pyo3(signature = (plan, sort=None))]
     fn scan_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
         py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_bytes(&plan.0, sort.map(|s| &s.0))) })
     }
 
-    /// The bytes a full scan of `plan` (sorted by `sort`) must read from its columns (the words or cells the
-    /// filter streams, the sort key of each match; a lower bound), or `None` when it cannot run on columns
-    /// (the benchmark's bytes touched).
+    /// The bytes a full scan of `plan` (sorted by `sort`) must read from its columns and write (the words or
+    /// cells the filter streams, the bitmap of its matches; a lower bound), or `None` when it cannot run on
+    /// columns (the benchmark's bytes touched).
     #[pyo3(signature = (plan, sort=None))]
     fn scan_read_bytes(&self, py: Python<'_>, plan: &FilterPlan, sort: Option<&SortPlan>) -> PyResult<Option<usize>> {
         py.detach(|| -> PyResult<Option<usize>> { Ok(self.read()?.scan_read_bytes(&plan.0, sort.map(|s| &s.0))) })
     }
 
     /// Build now, in one pass over the stored JSON, the columns full scans of `plans` sorted by any of `sorts`
-    /// read (what their first searches would build).
+    /// read (what their first searches would build), and the sort orders of `sorts`.
     #[allow(clippy::needless_pass_by_value)] // extracted from Python lists
     fn prepare(
         &self,

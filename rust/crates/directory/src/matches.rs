@@ -1,0 +1,60 @@
+//! The matches of a scan as a bitmap over row positions, filled block by block by the scan's threads (each
+//! block's 64-bit words stored whole; blocks start on a multiple of 64) and read by what follows the scan:
+//! the page of an unsorted search, the walk of a sort order ([`super::order`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct Matches {
+    words: Vec<AtomicU64>,
+}
+
+impl Matches {
+    /// No matches among `rows` rows.
+    #[must_use]
+    pub fn new(rows: usize) -> Matches {
+        Matches {
+            words: (0..rows.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Record the matches of the block at `start` (a multiple of 64): bit `j % 64` of `bits[j / 64]` is
+    /// row `start + j`. Blocks of different threads never share a word.
+    pub fn set_block(&self, start: usize, bits: &[u64]) {
+        debug_assert_eq!(start % 64, 0);
+        for (word, &b) in self.words.iter().skip(start / 64).zip(bits) {
+            word.store(b, Ordering::Relaxed);
+        }
+    }
+
+    /// Record one matching row (the scan on trees, row by row).
+    pub fn set(&self, pos: usize) {
+        if let Some(word) = self.words.get(pos / 64) {
+            word.fetch_or(1 << (pos % 64), Ordering::Relaxed);
+        }
+    }
+
+    /// Does row `pos` match?
+    #[inline]
+    #[must_use]
+    pub fn has(&self, pos: u32) -> bool {
+        let pos = pos as usize;
+        self.words
+            .get(pos / 64)
+            .is_some_and(|w| w.load(Ordering::Relaxed) >> (pos % 64) & 1 == 1)
+    }
+
+    /// The matching positions, in row order.
+    pub fn positions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, word)| {
+            let mut bits = word.load(Ordering::Relaxed);
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    #[allow(clippy::cast_possible_truncation)] // positions fit u32 (checked on insert)
+                    let pos = (w * 64 + bits.trailing_zeros() as usize) as u32;
+                    bits &= bits - 1;
+                    pos
+                })
+            })
+        })
+    }
+}

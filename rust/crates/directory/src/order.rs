@@ -1,4 +1,4 @@
-//! Sort orders (RFC 7644 §3.4.2.3; docs/semantics.md "Query", J42): the rows' positions in the full order
+//! Sort orders (RFC 7644 §3.4.2.3; docs/semantics.md §Query): the rows' positions in the full order
 //! of a sort spec, built the first time a scan with many matches sorts by it. Such a scan then only records
 //! its matches ([`Matches`]), at the speed of its filter's kernels, and walks the order until it has its
 //! page, instead of reading the sort key of every match (a scattered read each: most of a sorted scan's

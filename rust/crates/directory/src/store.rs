@@ -681,12 +681,7 @@ impl Store {
         total: usize,
         limit: Option<usize>,
     ) -> Vec<u32> {
-        let sorter = Sorter {
-            column,
-            spec,
-            rows: &self.rows,
-            id_heads: &self.id_heads,
-        };
+        let sorter = self.sorter(spec, column);
         let limit = limit.unwrap_or(total).min(total);
         if limit == 0 {
             return Vec::new();
@@ -694,7 +689,7 @@ impl Store {
         // ranking a match reads its key and id (scattered); a step of the walk reads one entry and one bit
         let walk = self.rows.len() as u128 * limit as u128;
         if walk <= 16 * (total as u128).pow(2) {
-            if let Some(order) = self.order(spec, column) {
+            if let Some(order) = self.columns().order(&sorter) {
                 return order.first(&sorter, matches, self.rows.len(), limit);
             }
         }
@@ -704,12 +699,17 @@ impl Store {
 
     /// The sort order of `spec`, whose key column is `column` ([`Order`]), built now if needed.
     fn order(&self, spec: &SortSpec, column: &Column) -> Option<Arc<Order>> {
-        self.columns().order(&Sorter {
+        self.columns().order(&self.sorter(spec, column))
+    }
+
+    /// What orders the rows by `spec`, whose key column is `column`.
+    fn sorter<'a>(&'a self, spec: &'a SortSpec, column: &'a Column) -> Sorter<'a> {
+        Sorter {
             column,
             spec,
             rows: &self.rows,
             id_heads: &self.id_heads,
-        })
+        }
     }
 
     /// Sort `hits` by `spec` and keep the first `limit` (top-k selection first when that is fewer), on trees

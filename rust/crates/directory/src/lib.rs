@@ -25,6 +25,7 @@ pub mod matches;
 pub mod order;
 pub mod page;
 mod pages;
+pub mod plain;
 pub mod plan;
 mod pool;
 pub mod simd;

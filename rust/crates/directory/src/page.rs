@@ -13,13 +13,16 @@
 //! Writing a page is mostly reading: only what a rule must change is parsed. A top-level member kept as it
 //! is stored (a simple attribute, or a complex one keeping every sub-attribute, without a `null`) is copied
 //! as stored, key to value, with its neighbours at once; a dropped one is stepped over; the rules of each
-//! key are remembered by position from one resource to the next (the resources of a store mostly share
-//! their keys and order). Everything else is re-encoded compactly.
+//! key are remembered from one resource to the next (the resources of a store mostly share their keys and
+//! order). Everything else is re-encoded compactly.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::plain::{Plain, Shape};
 
 /// FNV-1a: attribute names are short, where `SipHash` costs more than the lookup.
 #[derive(Default)]
@@ -65,7 +68,7 @@ pub struct Scope {
 }
 
 /// One request's projection of resources of one type.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Projection {
     base_schema: Box<str>,
     base: Scope,
@@ -73,6 +76,25 @@ pub struct Projection {
     extensions: Vec<(Box<str>, Scope)>,
     /// The extension URNs in lower case, same order.
     lowered: Vec<Box<[u8]>>,
+    /// What this projection does to the resources of each shape met, with and without a `location`.
+    verdicts: Mutex<Verdicts>,
+}
+
+/// The [`Verdict`]s found, by the shape's address (the shape kept alive with it) and `location` given.
+type Verdicts = HashMap<(usize, bool), (Arc<Shape>, Verdict), BuildHasherDefault<Fnv>>;
+
+/// The most verdicts a projection keeps (then it forgets them all: a bound for many stores' shapes).
+const MAX_VERDICTS: usize = 8192;
+
+/// How the resources of one shape are written by one projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// As stored, byte for byte: the projection keeps everything whole.
+    Copy,
+    /// As stored up to the string of `meta.location`, then the page's own location.
+    Locate,
+    /// Member by member ([`Projection::write_resource`]).
+    Project,
 }
 
 /// A parsed JSON value borrowing the stored bytes: scalars stay as their source text.
@@ -110,17 +132,50 @@ enum How {
     Skip,
 }
 
-/// The rules found for the keys of the last resource written, by position (top-level, and in each
-/// extension): the resources of one store mostly hold the same keys in the same order, so a key is looked up
-/// only where it differs from the one at its position before.
+/// The rules found for the keys of the resources written so far (top-level, and in each extension): the
+/// resources of one store mostly hold the same keys in the same order, so a key is looked up once a page,
+/// and found again where the search for the last one ended.
 struct Memo<'p> {
     /// (`location` is the same for every resource of a page, so how a key's value is read is too.)
     top: Slots<(Owner<'p>, How)>,
     extensions: Vec<Slots<Option<&'p Rule>>>,
 }
 
-/// What was found for the keys at each position: `(key, found)`.
-type Slots<T> = Vec<(Box<[u8]>, T)>;
+/// What was found for each key met (at most [`SLOTS`]), in the order met, and where to look first.
+struct Slots<T> {
+    known: Vec<(Box<[u8]>, T)>,
+    next: usize,
+}
+
+/// The most keys a [`Slots`] remembers (more are looked up each time: a bounded search for hostile input).
+const SLOTS: usize = 64;
+
+impl<T: Copy> Slots<T> {
+    fn new() -> Self {
+        Slots {
+            known: Vec::new(),
+            next: 0,
+        }
+    }
+
+    /// What `find` gives for `key`: searched from just after the last key found, remembered when new.
+    fn get(&mut self, key: &[u8], find: impl FnOnce() -> T) -> T {
+        let n = self.known.len();
+        for step in 0..n {
+            let at = (self.next + step) % n;
+            if *self.known[at].0 == *key {
+                self.next = at + 1;
+                return self.known[at].1;
+            }
+        }
+        let found = find();
+        if n < SLOTS {
+            self.known.push((key.into(), found));
+            self.next = n + 1;
+        }
+        found
+    }
+}
 
 /// A top-level member as read: its value, the rules that apply to it, where it is stored (key to value).
 type Read<'a, 'p> = Member<'a, (Json<'a>, Owner<'p>, Range<usize>)>;
@@ -134,22 +189,6 @@ struct Scratch<'a, 'p> {
     kept: Vec<Kept<'a>>,
     /// The extensions output, by index.
     present: Vec<usize>,
-}
-
-/// What `find` gives for `key`, the key at position `at`: remembered in `slots` if `key` was there before.
-fn remembered<T: Copy>(slots: &mut Slots<T>, at: usize, key: &[u8], find: impl FnOnce() -> T) -> T {
-    if let Some((known, found)) = slots.get(at) {
-        if **known == *key {
-            return *found;
-        }
-    }
-    let found = find();
-    if at < slots.len() {
-        slots[at] = (key.into(), found);
-    } else if at == slots.len() {
-        slots.push((key.into(), found));
-    }
-    found
 }
 
 /// Keep `value` under `key`: a repeated key keeps its first position and takes the last value, as a Python
@@ -173,7 +212,7 @@ const MAX_DEPTH: usize = 512;
 /// Where the first `"` or `\\` of `bytes` is, eight bytes at a time (strings are short: this beats a
 /// vectorised search's set-up; `bytes` runs to the resource's end, not the string's).
 #[inline]
-fn quote_or_escape(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn quote_or_escape(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // the high bit of each zero byte of `x` (above a zero byte, others may be set: only the lowest is read)
@@ -487,7 +526,66 @@ impl Projection {
             base,
             extensions,
             lowered,
+            verdicts: Mutex::default(),
         }
+    }
+
+    /// How this projection writes a resource of `shape` (with a `location` prefix or not): as stored when
+    /// every member is kept whole (an extension's keys too, none of them empty) and `schemas` names no
+    /// extension that is left out; with `location`, a `meta` kept whole is written as stored up to its
+    /// `location` when the shape allows it. What [`Projection::write_resource`] would write, decided once.
+    fn verdict(&self, shape: &Shape, location: bool) -> Verdict {
+        let whole = |rule: Option<&Rule>, unknown: bool| rule.map_or(unknown, Rule::whole);
+        let mut present = Vec::new();
+        let mut meta = false;
+        for member in &shape.members {
+            if let Some(at) = self.extension_at(&member.key) {
+                let scope = &self.extensions[at].1;
+                match &member.inner {
+                    Some(keys) if !keys.is_empty() && keys.iter().all(|k| whole(scope.rule(k), scope.unknown)) => {
+                        present.push(at);
+                    }
+                    _ => return Verdict::Project,
+                }
+            } else if whole(self.base.rule(&member.key), self.base.unknown) {
+                meta |= *member.key == *b"meta";
+            } else {
+                return Verdict::Project;
+            }
+        }
+        let Some(urns) = &shape.schemas else {
+            return Verdict::Project; // written first when missing
+        };
+        let absent = |urn: &str| {
+            self.extension_at(urn.as_bytes())
+                .is_some_and(|at| !present.contains(&at))
+        };
+        let has_id = shape.members.iter().any(|m| *m.key == *b"id");
+        match (urns.iter().any(|urn| absent(urn)), location && meta && has_id) {
+            (false, false) => Verdict::Copy,
+            (false, true) if shape.meta_tail => Verdict::Locate,
+            (true, _) | (false, true) => Verdict::Project,
+        }
+    }
+
+    /// The verdict for each resource of a page (`Project` for one without a shape), from those found before.
+    fn verdicts(&self, plain: &[Plain], count: usize, location: bool) -> Vec<Verdict> {
+        let mut known = self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= MAX_VERDICTS {
+            known.clear();
+        }
+        (0..count)
+            .map(|i| match plain.get(i).and_then(|p| p.shape.as_ref()) {
+                Some(shape) => {
+                    let key = (Arc::as_ptr(shape) as usize, location);
+                    known
+                        .entry(key)
+                        .or_insert_with(|| (Arc::clone(shape), self.verdict(shape, location)))
+                        .1
+                }
+                None => Verdict::Project,
+            })
+            .collect()
     }
 
     /// The extension whose URN is `key` in any case (its index).
@@ -532,11 +630,9 @@ impl Projection {
         if reader.peek() != Some(b'{') {
             return None;
         }
-        let mut position = 0;
         let mut seen = 0;
         reader.members(|reader, key, raw, start| {
-            let (owner, how) = remembered(&mut memo.top, position, &key, || self.decide(&key, location));
-            position += 1;
+            let (owner, how) = memo.top.get(&key, || self.decide(&key, location));
             let value = match how {
                 How::Parse => reader.value(1)?,
                 How::Source => reader.source(1)?,
@@ -575,9 +671,8 @@ impl Projection {
                         let slots = &mut memo.extensions[at];
                         let inner: Vec<_> = inner
                             .into_iter()
-                            .enumerate()
-                            .filter_map(|(i, (k, r, v))| {
-                                let rule = remembered(slots, i, &k, || scope.rule(&k));
+                            .filter_map(|(k, r, v)| {
+                                let rule = slots.get(&k, || scope.rule(&k));
                                 scope.keep(rule, v).map(|v| (k, r, v))
                             })
                             .collect();
@@ -638,12 +733,15 @@ impl Projection {
     /// The `ListResponse` of a page (RFC 7644 §3.4.2): `totalResults`, `startIndex` (1-based), the
     /// projected resources (a stored document that is not an object is skipped), each `meta.location` made
     /// from `location` when given (the prefix followed by the resource's `id`, in place of a stored one).
+    /// `plain`: what the store knows of each resource ([`Plain`], same order; shorter: the rest have no
+    /// shape).
     #[must_use]
     pub fn list_response(
         &self,
         total: usize,
         start_index: usize,
         resources: &[impl AsRef<[u8]>],
+        plain: &[Plain],
         location: Option<&str>,
     ) -> Vec<u8> {
         let header = |written: usize| {
@@ -659,24 +757,45 @@ impl Projection {
         let body = out.len();
         let mut written = 0usize;
         let mut memo = Memo {
-            top: Vec::new(),
-            extensions: vec![Vec::new(); self.extensions.len()],
+            top: Slots::new(),
+            extensions: self.extensions.iter().map(|_| Slots::new()).collect(),
         };
         let mut scratch = Scratch {
             members: Vec::new(),
             kept: Vec::new(),
             present: Vec::new(),
         };
-        for stored in resources {
+        let verdicts = self.verdicts(plain, resources.len(), location.is_some());
+        let mut url = String::new();
+        for (i, (stored, verdict)) in resources.iter().zip(verdicts).enumerate() {
+            let stored = stored.as_ref();
             let mark = out.len();
             if written > 0 {
                 out.push(b',');
             }
-            if self.write_resource(stored.as_ref(), location, &mut memo, &mut scratch, &mut out) {
-                written += 1;
-            } else {
-                out.truncate(mark);
+            let known = plain.get(i);
+            let cut = known.map_or(0, |p| p.location as usize);
+            let id = known
+                .and_then(|p| stored.get(p.id.clone()?))
+                .and_then(|id| std::str::from_utf8(id).ok());
+            match (verdict, location, id) {
+                (Verdict::Copy, _, _) => out.extend_from_slice(stored),
+                (Verdict::Locate, Some(prefix), Some(id)) if cut < stored.len() => {
+                    out.extend_from_slice(&stored[..cut]);
+                    url.clear();
+                    url.push_str(prefix);
+                    url.push_str(id);
+                    push_string(&url, &mut out);
+                    out.extend_from_slice(b"}}");
+                }
+                _ => {
+                    if !self.write_resource(stored, location, &mut memo, &mut scratch, &mut out) {
+                        out.truncate(mark);
+                        continue;
+                    }
+                }
             }
+            written += 1;
         }
         if written < resources.len() {
             out.splice(..body, header(written).into_bytes());
@@ -774,4 +893,123 @@ fn string_value(raw: &[u8]) -> Option<Cow<'_, str>> {
 fn push_string(text: &str, out: &mut Vec<u8>) {
     // serde_json writes valid JSON for any string; to a Vec it cannot fail.
     out.extend_from_slice(serde_json::to_string(text).unwrap_or_default().as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Names, Projection, Rule, Scope, Verdict};
+    use crate::plain::{shape_of, Plain, Shapes};
+
+    const EXT: &str = "urn:ext";
+
+    fn rule(keep: bool, subs: &[(&str, bool)]) -> Rule {
+        let subs: Names<bool> = subs.iter().map(|(n, k)| (n.as_bytes().into(), *k)).collect();
+        Rule {
+            keep,
+            complex: !subs.is_empty(),
+            unknown_sub: true,
+            subs,
+        }
+    }
+
+    fn scope(rules: &[(&str, Rule)], unknown: bool) -> Scope {
+        Scope {
+            attrs: rules.iter().map(|(n, r)| (n.as_bytes().into(), r.clone())).collect(),
+            unknown,
+        }
+    }
+
+    /// Default, `excludedAttributes=emails`, a sub-attribute left out, `attributes=userName`, the extension
+    /// left out, a dropped extension sub-attribute.
+    fn projections() -> Vec<Projection> {
+        let name = |given| rule(true, &[("givenname", given), ("familyname", true)]);
+        let base = |emails, given, unknown| {
+            let keep = true;
+            scope(
+                &[
+                    ("id", rule(keep, &[])),
+                    ("username", rule(keep, &[])),
+                    ("password", rule(false, &[])),
+                    ("emails", rule(emails, &[])),
+                    ("name", name(given)),
+                    ("meta", rule(keep, &[("created", true), ("location", true)])),
+                ],
+                unknown,
+            )
+        };
+        let ext = |manager| {
+            scope(
+                &[("manager", rule(true, &[("value", true), ("displayname", manager)]))],
+                true,
+            )
+        };
+        let projection = |base, ext| Projection::new("urn:core".into(), base, vec![(EXT.into(), ext)]);
+        vec![
+            projection(base(true, true, true), ext(true)),
+            projection(base(false, true, true), ext(true)),
+            projection(base(true, false, true), ext(true)),
+            projection(base(true, true, false), ext(true)),
+            projection(base(true, true, true), scope(&[("manager", rule(false, &[]))], false)),
+            projection(base(true, true, true), ext(false)),
+        ]
+    }
+
+    fn documents() -> Vec<&'static [u8]> {
+        vec![
+            br#"{"schemas":["urn:core","urn:ext"],"id":"a","userName":"a","name":{"givenName":"G","familyName":"F"},"emails":[{"value":"x@y"}],"urn:ext":{"manager":{"value":"m","displayName":"M"}},"meta":{"created":"c","location":"https://old/a"}}"#,
+            br#"{"schemas":["urn:core"],"id":"b","userName":"b","meta":{"created":"c","location":"https://old/b"}}"#,
+            br#"{"schemas":["urn:core","urn:ext"],"id":"b2","userName":"b","meta":{"created":"c","location":"https://old/b"}}"#,
+            br#"{"schemas":["urn:core"],"id":"c","userName":"c","urn:EXT":{"manager":{"value":"m"}},"meta":{"created":"c"}}"#,
+            br#"{"schemas":["urn:core"],"id":"d","userName":"d","urn:ext":{},"x-custom":[1,2.5,true]}"#,
+            br#"{"id":"e","userName":"e","password":"secret","meta":{"location":"l","created":"c"}}"#,
+            br#"{"schemas":["urn:core"],"id":"f\"g","userName":"f","meta":{"location":"https://old/f"}}"#,
+            br#"{"schemas":["urn:core"],"userName":"h","meta":{"location":"https://old/h"}}"#,
+            br#"{"schemas":["urn:core"],"id":"i","urn:ext":"not an object","meta":{"location":"https://old/i"}}"#,
+        ]
+    }
+
+    #[test]
+    fn copying_by_shape_writes_what_projecting_writes() {
+        let documents = documents();
+        let mut shapes = Shapes::default();
+        let plain: Vec<Plain> = documents
+            .iter()
+            .map(|doc| {
+                let signature = shape_of(doc).unwrap();
+                let id = serde_json::from_slice::<serde_json::Value>(doc).unwrap()["id"]
+                    .as_str()
+                    .and_then(|id| {
+                        doc.windows(id.len())
+                            .position(|w| w == id.as_bytes())
+                            .map(|at| at..at + id.len())
+                    });
+                Plain {
+                    shape: shapes.intern(&signature),
+                    location: signature.location,
+                    id,
+                }
+            })
+            .collect();
+        for (number, projection) in projections().iter().enumerate() {
+            for location in [None, Some("https://new/Users/")] {
+                let copied = projection.list_response(9, 1, &documents, &plain, location);
+                let projected = projection.list_response(9, 1, &documents, &[], location);
+                assert_eq!(
+                    String::from_utf8_lossy(&copied),
+                    String::from_utf8_lossy(&projected),
+                    "projection {number}, location {location:?}"
+                );
+            }
+        }
+        // the default projection copies the first two documents (the second with its location rewritten)
+        let default = &projections()[0];
+        let verdicts = default.verdicts(&plain, documents.len(), true);
+        assert_eq!(verdicts[..2], [Verdict::Locate, Verdict::Locate]);
+        assert_eq!(default.verdicts(&plain, 2, false), [Verdict::Copy, Verdict::Copy]);
+        // an extension in schemas but absent, no meta.location, an empty extension, a dropped password:
+        // projected
+        assert_eq!(verdicts[2..6], [Verdict::Project; 4]);
+        let page = default.list_response(1, 1, &documents[..1], &plain[..1], None);
+        assert!(page.windows(documents[0].len()).any(|w| w == documents[0]));
+    }
 }

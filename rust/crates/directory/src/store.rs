@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Sorter, BLOCK};
 use super::error::DirError;
@@ -17,6 +17,7 @@ use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::matches::Matches;
 use super::order::Order;
+use super::plain::{shape_of, Plain, Shape, Shapes};
 use super::plan::{Literal, Op, Plan, Target};
 use super::pool::run_on;
 use super::simd::wide;
@@ -35,11 +36,13 @@ const PARALLEL_FILL: usize = 16_384;
 /// Ids longer than this are kept beside the JSON rather than searched for in it.
 const SPAN_ID: usize = 64;
 
-/// One stored resource: its JSON, as given, and its `id`.
+/// One stored resource: its JSON, as given, its `id`, and its shape (`plain.rs`), read the first time the
+/// row is on a page written natively (`None` when it has none), with where its `meta.location` starts.
 #[derive(Debug)]
 pub struct Row {
     json: Arc<[u8]>,
     id: Id,
+    shape: OnceLock<Option<(Arc<Shape>, u32)>>,
 }
 
 /// Where a row's `id` is: a span of its JSON holding exactly the id's text (the usual case: an id written
@@ -104,6 +107,25 @@ impl Row {
         &self.json
     }
 
+    /// What a page needs of the row besides its JSON (its shape read now, and shared through `shapes`, if
+    /// it was not yet).
+    fn plain(&self, shapes: &Mutex<Shapes>) -> Plain {
+        let id = match self.id {
+            Id::Span(at, len) => Some(at as usize..at as usize + len as usize),
+            Id::Own(_) => None,
+        };
+        let shape = self.shape.get_or_init(|| {
+            let signature = shape_of(&self.json)?;
+            let mut shapes = shapes.lock().unwrap_or_else(PoisonError::into_inner);
+            Some((shapes.intern(&signature)?, signature.location))
+        });
+        Plain {
+            shape: shape.as_ref().map(|(shape, _)| Arc::clone(shape)),
+            location: shape.as_ref().map_or(0, |&(_, location)| location),
+            id,
+        }
+    }
+
     /// The trees of the `wanted` slots, parsed from the JSON now (a stored document always parses).
     #[must_use]
     pub fn slots(&self, layout: &Layout, wanted: &[bool]) -> Slots {
@@ -166,6 +188,7 @@ impl Prepared {
             row: Row {
                 json: Arc::from(json),
                 id: read.id,
+                shape: OnceLock::new(),
             },
             keys: read.keys,
             id_key: read.id_key,
@@ -264,11 +287,13 @@ fn read(layout: &Layout, json: &[u8], flag: Option<&str>) -> Result<Read, DirErr
     })
 }
 
-/// The result of a search: the total number of matches and the JSON of the requested page.
+/// The result of a search: the total number of matches and the JSON of the requested page, with what the
+/// page writer needs of each resource besides its JSON (same order; empty from [`Store::search`]).
 #[derive(Debug, Default)]
 pub struct Page {
     pub total: usize,
     pub resources: Vec<Arc<[u8]>>,
+    pub plain: Vec<Plain>,
 }
 
 /// An in-memory directory of resources of one type.
@@ -287,6 +312,8 @@ pub struct Store {
     threads: usize,
     /// Columns for full scans, built on first use (under the read lock of the binding) and kept up to date.
     cache: RwLock<Cache>,
+    /// The shapes of the rows (`plain.rs`).
+    shapes: Mutex<Shapes>,
 }
 
 impl Store {
@@ -303,6 +330,7 @@ impl Store {
             indexes,
             threads,
             cache: RwLock::default(),
+            shapes: Mutex::default(),
         }
     }
 
@@ -494,6 +522,23 @@ impl Store {
     /// Evaluate `plan`, sort, and return the page `[start, start + count)` (0-based) with the total.
     #[must_use]
     pub fn search(&self, plan: &Plan, sort: Option<&SortSpec>, start: usize, count: Option<usize>) -> Page {
+        self.search_page(plan, sort, start, count, false)
+    }
+
+    /// [`Store::search`], with [`Page::plain`] for the page writer (`page.rs`).
+    #[must_use]
+    pub fn search_plain(&self, plan: &Plan, sort: Option<&SortSpec>, start: usize, count: Option<usize>) -> Page {
+        self.search_page(plan, sort, start, count, true)
+    }
+
+    fn search_page(
+        &self,
+        plan: &Plan,
+        sort: Option<&SortSpec>,
+        start: usize,
+        count: Option<usize>,
+        with_plain: bool,
+    ) -> Page {
         let limit = count.map(|c| start.saturating_add(c));
         // Only the total is wanted: no sorting, no matches kept.
         let total_only = count == Some(0);
@@ -519,17 +564,25 @@ impl Store {
         if total_only {
             return Page {
                 total,
-                resources: Vec::new(),
+                ..Page::default()
             };
         }
         let end = limit.map_or(hits.len(), |k| k.min(hits.len()));
-        let resources = hits
+        let rows: Vec<&Row> = hits
             .get(start.min(end)..end)
             .unwrap_or_default()
             .iter()
-            .filter_map(|&pos| self.rows[pos as usize].as_ref().map(|r| Arc::clone(&r.json)))
+            .filter_map(|&pos| self.rows[pos as usize].as_ref())
             .collect();
-        Page { total, resources }
+        Page {
+            total,
+            resources: rows.iter().map(|r| Arc::clone(&r.json)).collect(),
+            plain: if with_plain {
+                rows.iter().map(|r| r.plain(&self.shapes)).collect()
+            } else {
+                Vec::new()
+            },
+        }
     }
 
     fn columns(&self) -> Columns<'_> {
@@ -595,7 +648,8 @@ impl Store {
         let row_table = self.rows.capacity() * std::mem::size_of::<Option<Row>>() + self.id_heads.capacity() * 8;
         let indexes: usize = self.indexes.iter().map(Postings::heap_bytes).sum();
         let columns = self.cache.read().map_or(0, |c| c.heap_bytes());
-        rows + row_table + self.by_id.heap_bytes() + indexes + columns
+        let shapes = self.shapes.lock().map_or(0, |s| s.heap_bytes());
+        rows + row_table + self.by_id.heap_bytes() + indexes + columns + shapes
     }
 
     // -- evaluation --------------------------------------------------------------------------------------

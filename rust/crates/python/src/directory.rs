@@ -597,10 +597,10 @@ impl DirectoryStore {
         location: Option<&str>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let body = py.detach(|| -> PyResult<Vec<u8>> {
-            let page = self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count);
+            let page = self.read()?.search_plain(&plan.0, sort.map(|s| &s.0), start, count);
             Ok(projection
                 .0
-                .list_response(page.total, start + 1, &page.resources, location))
+                .list_response(page.total, start + 1, &page.resources, &page.plain, location))
         })?;
         Ok(PyBytes::new(py, &body))
     }

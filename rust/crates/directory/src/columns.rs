@@ -85,7 +85,7 @@ pub struct Column {
     word_texts: OnceLock<Option<WordTexts>>,
     /// The last 16 bytes of each value of a `Lane::Text` column ([`Column::tail_word`]), built by the first
     /// `ew` that can use them and kept by writes: an `ew` of up to 16 bytes is one masked comparison a value.
-    tails: OnceLock<Vec<u128>>,
+    tails: OnceLock<Tails>,
     /// For a sort key column with a `Lane::Text` lane: each value's [`Column::rest_word`] (the rank's part
     /// after the head), built by the first sorted scan ([`Columns::sort_column`]) and kept by writes, so
     /// that ranking the rows tied on the head reads no cell and no text.
@@ -378,10 +378,15 @@ impl Column {
     }
 
     /// [`Column::tails`], built now if they are not yet.
-    fn tails(&self) -> &[u128] {
+    fn tails(&self) -> &Tails {
         self.tails.get_or_init(|| {
-            let mut tails = pages::lane(self.cells.len());
-            tails.extend(self.cells.iter().map(|&c| self.tail_word(c)));
+            let mut tails = Tails {
+                low: pages::lane(self.cells.len()),
+                high: pages::lane(self.cells.len()),
+            };
+            for &cell in &self.cells {
+                tails.push(self.tail_word(cell));
+            }
             tails
         })
     }
@@ -415,7 +420,7 @@ impl Column {
                 if self.tails.get().is_some() {
                     let tail = self.tail_word(cell);
                     if let Some(tails) = self.tails.get_mut() {
-                        put(tails, i, tail);
+                        tails.put(i, tail);
                     }
                 }
                 if self.rests.get().is_some() {
@@ -517,7 +522,10 @@ impl Column {
             .get()
             .and_then(Option::as_ref)
             .map_or(0, |t| t.capacity() * 24);
-        let tails = self.tails.get().map_or(0, |t| t.capacity() * 16);
+        let tails = self
+            .tails
+            .get()
+            .map_or(0, |t| (t.low.capacity() + t.high.capacity()) * 8);
         let rests = self.rests.get().map_or(0, |r| r.capacity() * 8);
         (self.cells.capacity() + self.extra.capacity()) * CELL
             + self.text.capacity()
@@ -1315,7 +1323,11 @@ impl Bound {
             Bound::Time(c, ..) if c.lane == Lane::Time => words(c),
             Bound::Present(c) if c.lane == Lane::Text => words(c),
             Bound::TextEq(c, text) | Bound::TextSw(c, text) if c.lane == Lane::Text && text.lane => words(c),
-            Bound::TextEw(c, text) if c.ew_on_tails(text) => (c.tails().as_ptr() as usize, c.tails().len() * 16),
+            Bound::TextEw(c, text) if c.ew_on_tails(text) => {
+                let tails = c.tails();
+                add(tails.high.as_ptr() as usize, tails.high.len() * 8);
+                (tails.low.as_ptr() as usize, tails.low.len() * 8)
+            }
             Bound::Time(c, ..)
             | Bound::Present(c)
             | Bound::TextEq(c, _)
@@ -1557,15 +1569,7 @@ impl Bound {
             Bound::TextEq(column, text) => column.each(start, out, move |c| text.prefix_of(column, c, true)),
             Bound::TextSw(column, text) => column.each(start, out, move |c| text.prefix_of(column, c, false)),
             Bound::TextEw(column, text) if column.ew_on_tails(text) => {
-                let (tail, mask) = text.tail.unwrap_or_default();
-                let tails = column.tails().get(start..).unwrap_or_default();
-                let (judged, past) = out.split_at_mut(tails.len().min(out.len()));
-                wide(move || {
-                    for (o, &t) in judged.iter_mut().zip(tails) {
-                        *o = (t ^ tail) & mask == 0;
-                    }
-                });
-                past.fill(false);
+                column.tails().block(start, text.tail.unwrap_or_default(), out);
             }
             Bound::TextEw(column, text) => column.each(start, out, move |c| text.suffix_of(column, c)),
             Bound::ValuePath { elements, filter } => self.value_path_block(elements, filter, start, out),
@@ -1605,25 +1609,24 @@ impl Bound {
         for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
             filter.block(first + k * BLOCK, part);
         }
-        // the matching elements as bits (one spare word) and their running counts by word; a row matches
-        // when its range of elements holds some: the count at its end exceeds the count at its start
-        let mut bits = [0u64; RUN / 64 + 1];
-        let mut counts = [0u32; RUN / 64 + 2];
-        let words = (end - first) / 64 + 1;
-        wide(
-            // inlined into the AVX2 form: `popcnt` for the counts
-            #[inline(always)]
-            || {
-                to_bits(matched, &mut bits);
-                for w in 0..words {
-                    counts[w + 1] = counts[w] + bits[w].count_ones();
-                }
-                for (o, &(s, l)) in out.iter_mut().zip(rows) {
-                    let at = s as usize - first;
-                    *o = rank(&bits, &counts, at + l as usize) > rank(&bits, &counts, at);
-                }
-            },
-        );
+        any_in_windows(matched, rows, first, out);
+    }
+}
+
+/// `out[j]` = does the window of elements of row `j` (`rows[j]`: its first element and how many, the
+/// elements numbered from `first`, at most [`RUN`] of them) hold a match in `matched`: the running count
+/// of the matches at the window's end exceeds the count at its start (no branch per element).
+#[inline]
+fn any_in_windows(matched: &[bool], rows: &[(u32, u32)], first: usize, out: &mut [bool]) {
+    let mut counts = [0u16; RUN + 1];
+    let mut count = 0u16;
+    for (c, &m) in counts[1..].iter_mut().zip(matched) {
+        count += u16::from(m);
+        *c = count;
+    }
+    for (o, &(s, l)) in out.iter_mut().zip(rows) {
+        let at = s as usize - first;
+        *o = counts[at + l as usize] > counts[at];
     }
 }
 
@@ -1636,14 +1639,6 @@ pub(crate) fn to_bits(matched: &[bool], bits: &mut [u64]) {
             .enumerate()
             .fold(0, |acc, (j, &m)| acc | (u64::from(m) << j));
     }
-}
-
-/// The set bits of `bits` before bit `x` (bit `i % 64` of word `i / 64`), from `counts[w]`, the set bits of
-/// the words before word `w` (`bits` has the word of `x`).
-#[inline]
-fn rank(bits: &[u64], counts: &[u32], x: usize) -> u32 {
-    let (word, bit) = (x / 64, x % 64);
-    counts[word] + (bits[word] & ((1u64 << bit) - 1)).count_ones()
 }
 
 impl Column {
@@ -1710,6 +1705,49 @@ fn equal(a: &[u8], b: &[u8]) -> bool {
     } else {
         a == b
     }
+}
+
+/// The last 16 bytes of each value ([`Column::tail_word`]) as two lanes of 64-bit halves (low, high), so
+/// that an `ew` compares four values an AVX2 instruction.
+#[derive(Debug, Default)]
+struct Tails {
+    low: Vec<u64>,
+    high: Vec<u64>,
+}
+
+impl Tails {
+    fn push(&mut self, tail: u128) {
+        let (low, high) = halves(tail);
+        self.low.push(low);
+        self.high.push(high);
+    }
+
+    fn put(&mut self, i: usize, tail: u128) {
+        let (low, high) = halves(tail);
+        put(&mut self.low, i, low);
+        put(&mut self.high, i, high);
+    }
+
+    /// `out[j]` = does the tail of row `start + j` equal `tail` under `mask` (an `ew`, [`Needle::tail`]).
+    fn block(&self, start: usize, (tail, mask): (u128, u128), out: &mut [bool]) {
+        let lows = self.low.get(start..).unwrap_or_default();
+        let highs = self.high.get(start..).unwrap_or_default();
+        let (judged, past) = out.split_at_mut(lows.len().min(out.len()));
+        let ((low, high), (low_mask, high_mask)) = (halves(tail), halves(mask));
+        wide(move || {
+            for ((o, &l), &h) in judged.iter_mut().zip(lows).zip(highs) {
+                *o = ((l ^ low) & low_mask) | ((h ^ high) & high_mask) == 0;
+            }
+        });
+        past.fill(false);
+    }
+}
+
+/// The low and high 64 bits.
+#[inline]
+fn halves(x: u128) -> (u64, u64) {
+    #[allow(clippy::cast_possible_truncation)] // the halves
+    (x as u64, (x >> 64) as u64)
 }
 
 /// Write `value` at `i` of `lane`, `i` at most its length (a new row's value is pushed).
@@ -1969,29 +2007,25 @@ fn float_rank(f: f64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::rank;
+    use super::{any_in_windows, RUN};
 
-    /// The matches of every window of a few bit patterns by running counts, against a bit-by-bit reading.
+    /// Every window of a few match patterns, by running counts, against a reading element by element.
     #[test]
-    fn ranks_count_each_window() {
-        let patterns: [[u64; 4]; 4] = [
-            [0, 0, 0, 0],
-            [1, 0, 1 << 63, 0],
-            [0x8000_0000_0000_0001, 0, 0, 1],
-            [0x0F00, 1 << 40, 0, 0],
-        ];
-        for bits in patterns {
-            let mut counts = [0u32; 5];
-            for w in 0..4 {
-                counts[w + 1] = counts[w] + bits[w].count_ones();
+    fn windows_hold_a_match_by_running_counts() {
+        let patterns: [&[usize]; 4] = [&[], &[0, 130, 191], &[63, 64], &[8, 9, 10, 11, 104]];
+        for set in patterns {
+            let matched: Vec<bool> = (0..192).map(|i| set.contains(&i)).collect();
+            let first = 1000;
+            let rows: Vec<(u32, u32)> = (0..192u32)
+                .flat_map(|at| (0..=(192 - at).min(130)).map(move |len| (first + at, len)))
+                .collect();
+            let mut out = vec![false; rows.len()];
+            for (chunk, part) in rows.chunks(RUN).zip(out.chunks_mut(RUN)) {
+                any_in_windows(&matched, chunk, first as usize, part);
             }
-            let bit = |i: usize| bits[i / 64] >> (i % 64) & 1 == 1;
-            for at in 0..192 {
-                for len in 0..=(192 - at).min(130) {
-                    let counted = rank(&bits, &counts, at + len) - rank(&bits, &counts, at);
-                    let expected = (at..at + len).filter(|&i| bit(i)).count();
-                    assert_eq!(counted as usize, expected, "{bits:?} {at} {len}");
-                }
+            for (&(at, len), &o) in rows.iter().zip(&out) {
+                let at = (at - first) as usize;
+                assert_eq!(o, matched[at..at + len as usize].contains(&true), "{set:?} {at} {len}");
             }
         }
     }

@@ -22,7 +22,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::plain::{Plain, Shape};
+use crate::plain::{meta_location, Plain, Shape};
 
 /// FNV-1a: attribute names are short, where `SipHash` costs more than the lookup.
 #[derive(Default)]
@@ -773,14 +773,12 @@ impl Projection {
             if written > 0 {
                 out.push(b',');
             }
-            let known = plain.get(i);
-            let cut = known.map_or(0, |p| p.location as usize);
-            let id = known
-                .and_then(|p| stored.get(p.id.clone()?))
-                .and_then(|id| std::str::from_utf8(id).ok());
-            match (verdict, location, id) {
-                (Verdict::Copy, _, _) => out.extend_from_slice(stored),
-                (Verdict::Locate, Some(prefix), Some(id)) if cut < stored.len() => {
+            let id = plain.get(i).and_then(|p| stored.get(p.id.clone()?));
+            let id = id.and_then(|id| std::str::from_utf8(id).ok());
+            let cut = meta_location(stored).filter(|_| verdict == Verdict::Locate);
+            match (verdict, location, id, cut) {
+                (Verdict::Copy, ..) => out.extend_from_slice(stored),
+                (Verdict::Locate, Some(prefix), Some(id), Some(cut)) => {
                     out.extend_from_slice(&stored[..cut]);
                     url.clear();
                     url.push_str(prefix);
@@ -898,7 +896,7 @@ fn push_string(text: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::{Names, Projection, Rule, Scope, Verdict};
-    use crate::plain::{shape_of, Plain, Shapes};
+    use crate::plain::{Plain, ShapeSlot, Shapes};
 
     const EXT: &str = "urn:ext";
 
@@ -975,7 +973,7 @@ mod tests {
         let plain: Vec<Plain> = documents
             .iter()
             .map(|doc| {
-                let signature = shape_of(doc).unwrap();
+                let shape = ShapeSlot::default().get(doc, &mut shapes);
                 let id = serde_json::from_slice::<serde_json::Value>(doc).unwrap()["id"]
                     .as_str()
                     .and_then(|id| {
@@ -983,13 +981,13 @@ mod tests {
                             .position(|w| w == id.as_bytes())
                             .map(|at| at..at + id.len())
                     });
-                Plain {
-                    shape: shapes.intern(&signature),
-                    location: signature.location,
-                    id,
-                }
+                Plain { shape, id }
             })
             .collect();
+        assert!(
+            plain.iter().all(|p| p.shape.is_some()),
+            "every test document has a shape"
+        );
         for (number, projection) in projections().iter().enumerate() {
             for location in [None, Some("https://new/Users/")] {
                 let copied = projection.list_response(9, 1, &documents, &plain, location);

@@ -11,6 +11,7 @@
 //! [`MAX_SHAPES`] distinct shapes) are projected member by member.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 
 use crate::page::quote_or_escape;
@@ -43,58 +44,87 @@ pub struct ShapeMember {
     pub inner: Option<Vec<Box<[u8]>>>,
 }
 
-/// What a page needs of one stored resource besides its JSON: its shape (if it has one), with
-/// [`Shape::meta_tail`] where the string of `meta.location` starts, and where its `id` is in the JSON
-/// (`None`: not there as written, e.g. with escapes).
+/// What a page needs of one stored resource besides its JSON: its shape (if it has one) and where its `id`
+/// is in the JSON (`None`: not there as written, e.g. with escapes).
 #[derive(Debug, Clone, Default)]
 pub struct Plain {
     pub shape: Option<Arc<Shape>>,
-    pub location: u32,
     pub id: Option<std::ops::Range<usize>>,
 }
 
-/// A resource's shape as read from its JSON, before the store shares it: the shape encoded (one allocation
-/// per resource, however many keys), its hash, and where its `meta.location` string starts (0 without
-/// [`Shape::meta_tail`]).
+/// Where the string of `meta.location` starts in the JSON of a resource whose shape has
+/// [`Shape::meta_tail`]: the JSON ends with that string (no escape in it) and the two closing braces.
+#[must_use]
+pub fn meta_location(json: &[u8]) -> Option<usize> {
+    let body = json.strip_suffix(b"\"}}")?;
+    body.iter().rposition(|&b| b == b'"')
+}
+
+/// A stored resource's shape, read the first time it is asked for: 0 not read yet, 1 none, else its index
+/// in the store's [`Shapes`] plus 2 (two bytes a resource; read again by a racing reader, to the same value).
+#[derive(Debug, Default)]
+pub struct ShapeSlot(AtomicU16);
+
+impl ShapeSlot {
+    /// The shape of the resource whose JSON is `json`, read and added to `shapes` if it was not yet.
+    pub fn get(&self, json: &[u8], shapes: &mut Shapes) -> Option<Arc<Shape>> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => {
+                let index = shape_of(json).and_then(|signature| shapes.intern(&signature));
+                self.0.store(index.map_or(1, |i| i + 2), Ordering::Relaxed);
+                index.and_then(|i| shapes.get(i))
+            }
+            1 => None,
+            known => shapes.get(known - 2),
+        }
+    }
+}
+
+/// A resource's shape as read from its JSON, before the store shares it: the shape encoded and its hash.
 #[derive(Debug)]
 pub struct Signature {
     bytes: Box<[u8]>,
     hash: u64,
-    pub location: u32,
 }
 
-/// A signature met, and its shape.
-type Known = (Box<[u8]>, Arc<Shape>);
+/// A signature met, and the number of its shape.
+type Known = (Box<[u8]>, u16);
 
-/// The shapes of one store, each kept once, by the hash of their signature.
+/// The shapes of one store, each kept once, by the hash of their signature, and numbered.
 #[derive(Debug, Default)]
 pub struct Shapes {
     known: HashMap<u64, Vec<Known>>,
-    count: usize,
+    table: Vec<Arc<Shape>>,
     bytes: usize,
 }
 
 impl Shapes {
-    /// The shared shape of `signature` (`None` once the store holds [`MAX_SHAPES`] others).
-    pub fn intern(&mut self, signature: &Signature) -> Option<Arc<Shape>> {
+    /// The number of the shape of `signature` (`None` once the store holds [`MAX_SHAPES`] others).
+    pub fn intern(&mut self, signature: &Signature) -> Option<u16> {
         let same = self.known.entry(signature.hash).or_default();
-        if let Some((_, shape)) = same.iter().find(|(bytes, _)| *bytes == signature.bytes) {
-            return Some(Arc::clone(shape));
+        if let Some(&(_, index)) = same.iter().find(|(bytes, _)| *bytes == signature.bytes) {
+            return Some(index);
         }
-        if self.count >= MAX_SHAPES {
+        if self.table.len() >= MAX_SHAPES {
             return None;
         }
-        let shape = Arc::new(Shape::decode(&signature.bytes)?);
-        self.count += 1;
+        let index = u16::try_from(self.table.len()).ok()?;
+        self.table.push(Arc::new(Shape::decode(&signature.bytes)?));
         self.bytes += 3 * signature.bytes.len() + 64;
-        same.push((signature.bytes.clone(), Arc::clone(&shape)));
-        Some(shape)
+        same.push((signature.bytes.clone(), index));
+        Some(index)
+    }
+
+    /// The shape numbered `index`.
+    #[must_use]
+    pub fn get(&self, index: u16) -> Option<Arc<Shape>> {
+        self.table.get(usize::from(index)).map(Arc::clone)
     }
 
     /// Heap bytes (approximate: each signature, its decoded shape and their entries).
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.bytes + self.known.capacity() * 32
+        self.bytes + self.known.capacity() * 32 + self.table.capacity() * 8
     }
 }
 
@@ -171,7 +201,7 @@ impl<'a> Decoder<'a> {
 pub fn shape_of(json: &[u8]) -> Option<Signature> {
     let mut scan = Scan { bytes: json, at: 0 };
     let mut out = Vec::with_capacity(256);
-    let mut meta_location = None;
+    let mut location_last = false;
     let mut last_is_meta = false;
     scan.object(0, |scan, key| {
         last_is_meta = false;
@@ -201,15 +231,12 @@ pub fn shape_of(json: &[u8]) -> Option<Signature> {
             out.push(MEMBER);
             push_text(&mut out, key)?;
             if key == b"meta" && scan.peek() == Some(b'{') {
-                let mut location = None;
                 scan.object(1, |scan, key| {
-                    let start = scan.at;
                     let plain_string = scan.peek() == Some(b'"');
                     let escaped = scan.value(2)?;
-                    location = (key == b"location" && plain_string && !escaped).then_some(start);
+                    location_last = key == b"location" && plain_string && !escaped;
                     Some(false)
                 })?;
-                meta_location = location;
                 last_is_meta = true;
             } else {
                 scan.value(1)?;
@@ -220,12 +247,10 @@ pub fn shape_of(json: &[u8]) -> Option<Signature> {
     if scan.at != json.len() {
         return None;
     }
-    let location = meta_location.filter(|_| last_is_meta);
-    out.extend_from_slice(&[END, u8::from(location.is_some())]);
+    out.extend_from_slice(&[END, u8::from(last_is_meta && location_last)]);
     Some(Signature {
         hash: hash(&out),
         bytes: out.into_boxed_slice(),
-        location: u32::try_from(location.unwrap_or(0)).ok()?,
     })
 }
 
@@ -367,12 +392,12 @@ impl<'a> Scan<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{shape_of, Shape, Shapes};
+    use super::{meta_location, shape_of, Shape, ShapeSlot, Shapes};
     use std::sync::Arc;
 
-    fn shaped(json: &[u8]) -> Option<(Arc<Shape>, u32)> {
-        let signature = shape_of(json)?;
-        Some((Shapes::default().intern(&signature)?, signature.location))
+    fn shaped(json: &[u8]) -> Option<(Arc<Shape>, Option<usize>)> {
+        let shape = ShapeSlot::default().get(json, &mut Shapes::default())?;
+        Some((shape, meta_location(json)))
     }
 
     #[test]
@@ -385,7 +410,7 @@ mod tests {
         assert_eq!(keys, [&b"schemas"[..], b"id", b"urn:a", b"meta"]);
         assert_eq!(shape.members[2].inner.as_deref(), Some(&[Box::from(&b"k"[..])][..]));
         assert_eq!(shape.schemas.as_deref(), Some(&[Box::from("urn:a")][..]));
-        assert!(shape.meta_tail && location == 92, "{location}");
+        assert!(shape.meta_tail && location == Some(92), "{location:?}");
         for rejected in [
             &br#"{"id":"x", "a":1}"#[..],
             br#"{"id":"x","a":null}"#,

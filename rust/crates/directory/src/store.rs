@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Sorter, BLOCK};
 use super::error::DirError;
@@ -17,7 +17,7 @@ use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::matches::Matches;
 use super::order::Order;
-use super::plain::{shape_of, Plain, Shape, Shapes};
+use super::plain::{Plain, ShapeSlot, Shapes};
 use super::plan::{Literal, Op, Plan, Target};
 use super::pool::run_on;
 use super::simd::wide;
@@ -37,12 +37,12 @@ const PARALLEL_FILL: usize = 16_384;
 const SPAN_ID: usize = 64;
 
 /// One stored resource: its JSON, as given, its `id`, and its shape (`plain.rs`), read the first time the
-/// row is on a page written natively (`None` when it has none), with where its `meta.location` starts.
+/// row is on a page written natively.
 #[derive(Debug)]
 pub struct Row {
     json: Arc<[u8]>,
     id: Id,
-    shape: OnceLock<Option<(Arc<Shape>, u32)>>,
+    shape: ShapeSlot,
 }
 
 /// Where a row's `id` is: a span of its JSON holding exactly the id's text (the usual case: an id written
@@ -107,21 +107,15 @@ impl Row {
         &self.json
     }
 
-    /// What a page needs of the row besides its JSON (its shape read now, and shared through `shapes`, if
-    /// it was not yet).
-    fn plain(&self, shapes: &Mutex<Shapes>) -> Plain {
+    /// What a page needs of the row besides its JSON (its shape read now, and added to `shapes`, if it was
+    /// not yet).
+    fn plain(&self, shapes: &mut Shapes) -> Plain {
         let id = match self.id {
             Id::Span(at, len) => Some(at as usize..at as usize + len as usize),
             Id::Own(_) => None,
         };
-        let shape = self.shape.get_or_init(|| {
-            let signature = shape_of(&self.json)?;
-            let mut shapes = shapes.lock().unwrap_or_else(PoisonError::into_inner);
-            Some((shapes.intern(&signature)?, signature.location))
-        });
         Plain {
-            shape: shape.as_ref().map(|(shape, _)| Arc::clone(shape)),
-            location: shape.as_ref().map_or(0, |&(_, location)| location),
+            shape: self.shape.get(&self.json, shapes),
             id,
         }
     }
@@ -188,7 +182,7 @@ impl Prepared {
             row: Row {
                 json: Arc::from(json),
                 id: read.id,
-                shape: OnceLock::new(),
+                shape: ShapeSlot::default(),
             },
             keys: read.keys,
             id_key: read.id_key,
@@ -578,7 +572,8 @@ impl Store {
             total,
             resources: rows.iter().map(|r| Arc::clone(&r.json)).collect(),
             plain: if with_plain {
-                rows.iter().map(|r| r.plain(&self.shapes)).collect()
+                let mut shapes = self.shapes.lock().unwrap_or_else(PoisonError::into_inner);
+                rows.iter().map(|r| r.plain(&mut shapes)).collect()
             } else {
                 Vec::new()
             },

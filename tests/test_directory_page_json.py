@@ -8,6 +8,7 @@ The native page writer (``rust/crates/directory/src/page.rs``) applies the proje
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 import pytest
@@ -91,6 +92,28 @@ def test_location_is_set_as_search_sets_it(projection):
     assert pages[0] == pages[1]
     metas = [r["meta"] for r in pages[0]["Resources"] if "meta" in r]
     assert all(m["location"].startswith("https://scim.example/Users/") for m in metas)
+
+
+def test_searches_in_a_row_each_as_the_python_backend_gives():
+    """One directory searched again and again (a thread's page buffer and the store's match bitmap are kept
+    from one search to the next): every page, long after short and short after long, on the calling thread and
+    on another, is the Python backend's."""
+    if native_module() is None:
+        pytest.skip("scimcore._native is not built")
+    native, python = (Directory(backend=b, max_results=None) for b in ("native", "python"))
+    for directory in (native, python):
+        directory.load(_users(1500))  # three blocks of the scan: a block without matches keeps no bits
+    queries = [*QUERIES, {"filter": 'title eq "no such title"'}, {"filter": "title pr", "count": 3}]
+    runs = [(query, projection) for query in queries for projection in PROJECTIONS[:4]]
+
+    def pages() -> list:
+        return [json.loads(native.search_json(**q, **p)) for q, p in runs + runs[::-1]]
+
+    expected = [json.loads(python.search_json(**q, **p)) for q, p in runs + runs[::-1]]
+    assert pages() == expected
+    with ThreadPoolExecutor(max_workers=1) as other:
+        assert other.submit(pages).result() == expected
+    assert pages() == expected
 
 
 def test_a_replaced_resource_is_written_as_it_is_now():

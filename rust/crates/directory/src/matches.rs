@@ -4,17 +4,20 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+#[derive(Debug)]
 pub struct Matches {
     words: Vec<AtomicU64>,
 }
 
 impl Matches {
-    /// No matches among `rows` rows.
+    /// No matches among `rows` rows, in the words of `spare` (an earlier scan's bitmap) when given: a bitmap
+    /// of a large store is a large allocation, slow to get from a fragmented heap, and quick to clear.
     #[must_use]
-    pub fn new(rows: usize) -> Matches {
-        Matches {
-            words: (0..rows.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
-        }
+    pub fn reuse(spare: Option<Matches>, rows: usize) -> Matches {
+        let mut words = spare.map(|m| m.words).unwrap_or_default();
+        words.clear();
+        words.resize_with(rows.div_ceil(64), || AtomicU64::new(0));
+        Matches { words }
     }
 
     /// Record the matches of the block at `start` (a multiple of 64): bit `j % 64` of `bits[j / 64]` is
@@ -24,6 +27,12 @@ impl Matches {
         for (word, &b) in self.words.iter().skip(start / 64).zip(bits) {
             word.store(b, Ordering::Relaxed);
         }
+    }
+
+    /// Heap bytes held.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.words.capacity() * 8
     }
 
     /// Record one matching row (the scan on trees, row by row).
@@ -56,5 +65,28 @@ impl Matches {
                 })
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Matches;
+
+    #[test]
+    fn a_reused_bitmap_starts_empty_at_its_new_size() {
+        for (before, rows) in [(0, 100), (300, 100), (100, 300)] {
+            // an earlier scan's bitmap, every word full
+            let earlier = Matches::reuse(None, before);
+            earlier.set_block(0, &vec![u64::MAX; before.div_ceil(64)]);
+            assert_eq!(earlier.positions().count(), before.div_ceil(64) * 64);
+            let reused = Matches::reuse(Some(earlier), rows);
+            assert_eq!(reused.positions().count(), 0, "{before} -> {rows} rows");
+            assert_eq!(reused.words.len(), rows.div_ceil(64));
+            reused.set(rows - 1);
+            assert_eq!(
+                reused.positions().collect::<Vec<_>>(),
+                [u32::try_from(rows - 1).unwrap()]
+            );
+        }
     }
 }

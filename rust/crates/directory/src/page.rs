@@ -734,8 +734,8 @@ impl Projection {
     /// projected resources (a stored document that is not an object is skipped), each `meta.location` made
     /// from `location` when given (the prefix followed by the resource's `id`, in place of a stored one).
     /// `plain`: what the store knows of each resource ([`Plain`], same order; shorter: the rest have no
-    /// shape).
-    #[must_use]
+    /// shape). Written into `out`, cleared first (a caller writing many pages keeps one buffer: a fresh one of
+    /// a page's size each time is a large allocation, slow from a fragmented heap).
     pub fn list_response(
         &self,
         total: usize,
@@ -743,7 +743,8 @@ impl Projection {
         resources: &[impl AsRef<[u8]>],
         plain: &[Plain],
         location: Option<&str>,
-    ) -> Vec<u8> {
+        out: &mut Vec<u8>,
+    ) {
         let header = |written: usize| {
             format!(
                 "{{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\"totalResults\":{total},\
@@ -752,7 +753,8 @@ impl Projection {
         };
         // one buffer: the header written for every resource, rewritten in the rare case one is skipped
         let stored: usize = resources.iter().map(|r| r.as_ref().len()).sum();
-        let mut out = Vec::with_capacity(stored + resources.len() + 200);
+        out.clear();
+        out.reserve(stored + resources.len() + 200);
         out.extend_from_slice(header(resources.len()).as_bytes());
         let body = out.len();
         let mut written = 0usize;
@@ -783,11 +785,11 @@ impl Projection {
                     url.clear();
                     url.push_str(prefix);
                     url.push_str(id);
-                    push_string(&url, &mut out);
+                    push_string(&url, out);
                     out.extend_from_slice(b"}}");
                 }
                 _ => {
-                    if !self.write_resource(stored, location, &mut memo, &mut scratch, &mut out) {
+                    if !self.write_resource(stored, location, &mut memo, &mut scratch, out) {
                         out.truncate(mark);
                         continue;
                     }
@@ -799,7 +801,6 @@ impl Projection {
             out.splice(..body, header(written).into_bytes());
         }
         out.extend_from_slice(b"]}");
-        out
     }
 }
 
@@ -990,8 +991,9 @@ mod tests {
         );
         for (number, projection) in projections().iter().enumerate() {
             for location in [None, Some("https://new/Users/")] {
-                let copied = projection.list_response(9, 1, &documents, &plain, location);
-                let projected = projection.list_response(9, 1, &documents, &[], location);
+                let (mut copied, mut projected) = (Vec::new(), b"left from an earlier page".to_vec());
+                projection.list_response(9, 1, &documents, &plain, location, &mut copied);
+                projection.list_response(9, 1, &documents, &[], location, &mut projected);
                 assert_eq!(
                     String::from_utf8_lossy(&copied),
                     String::from_utf8_lossy(&projected),
@@ -1007,7 +1009,8 @@ mod tests {
         // an extension in schemas but absent, no meta.location, an empty extension, a dropped password:
         // projected
         assert_eq!(verdicts[2..6], [Verdict::Project; 4]);
-        let page = default.list_response(1, 1, &documents[..1], &plain[..1], None);
+        let mut page = Vec::new();
+        default.list_response(1, 1, &documents[..1], &plain[..1], None, &mut page);
         assert!(page.windows(documents[0].len()).any(|w| w == documents[0]));
     }
 }

@@ -308,6 +308,8 @@ pub struct Store {
     cache: RwLock<Cache>,
     /// The shapes of the rows (`plain.rs`).
     shapes: Mutex<Shapes>,
+    /// The bitmap of the last full scan's matches, kept for the next one ([`Matches::reuse`]).
+    spare: Mutex<Option<Matches>>,
 }
 
 impl Store {
@@ -325,6 +327,7 @@ impl Store {
             threads,
             cache: RwLock::default(),
             shapes: Mutex::default(),
+            spare: Mutex::default(),
         }
     }
 
@@ -644,7 +647,11 @@ impl Store {
         let indexes: usize = self.indexes.iter().map(Postings::heap_bytes).sum();
         let columns = self.cache.read().map_or(0, |c| c.heap_bytes());
         let shapes = self.shapes.lock().map_or(0, |s| s.heap_bytes());
-        rows + row_table + self.by_id.heap_bytes() + indexes + columns + shapes
+        let spare = self
+            .spare
+            .lock()
+            .map_or(0, |s| s.as_ref().map_or(0, Matches::heap_bytes));
+        rows + row_table + self.by_id.heap_bytes() + indexes + columns + shapes + spare
     }
 
     // -- evaluation --------------------------------------------------------------------------------------
@@ -659,7 +666,8 @@ impl Store {
         let (bound, key_column) = self.bound(plan, sort);
         let all_live = self.live == self.rows.len();
         let n = self.rows.len();
-        let found = (limit != Some(0)).then(|| Matches::new(n));
+        let spare = || self.spare.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let found = (limit != Some(0)).then(|| Matches::reuse(spare(), n));
         let threads = if n >= PARALLEL_THRESHOLD {
             self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1)
         } else {
@@ -716,6 +724,7 @@ impl Store {
                 hits
             }
         };
+        *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(found);
         (total, hits)
     }
 

@@ -339,7 +339,7 @@ def measure(
             progress(f"measuring the native scan of {case['name']}", number / len(all_cases))
             native_scans[case["name"]] = _scan_times(backend, case, bandwidth, bandwidth_one, max(repeats, 11))
     progress("measuring the page: JSON from the store against Python objects", None)
-    page = _page_times(backend, directory, all_cases[2], max(repeats, 7))
+    page = _page_times(backend, directory, all_cases[2], max(repeats, 7))  # every resource matches: a full page
     others: dict[str, list] = {}
     if engines and _bench_engines.available():
         progress("building the Polars and DuckDB tables", None)

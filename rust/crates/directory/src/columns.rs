@@ -1581,35 +1581,85 @@ impl Bound {
         }
     }
 
-    /// [`Bound::block`] of a value path: the block's elements are usually one contiguous run, in row order
-    /// (rows append theirs in order): the filter runs over that run in element blocks, then each row's "any
-    /// element" is a difference of running match counts (no branch per element); row by row otherwise.
+    /// [`Bound::block`] of a value path (docs/directory.md, "Design"): the block's elements are usually one
+    /// contiguous run, in row order (rows append theirs in order): the filter runs over that run in element
+    /// blocks, then each row's "any element" is its window read as one masked word ([`short_windows`]), or a
+    /// difference of running match counts when a row has more than [`WINDOW`] elements; row by row otherwise.
     fn value_path_block(&self, elements: &Elements, filter: &Bound, start: usize, out: &mut [bool]) {
         let rows = elements.ranges.get(start..).unwrap_or_default();
         let rows = &rows[..rows.len().min(out.len())];
         out.fill(false);
-        let Some(&(first, _)) = rows.first() else {
+        let (Some(&(first, _)), Some(&(last, len))) = (rows.first(), rows.last()) else {
             return;
         };
-        let first = first as usize;
-        let mut end = first;
-        let contiguous = rows.iter().all(|&(s, l)| {
-            let next = s as usize == end;
-            end += l as usize;
-            next
-        });
-        if !contiguous || end - first > RUN {
-            for (j, o) in out.iter_mut().enumerate().take(rows.len()) {
-                *o = self.test(start + j);
+        let (first, end) = (first as usize, last as usize + len as usize);
+        if (first..=first + RUN).contains(&end) {
+            // the run the elements would span if they are contiguous (checked while the windows are read)
+            let mut matched = [false; RUN + WINDOW];
+            for (k, part) in matched[..end - first].chunks_mut(BLOCK).enumerate() {
+                filter.block(first + k * BLOCK, part);
             }
-            return;
+            match short_windows(&matched, rows, first, out) {
+                Windows::Read => return,
+                Windows::Long => {
+                    any_in_windows(&matched, rows, first, out);
+                    return;
+                }
+                Windows::Apart => {}
+            }
         }
-        let mut matched = [false; RUN];
-        let matched = &mut matched[..end - first];
-        for (k, part) in matched.chunks_mut(BLOCK).enumerate() {
-            filter.block(first + k * BLOCK, part);
+        // the elements are not one run in row order (rows changed since they were built): row by row
+        for (j, o) in out.iter_mut().enumerate().take(rows.len()) {
+            *o = self.test(start + j);
         }
-        any_in_windows(matched, rows, first, out);
+    }
+}
+
+/// The most elements [`short_windows`] reads for a row at once.
+const WINDOW: usize = 8;
+
+/// What [`short_windows`] found.
+#[derive(Debug, PartialEq)]
+enum Windows {
+    /// Every window read.
+    Read,
+    /// The windows are contiguous, but one holds more than [`WINDOW`] elements: `out` is not written.
+    Long,
+    /// The windows are not contiguous (rows changed since the elements were built): `out` is not written.
+    Apart,
+}
+
+/// `out[j]` = does the window of elements of row `j` (`rows[j]`: its first element and how many, the
+/// elements numbered from `first`) hold a match in `matched` (padded with [`WINDOW`] `false`s), if the
+/// windows follow each other from `first` and none is longer than [`WINDOW`]: each window read as one
+/// masked 64-bit word, and contiguity checked in the same pass (no branch per element or row).
+#[inline]
+fn short_windows(matched: &[bool; RUN + WINDOW], rows: &[(u32, u32)], first: usize, out: &mut [bool]) -> Windows {
+    const MASKS: [u64; WINDOW + 1] = {
+        let mut masks = [0u64; WINDOW + 1];
+        let mut l = 1;
+        while l <= WINDOW {
+            masks[l] = u64::MAX >> (64 - 8 * l);
+            l += 1;
+        }
+        masks
+    };
+    let (mut next, mut apart, mut long) = (first, false, false);
+    for (o, &(s, l)) in out.iter_mut().zip(rows) {
+        let (s, l) = (s as usize, l as usize);
+        apart |= s != next;
+        long |= l > WINDOW;
+        next = s + l;
+        let at = s.wrapping_sub(first).min(RUN);
+        let word = u64::from_le_bytes(std::array::from_fn(|k| u8::from(matched[at + k])));
+        *o = word & MASKS[l.min(WINDOW)] != 0;
+    }
+    if apart {
+        Windows::Apart
+    } else if long {
+        Windows::Long
+    } else {
+        Windows::Read
     }
 }
 
@@ -2007,7 +2057,7 @@ fn float_rank(f: f64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{any_in_windows, RUN};
+    use super::{any_in_windows, short_windows, Windows, RUN, WINDOW};
 
     /// Every window of a few match patterns, by running counts, against a reading element by element.
     #[test]
@@ -2028,5 +2078,46 @@ mod tests {
                 assert_eq!(o, matched[at..at + len as usize].contains(&true), "{set:?} {at} {len}");
             }
         }
+    }
+
+    /// Windows of up to [`WINDOW`] elements read as masked words, against a reading element by element;
+    /// a longer window or a gap between windows is reported and leaves the reading to the other paths.
+    #[test]
+    fn short_windows_read_masked_words_or_report_why_not() {
+        let first = 1000u32;
+        let (run, window) = (u32::try_from(RUN).unwrap(), u32::try_from(WINDOW).unwrap());
+        let mut matched = [false; RUN + WINDOW];
+        for at in [0, 7, 8, 63, 64, 100, 101, RUN - 1] {
+            matched[at] = true;
+        }
+        for width in 0..=window {
+            // the run cut into contiguous windows of `width` elements
+            let rows: Vec<(u32, u32)> = (0..run / width.max(1)).map(|k| (first + k * width, width)).collect();
+            let mut out = vec![true; rows.len()];
+            assert_eq!(
+                short_windows(&matched, &rows, first as usize, &mut out),
+                Windows::Read,
+                "{width}"
+            );
+            for (&(at, len), &o) in rows.iter().zip(&out) {
+                let at = (at - first) as usize;
+                assert_eq!(o, matched[at..at + len as usize].contains(&true), "{width} {at}");
+            }
+        }
+        let long = [(first, 3), (first + 3, window + 1)];
+        assert_eq!(
+            short_windows(&matched, &long, first as usize, &mut [false; 2]),
+            Windows::Long
+        );
+        let apart = [(first, 3), (first + 4, 2)];
+        assert_eq!(
+            short_windows(&matched, &apart, first as usize, &mut [false; 2]),
+            Windows::Apart
+        );
+        let before = [(first - 5, 2)];
+        assert_eq!(
+            short_windows(&matched, &before, first as usize, &mut [false; 1]),
+            Windows::Apart
+        );
     }
 }

@@ -151,6 +151,11 @@ class DirectoryStore:
         self, plan: FilterPlan, sort: SortPlan | None = None, start: int = 0, count: int | None = None
     ) -> tuple[int, list[bytes]]:
         """``(total matches, JSON of the page)``: ``start`` is 0-based, ``count`` ``None`` means all."""
+    def search_counts(
+        self, plan: FilterPlan, sort: SortPlan | None = None, start: int = 0, count: int | None = None
+    ) -> tuple[int, int]:
+        """``(total matches, resources in the page)`` of ``search``, the page not copied out (the benchmark's
+        scan)."""
     def search_json(
         self,
         plan: FilterPlan,

@@ -230,9 +230,9 @@ class NativeBackend:
         return self._store.scan_bytes(plan, sort)
 
     def scan_runner(self, filter: Any, sort_by: str | None, count: int, threads: int) -> tuple[Any, int | None]:
-        """For the benchmark: a call running the store's search on ``threads`` threads (the page left as JSON
-        bytes, nothing decoded) and the bytes that search must read from its columns (``scan_read_bytes``: a
-        lower bound; ``None`` off columns)."""
+        """For the benchmark: a call running the store's search on ``threads`` threads (the page chosen, left
+        in the store: ``search_counts``) and the bytes that search must read from its columns
+        (``scan_read_bytes``: a lower bound; ``None`` off columns)."""
         plan = self._plan(filter)
         sort = None if sort_by is None else self._sort(sort_by, False)
         store, restore = self._store, self._threads or os.cpu_count() or 1
@@ -240,7 +240,7 @@ class NativeBackend:
         def run() -> Any:
             store.set_threads(threads)
             try:
-                return store.search(plan, sort, 0, count)
+                return store.search_counts(plan, sort, 0, count)
             finally:
                 store.set_threads(restore)
 

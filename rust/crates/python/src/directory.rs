@@ -592,6 +592,23 @@ impl DirectoryStore {
         Ok((page.total, bytes_list(py, &page.resources)?))
     }
 
+    /// `(total, resources in the page)` of the same search as `search`, the page chosen but not copied out
+    /// of the store (the benchmark's scan: the page's own cost is measured apart).
+    #[pyo3(signature = (plan, sort=None, start=0, count=None))]
+    fn search_counts(
+        &self,
+        py: Python<'_>,
+        plan: &FilterPlan,
+        sort: Option<&SortPlan>,
+        start: usize,
+        count: Option<usize>,
+    ) -> PyResult<(usize, usize)> {
+        py.detach(|| -> PyResult<(usize, usize)> {
+            let page = self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count);
+            Ok((page.total, page.resources.len()))
+        })
+    }
+
     /// The JSON bytes of the `ListResponse` (RFC 7644 §3.4.2) of the same search as `search`, its resources
     /// projected by `projection` (and, with `location`, each `meta.location` = `location` + id); no Python
     /// object per resource.

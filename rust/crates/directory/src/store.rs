@@ -27,8 +27,8 @@ use super::value::{parse, parse_flagged, read_keys, slot_node, Node, Slots};
 /// Below this many rows a search scans on the calling thread only.
 const PARALLEL_THRESHOLD: usize = 32_768;
 
-/// A parallel scan hands out about this many chunks per thread (small ones: the threads finish together).
-const CHUNKS_PER_THREAD: usize = 32;
+/// The shortest chunk of rows a parallel scan hands out ([`chunk_bounds`]): about a microsecond of a light scan.
+const MIN_CHUNK: usize = 4 * BLOCK;
 
 /// Batches at least this large fill the id map and the indexes on several threads.
 const PARALLEL_FILL: usize = 16_384;
@@ -658,8 +658,8 @@ impl Store {
 
     /// A full scan: the total number of matches and the matching positions, sorted and cut to `limit` when
     /// `sort` is given (else in insertion order, also cut). Evaluates on the columns (on the trees if one
-    /// cannot be built), in chunks handed out to the threads as they ask for them for large stores (a thread
-    /// slowed by another process's load takes fewer; the calling thread is one of them), into a bitmap of
+    /// cannot be built), for large stores in shrinking chunks handed out to the threads as they ask for them
+    /// ([`chunk_bounds`]; the calling thread is one of them), into a bitmap of
     /// the matches ([`Matches`]; only counted when `limit` is 0), from which [`Store::ranked`] takes the
     /// sorted page.
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
@@ -667,28 +667,30 @@ impl Store {
         let all_live = self.live == self.rows.len();
         let n = self.rows.len();
         let spare = || self.spare.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let found = (limit != Some(0)).then(|| Matches::reuse(spare(), n));
+        // a scan on columns stores every word of the bitmap (`scan_blocks`); row by row sets bits
+        let found = (limit != Some(0)).then(|| match bound {
+            Some(_) => Matches::overwritten(spare(), n),
+            None => Matches::reuse(spare(), n),
+        });
         let threads = if n >= PARALLEL_THRESHOLD {
             self.threads.min(n / (PARALLEL_THRESHOLD / 2)).max(1)
         } else {
             1
         };
-        let chunk = if threads == 1 {
-            n.max(1)
+        let bounds = if threads == 1 {
+            vec![0, n]
         } else {
-            n.div_ceil(threads * CHUNKS_PER_THREAD)
-                .max(BLOCK)
-                .next_multiple_of(BLOCK)
+            chunk_bounds(n, threads)
         };
         let next = AtomicUsize::new(0);
         let work = || -> usize {
             let mut total = 0;
             loop {
-                let start = next.fetch_add(chunk, AtomicOrdering::Relaxed);
-                if start >= n {
+                let chunk = next.fetch_add(1, AtomicOrdering::Relaxed);
+                let Some(&[start, end]) = bounds.get(chunk..chunk + 2) else {
                     break;
-                }
-                let range = start..(start + chunk).min(n);
+                };
+                let range = start..end;
                 if let Some(bound) = &bound {
                     total += wide(
                         // inlined into the AVX2 form with `scan_blocks`
@@ -898,8 +900,24 @@ impl Store {
     }
 }
 
+/// The bounds of the chunks a parallel scan of `n` rows on `threads` threads hands out, in order, as the
+/// threads ask for them: each a `2 × threads`-th of the rows left (a multiple of [`BLOCK`], at least
+/// [`MIN_CHUNK`]), so that few chunks are handed out and the last ones are short: the threads finish within
+/// about a microsecond of each other, and a thread slowed by another process's load takes fewer.
+fn chunk_bounds(n: usize, threads: usize) -> Vec<usize> {
+    let mut bounds = vec![0];
+    let mut start = 0;
+    while start < n {
+        let size = ((n - start) / (2 * threads)).max(MIN_CHUNK).next_multiple_of(BLOCK);
+        start = (start + size).min(n);
+        bounds.push(start);
+    }
+    bounds
+}
+
 /// Evaluate `bound` over `range` block by block and return the number of matches, recorded in `found`
-/// when given (else only counted): each block's matches become a bitmap, counted with `popcnt`. Always
+/// when given (else only counted): each block's matches become a bitmap, counted with `popcnt`, and every
+/// block's words are stored, matches or not (`found` is not cleared first: [`Matches::overwritten`]). Always
 /// inlined into its one caller's [`wide`] closure, so that it is compiled with AVX2 there.
 #[allow(clippy::inline_always)]
 #[inline(always)]
@@ -923,12 +941,9 @@ fn scan_blocks(
         }
         let mut bits = [0u64; BLOCK / 64];
         to_bits(matched, &mut bits);
-        let n: usize = bits.iter().map(|b| b.count_ones() as usize).sum();
-        total += n;
-        if n > 0 {
-            if let Some(found) = found {
-                found.set_block(start, &bits[..len.div_ceil(64)]);
-            }
+        total += bits.iter().map(|b| b.count_ones() as usize).sum::<usize>();
+        if let Some(found) = found {
+            found.set_block(start, &bits[..len.div_ceil(64)]);
         }
     }
     total
@@ -1120,4 +1135,32 @@ pub(crate) fn strings<'a>(slots: &'a [(u16, Node)], slot: u16) -> impl Iterator<
         Node::Str(s) => Some(&**s),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{chunk_bounds, BLOCK, MIN_CHUNK};
+
+    /// The chunks cover the rows once, in order, on block boundaries, shrinking to [`MIN_CHUNK`]; few of them.
+    #[test]
+    fn chunks_cover_the_rows_and_shrink() {
+        for (n, threads) in [
+            (0, 2),
+            (1, 2),
+            (32_768, 2),
+            (300_000, 2),
+            (1_000_000, 2),
+            (1_000_000, 8),
+        ] {
+            let bounds = chunk_bounds(n, threads);
+            assert_eq!((bounds[0], bounds[bounds.len() - 1]), (0, n));
+            let sizes: Vec<usize> = bounds.windows(2).map(|w| w[1] - w[0]).collect();
+            assert!(sizes.iter().all(|&s| s > 0) || n == 0, "{n}");
+            assert!(bounds[..bounds.len() - 1].iter().all(|b| b % BLOCK == 0), "{n}");
+            assert!(sizes.windows(2).all(|w| w[1] <= w[0]), "{n}: {sizes:?}");
+            let full = &sizes[..sizes.len().saturating_sub(1)];
+            assert!(full.iter().all(|&s| s >= MIN_CHUNK), "{n}: {sizes:?}");
+            assert!(sizes.len() <= 40 * threads, "{n}: {} chunks", sizes.len());
+        }
+    }
 }

@@ -3,8 +3,12 @@
 //! every page boundary; the text of matches is read far apart. Linux backs memory with 2 MiB pages when
 //! asked (`madvise(MADV_HUGEPAGE)`, honoured when `/sys/kernel/mm/transparent_hugepage/enabled` is `always`
 //! or `madvise`, the usual default); the request takes effect for pages not yet touched, so a large lane is
-//! advised when it is allocated, before it is written. Elsewhere, or when the kernel declines, the lane
-//! stays as it is. The workspace's second exception to its `unsafe_code` rule (after `simd.rs`).
+//! advised when it is allocated, before it is written. The allocator mostly hands out memory it had
+//! before (glibc reuses its heap for allocations up to 32 MiB): those pages are touched already, and were
+//! left small (16 MiB of the 1.66 GB a directory of 1,000,000 users holds, read in `/proc/self/smaps`), so
+//! the range is also collapsed into huge pages at once (`MADV_COLLAPSE`, Linux 6.1 and later: 440 MiB;
+//! the value path's two-thread scan 3.18-3.19 ms against 3.42-3.92 ms without, alternating runs).
+//! Elsewhere, or when the kernel declines, the lane stays as it is. The workspace's second exception to its `unsafe_code` rule (after `simd.rs`).
 #![allow(unsafe_code)]
 
 /// Lanes of at least this many bytes are advised (smaller ones are read from the caches or soon done).
@@ -49,6 +53,11 @@ fn advise(start: *mut u8, bytes: usize) {
     // and a refusal (an error return) leaves the memory as it was.
     unsafe {
         libc::madvise(start.add(offset).cast(), len, libc::MADV_HUGEPAGE);
+        // memory the allocator hands out again was touched before, and the advice only applies to pages
+        // not yet backed: collapse the range into huge pages now (Linux 6.1 and later; an older kernel
+        // refuses, leaving the pages as they are)
+        #[cfg(target_env = "gnu")]
+        libc::madvise(start.add(offset).cast(), len, libc::MADV_COLLAPSE);
     }
 }
 

@@ -436,7 +436,7 @@ def measure(
 
 
 def _scan_times(backend: Any, case: dict, bandwidth: float, bandwidth_one: float, rounds: int) -> dict:
-    """The store's search of ``case`` (the page left as stored JSON) on 2 threads and on 1, interleaved
+    """The store's search of ``case`` (its page chosen, left in the store) on 2 threads and on 1, interleaved
     (more rounds than the engines get: the speedup is a ratio of two noisy figures), and its bytes against
     the bandwidths."""
     run_two, touched = backend.scan_runner(case["filter"], case["sort"], COUNT, 2)
@@ -642,7 +642,8 @@ def markdown(summary: dict) -> str:
     if scanned:
         out += [
             "",
-            "The native scans (the store's search, the page left as JSON; measured, as the page below, before "
+            "The native scans (the store's search, its page chosen but not copied out; measured, as the page "
+            "below, before "
             "the other engines' tables are built, whose threads stay busy a while after their queries): bytes = "
             "what each must read from its "
             "columns (the 8-byte words, 16-byte cells or 16-byte tails its filter streams) and write (the bitmap "
@@ -698,8 +699,8 @@ def markdown(summary: dict) -> str:
             "",
             f"The page of {summary['count']} ({p['query']}): `Directory.search_json` (projected and encoded in the "
             f"store) {_ms(p['search_json_s'])} ms against `Directory.search` (Python objects) {_ms(p['search_s'])} "
-            f"ms ({p['ratio']:.2f}x); beyond the store's search ({_ms(p['store_search_s'])} ms, the page left as "
-            f"stored JSON) the JSON page costs {_ms(p['json_page_s'])} ms and the objects "
+            f"ms ({p['ratio']:.2f}x); beyond the store's search ({_ms(p['store_search_s'])} ms, the page chosen, "
+            f"left in the store) the JSON page costs {_ms(p['json_page_s'])} ms and the objects "
             f"{_ms(p['objects_page_s'])} ms ({p['page_ratio']:.2f}x)"
             + (
                 f"; {_ms(p['located_page_s'])} ms with each `meta.location` set from a URL prefix, as the service "

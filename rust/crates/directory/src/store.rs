@@ -528,19 +528,21 @@ impl Store {
         self.search_page(plan, sort, start, count, true)
     }
 
-    fn search_page(
+    /// The total of `plan`'s matches and the positions of the page `[start, start + count)` (0-based) by
+    /// `sort`: the search without the page's resources (the benchmark's scan, `search_counts`).
+    #[must_use]
+    pub fn search_positions(
         &self,
         plan: &Plan,
         sort: Option<&SortSpec>,
         start: usize,
         count: Option<usize>,
-        with_plain: bool,
-    ) -> Page {
+    ) -> (usize, Vec<u32>) {
         let limit = count.map(|c| start.saturating_add(c));
         // Only the total is wanted: no sorting, no matches kept.
         let total_only = count == Some(0);
         let sort = sort.filter(|_| !total_only);
-        let (total, hits) = match self.candidates(plan) {
+        let (total, mut hits) = match self.candidates(plan) {
             Some(candidates) => {
                 let mut hits: Vec<u32> = candidates
                     .into_iter()
@@ -558,16 +560,22 @@ impl Store {
             }
             None => self.scan(plan, sort, if total_only { Some(0) } else { limit }),
         };
-        if total_only {
-            return Page {
-                total,
-                ..Page::default()
-            };
-        }
         let end = limit.map_or(hits.len(), |k| k.min(hits.len()));
+        hits.truncate(end);
+        hits.drain(..start.min(end));
+        (total, hits)
+    }
+
+    fn search_page(
+        &self,
+        plan: &Plan,
+        sort: Option<&SortSpec>,
+        start: usize,
+        count: Option<usize>,
+        with_plain: bool,
+    ) -> Page {
+        let (total, hits) = self.search_positions(plan, sort, start, count);
         let rows: Vec<&Row> = hits
-            .get(start.min(end)..end)
-            .unwrap_or_default()
             .iter()
             .filter_map(|&pos| self.rows[pos as usize].as_ref())
             .collect();

@@ -592,8 +592,8 @@ impl DirectoryStore {
         Ok((page.total, bytes_list(py, &page.resources)?))
     }
 
-    /// `(total, resources in the page)` of the same search as `search`, the page chosen but not copied out
-    /// of the store (the benchmark's scan: the page's own cost is measured apart).
+    /// `(total, resources in the page)` of the same search as `search`, the page's positions chosen but its
+    /// resources not taken from the store (the benchmark's scan: the page's own cost is measured apart).
     #[pyo3(signature = (plan, sort=None, start=0, count=None))]
     fn search_counts(
         &self,
@@ -604,8 +604,8 @@ impl DirectoryStore {
         count: Option<usize>,
     ) -> PyResult<(usize, usize)> {
         py.detach(|| -> PyResult<(usize, usize)> {
-            let page = self.read()?.search(&plan.0, sort.map(|s| &s.0), start, count);
-            Ok((page.total, page.resources.len()))
+            let (total, page) = self.read()?.search_positions(&plan.0, sort.map(|s| &s.0), start, count);
+            Ok((total, page.len()))
         })
     }
 

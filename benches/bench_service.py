@@ -19,8 +19,9 @@ with ``timing.require`` (measured again up to three times when missed): 20x on G
 to spare (28-35x); ``ASSERTED`` (below 20x) on the others: on a 2-core AMD EPYC machine POST, PATCH and PUT
 measured 21-25x in most runs but dipped below 20x on single attempts (PATCH 18.6x), and on a 2-core Intel Xeon
 machine of the same kind (2026-12-04, five runs) POST measured 15.3-16.4x, PATCH 16.7-19.1x, PUT 14.9-18.5x and
-GET filter 19.9-22.6x, so 20x is not asserted there until it holds with a margin. The ratio to the floor is printed and written, with the times, to
-``bench-results/service.md`` (the README table, ``markdown_table``); it is not asserted.
+GET filter 19.9-22.6x, so 20x is not asserted there until it holds with a margin. The ratio to the floor is
+printed and written, with the times, to ``bench-results/service.md`` (the README table, ``markdown_table``); it is
+not asserted.
 
 The ratios depend on the machine's load: with other processes competing for the cores, scim2-server slows down
 more than scimcore (measured on the 2-core development machine: scim2-server's POST 650 µs at load average 1,

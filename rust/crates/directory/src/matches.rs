@@ -26,7 +26,6 @@ impl Matches {
     #[must_use]
     pub fn overwritten(spare: Option<Matches>, rows: usize) -> Matches {
         let mut words = spare.map(|m| m.words).unwrap_or_default();
-        words.truncate(rows.div_ceil(64));
         words.resize_with(rows.div_ceil(64), || AtomicU64::new(0));
         Matches { words }
     }

@@ -878,12 +878,18 @@ impl Columns<'_> {
     /// The sort order of `sorter`'s spec ([`Order`]), built now if needed.
     #[must_use]
     pub fn order(&self, sorter: &Sorter<'_>) -> Option<Arc<Order>> {
-        if let Some(found) = self.cache.read().ok()?.orders.get(sorter.spec) {
-            return Some(Arc::clone(found));
+        if let Some(found) = self.built_order(sorter.spec) {
+            return Some(found);
         }
         let built = Arc::new(Order::build(sorter, self.rows.len(), self.threads));
         let mut cache = self.cache.write().ok()?;
         Some(Arc::clone(cache.orders.entry(sorter.spec.clone()).or_insert(built)))
+    }
+
+    /// The sort order of `spec` if it is built.
+    #[must_use]
+    pub fn built_order(&self, spec: &SortSpec) -> Option<Arc<Order>> {
+        self.cache.read().ok()?.orders.get(spec).cloned()
     }
 
     /// The column of `source`, built now if needed; `None` if it cannot be built (offsets overflow).

@@ -79,6 +79,20 @@ pub fn run_on<T: Send>(threads: usize, work: impl Fn() -> T + Sync) -> Vec<T> {
     results.into_inner().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Poll until `ready` holds (the scan's other threads are each a short chunk from it), yielding the core
+/// after a while (a thread that holds the last chunk may have lost its core to another process).
+pub fn wait_until(ready: impl Fn() -> bool) {
+    let mut polls = 0u32;
+    while !ready() {
+        if polls < 4096 {
+            polls += 1;
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
 /// Poll until another scan starts or [`LINGER`] has passed since scan number `scan` ended.
 fn linger(scan: u64) {
     let until = Instant::now() + LINGER;

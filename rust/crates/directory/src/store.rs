@@ -16,10 +16,10 @@ use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
 use super::matches::Matches;
-use super::order::Order;
+use super::order::{Order, Walk};
 use super::plain::{Plain, ShapeSlot, Shapes};
 use super::plan::{Literal, Op, Plan, Target};
-use super::pool::run_on;
+use super::pool::{run_on, wait_until};
 use super::simd::wide;
 use super::sort::SortSpec;
 use super::value::{parse, parse_flagged, read_keys, slot_node, Node, Slots};
@@ -667,9 +667,10 @@ impl Store {
     /// A full scan: the total number of matches and the matching positions, sorted and cut to `limit` when
     /// `sort` is given (else in insertion order, also cut). Evaluates on the columns (on the trees if one
     /// cannot be built), for large stores in shrinking chunks handed out to the threads as they ask for them
-    /// ([`chunk_bounds`]; the calling thread is one of them), into a bitmap of
-    /// the matches ([`Matches`]; only counted when `limit` is 0), from which [`Store::ranked`] takes the
-    /// sorted page.
+    /// ([`chunk_bounds`]; the calling thread is one of them), into a bitmap of the matches ([`Matches`]; only
+    /// counted when `limit` is 0), from which the sorted page is taken: when the sort's order is built and
+    /// worth walking ([`walks`]), by the same threads once the bitmap is whole ([`Walk`]), else by
+    /// [`Store::ranked`].
     fn scan(&self, plan: &Plan, sort: Option<&SortSpec>, limit: Option<usize>) -> (usize, Vec<u32>) {
         let (bound, key_column) = self.bound(plan, sort);
         let all_live = self.live == self.rows.len();
@@ -690,14 +691,23 @@ impl Store {
         } else {
             chunk_bounds(n, threads)
         };
+        let order = sort.filter(|_| key_column.is_some() && found.is_some());
+        let order = order.and_then(|spec| self.columns().built_order(spec));
+        let walk = order
+            .as_deref()
+            .zip(found.as_ref())
+            .map(|(order, found)| Walk::new(order, found, threads, limit.unwrap_or(0)));
         let next = AtomicUsize::new(0);
+        // rows scanned and matches found, by all threads (the walk waits for the whole bitmap)
+        let (scanned, found_all) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let work = || -> usize {
-            let mut total = 0;
+            let (mut total, mut rows) = (0, 0);
             loop {
                 let chunk = next.fetch_add(1, AtomicOrdering::Relaxed);
                 let Some(&[start, end]) = bounds.get(chunk..chunk + 2) else {
                     break;
                 };
+                rows += end - start;
                 let range = start..end;
                 if let Some(bound) = &bound {
                     total += wide(
@@ -719,50 +729,54 @@ impl Store {
                     }
                 }
             }
+            if let Some(walk) = &walk {
+                found_all.fetch_add(total, AtomicOrdering::Relaxed);
+                scanned.fetch_add(rows, AtomicOrdering::Release);
+                wait_until(|| scanned.load(AtomicOrdering::Acquire) == n);
+                let all = found_all.load(AtomicOrdering::Relaxed);
+                let page = page_len(limit, all);
+                if walks(n, page, all) {
+                    walk.help(page);
+                }
+            }
             total
         };
         let total = run_on(threads, work).into_iter().sum();
-        let Some(found) = found else {
+        let Some(matches) = &found else {
             return (total, Vec::new());
         };
-        let hits = match (sort, key_column) {
-            (None, _) => found.positions().take(limit.unwrap_or(usize::MAX)).collect(),
-            (Some(spec), Some(column)) => self.ranked(spec, &column, &found, total, limit),
-            (Some(spec), None) => {
-                let mut hits = found.positions().collect();
+        let page = page_len(limit, total);
+        let hits = match (sort, key_column, walk) {
+            (None, ..) => matches.positions().take(page).collect(),
+            (Some(spec), Some(column), Some(walk)) if walks(n, page, total) => {
+                walk.finish(&self.sorter(spec, &column), n, page)
+            }
+            (Some(spec), Some(column), _) => self.ranked(spec, &column, matches, total, page),
+            (Some(spec), None, _) => {
+                let mut hits = matches.positions().collect();
                 self.sort_hits(spec, &mut hits, limit);
                 hits
             }
         };
-        *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(found);
+        *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = found;
         (total, hits)
     }
 
-    /// The first `limit` of the `total` rows in `matches` by `spec`, whose key column is `column`: few
+    /// The first `page` of the `total` rows in `matches` by `spec`, whose key column is `column`: few
     /// matches are ranked one by one (a read of each one's key), many by walking the spec's sort order
-    /// ([`Order`], built now if needed), which reads about `rows × limit / total` of its entries.
-    fn ranked(
-        &self,
-        spec: &SortSpec,
-        column: &Column,
-        matches: &Matches,
-        total: usize,
-        limit: Option<usize>,
-    ) -> Vec<u32> {
+    /// ([`Order`], built now if needed; [`walks`]).
+    fn ranked(&self, spec: &SortSpec, column: &Column, matches: &Matches, total: usize, page: usize) -> Vec<u32> {
         let sorter = self.sorter(spec, column);
-        let limit = limit.unwrap_or(total).min(total);
-        if limit == 0 {
+        if page == 0 {
             return Vec::new();
         }
-        // ranking a match reads its key and id (scattered); a step of the walk reads one entry and one bit
-        let walk = self.rows.len() as u128 * limit as u128;
-        if walk <= 16 * (total as u128).pow(2) {
+        if walks(self.rows.len(), page, total) {
             if let Some(order) = self.columns().order(&sorter) {
-                return order.first(&sorter, matches, self.rows.len(), limit);
+                return order.first(&sorter, matches, self.rows.len(), page);
             }
         }
         let ranked = matches.positions().map(|pos| (sorter.full_rank(pos), pos)).collect();
-        sorter.finish(ranked, Some(limit))
+        sorter.finish(ranked, Some(page))
     }
 
     /// The sort order of `spec`, whose key column is `column` ([`Order`]), built now if needed.
@@ -906,6 +920,18 @@ impl Store {
             index.renumber(&new);
         }
     }
+}
+
+/// The length of the page of a search for `limit` results (`None`: all) of `total` matches.
+fn page_len(limit: Option<usize>, total: usize) -> usize {
+    limit.unwrap_or(total).min(total)
+}
+
+/// Is the first `page` of `total` matches among `rows` rows better found by walking the sort's order than by
+/// ranking every match? Ranking a match reads its key and id (scattered); a step of the walk reads one entry
+/// and one bit, and the walk takes about `rows × page / total` steps.
+fn walks(rows: usize, page: usize, total: usize) -> bool {
+    page > 0 && rows as u128 * page as u128 <= 16 * (total as u128).pow(2)
 }
 
 /// The bounds of the chunks a parallel scan of `n` rows on `threads` threads hands out, in order, as the

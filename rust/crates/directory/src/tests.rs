@@ -673,6 +673,57 @@ fn equality_on_few_words_agrees_with_the_texts() {
 /// compared in full (longer keys, some alike in their first 15 bytes); every direction and thread count
 /// gives the tree sort's page, before and after a compaction.
 #[test]
+fn a_walk_shared_by_threads_finds_matches_late_in_the_order() {
+    // userName order = position order; the matches are rare in the first three quarters of it and dense
+    // after, so the walk of the order crosses many segments before the page is whole
+    let mut s = Store::new(layout_from_json(LAYOUT));
+    let matching = |i: usize| i >= 30_000 || i.is_multiple_of(997);
+    let batch = (0..40_000)
+        .map(|i| {
+            let doc = format!(
+                r#"{{"id":"u{:05}","userName":"user{i:05}","age":{}}}"#,
+                (i * 7919) % 40_000,
+                u8::from(matching(i))
+            );
+            Prepared::parse(s.layout(), doc.as_bytes()).unwrap()
+        })
+        .collect();
+    s.add_many(batch).unwrap();
+    let plan = plan_from_json(r#"["cmp", 4, -1, "eq", {"i": 1}]"#, s.layout()).unwrap();
+    let sort = sort_from_json(r#"{"slot": 1, "sub": -1, "primary": -1, "kind": "text", "descending": false}"#).unwrap();
+    let json = |s: &Store, p: usize| Arc::clone(s.rows[p].as_ref().unwrap().json());
+    let check = |s: &mut Store, expected: &[usize]| {
+        for (start, count) in [(0, 100), (20, 50), (0, 5_000), (9_000, 2_000)] {
+            let window: Vec<Arc<[u8]>> = expected.iter().skip(start).take(count).map(|&p| json(s, p)).collect();
+            for threads in [1, 2, 4] {
+                s.set_threads(threads);
+                let page = s.search(&plan, Some(&sort), start, Some(count));
+                assert_eq!(page.total, expected.len());
+                assert_eq!(page.resources, window, "from {start}, {threads} threads");
+            }
+        }
+    };
+    let expected: Vec<usize> = (0..40_000).filter(|&i| matching(i)).collect();
+    // the first sorted search builds the order, the others walk it
+    check(&mut s, &expected);
+    // rows written after the order was built are ranked apart and merged into the walk's page
+    for i in [5, 31_000, 39_999] {
+        let doc = format!(r#"{{"id":"u{:05}","userName":"aa{i}","age":1}}"#, (i * 7919) % 40_000);
+        s.replace(
+            &format!("u{:05}", (i * 7919) % 40_000),
+            Prepared::parse(s.layout(), doc.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    }
+    let mut expected: Vec<usize> = expected
+        .into_iter()
+        .filter(|&i| ![5, 31_000, 39_999].contains(&i))
+        .collect();
+    expected.splice(0..0, [31_000, 39_999, 5]);
+    check(&mut s, &expected);
+}
+
+#[test]
 fn sorting_with_many_ties_agrees_with_the_tree_sort() {
     let mut s = Store::new(layout_from_json(LAYOUT));
     let batch = (0..50_000)

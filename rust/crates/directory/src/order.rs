@@ -102,7 +102,7 @@ impl Order {
 
 /// A walk of an order for the first matches of a scan, which the scan's threads share once its bitmap is
 /// whole (a long walk, of a filter whose matches come late in the order, was most of the part of a sorted
-/// scan that ran on one thread): the order is handed out in segments of [`SEGMENT`] entries, in order, as the
+/// scan that ran on one thread): the order is handed out in segments of `SEGMENT` entries, in order, as the
 /// threads ask for them, until the segments walked without a gap before them hold the page. Neither a lock
 /// nor an allocation is shared while it runs: each thread writes its matches into a buffer of its own,
 /// allocated beforehand by the calling thread (threads blocked on the allocator's lock were woken tens of

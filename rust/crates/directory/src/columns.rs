@@ -1686,17 +1686,6 @@ fn any_in_windows(matched: &[bool], rows: &[(u32, u32)], first: usize, out: &mut
     }
 }
 
-/// `matched` as bits: bit `j % 64` of `bits[j / 64]` is `matched[j]` (`bits` long enough).
-#[inline]
-pub(crate) fn to_bits(matched: &[bool], bits: &mut [u64]) {
-    for (word, part) in bits.iter_mut().zip(matched.chunks(64)) {
-        *word = part
-            .iter()
-            .enumerate()
-            .fold(0, |acc, (j, &m)| acc | (u64::from(m) << j));
-    }
-}
-
 impl Column {
     /// `out[j]` = `test` on the [`Lane`] word of row `start + j` (a column with a lane has one value a row).
     #[inline]

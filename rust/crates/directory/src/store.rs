@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use super::columns::{be_word, to_bits, Bound, Cache, Column, Columns, Sorter, BLOCK};
+use super::columns::{be_word, Bound, Cache, Column, Columns, Sorter, BLOCK};
 use super::error::DirError;
 use super::index::{allocation, Postings, MAX_POSITION};
 use super::layout::Layout;
@@ -20,7 +20,7 @@ use super::order::{Order, Walk};
 use super::plain::{Plain, ShapeSlot, Shapes};
 use super::plan::{Literal, Op, Plan, Target};
 use super::pool::{run_on, wait_until};
-use super::simd::wide;
+use super::simd::{to_bits, wide};
 use super::sort::SortSpec;
 use super::value::{parse, parse_flagged, read_keys, slot_node, Node, Slots};
 

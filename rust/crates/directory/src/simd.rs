@@ -38,10 +38,12 @@ unsafe fn avx2<R>(body: impl FnOnce() -> R) -> R {
 /// `matched` as bits: bit `j % 64` of `bits[j / 64]` is `matched[j]` (`bits` long enough).
 #[inline]
 pub fn to_bits(matched: &[bool], bits: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    let byte_mask = ENABLED.load(Ordering::Relaxed);
     for (word, part) in bits.iter_mut().zip(matched.chunks(64)) {
         *word = match <&[bool; 64]>::try_from(part) {
             #[cfg(target_arch = "x86_64")]
-            Ok(full) if ENABLED.load(Ordering::Relaxed) => mask_of(full),
+            Ok(full) if byte_mask => mask_of(full),
             _ => part
                 .iter()
                 .enumerate()

@@ -154,7 +154,94 @@ fn merge<T: Copy>(left: &[T], right: &[T], out: &mut Vec<T>, cmp: impl Fn(&T, &T
 
 #[cfg(test)]
 mod tests {
-    use super::sort_on;
+    use super::{run_on, sort_on};
+    use std::panic;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    /// Is the current thread one of the pool's?
+    fn on_helper() -> bool {
+        thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("scimcore-scan-"))
+    }
+
+    #[test]
+    fn a_helper_runs_the_work_beside_the_calling_thread() {
+        let arrived = AtomicUsize::new(0);
+        let results = run_on(2, || {
+            arrived.fetch_add(1, Ordering::SeqCst);
+            // both threads inside `work` at once (a pool that ran the parts one after the other fails)
+            let until = Instant::now() + Duration::from_secs(5);
+            while arrived.load(Ordering::SeqCst) < 2 && Instant::now() < until {
+                std::hint::spin_loop();
+            }
+            (arrived.load(Ordering::SeqCst), on_helper())
+        });
+        let mut on_helpers: Vec<bool> = results.iter().map(|r| r.1).collect();
+        on_helpers.sort_unstable();
+        assert_eq!(results.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 2]);
+        assert_eq!(on_helpers, [false, true]);
+    }
+
+    #[test]
+    fn every_chunk_is_taken_once_by_concurrent_scans() {
+        let scans: Vec<_> = (0..4)
+            .map(|_| {
+                thread::spawn(|| {
+                    for _ in 0..200 {
+                        let next = AtomicUsize::new(0);
+                        let sums = run_on(2, || {
+                            let mut sum = 0;
+                            loop {
+                                let chunk = next.fetch_add(1, Ordering::Relaxed);
+                                if chunk >= 100 {
+                                    return sum;
+                                }
+                                sum += chunk;
+                            }
+                        });
+                        assert_eq!(sums.len(), 2);
+                        assert_eq!(sums.iter().sum::<usize>(), 99 * 100 / 2);
+                    }
+                })
+            })
+            .collect();
+        for scan in scans {
+            scan.join().expect("a scan failed");
+        }
+    }
+
+    #[test]
+    fn a_panic_on_a_helper_is_raised_on_the_calling_thread() {
+        let outcome = panic::catch_unwind(|| {
+            run_on(2, || {
+                assert!(!on_helper(), "a helper's work failed");
+            })
+        });
+        assert!(outcome.is_err());
+        // the pool serves the next scan
+        assert_eq!(run_on(2, || 1), [1, 1]);
+    }
+
+    #[test]
+    fn a_panic_on_the_calling_thread_waits_for_the_helper() {
+        let helper_done = AtomicBool::new(false);
+        let outcome = panic::catch_unwind(|| {
+            run_on(2, || {
+                if on_helper() {
+                    thread::sleep(Duration::from_millis(20));
+                    helper_done.store(true, Ordering::SeqCst);
+                } else {
+                    panic!("the calling thread's work failed");
+                }
+            })
+        });
+        assert!(outcome.is_err());
+        // the scan's borrowed state outlived the helper's use of it
+        assert!(helper_done.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn sort_on_threads_agrees_with_one_sort() {
